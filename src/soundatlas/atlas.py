@@ -1,0 +1,395 @@
+"""The atlas: a catalog clustered three ways, named, projected, and saved for reuse.
+
+``build_atlas`` does all the heavy work once; the dashboard and the discovery functions only
+read an `Atlas`. Data moves one way: catalog -> features -> models -> atlas.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from soundatlas.catalog import Catalog, load_catalog
+from soundatlas.clustering.dbscan import cluster_density
+from soundatlas.clustering.hierarchical import cluster_hierarchical, start_ward_tree
+from soundatlas.clustering.kmeans import cluster_kmeans
+from soundatlas.clustering.metrics import agreement, silhouette_sample
+from soundatlas.clustering.personas import exploded_genres, name_clusters
+from soundatlas.clustering.result import LABEL_COLUMNS, METHOD_TITLES, ClusteringResult
+from soundatlas.config import BuildConfig
+from soundatlas.errors import ConfigError, LookupFailed
+from soundatlas.features import Scaler, fit_scaler
+from soundatlas.projection import Projection, fit_projection
+from soundatlas.reading import file_sha256
+from soundatlas.validation import ValidationReport
+
+Progress = Callable[[str, float], None]
+"""``progress(stage, fraction_done)``: how long steps report to a progress bar."""
+
+BUILD_STAGES: tuple[str, ...] = (
+    "read",
+    "scale",
+    "kmeans",
+    "dbscan",
+    "pca",
+    "hierarchical",
+    "personas",
+)
+PERSONA_COLUMNS = {"kmeans": "persona", "dbscan": "persona_dbscan", "hierarchical": "persona_hc"}
+PCA_COLUMNS = ("pc1", "pc2", "pc3")
+
+
+@dataclass(frozen=True)
+class MethodSummary:
+    """What a loaded atlas knows about one method without its full result object."""
+
+    method: str
+    params: dict[str, Any]
+    rule: str
+    scores: dict[str, Any]
+    details: dict[str, Any]
+    timings: dict[str, float]
+
+    @property
+    def title(self) -> str:
+        """Human name of the method."""
+        return METHOD_TITLES[self.method]
+
+    @property
+    def column(self) -> str:
+        """Label column of the method in the track table."""
+        return LABEL_COLUMNS[self.method]
+
+    @property
+    def persona_column(self) -> str:
+        """Persona-name column of the method in the track table."""
+        return PERSONA_COLUMNS[self.method]
+
+    @classmethod
+    def of(cls, result: ClusteringResult) -> MethodSummary:
+        """Summary of a fresh result."""
+        scores = result.scores
+        return cls(
+            method=result.method,
+            params=dict(result.params),
+            rule=result.rule,
+            scores={
+                "silhouette": scores.silhouette,
+                "silhouette_sample": None,
+                "davies_bouldin": scores.davies_bouldin,
+                "calinski_harabasz": scores.calinski_harabasz,
+                "n_clusters": scores.n_clusters,
+                "noise_share": scores.noise_share,
+            },
+            details=dict(result.details),
+            timings=dict(result.timings),
+        )
+
+
+@dataclass(frozen=True)
+class Atlas:
+    """A built atlas.
+
+    Attributes
+    ----------
+    tracks
+        The canonical track table plus, for each method run, its label column (``cluster``,
+        ``cluster_dbscan``, ``cluster_hc``) and persona column (``persona``, …), and the PCA
+        coordinates ``pc1``-``pc3``.
+    original
+        The input rows as read, with where each went (see `soundatlas.catalog.Catalog`).
+    report
+        The validation report of the input.
+    config
+        The options it was built with.
+    scaler, projection
+        The fitted scaling and PCA.
+    methods
+        Per method: parameters, the rule that chose them, scores, details, timings.
+    centroids
+        Per method: cluster centroids in scaled space (row i = cluster i).
+    personas
+        One row per cluster per method: persona name, size, reasons, z-scores, genres.
+    selection
+        Candidate-k score tables per method (``method`` column), for K-Means and hierarchical.
+    linkage
+        The Ward merge tree, or None if hierarchical clustering was not run.
+    manifest
+        Versions, input hash, timings and the rest of what was recorded at build time.
+    """
+
+    tracks: pd.DataFrame
+    original: pd.DataFrame
+    report: ValidationReport
+    config: BuildConfig
+    scaler: Scaler
+    projection: Projection
+    methods: dict[str, MethodSummary]
+    centroids: dict[str, np.ndarray]
+    personas: pd.DataFrame
+    selection: pd.DataFrame
+    linkage: np.ndarray | None
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def scaled(self) -> np.ndarray:
+        """Scaled features of every track (float64), computed once per atlas."""
+        return self.scaler.transform(self.tracks)
+
+    @property
+    def fingerprint(self) -> str:
+        """An id unique to this build, for cache keys."""
+        return str(self.manifest.get("fingerprint", ""))
+
+    def personas_of(self, method: str) -> pd.DataFrame:
+        """Persona table of one method, one row per cluster (noise first if any)."""
+        self.require_method(method)
+        return self.personas[self.personas["method"] == method].reset_index(drop=True)
+
+    def require_method(self, method: str) -> MethodSummary:
+        """The summary of a method, or a clear error if this atlas did not run it."""
+        if method not in self.methods:
+            raise LookupFailed(
+                f"method '{method}' was not run for this atlas; it has: "
+                f"{', '.join(self.methods)}. Rebuild with --methods to add it."
+            )
+        return self.methods[method]
+
+    def agreement(self) -> pd.DataFrame:
+        """Adjusted Rand index and NMI between every pair of methods."""
+        return pd.DataFrame(self.manifest.get("agreement", []))
+
+    def save(self, path: str | Path) -> Path:
+        """Write the atlas folder atomically (see `soundatlas.store.save_atlas`)."""
+        from soundatlas.store import save_atlas
+
+        return save_atlas(self, path)
+
+    def assign(self, new_tracks: str | Path | pd.DataFrame) -> pd.DataFrame:
+        """Place new songs in the existing K-Means and hierarchical clusters, without refitting.
+
+        Each song goes to the nearest cluster centroid in the atlas's scaled space (exactly
+        K-Means's own rule; the standard way to extend a Ward clustering).
+
+        Returns
+        -------
+        DataFrame
+            The new songs' canonical columns plus ``cluster``/``persona`` and
+            ``cluster_hc``/``persona_hc`` for the methods this atlas ran, and ``distance`` to
+            the K-Means centroid.
+        """
+        catalog = load_catalog(
+            new_tracks, features=self.config.features, columns=self.config.columns, min_tracks=1
+        )
+        scaled = self.scaler.transform(catalog.tracks)
+        out = catalog.tracks.drop(columns=["source_row"])
+        assigned = False
+        for method in ("kmeans", "hierarchical"):
+            if method not in self.methods:
+                continue
+            centres = self.centroids[method]
+            distances = np.linalg.norm(scaled[:, None, :] - centres[None, :, :], axis=2)
+            labels = distances.argmin(axis=1)
+            names = self.personas_of(method).set_index("cluster")["persona"]
+            out[LABEL_COLUMNS[method]] = labels
+            out[PERSONA_COLUMNS[method]] = names.reindex(labels).to_numpy()
+            if method == "kmeans":
+                out["distance"] = distances[np.arange(len(labels)), labels]
+            assigned = True
+        if not assigned:
+            raise ConfigError(
+                "this atlas has neither K-Means nor hierarchical clusters to assign to."
+            )
+        return out
+
+
+def build_atlas(
+    source: str | Path | pd.DataFrame | Catalog,
+    config: BuildConfig | None = None,
+    *,
+    progress: Progress | None = None,
+) -> Atlas:
+    """Read a track table and build its atlas: three clusterings, personas, PCA.
+
+    Parameters
+    ----------
+    source
+        A track file (CSV/TSV/pipe, Parquet, JSON, JSON Lines), a DataFrame, or a `Catalog`
+        already loaded.
+    config
+        Build options; defaults choose every parameter from the data.
+    progress
+        ``progress(stage, fraction)`` callback for progress bars.
+
+    Examples
+    --------
+    >>> atlas = build_atlas("tracks.csv")  # doctest: +SKIP
+    >>> atlas.methods["kmeans"].params["k"], atlas.methods["kmeans"].rule  # doctest: +SKIP
+    >>> atlas.save("my-atlas")  # doctest: +SKIP
+    """
+    config = config or BuildConfig()
+    tick = progress or (lambda stage, fraction: None)
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    catalog = (
+        source
+        if isinstance(source, Catalog)
+        else load_catalog(source, features=config.features, columns=config.columns, progress=tick)
+    )
+    timings["read"] = time.perf_counter() - clock
+    tracks = catalog.tracks.copy()
+
+    clock = time.perf_counter()
+    scaler = fit_scaler(tracks, config.features, config.scaling)
+    x = scaler.transform(tracks)
+    tick("scale", 1.0)
+    timings["scale"] = time.perf_counter() - clock
+
+    ward_job = None
+    if "hierarchical" in config.methods:
+        ward_job = start_ward_tree(
+            x, exact_limit=config.exact_ward_limit, random_state=config.random_state
+        )
+    try:
+        results, more_timings = _cluster(x, config, ward_job, tick)
+    except BaseException:
+        if ward_job is not None:
+            ward_job.cancel()
+        raise
+    timings.update(more_timings)
+
+    clock = time.perf_counter()
+    projection = fit_projection(x, config.features, random_state=config.random_state)
+    coordinates = projection.transform(x)
+    for axis, column in enumerate(PCA_COLUMNS[: coordinates.shape[1]]):
+        tracks[column] = coordinates[:, axis].astype(np.float32)
+    timings["pca"] = time.perf_counter() - clock
+    tick("pca", 1.0)
+
+    clock = time.perf_counter()
+    personas = _label_and_name(tracks, results)
+    timings["personas"] = time.perf_counter() - clock
+    tick("personas", 1.0)
+
+    summaries = {m: MethodSummary.of(r) for m, r in results.items()}
+    sample_size = min(len(x), config.silhouette_sample)
+    for summary in summaries.values():
+        summary.scores["silhouette_sample"] = sample_size
+    manifest = {
+        "source": _source_info(source, catalog),
+        "agreement": _agreement_rows(results),
+        "timings": timings,
+    }
+    return Atlas(
+        tracks=tracks,
+        original=catalog.original,
+        report=catalog.report,
+        config=config,
+        scaler=scaler,
+        projection=projection,
+        methods=summaries,
+        centroids={m: r.centroids for m, r in results.items()},
+        personas=personas,
+        selection=_selection_tables(results),
+        linkage=results["hierarchical"].linkage if "hierarchical" in results else None,
+        manifest=manifest,
+    )
+
+
+def _source_info(source: object, catalog: Catalog) -> dict[str, Any]:
+    info: dict[str, Any] = {"name": catalog.report.source}
+    if isinstance(source, (str, Path)) and Path(source).is_file():
+        info |= {"sha256": file_sha256(source), "bytes": Path(source).stat().st_size}
+    return info
+
+
+def _cluster(
+    x: np.ndarray, config: BuildConfig, ward_job, tick: Progress
+) -> tuple[dict[str, ClusteringResult], dict[str, float]]:
+    timings: dict[str, float] = {}
+    results: dict[str, ClusteringResult] = {}
+    clock = time.perf_counter()
+    sample = silhouette_sample(x, size=config.silhouette_sample, random_state=config.random_state)
+    timings["silhouette_sample"] = time.perf_counter() - clock
+    if "kmeans" in config.methods:
+        clock = time.perf_counter()
+        results["kmeans"] = cluster_kmeans(
+            x,
+            sample=sample,
+            k=config.k,
+            k_range=config.k_range,
+            stability_resamples=config.stability_resamples,
+            random_state=config.random_state,
+            progress=lambda f: tick("kmeans", f),
+        )
+        timings["kmeans"] = time.perf_counter() - clock
+    if "dbscan" in config.methods:
+        clock = time.perf_counter()
+        results["dbscan"] = cluster_density(
+            x,
+            sample=sample,
+            algorithm=config.density_algorithm,
+            eps=config.eps,
+            min_samples=config.min_samples,
+            progress=lambda f: tick("dbscan", f),
+        )
+        timings["dbscan"] = time.perf_counter() - clock
+    if ward_job is not None:
+        clock = time.perf_counter()
+        tick("hierarchical", 0.0)
+        tree = ward_job.result()
+        timings["hierarchical_wait"] = time.perf_counter() - clock
+        results["hierarchical"] = cluster_hierarchical(
+            x,
+            tree,
+            sample=sample,
+            k=config.k,
+            k_range=config.k_range,
+            tree_seconds=ward_job.seconds,
+            progress=lambda f: tick("hierarchical", f),
+        )
+        timings["hierarchical_tree"] = ward_job.seconds or 0.0
+        timings["hierarchical"] = time.perf_counter() - clock
+    return results, timings
+
+
+def _label_and_name(tracks: pd.DataFrame, results: dict[str, ClusteringResult]) -> pd.DataFrame:
+    """Add label and persona columns to ``tracks`` (in place) and return the persona tables."""
+    genre_table = exploded_genres(tracks)
+    tables = []
+    for method, result in results.items():
+        table = name_clusters(tracks, result.labels, method, genre_table=genre_table)
+        tables.append(table)
+        names = table.set_index("cluster")["persona"]
+        tracks[LABEL_COLUMNS[method]] = result.labels.astype(np.int32)
+        categories = list(dict.fromkeys(names.to_list()))
+        tracks[PERSONA_COLUMNS[method]] = pd.Categorical(
+            names.reindex(result.labels).to_numpy(), categories=categories
+        )
+    return pd.concat(tables, ignore_index=True)
+
+
+def _agreement_rows(results: dict[str, ClusteringResult]) -> list[dict[str, Any]]:
+    methods = list(results)
+    rows = []
+    for i, first in enumerate(methods):
+        for second in methods[i + 1 :]:
+            rows.append(
+                {"first": first, "second": second}
+                | agreement(results[first].labels, results[second].labels)
+            )
+    return rows
+
+
+def _selection_tables(results: dict[str, ClusteringResult]) -> pd.DataFrame:
+    tables = [r.selection.assign(method=m) for m, r in results.items() if r.selection is not None]
+    if not tables:
+        return pd.DataFrame(columns=["method", "k"])
+    return pd.concat(tables, ignore_index=True)

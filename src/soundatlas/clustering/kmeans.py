@@ -1,0 +1,127 @@
+"""K-Means on every song, with k chosen from the data unless the user fixes it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import KMeans
+
+from soundatlas.clustering.metrics import (
+    SilhouetteSample,
+    centroids,
+    relabel_by_size,
+    score_labels,
+)
+from soundatlas.clustering.result import ClusteringResult
+from soundatlas.clustering.selection import choose_k, k_candidates
+
+SELECTION_ROWS = 200_000
+"""Above this many songs, candidate values of k are fitted on a random subset of this size (every
+song is still labelled and scored); the final model is always fitted on every song."""
+STABILITY_ROWS = 50_000
+
+
+def cluster_kmeans(
+    x: np.ndarray,
+    *,
+    sample: SilhouetteSample,
+    k: int | None = None,
+    k_range: tuple[int, int] = (2, 12),
+    stability_resamples: int = 5,
+    random_state: int = 0,
+    progress: Callable[[float], None] | None = None,
+) -> ClusteringResult:
+    """Cluster scaled features with K-Means.
+
+    With ``k=None`` every k in ``k_range`` is fitted and scored, and `choose_k` picks one; the
+    table of scores is kept in the result. Stability is the mean adjusted Rand index between the
+    final labels and refits on bootstrap resamples.
+    """
+    tick = progress or (lambda fraction: None)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    selection, rule = None, f"fixed by the user (k={k})"
+    if k is None:
+        selection = _selection_table(x, sample, k_range, random_state, tick)
+        k, rule = choose_k(selection)
+        timings["selection"] = time.perf_counter() - started
+    fit_started = time.perf_counter()
+    n_init = 10 if len(x) <= SELECTION_ROWS else 3
+    model = KMeans(n_clusters=k, n_init=n_init, random_state=random_state).fit(x)
+    labels = relabel_by_size(model.labels_)
+    timings["fit"] = time.perf_counter() - fit_started
+    tick(0.85)
+    stability_started = time.perf_counter()
+    stability = _stability(x, labels, k, stability_resamples, random_state)
+    timings["stability"] = time.perf_counter() - stability_started
+    tick(1.0)
+    return ClusteringResult(
+        method="kmeans",
+        labels=labels,
+        params={"k": int(k), "n_init": n_init},
+        rule=rule,
+        scores=score_labels(x, labels, sample),
+        selection=selection,
+        centroids=centroids(x, labels),
+        timings=timings,
+        details={"stability": stability, "inertia": float(model.inertia_)},
+    )
+
+
+def _selection_table(
+    x: np.ndarray,
+    sample: SilhouetteSample,
+    k_range: tuple[int, int],
+    random_state: int,
+    tick: Callable[[float], None],
+) -> pd.DataFrame:
+    rng = np.random.default_rng(random_state)
+    fit_rows = (
+        x if len(x) <= SELECTION_ROWS else x[rng.choice(len(x), SELECTION_ROWS, replace=False)]
+    )
+    rows = []
+    candidates = k_candidates(len(x), k_range)
+    for position, k in enumerate(candidates):
+        model = KMeans(n_clusters=k, n_init=3, random_state=random_state).fit(fit_rows)
+        labels = model.predict(x)
+        scores = score_labels(x, labels, sample)
+        rows.append(
+            {
+                "k": k,
+                "silhouette": scores.silhouette,
+                "davies_bouldin": scores.davies_bouldin,
+                "calinski_harabasz": scores.calinski_harabasz,
+                "inertia": float(model.inertia_) * len(x) / len(fit_rows),
+                "smallest_share": float(np.bincount(labels).min() / len(x)),
+            }
+        )
+        tick(0.8 * (position + 1) / len(candidates))
+    return pd.DataFrame(rows)
+
+
+def _stability(
+    x: np.ndarray, labels: np.ndarray, k: int, resamples: int, random_state: int
+) -> dict[str, float | int]:
+    """Mean and spread of the adjusted Rand index of bootstrap refits against the final labels."""
+    from sklearn.metrics import adjusted_rand_score
+
+    if resamples < 1:
+        return {}
+    rng = np.random.default_rng(random_state + 1)
+    rows = min(len(x), STABILITY_ROWS)
+    scores = []
+    for _ in range(resamples):
+        picked = rng.choice(len(x), size=rows, replace=True)
+        seed = int(rng.integers(1 << 31))
+        refit = KMeans(n_clusters=k, n_init=1, random_state=seed).fit(x[picked])
+        evaluate = rng.choice(len(x), size=rows, replace=False)
+        scores.append(adjusted_rand_score(labels[evaluate], refit.predict(x[evaluate])))
+    return {
+        "mean_ari": float(np.mean(scores)),
+        "std_ari": float(np.std(scores)),
+        "resamples": resamples,
+        "rows_per_resample": rows,
+    }

@@ -1,0 +1,159 @@
+"""How good a clustering is, and how much two clusterings agree.
+
+Silhouette is quadratic in the number of songs, so above ``sample_size`` songs it is computed on a
+fixed random sample whose size is reported with the score. Distances within the sample are
+computed once and reused for every candidate labelling, which makes scoring eleven values of k
+(and every method) cost about as much as scoring one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.metrics import (
+    adjusted_rand_score,
+    calinski_harabasz_score,
+    davies_bouldin_score,
+    normalized_mutual_info_score,
+)
+
+NOISE = -1
+
+
+@dataclass(frozen=True)
+class SilhouetteSample:
+    """A random sample of songs and the distances between them, for sampled silhouettes."""
+
+    rows: np.ndarray
+    distances: np.ndarray
+    total: int
+
+    @property
+    def exact(self) -> bool:
+        """True when the sample is every song, so the silhouette is exact."""
+        return len(self.rows) == self.total
+
+    def score(self, labels: np.ndarray) -> float | None:
+        """Mean silhouette of the sampled songs under ``labels`` (noise left out).
+
+        Returns None when fewer than two clusters (or too few songs) are in the sample.
+        """
+        sampled = np.asarray(labels)[self.rows]
+        keep = sampled != NOISE
+        if keep.sum() < 3:
+            return None
+        distances = self.distances if keep.all() else self.distances[np.ix_(keep, keep)]
+        return _silhouette(distances, sampled[keep])
+
+
+def silhouette_sample(x: np.ndarray, *, size: int, random_state: int) -> SilhouetteSample:
+    """Draw the sample (every row when there are at most ``size``) and its distance matrix."""
+    n = len(x)
+    rng = np.random.default_rng(random_state)
+    rows = np.arange(n) if n <= size else np.sort(rng.choice(n, size=size, replace=False))
+    return SilhouetteSample(rows, pairwise_distances32(x[rows]), n)
+
+
+def pairwise_distances32(x: np.ndarray, block: int = 2048) -> np.ndarray:
+    """Euclidean distances between all rows as float32, filled block by block to bound memory."""
+    x = np.asarray(x, dtype=np.float32)
+    squared = np.einsum("ij,ij->i", x, x)
+    out = np.empty((len(x), len(x)), dtype=np.float32)
+    for start in range(0, len(x), block):
+        stop = min(start + block, len(x))
+        part = out[start:stop]
+        np.matmul(x[start:stop], x.T, out=part)
+        part *= -2.0
+        part += squared[start:stop, None]
+        part += squared[None, :]
+        np.maximum(part, 0.0, out=part)
+        np.sqrt(part, out=part)
+    np.fill_diagonal(out, 0.0)
+    return out
+
+
+def _silhouette(distances: np.ndarray, labels: np.ndarray) -> float | None:
+    """Silhouette from a distance matrix: one matrix product gives every song's distance sums."""
+    clusters, codes, sizes = np.unique(labels, return_inverse=True, return_counts=True)
+    if len(clusters) < 2 or len(clusters) >= len(labels):
+        return None
+    onehot = np.zeros((len(labels), len(clusters)), dtype=np.float32)
+    onehot[np.arange(len(labels)), codes] = 1.0
+    sums = (distances @ onehot).astype(np.float64)
+    own_size = sizes[codes]
+    own = sums[np.arange(len(labels)), codes]
+    a = np.divide(own, own_size - 1, out=np.zeros_like(own), where=own_size > 1)
+    mean_to = sums / sizes[None, :]
+    mean_to[np.arange(len(labels)), codes] = np.inf
+    b = mean_to.min(axis=1)
+    denominator = np.maximum(a, b)
+    s = np.divide(b - a, denominator, out=np.zeros_like(a), where=denominator > 0)
+    s[own_size == 1] = 0.0
+    return float(s.mean())
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Internal validity scores of one labelling. Noise (-1) is left out of all three scores."""
+
+    silhouette: float | None
+    davies_bouldin: float | None
+    calinski_harabasz: float | None
+    n_clusters: int
+    noise_share: float
+
+
+def score_labels(x: np.ndarray, labels: np.ndarray, sample: SilhouetteSample) -> Scores:
+    """Silhouette (on the sample), Davies–Bouldin and Calinski–Harabasz (on every song)."""
+    labels = np.asarray(labels)
+    keep = labels != NOISE
+    clusters = np.unique(labels[keep])
+    noise_share = float(1.0 - keep.mean()) if len(labels) else 0.0
+    if len(clusters) < 2 or keep.sum() <= len(clusters):
+        return Scores(None, None, None, len(clusters), noise_share)
+    kept_x, kept_labels = (x, labels) if keep.all() else (x[keep], labels[keep])
+    return Scores(
+        silhouette=sample.score(labels),
+        davies_bouldin=float(davies_bouldin_score(kept_x, kept_labels)),
+        calinski_harabasz=float(calinski_harabasz_score(kept_x, kept_labels)),
+        n_clusters=len(clusters),
+        noise_share=noise_share,
+    )
+
+
+def agreement(first: np.ndarray, second: np.ndarray) -> dict[str, float]:
+    """Adjusted Rand index and normalised mutual information between two labellings.
+
+    Noise counts as a group of its own, so a method that calls most songs noise agrees little.
+    """
+    return {
+        "adjusted_rand": float(adjusted_rand_score(first, second)),
+        "nmi": float(normalized_mutual_info_score(first, second)),
+    }
+
+
+def relabel_by_size(labels: np.ndarray) -> np.ndarray:
+    """Renumber clusters 0, 1, 2 … from largest to smallest (ties by old label); noise stays -1."""
+    labels = np.asarray(labels, dtype=np.int64)
+    keep = labels != NOISE
+    clusters, counts = np.unique(labels[keep], return_counts=True)
+    order = np.lexsort((clusters, -counts))
+    mapping = np.empty(clusters.max() + 1 if len(clusters) else 0, dtype=np.int64)
+    mapping[clusters[order]] = np.arange(len(clusters))
+    out = np.full_like(labels, NOISE)
+    out[keep] = mapping[labels[keep]]
+    return out
+
+
+def centroids(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Mean of each cluster 0..k-1 (rows in label order); noise is not a cluster."""
+    labels = np.asarray(labels)
+    k = int(labels.max()) + 1 if (labels >= 0).any() else 0
+    keep = labels >= 0
+    kept = labels[keep]
+    sums = np.column_stack(
+        [np.bincount(kept, weights=column, minlength=k) for column in np.asarray(x)[keep].T]
+    )
+    counts = np.bincount(kept, minlength=k)[:, None]
+    return sums / np.maximum(counts, 1)

@@ -1,0 +1,70 @@
+"""What every clustering method returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from soundatlas.clustering.metrics import Scores
+
+METHODS: tuple[str, ...] = ("kmeans", "dbscan", "hierarchical")
+METHOD_TITLES = {"kmeans": "K-Means", "dbscan": "DBSCAN", "hierarchical": "Hierarchical (Ward)"}
+LABEL_COLUMNS = {"kmeans": "cluster", "dbscan": "cluster_dbscan", "hierarchical": "cluster_hc"}
+"""The column each method's labels take in the track table: the names users' files already use."""
+
+
+@dataclass(frozen=True)
+class ClusteringResult:
+    """One method's clustering of every usable song.
+
+    Attributes
+    ----------
+    method
+        ``"kmeans"``, ``"dbscan"`` or ``"hierarchical"``.
+    labels
+        Cluster of each song, 0 being the largest cluster; -1 is noise (DBSCAN only).
+    params
+        The parameters used (``k``, ``eps``, ``min_samples``, …).
+    rule
+        In words, how the parameters were chosen.
+    scores
+        Silhouette, Davies–Bouldin, Calinski–Harabasz, cluster count, noise share.
+    selection
+        One row per candidate parameter value with its scores, or None if it was fixed.
+    centroids
+        Mean of each cluster in scaled feature space, row i for cluster i.
+    timings
+        Seconds per step.
+    details
+        Method-specific facts worth reporting (stability, algorithm variant, sample sizes).
+    linkage
+        The Ward merge tree (scipy linkage format); None for other methods.
+    """
+
+    method: str
+    labels: np.ndarray
+    params: dict[str, Any]
+    rule: str
+    scores: Scores
+    selection: pd.DataFrame | None
+    centroids: np.ndarray
+    timings: dict[str, float] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+    linkage: np.ndarray | None = None
+
+    @property
+    def column(self) -> str:
+        """Name of this method's label column in the track table."""
+        return LABEL_COLUMNS[self.method]
+
+    @property
+    def title(self) -> str:
+        """Human name of the method."""
+        return METHOD_TITLES[self.method]
+
+    def sizes(self) -> pd.Series:
+        """Songs per cluster (noise as -1), largest cluster first."""
+        return pd.Series(self.labels).value_counts().sort_index()

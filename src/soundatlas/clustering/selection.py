@@ -1,0 +1,63 @@
+"""Choosing parameters from the data: the number of clusters k, and DBSCAN's eps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from soundatlas.errors import ConfigError
+
+
+def k_candidates(n: int, k_range: tuple[int, int]) -> list[int]:
+    """The values of k worth trying for ``n`` songs: at least 3 songs per cluster on average."""
+    low, high = k_range
+    if low < 2 or high < low:
+        raise ConfigError(f"k range {low}-{high}: must satisfy 2 <= low <= high.")
+    high = min(high, max(2, n // 3))
+    return list(range(low, max(low, high) + 1))
+
+
+def choose_k(table: pd.DataFrame) -> tuple[int, str]:
+    """Pick k from a table of candidate scores, and say why.
+
+    The rule: find the elbow of the inertia curve (the "kneedle" point, where adding clusters
+    stops paying off), then take the k with the best silhouette among the elbow and its two
+    neighbours. Silhouette alone nearly always picks k=2 on audio features — a split into
+    acoustic and electric songs that tells an analyst little — because music has no sharp
+    cluster boundaries; the elbow finds the level of detail the data supports, and silhouette
+    settles the exact k around it.
+    """
+    table = table.sort_values("k").reset_index(drop=True)
+    ks = table["k"].to_numpy()
+    if len(ks) < 3:
+        scored = table.dropna(subset=["silhouette"])
+        chosen = scored.loc[scored["silhouette"].idxmax()] if not scored.empty else table.iloc[0]
+        k = int(chosen["k"])
+        return k, f"k={k} of {ks.min()}-{ks.max()}: best silhouette of the few candidates"
+    elbow_at = knee(-table["inertia"].to_numpy(), convex=False)
+    elbow = int(ks[elbow_at])
+    window = table.iloc[max(0, elbow_at - 1) : elbow_at + 2].dropna(subset=["silhouette"])
+    if window.empty:
+        return elbow, f"k={elbow} of {ks.min()}-{ks.max()}: elbow of the inertia curve"
+    chosen = window.loc[window["silhouette"].idxmax()]
+    k = int(chosen["k"])
+    return k, (
+        f"k={k} of {ks.min()}-{ks.max()}: best silhouette ({chosen['silhouette']:.3f}) among "
+        f"k={int(window['k'].min())}-{int(window['k'].max())} around the elbow of the inertia "
+        f"curve (k={elbow})"
+    )
+
+
+def knee(curve: np.ndarray, *, convex: bool = True) -> int:
+    """Index of the knee of an increasing curve (the "kneedle" rule, on the unit square).
+
+    For a convex curve (flat, then rising steeply, like sorted k-distances) it is the point
+    farthest below the chord joining the ends; for a concave one (rising steeply, then flat,
+    like minus the inertia over k) the point farthest above it.
+    """
+    y = np.asarray(curve, dtype=np.float64)
+    if len(y) < 3 or y[-1] <= y[0]:
+        return len(y) // 2
+    x = np.linspace(0.0, 1.0, len(y))
+    y = (y - y[0]) / (y[-1] - y[0])
+    return int(np.argmax(x - y if convex else y - x))

@@ -1,0 +1,191 @@
+"""The canonical track table: column names, the aliases real exports use for them, value ranges.
+
+Every input file, whatever its column names, is mapped onto these names so that the rest of
+SoundAtlas deals with one shape of table.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+AUDIO_FEATURES: tuple[str, ...] = (
+    "danceability",
+    "energy",
+    "loudness",
+    "speechiness",
+    "acousticness",
+    "instrumentalness",
+    "liveness",
+    "valence",
+    "tempo",
+)
+"""The nine audio features clustered by default."""
+
+EXTRA_FEATURES: tuple[str, ...] = ("popularity", "duration_ms", "key", "mode", "time_signature")
+"""Numeric columns a user may add to the feature set."""
+
+TEXT_COLUMNS: tuple[str, ...] = ("track_id", "name")
+LIST_COLUMNS: tuple[str, ...] = ("artists", "genres")
+CANONICAL_COLUMNS: tuple[str, ...] = (
+    "track_id",
+    "name",
+    "artists",
+    "genres",
+    "popularity",
+    "duration_ms",
+    "explicit",
+    "release_year",
+    *AUDIO_FEATURES,
+    "key",
+    "mode",
+    "time_signature",
+)
+
+
+@dataclass(frozen=True)
+class ValueRange:
+    """Inclusive bounds a numeric column must respect, and what the bounds mean."""
+
+    low: float
+    high: float
+    meaning: str
+
+
+RANGES: dict[str, ValueRange] = {
+    **{
+        name: ValueRange(0.0, 1.0, "a share between 0 and 1")
+        for name in (
+            "danceability",
+            "energy",
+            "speechiness",
+            "acousticness",
+            "instrumentalness",
+            "liveness",
+            "valence",
+        )
+    },
+    # Real Spotify tables hold a few masters a little above 0 dB; below -60 dB is silence.
+    "loudness": ValueRange(-70.0, 6.0, "decibels, about -60 to 0"),
+    "tempo": ValueRange(0.0, 300.0, "beats per minute, 0 meaning undetected"),
+    "popularity": ValueRange(0.0, 100.0, "a score from 0 to 100"),
+    "duration_ms": ValueRange(1.0, 6 * 3_600_000.0, "milliseconds, above 0"),
+    "key": ValueRange(-1.0, 11.0, "a pitch class 0-11, -1 meaning undetected"),
+    "mode": ValueRange(0.0, 1.0, "0 (minor) or 1 (major)"),
+    "time_signature": ValueRange(0.0, 7.0, "beats per bar, 0-7"),
+    "release_year": ValueRange(1000.0, 2100.0, "a year"),
+}
+
+# Header spellings seen in real exports, normalised by `normalise_header`. Earlier entries win when
+# a file has several candidates for one canonical column.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "track_id": (
+        "trackid",
+        "idsongs",
+        "id",
+        "songid",
+        "spotifyid",
+        "trackuri",
+        "uri",
+        "spotifytrackid",
+    ),
+    "name": ("name", "namesong", "trackname", "song", "songname", "title", "track", "tracktitle"),
+    "artists": (
+        "artists",
+        "nameartists",
+        "artistname",
+        "artistnames",
+        "artist",
+        "trackartists",
+        "artistsname",
+        "performer",
+    ),
+    "genres": (
+        "genres",
+        "genre",
+        "artistgenres",
+        "trackgenre",
+        "playlistgenre",
+        "playlistsubgenre",
+    ),
+    "popularity": ("popularity", "popularitysongs", "trackpopularity", "songpopularity"),
+    "duration_ms": ("durationms", "trackdurationms", "duration", "lengthms"),
+    "explicit": ("explicit", "isexplicit", "trackexplicit"),
+    "release_year": (
+        "releaseyear",
+        "year",
+        "releasedate",
+        "albumreleasedate",
+        "trackalbumreleasedate",
+        "releasedyear",
+    ),
+    "danceability": ("danceability", "danceabilitypct"),
+    "energy": ("energy", "energypct"),
+    "loudness": ("loudness", "loadness", "loudnessdb"),
+    "speechiness": ("speechiness", "speechinesspct"),
+    "acousticness": ("acousticness", "acousticnesspct"),
+    "instrumentalness": ("instrumentalness", "instrumentalnesspct"),
+    "liveness": ("liveness", "livenesspct"),
+    "valence": ("valence", "valencepct"),
+    "tempo": ("tempo", "bpm"),
+    "key": ("key",),
+    "mode": ("mode",),
+    "time_signature": ("timesignature",),
+}
+
+PERCENT_SUFFIX = "pct"
+"""Normalised headers ending in this (from `danceability_%`) hold 0-100 values, divided by 100."""
+
+
+def normalise_header(header: str) -> str:
+    """Fold a column header to lowercase letters and digits so spelling variants compare equal.
+
+    ``%`` becomes ``pct`` (``danceability_%`` -> ``danceabilitypct``), and only the last part of a
+    dotted path counts, so flattened JSON (``audio_features.energy``) maps too.
+    """
+    text = str(header).strip().lower().replace("%", "pct")
+    text = text.rsplit(".", 1)[-1] if "." in text and not text.endswith(".") else text
+    return re.sub(r"[^a-z0-9]", "", text)
+
+
+def match_columns(headers: list[str], overrides: dict[str, str] | None = None) -> dict[str, str]:
+    """Map canonical column names to the file's headers.
+
+    Parameters
+    ----------
+    headers
+        The column names as they appear in the file.
+    overrides
+        ``{canonical: original}`` choices made by the user; they win over the aliases.
+
+    Returns
+    -------
+    dict
+        ``{canonical: original header}`` for every canonical column found.
+    """
+    by_normal: dict[str, str] = {}
+    for header in headers:
+        by_normal.setdefault(normalise_header(header), header)
+    found: dict[str, str] = {}
+    taken: set[str] = set()
+    for canonical, original in (overrides or {}).items():
+        found[canonical] = original
+        taken.add(original)
+    for canonical, aliases in ALIASES.items():
+        if canonical in found:
+            continue
+        for alias in aliases:
+            header = by_normal.get(alias)
+            if header is not None and header not in taken:
+                found[canonical] = header
+                taken.add(header)
+                break
+    return found
+
+
+def close_matches(wanted: str, headers: list[str]) -> list[str]:
+    """Headers that look like a misspelling of ``wanted``, best first."""
+    normal = {normalise_header(h): h for h in headers}
+    hits = difflib.get_close_matches(normalise_header(wanted), list(normal), n=3, cutoff=0.6)
+    return [normal[h] for h in hits]

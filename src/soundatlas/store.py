@@ -1,0 +1,300 @@
+"""Save and load atlas folders: plain formats only, written atomically, checked on load.
+
+An atlas folder holds ``manifest.json`` (written last), ``tracks.parquet``, ``original.parquet``,
+``personas.parquet``, ``selection.parquet`` and ``model.npz`` (scaler, PCA, centroids and the Ward
+linkage as plain arrays, loaded with ``allow_pickle=False``: nothing in an atlas can run code when
+loaded). It is written to a temporary sibling folder and swapped into place, so an interrupted
+save leaves the previous atlas as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from soundatlas.atlas import Atlas, MethodSummary
+from soundatlas.config import BuildConfig
+from soundatlas.errors import AtlasError
+from soundatlas.features import Scaler
+from soundatlas.projection import Projection
+from soundatlas.reading import file_sha256
+from soundatlas.validation import ValidationReport
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+FILES = ("tracks.parquet", "original.parquet", "personas.parquet", "selection.parquet", "model.npz")
+LIBRARIES = ("numpy", "pandas", "pyarrow", "scipy", "scikit-learn", "fastcluster", "fast_hdbscan")
+
+
+def version_of(package: str) -> str | None:
+    """Installed version of a package, or None."""
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def save_atlas(atlas: Atlas, path: str | Path) -> Path:
+    """Write ``atlas`` to the folder ``path``, replacing any atlas there only once complete."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and not (path / MANIFEST).exists() and any(path.iterdir()):
+        raise AtlasError(
+            f"{path}: exists and is not an atlas folder; choose another output folder so "
+            "nothing of yours is overwritten."
+        )
+    temporary = path.parent / f".{path.name}.tmp-{uuid.uuid4().hex[:8]}"
+    temporary.mkdir()
+    try:
+        hashes = _write_files(atlas, temporary)
+        manifest = _manifest(atlas, hashes)
+        _write_bytes(
+            temporary / MANIFEST, json.dumps(manifest, indent=2, default=_json_default).encode()
+        )
+        _fsync_dir(temporary)
+        _swap_into_place(temporary, path)
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+    return path
+
+
+def _write_files(atlas: Atlas, folder: Path) -> dict[str, str]:
+    _write_parquet(atlas.tracks, folder / "tracks.parquet")
+    _write_parquet(atlas.original, folder / "original.parquet")
+    personas = atlas.personas.copy()
+    for column in ("reasons", "dominant_genres"):
+        personas[column] = personas[column].map(json.dumps)
+    _write_parquet(personas, folder / "personas.parquet")
+    _write_parquet(atlas.selection, folder / "selection.parquet")
+    arrays = {
+        "scaler_center": atlas.scaler.center,
+        "scaler_scale": atlas.scaler.scale,
+        "pca_mean": atlas.projection.mean,
+        "pca_components": atlas.projection.components,
+        "pca_explained_variance_ratio": atlas.projection.explained_variance_ratio,
+        **{f"centroids_{m}": c for m, c in atlas.centroids.items()},
+    }
+    if atlas.linkage is not None:
+        arrays["linkage"] = atlas.linkage
+    with (folder / "model.npz").open("wb") as handle:
+        np.savez(handle, **arrays)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return {name: file_sha256(folder / name) for name in FILES}
+
+
+def _write_parquet(frame: pd.DataFrame, target: Path) -> None:
+    frame = frame.reset_index(drop=True)
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        frame = frame.copy()
+        for column in [c for c in frame.columns if frame[c].dtype == np.dtype(object)]:
+            frame[column] = frame[column].map(
+                lambda v: v if v is None or isinstance(v, list) else str(v)
+            )
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    pq.write_table(table, target, compression="zstd")
+    with target.open("rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _write_bytes(target: Path, data: bytes) -> None:
+    with target.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync_dir(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _swap_into_place(temporary: Path, path: Path) -> None:
+    """Rename the finished folder to ``path``; an old atlas there is moved aside, then removed.
+
+    If the process dies between the two renames, `load_atlas` finds the old atlas aside and
+    puts it back.
+    """
+    if not path.exists():
+        os.replace(temporary, path)
+        _fsync_dir(path.parent)
+        return
+    aside = path.parent / f".{path.name}.old-{uuid.uuid4().hex[:8]}"
+    os.replace(path, aside)
+    os.replace(temporary, path)
+    _fsync_dir(path.parent)
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def _manifest(atlas: Atlas, hashes: dict[str, str]) -> dict[str, Any]:
+    fingerprint = hashlib.sha256("".join(hashes[n] for n in FILES).encode()).hexdigest()[:16]
+    manifest = dict(atlas.manifest)
+    manifest.pop("path", None)
+    manifest.update(
+        {
+            "format_version": FORMAT_VERSION,
+            "soundatlas_version": version_of("soundatlas"),
+            "libraries": {name: version_of(name) for name in LIBRARIES},
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "fingerprint": fingerprint,
+            "config": atlas.config.to_dict(),
+            "rows": {
+                "read": atlas.report.rows_read,
+                "tracks": len(atlas.tracks),
+                "rejected": atlas.report.rows_rejected,
+                "merged": atlas.report.rows_merged,
+            },
+            "report": atlas.report.to_dict(),
+            "scaler": {"kind": atlas.scaler.kind, "features": list(atlas.scaler.features)},
+            "projection": {
+                "explained_variance_ratio": atlas.projection.explained_variance_ratio.tolist(),
+                "features": list(atlas.projection.features),
+            },
+            "methods": {
+                m: {
+                    "params": s.params,
+                    "rule": s.rule,
+                    "scores": s.scores,
+                    "details": s.details,
+                    "timings": s.timings,
+                }
+                for m, s in atlas.methods.items()
+            },
+            "files": hashes,
+        }
+    )
+    return manifest
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot store {type(value).__name__} in the manifest")
+
+
+def load_atlas(path: str | Path, *, verify: bool = True) -> Atlas:
+    """Load an atlas folder written by `save_atlas`.
+
+    Parameters
+    ----------
+    verify
+        Check every file against the hashes in the manifest (catches damaged or edited files).
+
+    Raises
+    ------
+    AtlasError
+        If the folder is missing, incomplete, damaged or from a newer format.
+    """
+    path = Path(path)
+    _recover_interrupted_swap(path)
+    manifest = _read_manifest(path)
+    if verify:
+        for name, expected in manifest.get("files", {}).items():
+            if not (path / name).is_file():
+                raise AtlasError(f"{path}: {name} is missing; the atlas is incomplete. Rebuild it.")
+            if file_sha256(path / name) != expected:
+                raise AtlasError(
+                    f"{path}: {name} does not match its checksum in the manifest (damaged or "
+                    "edited). Rebuild the atlas with `soundatlas build`."
+                )
+    try:
+        return _assemble(path, manifest)
+    except (OSError, KeyError, ValueError, pa.ArrowException) as exc:
+        raise AtlasError(f"{path}: cannot be read as an atlas ({exc}). Rebuild it.") from exc
+
+
+def _recover_interrupted_swap(path: Path) -> None:
+    if path.exists() or not path.parent.is_dir():
+        return
+    for aside in sorted(path.parent.glob(f".{path.name}.old-*")):
+        if (aside / MANIFEST).is_file():
+            os.replace(aside, path)
+            return
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise AtlasError(
+            f"{path}: no atlas here. Build one with `soundatlas build TRACKS.csv -o {path}` "
+            "or `soundatlas demo`."
+        )
+    if not path.is_dir() or not (path / MANIFEST).is_file():
+        raise AtlasError(
+            f"{path}: not an atlas folder (no {MANIFEST}). Pass the folder written by "
+            "`soundatlas build`."
+        )
+    try:
+        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise AtlasError(f"{path}: {MANIFEST} is damaged ({exc}). Rebuild the atlas.") from exc
+    version = manifest.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise AtlasError(
+            f"{path}: atlas format {version!r} is newer than this SoundAtlas reads "
+            f"({FORMAT_VERSION}). Upgrade SoundAtlas or rebuild the atlas."
+        )
+    return manifest
+
+
+def _assemble(path: Path, manifest: dict[str, Any]) -> Atlas:
+    tracks = pq.read_table(path / "tracks.parquet").to_pandas()
+    for column in ("artists", "genres"):
+        tracks[column] = [list(v) if v is not None else [] for v in tracks[column].to_numpy()]
+    original = pq.read_table(path / "original.parquet").to_pandas()
+    personas = pq.read_table(path / "personas.parquet").to_pandas()
+    for column in ("reasons", "dominant_genres"):
+        personas[column] = personas[column].map(json.loads)
+    selection = pq.read_table(path / "selection.parquet").to_pandas()
+    with np.load(path / "model.npz", allow_pickle=False) as arrays:
+        model = {name: arrays[name] for name in arrays.files}
+    config = BuildConfig.from_dict(manifest["config"])
+    methods = {
+        m: MethodSummary(m, v["params"], v["rule"], v["scores"], v["details"], v["timings"])
+        for m, v in manifest["methods"].items()
+    }
+    return Atlas(
+        tracks=tracks,
+        original=original,
+        report=ValidationReport.from_dict(manifest["report"]),
+        config=config,
+        scaler=Scaler(
+            tuple(manifest["scaler"]["features"]),
+            manifest["scaler"]["kind"],
+            model["scaler_center"],
+            model["scaler_scale"],
+        ),
+        projection=Projection(
+            tuple(manifest["projection"]["features"]),
+            model["pca_mean"],
+            model["pca_components"],
+            model["pca_explained_variance_ratio"],
+        ),
+        methods=methods,
+        centroids={m: model[f"centroids_{m}"] for m in methods},
+        personas=personas,
+        selection=selection,
+        linkage=model.get("linkage"),
+        manifest=manifest | {"path": str(path)},
+    )
