@@ -74,6 +74,7 @@ def load_catalog(
     features: Sequence[str] = AUDIO_FEATURES,
     columns: dict[str, str] | None = None,
     min_tracks: int = MIN_TRACKS,
+    name: str | None = None,
     progress: Callable[[str, float], None] | None = None,
 ) -> Catalog:
     """Read, normalise and validate a track table.
@@ -89,6 +90,8 @@ def load_catalog(
         e.g. ``{"name": "Title"}``.
     min_tracks
         Fewest usable tracks accepted.
+    name
+        What to call the source in messages (defaults to the path, or "<DataFrame>").
     progress
         Called with a stage name and the fraction done, for progress bars.
 
@@ -106,7 +109,8 @@ def load_catalog(
     report_progress = progress or (lambda stage, fraction: None)
     report_progress("read", 0.0)
     raw = _raw_from(source)
-    name = str(source) if not isinstance(source, pd.DataFrame) else "<DataFrame>"
+    if name is None:
+        name = str(source) if not isinstance(source, pd.DataFrame) else "<DataFrame>"
     report_progress("read", 0.5)
     table = _Normaliser(raw, name, tuple(features), columns or {}).run(min_tracks)
     report_progress("read", 1.0)
@@ -163,10 +167,11 @@ class _Normaliser:
         found = match_columns(headers, overrides)
         missing = [f for f in self.features if f not in found]
         if missing:
-            raise CatalogError(self._missing_message(missing, headers))
+            unmapped = [h for h in headers if h not in found.values()]
+            raise CatalogError(self._missing_message(missing, headers, unmapped))
         return found
 
-    def _missing_message(self, missing: list[str], headers: list[str]) -> str:
+    def _missing_message(self, missing: list[str], headers: list[str], unmapped: list[str]) -> str:
         if _looks_like_data(headers):
             return (
                 f"{self.source}: the first line looks like data, not a header "
@@ -175,7 +180,7 @@ class _Normaliser:
             )
         parts = []
         for column in missing:
-            hint = close_matches(column, headers)
+            hint = close_matches(column, unmapped)
             parts.append(column + (f" (did you mean {_quoted(hint)}?)" if hint else ""))
         shown = _quoted(headers[:30]) + ("…" if len(headers) > 30 else "")
         return (

@@ -1,0 +1,61 @@
+"""The ``soundatlas`` command: a thin layer over the library.
+
+Every error the library raises on purpose (`SoundAtlasError`) is printed as one message and
+turned into the exit code it carries (2 for bad input); nothing prints a traceback unless
+``SOUNDATLAS_DEBUG=1`` is set.
+"""
+
+from __future__ import annotations
+
+import os
+
+import click
+import typer
+from rich.markup import escape
+from typer.core import TyperGroup
+
+from soundatlas.cli.render import err_console
+from soundatlas.errors import SoundAtlasError
+
+
+class _Commands(TyperGroup):
+    """Turns library errors into one clear message and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except SoundAtlasError as exc:
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}")
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err_console.print("[yellow]interrupted[/]: nothing was replaced.")
+            raise typer.Exit(130) from None
+        except Exception as exc:
+            if os.environ.get("SOUNDATLAS_DEBUG"):
+                raise
+            err_console.print(
+                f"[bold red]internal error:[/] {escape(type(exc).__name__)}: {escape(str(exc))}\n"
+                "This is a bug in SoundAtlas, not in your data. Rerun with SOUNDATLAS_DEBUG=1 "
+                "to see the details, and report them."
+            )
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(
+    cls=_Commands,
+    name="soundatlas",
+    help="Turn a catalog of songs into a map of how they sound.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+
+from soundatlas.cli import atlas_commands  # noqa: E402,F401  (registers commands)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

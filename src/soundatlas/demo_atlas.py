@@ -1,0 +1,51 @@
+"""Where the built-in demo atlas lives, and building it on first use."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from soundatlas.atlas import Atlas, Progress, build_atlas
+from soundatlas.catalog import load_catalog
+from soundatlas.config import BuildConfig
+from soundatlas.store import load_atlas
+
+DEMO_SIZE = 20_000
+
+
+def data_home() -> Path:
+    """Folder for SoundAtlas's own files: ``$SOUNDATLAS_HOME`` or ``~/.cache/soundatlas``."""
+    configured = os.environ.get("SOUNDATLAS_HOME")
+    return Path(configured) if configured else Path.home() / ".cache" / "soundatlas"
+
+
+def demo_atlas_path(size: int = DEMO_SIZE, random_state: int = 0) -> Path:
+    """Where the demo atlas of ``size`` songs and seed ``random_state`` is kept."""
+    return data_home() / f"demo-atlas-{size}-seed{random_state}"
+
+
+def build_demo_atlas(
+    size: int = DEMO_SIZE, *, random_state: int = 0, progress: Progress | None = None
+) -> Atlas:
+    """Generate ``size`` synthetic demo songs (marked as demo) and build their atlas."""
+    from soundatlas.demo import generate_catalog
+
+    tick = progress or (lambda stage, fraction: None)
+    tick("generate", 0.0)
+    songs = generate_catalog(size, random_state=random_state)
+    tick("generate", 1.0)
+    name = f"demo catalog ({size:,} synthetic songs, seed {random_state})"
+    catalog = load_catalog(songs, name=name, progress=tick)
+    return build_atlas(catalog, BuildConfig(random_state=random_state), progress=tick)
+
+
+def ensure_demo_atlas(
+    size: int = DEMO_SIZE, *, random_state: int = 0, progress: Progress | None = None
+) -> Atlas:
+    """Load the demo atlas, building and saving it first if it is not there yet."""
+    path = demo_atlas_path(size, random_state)
+    if (path / "manifest.json").is_file():
+        return load_atlas(path)
+    atlas = build_demo_atlas(size, random_state=random_state, progress=progress)
+    atlas.save(path)
+    return load_atlas(path)

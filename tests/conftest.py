@@ -1,0 +1,59 @@
+"""Shared fixtures: the real track tables in ../shared/data and atlases built from them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("SOUNDATLAS_SHARED_DATA", ROOT.parent / "shared" / "data"))
+GENRES_11K = "tracks_11k_genres.csv"
+TOPHITS = "tophits_2k.csv"
+SEED_SAMPLE = "seed_schema_sample.csv"
+SHARED_FILES = (GENRES_11K, TOPHITS, SEED_SAMPLE)
+
+
+def shared_file(name: str) -> Path:
+    """Path of a shared real table; skips (or fails in CI) when the folder is absent."""
+    path = SHARED_DATA / name
+    if not path.is_file():
+        if os.environ.get("SOUNDATLAS_REQUIRE_DATA"):
+            pytest.fail(f"{path} is missing but SOUNDATLAS_REQUIRE_DATA is set (CI must not skip)")
+        pytest.skip(f"real track table {path} not found (the shared data folder is absent)")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Keep the demo atlas cache out of the user's home during tests."""
+    monkeypatch.setenv("SOUNDATLAS_HOME", str(tmp_path_factory.getbasetemp() / "home"))
+
+
+@pytest.fixture(scope="session")
+def built_atlases(tmp_path_factory: pytest.TempPathFactory):
+    """Atlases of the three shared files, built once per session and saved, keyed by file name."""
+    from soundatlas.atlas import build_atlas
+    from soundatlas.store import load_atlas
+
+    atlases = {}
+    for name in SHARED_FILES:
+        path = SHARED_DATA / name
+        if not path.is_file():
+            continue
+        folder = tmp_path_factory.mktemp("atlas") / name.removesuffix(".csv")
+        build_atlas(path).save(folder)
+        atlases[name] = load_atlas(folder)
+    return atlases
+
+
+@pytest.fixture
+def atlas_of(built_atlases):
+    """``atlas_of(name)``: the saved-and-loaded atlas of a shared file."""
+
+    def get(name: str):
+        shared_file(name)
+        return built_atlases[name]
+
+    return get
