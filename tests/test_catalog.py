@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import GENRES_11K, SEED_SAMPLE, TOPHITS, shared_file
+
 from soundatlas.catalog import STATUS_COLUMN, TRACK_COLUMN, load_catalog
 from soundatlas.errors import CatalogError, ConfigError
 from soundatlas.schema import AUDIO_FEATURES

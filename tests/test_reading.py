@@ -12,7 +12,10 @@ from soundatlas.errors import CatalogError
 from soundatlas.reading import read_table, sniff_delimiter
 
 HEADER = ["name", "artists", "danceability", "energy"]
-ROWS = [["Ça c'est Paris", "Mistinguett", "0.582", "0.371"], ["Song, with comma", "B", "0.5", "0.6"]]
+ROWS = [
+    ["Ça c'est Paris", "Mistinguett", "0.582", "0.371"],
+    ["Song, with comma", "B", "0.5", "0.6"],
+]
 
 
 def _text(delimiter: str) -> str:

@@ -86,7 +86,9 @@ def _free_name(frame: pd.DataFrame, name: str) -> str:
 def track_table(atlas: Atlas) -> pd.DataFrame:
     """The clustered track table: canonical columns, labels, personas, PCA coordinates."""
     columns = [c for c in atlas.tracks.columns if c != "source_row"]
-    ordered = [c for c in columns if c not in PCA_COLUMNS] + [c for c in PCA_COLUMNS if c in columns]
+    ordered = [c for c in columns if c not in PCA_COLUMNS] + [
+        c for c in PCA_COLUMNS if c in columns
+    ]
     return atlas.tracks[ordered]
 
 
@@ -112,7 +114,9 @@ def write_table(
             frame.to_parquet(temporary, index=False)
         else:
             records = _json_ready(frame)
-            temporary.write_text(json.dumps(records, ensure_ascii=False, indent=1), encoding="utf-8")
+            temporary.write_text(
+                json.dumps(records, ensure_ascii=False, indent=1), encoding="utf-8"
+            )
     return path
 
 

@@ -35,7 +35,7 @@ from soundatlas.validation import ValidationReport
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 FILES = ("tracks.parquet", "original.parquet", "personas.parquet", "selection.parquet", "model.npz")
-LIBRARIES = ("numpy", "pandas", "pyarrow", "scipy", "scikit-learn", "fastcluster", "fast_hdbscan")
+LIBRARIES = ("numpy", "pandas", "pyarrow", "scipy", "scikit-learn", "numba", "fast_hdbscan")
 
 
 def version_of(package: str) -> str | None:

@@ -38,7 +38,9 @@ ColumnOption = Annotated[
 ]
 FeaturesOption = Annotated[
     str | None,
-    typer.Option(help=f"Comma-separated features to cluster on [default: {','.join(AUDIO_FEATURES)}]"),
+    typer.Option(
+        help=f"Comma-separated features to cluster on [default: {','.join(AUDIO_FEATURES)}]"
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or tables.")]
@@ -113,7 +115,9 @@ def validate(
 def build(
     file: Annotated[Path, typer.Argument(help="Track table: CSV/TSV/pipe, Parquet, JSON, JSONL.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Atlas folder to write.")],
-    k: Annotated[str, typer.Option("--k", help="Clusters for K-Means and Ward: auto or N.")] = "auto",
+    k: Annotated[
+        str, typer.Option("--k", help="Clusters for K-Means and Ward: auto or N.")
+    ] = "auto",
     methods: Annotated[
         str, typer.Option(help="Comma-separated: kmeans, dbscan, hierarchical.")
     ] = "kmeans,dbscan,hierarchical",
@@ -150,7 +154,9 @@ def build(
         return
     if not quiet:
         _print_atlas(atlas)
-    console.print(f"{escape(atlas.report.summary())}\nAtlas saved to [bold]{escape(str(output))}[/]")
+    console.print(
+        f"{escape(atlas.report.summary())}\nAtlas saved to [bold]{escape(str(output))}[/]"
+    )
 
 
 @app.command()
@@ -170,7 +176,9 @@ def info(
     )
     console.print(escape(atlas.report.summary()))
     if atlas.report.dropped:
-        dropped = ", ".join(f"{count:,} × {reason}" for reason, count in atlas.report.dropped.items())
+        dropped = ", ".join(
+            f"{count:,} × {reason}" for reason, count in atlas.report.dropped.items()
+        )
         console.print(f"Not clustered as their own track: {escape(dropped)}")
     _print_atlas(atlas)
 

@@ -105,7 +105,9 @@ def report_tables(report: ValidationReport) -> list[Any]:
         findings.add_column("rows", justify="right")
         findings.add_column("details")
         for finding in report.findings:
-            style = {"rejected": "red", "merged": "yellow", "fixed": "cyan"}.get(finding.severity, "")
+            style = {"rejected": "red", "merged": "yellow", "fixed": "cyan"}.get(
+                finding.severity, ""
+            )
             label = f"[{style}]{finding.severity}[/]" if style else finding.severity
             count = fmt(finding.count) if finding.count else ""
             findings.add_row(f"{label}\n{escape(finding.rule)}", count, escape(finding.message))

@@ -1,17 +1,27 @@
-"""Ward merge trees: exact on every song in O(n) memory, or two-stage for very large catalogs.
+"""Ward merge trees of every song, exact, in O(n) memory.
 
-Exact Ward uses fastcluster's ``linkage_vector`` (nearest-neighbour chain on the data itself, no
-distance matrix): 95,837 songs take under a minute on one core and ~0.2 GB, where
-scikit-learn's AgglomerativeClustering would need ~37 GB. It is quadratic in time, so above
-``EXACT_LIMIT`` songs a documented two-stage method runs instead: MiniBatchKMeans cuts the
-songs into ``MICRO_CLUSTERS`` micro-clusters, then Ward merges the micro-clusters, each weighted
-by its size, with the same merge criterion (so merge heights are comparable to exact Ward's).
+scikit-learn's AgglomerativeClustering builds an n × n distance matrix (~37 GB for 95,837
+songs), and fastcluster's ``linkage_vector`` avoids it but scans every cluster for each
+nearest-neighbour query (63 s for 95,837 songs on this kind of machine). This module runs the
+same exact algorithm — the nearest-neighbour chain, which is exact for Ward because Ward's
+criterion is reducible — with a cheaper query: clusters are kept sorted along the data's first
+principal axis, and a query walks outwards from the cluster's position, stopping on each side
+once the gap along the axis alone makes Ward's criterion exceed the best found. Clusters
+created by merges go to a small unsorted buffer that is scanned in full and folded back into
+the sorted order every ``BUFFER`` merges. Same merges and heights as scipy's Ward (tested),
+about three times faster than fastcluster.
+
+Points may carry weights (the number of songs each stands for): the two-stage method used
+above ``EXACT_LIMIT`` songs first cuts the songs into ``MICRO_CLUSTERS`` micro-clusters with
+MiniBatchKMeans, then merges the micro-clusters by weighted Ward, which is exactly Ward on the
+songs placed at their micro-cluster centres.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 EXACT_LIMIT = 200_000
@@ -44,9 +54,7 @@ def ward_tree(
     """Build the Ward tree of the scaled features (exact up to ``exact_limit`` songs)."""
     x = np.ascontiguousarray(x, dtype=np.float64)
     if len(x) <= exact_limit:
-        import fastcluster
-
-        return WardTree(fastcluster.linkage_vector(x, method="ward"), "exact")
+        return WardTree(ward_linkage(x), "exact: nearest-neighbour chain on every song")
     from sklearn.cluster import MiniBatchKMeans
 
     model = MiniBatchKMeans(
@@ -62,94 +70,208 @@ def ward_tree(
     remap = np.cumsum(used) - 1
     centers = model.cluster_centers_[used]
     return WardTree(
-        weighted_ward(centers, sizes[used]),
+        ward_linkage(centers, sizes[used]),
         f"two-stage: {int(used.sum()):,} MiniBatchKMeans micro-clusters, then size-weighted Ward",
         remap[leaf_of_song],
         sizes[used],
     )
 
 
-def weighted_ward(points: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Ward linkage of points that each stand for ``weight`` songs (scipy linkage format).
+BUFFER = 256
+"""Merged clusters wait in the unsorted buffer until this many, then everything is re-sorted."""
 
-    Starts from Ward's distance between groups, sqrt(2·na·nb/(na+nb))·|ca − cb|, updates it
-    with the Lance–Williams formula, and merges by the nearest-neighbour chain (exact for Ward,
-    which is reducible). Memory is a dense m × m matrix, fine for a few thousand points.
+
+def ward_linkage(points: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Exact Ward linkage of (optionally weighted) points, in scipy's linkage format.
+
+    Heights follow scipy's convention: merging groups A and B costs
+    ``sqrt(2·|A|·|B|/(|A|+|B|))·‖mean(A) − mean(B)‖``. The fourth column counts leaves.
     """
-    points = np.asarray(points, dtype=np.float64)
-    size = np.asarray(weights, dtype=np.float64).copy()
-    m = len(points)
-    squared = np.einsum("ij,ij->i", points, points)
-    sq_dist = np.maximum(squared[:, None] + squared[None, :] - 2.0 * points @ points.T, 0.0)
-    dist = np.sqrt(2.0 * size[:, None] * size[None, :] / (size[:, None] + size[None, :]) * sq_dist)
-    np.fill_diagonal(dist, np.inf)
-    active = np.ones(m, dtype=bool)
-    merges: list[tuple[int, int, float]] = []
-    chain: list[int] = []
-    while len(merges) < m - 1:
-        if not chain:
-            chain.append(int(np.flatnonzero(active)[0]))
-        a = chain[-1]
-        b = int(np.argmin(dist[a]))
-        if len(chain) > 1 and dist[a, chain[-2]] <= dist[a, b]:
-            b = chain[-2]
-        if len(chain) > 1 and b == chain[-2]:
-            chain.pop()
-            chain.pop()
-            merges.append((a, b, float(dist[a, b])))
-            _merge(dist, size, active, a, b)
+    points = np.ascontiguousarray(points, dtype=np.float64)
+    n = len(points)
+    if n < 2:
+        return np.empty((0, 4))
+    sizes = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
+    centred = points - points.mean(axis=0)
+    step = max(1, n // 20_000)
+    axis = np.linalg.svd(centred[::step], full_matrices=False)[2][0]
+    merges = _nn_chain(points, sizes, axis, BUFFER)
+    return _scipy_order(merges, n)
+
+
+@numba.njit(cache=True, fastmath=True, nogil=True)
+def _criterion(centres, sizes, a, c):
+    total = 0.0
+    for k in range(centres.shape[1]):
+        gap = centres[c, k] - centres[a, k]
+        total += gap * gap
+    return sizes[a] * sizes[c] / (sizes[a] + sizes[c]) * total
+
+
+@numba.njit(cache=True, nogil=True)
+def _nearest(centres, keys, sizes, alive, n_sorted, n_total, a):
+    """Nearest live cluster to slot ``a`` by Ward's criterion (its value, its slot)."""
+    best = np.inf
+    best_slot = -1
+    for c in range(n_sorted, n_total):
+        if alive[c] and c != a:
+            value = _criterion(centres, sizes, a, c)
+            if value < best:
+                best, best_slot = value, c
+    key = keys[a]
+    # Every other cluster holds at least min_size songs, so the criterion is at least
+    # bound * (gap along the axis)^2: past that gap nothing can beat the best.
+    min_size = 1.0
+    bound = sizes[a] * min_size / (sizes[a] + min_size)
+    if a < n_sorted:
+        position = a
+    else:
+        low, high = 0, n_sorted
+        while low < high:
+            middle = (low + high) // 2
+            if keys[middle] < key:
+                low = middle + 1
+            else:
+                high = middle
+        position = low
+    left, right = position - 1, position
+    while left >= 0 or right < n_sorted:
+        if right < n_sorted:
+            gap = keys[right] - key
+            if bound * gap * gap >= best:
+                right = n_sorted
+            else:
+                if alive[right] and right != a:
+                    value = _criterion(centres, sizes, a, right)
+                    if value < best:
+                        best, best_slot = value, right
+                right += 1
+        if left >= 0:
+            gap = key - keys[left]
+            if bound * gap * gap >= best:
+                left = -1
+            else:
+                if alive[left] and left != a:
+                    value = _criterion(centres, sizes, a, left)
+                    if value < best:
+                        best, best_slot = value, left
+                left -= 1
+    return best, best_slot
+
+
+@numba.njit(cache=True, nogil=True)
+def _resort(centres, keys, sizes, ids, alive, n_total, chain, depth):
+    """Move live clusters to the front, sorted by key; renumber the chain. Returns their count."""
+    live = np.flatnonzero(alive[:n_total])
+    order = live[np.argsort(keys[live], kind="mergesort")]
+    slot_of = np.full(n_total, -1, dtype=np.int64)
+    for new_slot in range(len(order)):
+        slot_of[order[new_slot]] = new_slot
+    count = len(order)
+    centres[:count] = centres[order].copy()
+    keys[:count] = keys[order].copy()
+    sizes[:count] = sizes[order].copy()
+    ids[:count] = ids[order].copy()
+    alive[:count] = True
+    alive[count:] = False
+    for j in range(depth):
+        chain[j] = slot_of[chain[j]]
+    return count
+
+
+@numba.njit(cache=True, nogil=True)
+def _nn_chain(points, weights, axis, buffer):
+    """Merges (id_a, id_b, height, size) in the order the chain finds them (not by height)."""
+    n, d = points.shape
+    capacity = 2 * n
+    centres = np.zeros((capacity, d))
+    centres[:n] = points
+    keys = np.zeros(capacity)
+    keys[:n] = points @ axis
+    sizes = np.zeros(capacity)
+    sizes[:n] = weights
+    ids = np.zeros(capacity, dtype=np.int64)
+    ids[:n] = np.arange(n)
+    alive = np.zeros(capacity, dtype=np.bool_)
+    alive[:n] = True
+    chain = np.empty(n, dtype=np.int64)
+    depth = 0
+    n_sorted = _resort(centres, keys, sizes, ids, alive, n, chain, depth)
+    n_total = n_sorted
+    merges = np.empty((n - 1, 4))
+    done = 0
+    while done < n - 1:
+        if depth == 0:
+            for slot in range(n_total):
+                if alive[slot]:
+                    chain[0] = slot
+                    break
+            depth = 1
+        a = chain[depth - 1]
+        best, b = _nearest(centres, keys, sizes, alive, n_sorted, n_total, a)
+        if depth >= 2:
+            previous = chain[depth - 2]
+            value = _criterion(centres, sizes, a, previous)
+            if value <= best:
+                best, b = value, previous
+        if depth >= 2 and b == chain[depth - 2]:
+            depth -= 2
+            na, nb = sizes[a], sizes[b]
+            new = n_total
+            for k in range(d):
+                centres[new, k] = (na * centres[a, k] + nb * centres[b, k]) / (na + nb)
+            keys[new] = (na * keys[a] + nb * keys[b]) / (na + nb)
+            sizes[new] = na + nb
+            ids[new] = n + done
+            merges[done, 0] = min(ids[a], ids[b])
+            merges[done, 1] = max(ids[a], ids[b])
+            merges[done, 2] = np.sqrt(2.0 * best)
+            alive[new] = True
+            alive[a] = False
+            alive[b] = False
+            done += 1
+            n_total += 1
+            if n_total - n_sorted > buffer or n_total >= capacity:
+                n_sorted = _resort(centres, keys, sizes, ids, alive, n_total, chain, depth)
+                n_total = n_sorted
         else:
-            chain.append(b)
-    return _to_scipy_linkage(merges)
+            chain[depth] = b
+            depth += 1
+    return merges
 
 
-def _merge(dist: np.ndarray, size: np.ndarray, active: np.ndarray, a: int, b: int) -> None:
-    """Merge b into a, updating a's distances with the Lance–Williams formula for Ward."""
-    na, nb = size[a], size[b]
-    nk = size
-    d_ab = dist[a, b]
-    with np.errstate(invalid="ignore"):
-        updated = np.sqrt(
-            np.maximum(
-                ((na + nk) * dist[a] ** 2 + (nb + nk) * dist[b] ** 2 - nk * d_ab**2)
-                / (na + nb + nk),
-                0.0,
-            )
-        )
-    updated[~active] = np.inf
-    updated[a] = np.inf
-    updated[b] = np.inf
-    dist[a, :] = updated
-    dist[:, a] = updated
-    dist[b, :] = np.inf
-    dist[:, b] = np.inf
-    size[a] = na + nb
-    active[b] = False
+@numba.njit(cache=True, nogil=True)
+def _root(parent, item):
+    while parent[item] != item:
+        parent[item] = parent[parent[item]]
+        item = parent[item]
+    return item
 
 
-def _to_scipy_linkage(merges: list[tuple[int, int, float]]) -> np.ndarray:
-    """Sort chain merges by height and renumber clusters the way scipy expects (the fourth
-    column counts leaves, not songs, as scipy's checks require)."""
-    order = sorted(range(len(merges)), key=lambda i: merges[i][2])
-    m = len(merges) + 1
-    parent = list(range(m))
-    cluster_id = list(range(m))
-    members = [1.0] * m
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    out = np.empty((m - 1, 4))
-    for step, index in enumerate(order):
-        a, b, height = merges[index]
-        root_a, root_b = find(a), find(b)
-        id_a, id_b = sorted((cluster_id[root_a], cluster_id[root_b]))
-        total = members[root_a] + members[root_b]
-        out[step] = (id_a, id_b, height, total)
+@numba.njit(cache=True, nogil=True)
+def _scipy_order(merges, n):
+    """Sort merges by height and renumber clusters as scipy expects (each new cluster gets the
+    next id in height order; the fourth column counts leaves)."""
+    order = np.argsort(merges[:, 2], kind="mergesort")
+    # A leaf standing for each cluster id, so union-find can work on leaves.
+    leaf = np.empty(2 * n - 1, dtype=np.int64)
+    leaf[:n] = np.arange(n)
+    for step in range(n - 1):
+        leaf[n + step] = leaf[np.int64(merges[step, 0])]
+    parent = np.arange(n)
+    label = np.arange(n)
+    count = np.ones(n)
+    out = np.empty((n - 1, 4))
+    for step in range(n - 1):
+        row = order[step]
+        root_a = _root(parent, leaf[np.int64(merges[row, 0])])
+        root_b = _root(parent, leaf[np.int64(merges[row, 1])])
+        first, second = label[root_a], label[root_b]
+        out[step, 0] = min(first, second)
+        out[step, 1] = max(first, second)
+        out[step, 2] = merges[row, 2]
+        out[step, 3] = count[root_a] + count[root_b]
         parent[root_b] = root_a
-        cluster_id[root_a] = m + step
-        members[root_a] = total
+        label[root_a] = n + step
+        count[root_a] += count[root_b]
     return out
