@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import GENRES_11K, SEED_SAMPLE, TOPHITS, shared_file
+from realdata import GENRES_11K, SEED_SAMPLE, TOPHITS, shared_file
 
 from soundatlas.catalog import STATUS_COLUMN, TRACK_COLUMN, load_catalog
 from soundatlas.errors import CatalogError, ConfigError
@@ -150,7 +150,7 @@ def test_column_override_maps_unknown_names(tmp_path):
     catalog = load_catalog(path, columns={"valence": "Mood", "name": "Title"})
     assert catalog.tracks["name"].iloc[0] == "Song 0"
     assert catalog.tracks["valence"].notna().all()
-    with pytest.raises(CatalogError, match="no column 'Mod'.*did you mean 'Mood'"):
+    with pytest.raises(CatalogError, match=r"no column 'Mod'.*did you mean 'Mood'"):
         load_catalog(path, columns={"valence": "Mod"})
     with pytest.raises(ConfigError, match="'colour' is not a SoundAtlas column"):
         load_catalog(path, columns={"colour": "Mood"})

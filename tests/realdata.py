@@ -1,0 +1,25 @@
+"""Where the shared real track tables are, for tests that need them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("SOUNDATLAS_SHARED_DATA", ROOT.parent / "shared" / "data"))
+GENRES_11K = "tracks_11k_genres.csv"
+TOPHITS = "tophits_2k.csv"
+SEED_SAMPLE = "seed_schema_sample.csv"
+SHARED_FILES = (GENRES_11K, TOPHITS, SEED_SAMPLE)
+
+
+def shared_file(name: str) -> Path:
+    """Path of a shared real table; skips when the folder is absent (fails if CI requires it)."""
+    path = SHARED_DATA / name
+    if not path.is_file():
+        if os.environ.get("SOUNDATLAS_REQUIRE_DATA"):
+            pytest.fail(f"{path} is missing but SOUNDATLAS_REQUIRE_DATA is set (CI must not skip)")
+        pytest.skip(f"real track table {path} not found (the shared data folder is absent)")
+    return path
