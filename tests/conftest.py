@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from realdata import SHARED_DATA, SHARED_FILES, shared_file
+
 
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):

@@ -24,7 +24,7 @@ class _Commands(TyperGroup):
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
+        except (click.exceptions.Exit, click.ClickException, click.Abort, typer.Exit, typer.Abort):
             raise
         except SoundAtlasError as exc:
             err_console.print(f"[bold red]error:[/] {escape(str(exc))}")

@@ -24,7 +24,7 @@ from soundatlas.atlas import Progress as ProgressCallback
 from soundatlas.validation import ValidationReport
 
 console = Console(highlight=False, soft_wrap=False)
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 STAGE_TITLES = {
     "read": "Reading and validating",

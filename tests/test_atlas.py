@@ -1,0 +1,217 @@
+"""Atlases built from the real tables: every row labelled, saved safely, exported faithfully."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+from realdata import GENRES_11K, SEED_SAMPLE, SHARED_FILES, TOPHITS, shared_file
+
+from soundatlas.atlas import build_atlas
+from soundatlas.catalog import TRACK_COLUMN, load_catalog
+from soundatlas.config import BuildConfig
+from soundatlas.errors import AtlasError, ConfigError
+from soundatlas.exports import export_atlas, neutralise_cell
+from soundatlas.store import load_atlas
+
+
+@pytest.mark.parametrize("name", SHARED_FILES)
+def test_every_usable_row_is_labelled_by_all_three_methods(atlas_of, name):
+    atlas = atlas_of(name)
+    tracks = atlas.tracks
+    assert set(atlas.methods) == {"kmeans", "dbscan", "hierarchical"}
+    assert len(tracks) == atlas.report.tracks
+    for column in ("cluster", "cluster_dbscan", "cluster_hc", "persona", "persona_dbscan"):
+        assert tracks[column].notna().all(), column
+    assert (tracks["cluster"] >= 0).all() and (tracks["cluster_hc"] >= 0).all()
+    assert tracks["cluster"].nunique() == atlas.methods["kmeans"].params["k"]
+    noise = (tracks["cluster_dbscan"] == -1).mean()
+    assert noise == pytest.approx(atlas.methods["dbscan"].scores["noise_share"])
+    for column in ("pc1", "pc2", "pc3"):
+        assert np.isfinite(tracks[column]).all()
+
+
+@pytest.mark.parametrize("name", SHARED_FILES)
+def test_hierarchical_is_fitted_on_every_row(atlas_of, name):
+    atlas = atlas_of(name)
+    assert atlas.linkage.shape == (len(atlas.tracks) - 1, 4)
+    assert atlas.linkage[-1, 3] == len(atlas.tracks)
+    assert atlas.methods["hierarchical"].details["variant"].startswith("exact")
+
+
+def test_manifest_records_versions_input_hash_drops_and_timings(atlas_of):
+    atlas = atlas_of(GENRES_11K)
+    manifest = atlas.manifest
+    assert manifest["format_version"] == 1
+    assert manifest["libraries"]["numpy"] and manifest["soundatlas_version"]
+    assert len(manifest["source"]["sha256"]) == 64
+    assert manifest["rows"] == {"read": 11200, "tracks": 10963, "rejected": 0, "merged": 237}
+    assert manifest["report"]["dropped"] == {"repeated track id": 237}
+    for stage in ("read", "kmeans", "dbscan", "hierarchical", "pca", "personas"):
+        assert manifest["timings"][stage] >= 0
+    kmeans = manifest["methods"]["kmeans"]
+    assert kmeans["scores"]["silhouette_sample"] == 10_000
+    assert "elbow" in kmeans["rule"]
+    assert 0 < kmeans["details"]["stability"]["mean_ari"] <= 1
+    assert {(r["first"], r["second"]) for r in manifest["agreement"]} == {
+        ("kmeans", "dbscan"), ("kmeans", "hierarchical"), ("dbscan", "hierarchical")
+    }  # fmt: skip
+
+
+def test_same_seed_gives_the_same_atlas():
+    path = shared_file(TOPHITS)
+    config = BuildConfig(methods=("kmeans", "dbscan", "hierarchical"), random_state=3)
+    first, second = build_atlas(path, config), build_atlas(path, config)
+    for column in ("cluster", "cluster_dbscan", "cluster_hc", "persona"):
+        assert first.tracks[column].tolist() == second.tracks[column].tolist()
+
+
+def test_user_choices_are_honoured():
+    config = BuildConfig(
+        k=4,
+        methods=("kmeans", "hierarchical"),
+        features=("energy", "acousticness", "popularity"),
+        scaling="robust",
+    )
+    atlas = build_atlas(shared_file(TOPHITS), config)
+    assert set(atlas.methods) == {"kmeans", "hierarchical"}
+    assert atlas.tracks["cluster"].nunique() == 4 and atlas.tracks["cluster_hc"].nunique() == 4
+    assert "cluster_dbscan" not in atlas.tracks
+    assert atlas.scaler.features == ("energy", "acousticness", "popularity")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"k": 1}, "k=1: must be between 2 and 200"),
+        ({"methods": ("kmeans", "spectral")}, "methods spectral"),
+        ({"features": ("energy", "colour")}, "features colour: not clusterable"),
+        ({"scaling": "log"}, "scaling 'log'"),
+        ({"eps": -1.0}, "eps=-1.0: must be above 0"),
+        ({"density_algorithm": "optics"}, "density algorithm 'optics'"),
+    ],
+)
+def test_bad_build_options_are_refused_clearly(options, message):
+    with pytest.raises(ConfigError, match=message):
+        BuildConfig(**options)
+
+
+@pytest.mark.parametrize("name", SHARED_FILES)
+def test_seed_csv_export_gives_back_the_users_rows_unchanged(atlas_of, tmp_path, name):
+    atlas = atlas_of(name)
+    out = tmp_path / "export.csv"
+    export_atlas(atlas, out, "seed-csv", raw=True)
+    original = pd.read_csv(shared_file(name), dtype=str, keep_default_na=False)
+    exported = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert len(exported) == len(original)
+    pd.testing.assert_frame_equal(exported[list(original.columns)], original)
+    methods = ["cluster", "cluster_dbscan", "cluster_hc", "persona", "persona_dbscan", "persona_hc"]
+    assert list(exported.columns[len(original.columns) :]) == methods
+    # Rows merged into another (duplicates, repeated ids) carry the labels of the row they joined.
+    tracks = atlas.tracks
+    mapping = atlas.original[TRACK_COLUMN].to_numpy()
+    assert (
+        exported["cluster"].astype(int).to_numpy() == tracks["cluster"].to_numpy()[mapping]
+    ).all()
+
+
+def test_default_export_neutralises_spreadsheet_formulas(atlas_of, tmp_path):
+    atlas = atlas_of(GENRES_11K)
+    out = tmp_path / "safe.csv"
+    export_atlas(atlas, out, "seed-csv")
+    exported = pd.read_csv(out, dtype=str, keep_default_na=False)
+    names = set(exported["name"])
+    assert "'+♂(Plus Danshi)" in names and "'@Isa - Ao Vivo" in names
+    assert not any(n.startswith(("=", "+", "@")) for n in names)
+    assert exported["loadness"].str.startswith("-").any(), "negative numbers stay numbers"
+    assert neutralise_cell("-5.4") == "-5.4" and neutralise_cell("=1+1") == "'=1+1"
+
+
+@pytest.mark.parametrize("file_format", ["csv", "parquet", "json"])
+def test_track_table_exports(atlas_of, tmp_path, file_format):
+    atlas = atlas_of(TOPHITS)
+    out = tmp_path / f"tracks.{file_format}"
+    export_atlas(atlas, out, file_format)
+    if file_format == "csv":
+        back = pd.read_csv(out)
+    elif file_format == "parquet":
+        back = pd.read_parquet(out)
+    else:
+        back = pd.DataFrame(json.loads(out.read_text(encoding="utf-8")))
+    assert len(back) == len(atlas.tracks)
+    assert {"track_id", "name", "cluster", "persona_hc", "pc1"} <= set(back.columns)
+
+
+def test_saved_atlas_has_no_pickles_and_reloads_identically(atlas_of):
+    atlas = atlas_of(SEED_SAMPLE)
+    folder = atlas.manifest["path"]
+    with np.load(os.path.join(folder, "model.npz"), allow_pickle=False) as arrays:
+        assert all(arrays[name].dtype != object for name in arrays.files)
+    again = load_atlas(folder)
+    pd.testing.assert_frame_equal(again.tracks, atlas.tracks)
+    assert again.methods["kmeans"].rule == atlas.methods["kmeans"].rule
+
+
+def test_interrupted_save_leaves_the_previous_atlas(atlas_of, tmp_path, monkeypatch):
+    first = atlas_of(SEED_SAMPLE)
+    target = tmp_path / "atlas"
+    first.save(target)
+    before = (target / "manifest.json").read_bytes()
+    second = atlas_of(TOPHITS)
+    import soundatlas.store as store
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(store, "_manifest", crash)
+    with pytest.raises(KeyboardInterrupt):
+        second.save(target)
+    assert (target / "manifest.json").read_bytes() == before
+    assert len(load_atlas(target).tracks) == len(first.tracks)
+    assert [p.name for p in tmp_path.iterdir()] == ["atlas"], "no temporary folders left behind"
+
+
+def test_a_swap_cut_short_is_recovered_on_load(atlas_of, tmp_path):
+    target = tmp_path / "atlas"
+    atlas_of(SEED_SAMPLE).save(target)
+    os.replace(target, tmp_path / ".atlas.old-12345678")
+    assert len(load_atlas(target).tracks) == 14
+
+
+def test_damaged_or_missing_atlases_say_what_to_do(atlas_of, tmp_path):
+    with pytest.raises(AtlasError, match="no atlas here"):
+        load_atlas(tmp_path / "nowhere")
+    target = tmp_path / "atlas"
+    atlas_of(SEED_SAMPLE).save(target)
+    with (target / "tracks.parquet").open("r+b") as handle:
+        handle.seek(100)
+        handle.write(b"XXXX")
+    with pytest.raises(AtlasError, match="does not match its checksum"):
+        load_atlas(target)
+    (target / "manifest.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(AtlasError, match=r"manifest\.json is damaged"):
+        load_atlas(target)
+
+
+def test_saving_over_a_folder_that_is_not_an_atlas_is_refused(atlas_of, tmp_path):
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "cat.jpg").write_bytes(b"meow")
+    with pytest.raises(AtlasError, match="not an atlas folder"):
+        atlas_of(SEED_SAMPLE).save(tmp_path / "photos")
+    assert (tmp_path / "photos" / "cat.jpg").exists()
+
+
+def test_assign_places_new_songs_in_existing_clusters(atlas_of):
+    atlas = atlas_of(GENRES_11K)
+    known = load_catalog(shared_file(GENRES_11K)).original.iloc[:50]
+    known = known.drop(columns=[c for c in known.columns if c.startswith("_sa_")])
+    assigned = atlas.assign(known)
+    expected = atlas.tracks.set_index("track_id").loc[assigned["track_id"]]
+    agreement = (assigned["cluster"].to_numpy() == expected["cluster"].to_numpy()).mean()
+    assert agreement == 1.0, "K-Means assignment of songs it was fitted on is their label"
+    hc = (assigned["cluster_hc"].to_numpy() == expected["cluster_hc"].to_numpy()).mean()
+    assert hc > 0.7
+    assert assigned["persona"].notna().all() and (assigned["distance"] >= 0).all()
