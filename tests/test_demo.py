@@ -11,16 +11,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from realdata import GENRES_11K, SEED_SAMPLE, shared_file
 
 from soundatlas.demo import SEED_COLUMNS, generate_catalog, iter_catalog_chunks, write_catalog
 from soundatlas.errors import ConfigError
-
-REAL_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-REAL_TRACKS = REAL_DATA / "tracks_11k_genres.csv"
-needs_real_data = pytest.mark.skipif(
-    not REAL_TRACKS.exists(),
-    reason=f"real track tables not found at {REAL_DATA} (../shared/data from the repo root)",
-)
 
 N_SONGS = 40_000
 UNIT_FEATURES = [
@@ -65,7 +59,7 @@ def artists(catalog: pd.DataFrame) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def real_tracks() -> pd.DataFrame:
-    tracks = pd.read_csv(REAL_TRACKS).drop_duplicates("id")
+    tracks = pd.read_csv(shared_file(GENRES_11K)).drop_duplicates("id")
     return tracks.rename(columns={"loadness": "loudness", "popularity": "popularity_songs"})
 
 
@@ -82,10 +76,9 @@ def test_seed_columns_are_the_seed_schema_in_order(catalog: pd.DataFrame) -> Non
     assert tuple(catalog.columns) == SEED_COLUMNS
 
 
-@needs_real_data
 @pytest.mark.realdata
 def test_seed_columns_match_the_shared_schema_sample() -> None:
-    header = pd.read_csv(REAL_DATA / "seed_schema_sample.csv", nrows=0).columns
+    header = pd.read_csv(shared_file(SEED_SAMPLE), nrows=0).columns
     assert tuple(header) == SEED_COLUMNS
 
 
@@ -357,7 +350,6 @@ MEAN_TOLERANCE = {
 }
 
 
-@needs_real_data
 @pytest.mark.realdata
 @pytest.mark.parametrize("column", sorted(MEAN_TOLERANCE))
 def test_feature_means_match_real_music(
@@ -368,7 +360,6 @@ def test_feature_means_match_real_music(
     assert abs(generated - real) <= MEAN_TOLERANCE[column], (column, real, generated)
 
 
-@needs_real_data
 @pytest.mark.realdata
 def test_release_years_match_real_music(catalog: pd.DataFrame, real_tracks: pd.DataFrame) -> None:
     real = real_tracks["release_date"].str[:4].astype(int)
@@ -377,7 +368,6 @@ def test_release_years_match_real_music(catalog: pd.DataFrame, real_tracks: pd.D
     assert abs(generated.mean() - real.mean()) <= 1.5
 
 
-@needs_real_data
 @pytest.mark.realdata
 @pytest.mark.parametrize(
     ("left", "right", "tolerance"),
@@ -397,7 +387,6 @@ def test_key_correlations_match_real_music(
     assert abs(generated - real) <= tolerance, (left, right, real, generated)
 
 
-@needs_real_data
 @pytest.mark.realdata
 def test_energy_loudness_and_acousticness_are_strongly_correlated(
     catalog: pd.DataFrame,
@@ -406,7 +395,6 @@ def test_energy_loudness_and_acousticness_are_strongly_correlated(
     assert catalog["energy"].corr(catalog["acousticness"]) < -0.6
 
 
-@needs_real_data
 @pytest.mark.realdata
 def test_instrumental_share_matches_real_music(
     catalog: pd.DataFrame, real_tracks: pd.DataFrame

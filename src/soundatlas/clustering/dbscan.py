@@ -1,17 +1,11 @@
-"""DBSCAN (and HDBSCAN) on every song, from one minimum spanning tree.
+"""DBSCAN (and HDBSCAN) on every song in O(n) memory.
 
-Instead of scikit-learn's DBSCAN, whose memory grows with the number of neighbours within eps
-(quadratic when eps is large), the clustering is read off the minimum spanning tree of the
-mutual-reachability graph computed by fast_hdbscan in O(n) memory:
-
-* the core distance of a song (distance to its ``min_samples``-th neighbour, counting itself as
-  scikit-learn does) gives the k-distance curve for choosing eps, over every song;
-* core songs are those with core distance <= eps, and two core songs are in the same DBSCAN
-  cluster exactly when the tree path between them has no edge above eps;
-* a non-core song within eps of a core song joins that song's cluster (border point), else it is
-  noise. All songs within eps of a non-core song are among its neighbours, so this is exact.
-
-The same tree gives HDBSCAN's clusters when that algorithm is chosen.
+DBSCAN runs through `soundatlas.clustering.density_graph`: one nearest-neighbour query per
+song, then the connectivity of core songs within eps; its result equals scikit-learn's DBSCAN
+(same core songs, same clusters, same noise; border songs reachable from two clusters join the
+nearer) without ever listing every neighbour within eps. eps is the knee of the k-distance
+curve of every song. HDBSCAN, when chosen, is read off fast_hdbscan's minimum spanning tree of
+the mutual-reachability graph (slower above a few hundred thousand songs).
 """
 
 from __future__ import annotations
@@ -20,9 +14,8 @@ import time
 from collections.abc import Callable
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
+from soundatlas.clustering.density_graph import dbscan_labels, nearest_neighbours
 from soundatlas.clustering.metrics import (
     NOISE,
     SilhouetteSample,
@@ -66,21 +59,22 @@ def cluster_density(
     if not 2 <= min_samples < n:
         raise ConfigError(f"min_samples={min_samples}: must be at least 2 and below the {n} songs.")
     started = time.perf_counter()
-    edges, neighbours, core = spanning_tree(x, min_samples)
-    timings = {"spanning_tree": time.perf_counter() - started}
-    tick(0.7)
+    distances, indices = nearest_neighbours(x, min_samples)
+    core = distances[:, -1]
     curve = np.sort(core)
+    timings = {"neighbours": time.perf_counter() - started}
+    tick(0.6)
     if algorithm == "hdbscan":
-        labels, params, rule = _hdbscan(edges, n, min_samples, min_cluster_size)
+        labels, params, rule = _hdbscan(x, min_samples, min_cluster_size)
     else:
         if eps is None:
             eps, rule = _eps_from_knee(curve, min_samples, dimensions)
         else:
             rule = f"eps={eps:g} fixed by the user"
-        labels = _dbscan_labels(x, edges, neighbours, core, float(eps))
+        labels = dbscan_labels(x, distances, indices, float(eps))
         params = {"eps": float(eps), "min_samples": min_samples}
     labels = relabel_by_size(labels)
-    timings["labels"] = time.perf_counter() - started - timings["spanning_tree"]
+    timings["labels"] = time.perf_counter() - started - timings["neighbours"]
     tick(1.0)
     quantiles = np.linspace(0.0, 1.0, 101)
     return ClusteringResult(
@@ -100,19 +94,6 @@ def cluster_density(
     )
 
 
-def spanning_tree(x: np.ndarray, min_samples: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mutual-reachability minimum spanning tree, each song's nearest neighbours, core distances.
-
-    ``min_samples`` counts the song itself (scikit-learn's convention); fast_hdbscan counts only
-    the others, hence the minus one.
-    """
-    from fast_hdbscan.hdbscan import compute_minimum_spanning_tree
-
-    data = np.ascontiguousarray(x, dtype=np.float64)
-    edges, neighbours, core = compute_minimum_spanning_tree(data, min_samples=min_samples - 1)
-    return np.asarray(edges), np.asarray(neighbours), np.asarray(core, dtype=np.float64)
-
-
 def _eps_from_knee(curve: np.ndarray, min_samples: int, dimensions: int) -> tuple[float, str]:
     cut = max(3, int(len(curve) * KNEE_QUANTILE))
     at = knee(curve[:cut], convex=True)
@@ -130,50 +111,18 @@ def _eps_from_knee(curve: np.ndarray, min_samples: int, dimensions: int) -> tupl
     )
 
 
-def _dbscan_labels(
-    x: np.ndarray, edges: np.ndarray, neighbours: np.ndarray, core: np.ndarray, eps: float
-) -> np.ndarray:
-    n = len(x)
-    is_core = core <= eps
-    kept = edges[edges[:, 2] <= eps]
-    graph = coo_matrix(
-        (np.ones(len(kept)), (kept[:, 0].astype(np.int64), kept[:, 1].astype(np.int64))),
-        shape=(n, n),
-    )
-    _, components = connected_components(graph, directed=False)
-    labels = np.where(is_core, components, NOISE).astype(np.int64)
-    _attach_border_points(x, labels, neighbours, is_core, eps)
-    return labels
-
-
-def _attach_border_points(
-    x: np.ndarray,
-    labels: np.ndarray,
-    neighbours: np.ndarray,
-    is_core: np.ndarray,
-    eps: float,
-    block: int = 100_000,
-) -> None:
-    """Give each non-core song the cluster of its nearest core neighbour within eps, if any."""
-    others = np.flatnonzero(~is_core)
-    for start in range(0, len(others), block):
-        rows = others[start : start + block]
-        candidates = neighbours[rows].astype(np.int64)
-        distances = np.linalg.norm(x[candidates] - x[rows][:, None, :], axis=2)
-        eligible = (distances <= eps) & is_core[candidates] & (candidates >= 0)
-        distances = np.where(eligible, distances, np.inf)
-        nearest = distances.argmin(axis=1)
-        found = np.isfinite(distances[np.arange(len(rows)), nearest])
-        labels[rows[found]] = labels[candidates[np.arange(len(rows)), nearest][found]]
-
-
 def _hdbscan(
-    edges: np.ndarray, n: int, min_samples: int, min_cluster_size: int | None
+    x: np.ndarray, min_samples: int, min_cluster_size: int | None
 ) -> tuple[np.ndarray, dict, str]:
-    from fast_hdbscan.hdbscan import clusters_from_spanning_tree
+    from fast_hdbscan.hdbscan import clusters_from_spanning_tree, compute_minimum_spanning_tree
 
+    n = len(x)
     size = min_cluster_size or max(2 * min_samples, n // 100)
-    labels = clusters_from_spanning_tree(edges, min_cluster_size=size)[0]
+    # fast_hdbscan counts neighbours without the song itself; scikit-learn (and we) with it.
+    edges, _, _ = compute_minimum_spanning_tree(
+        np.ascontiguousarray(x, dtype=np.float64), min_samples=min_samples - 1
+    )
+    labels = clusters_from_spanning_tree(np.asarray(edges), min_cluster_size=size)[0]
     rule = (
         f"HDBSCAN with min_cluster_size={size} (the larger of 2 × min_samples and 1% of songs) "
         f"and min_samples={min_samples}; clusters chosen by excess of mass"

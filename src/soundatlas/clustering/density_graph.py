@@ -1,0 +1,158 @@
+"""Exact DBSCAN in O(n) memory: nearest neighbours, then connectivity of core songs within eps.
+
+scikit-learn's DBSCAN lists every neighbour within eps of every song, which grows
+quadratically in dense regions. Here:
+
+1. one k-nearest-neighbour query per song (k = min_samples, the song itself included) gives
+   each song's core distance — the k-distance curve eps is chosen from — and, for a song that
+   is not core, *all* its neighbours within eps (it has fewer than k of them);
+2. core songs are joined along their k-nearest-neighbour edges within eps, then in rounds of a
+   Borůvka-style search: every group of joined core songs looks for a core song of another
+   group within eps (a kd-tree query bounded by eps that skips its own group's subtrees) and
+   joins it, until no group has one. Two core songs end in one group exactly when a chain of
+   core songs, each within eps of the next, links them — DBSCAN's definition;
+3. a non-core song within eps of a core song joins that song's cluster, else it is noise.
+
+The kd-tree, its k-nearest-neighbour query, the group-aware bounded search and the disjoint
+sets are fast_hdbscan's numba building blocks (pinned in pyproject.toml; tested against
+scikit-learn's DBSCAN).
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+from fast_hdbscan.boruvka import component_aware_query_recursion, update_component_vectors
+from fast_hdbscan.disjoint_set import ds_find, ds_rank_create, ds_union_by_rank
+from fast_hdbscan.numba_kdtree import (
+    build_kdtree,
+    parallel_tree_query,
+    point_to_node_lower_bound_rdist,
+)
+
+NOISE = -1
+
+
+def nearest_neighbours(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distances (float64, ascending) and indices of each row's k nearest rows, itself first."""
+    tree = build_kdtree(np.ascontiguousarray(x, dtype=np.float32))
+    distances, indices = parallel_tree_query(tree, tree.data, k=k, output_rdist=False)
+    return np.asarray(distances, dtype=np.float64), np.asarray(indices, dtype=np.int64)
+
+
+def dbscan_labels(
+    x: np.ndarray, distances: np.ndarray, indices: np.ndarray, eps: float
+) -> np.ndarray:
+    """DBSCAN labels (-1 noise) from each song's k nearest neighbours (k = min_samples).
+
+    ``distances``/``indices`` come from `nearest_neighbours` with k = min_samples.
+    """
+    n = len(x)
+    core = distances[:, -1] <= eps
+    labels = np.full(n, NOISE, dtype=np.int64)
+    core_rows = np.flatnonzero(core)
+    if len(core_rows):
+        labels[core_rows] = _core_groups(x, distances, indices, core, core_rows, eps)
+    _attach_border_points(labels, distances, indices, core, eps)
+    return labels
+
+
+def _core_groups(
+    x: np.ndarray,
+    distances: np.ndarray,
+    indices: np.ndarray,
+    core: np.ndarray,
+    core_rows: np.ndarray,
+    eps: float,
+) -> np.ndarray:
+    local = np.full(len(x), -1, dtype=np.int64)
+    local[core_rows] = np.arange(len(core_rows))
+    near = distances[core_rows] <= eps
+    neighbours = indices[core_rows]
+    joined = near & core[neighbours]
+    sources = np.repeat(np.arange(len(core_rows)), joined.sum(axis=1))
+    targets = local[neighbours[joined]]
+    tree = build_kdtree(np.ascontiguousarray(x[core_rows], dtype=np.float32))
+    # Squared distances in float32, nudged up so "within eps" includes eps itself.
+    bound = np.nextafter(np.float32(eps) ** 2, np.float32(np.inf), dtype=np.float32)
+    return _join_groups(tree, sources, targets, bound)
+
+
+@numba.njit(cache=True)
+def _join_groups(tree, sources, targets, bound):
+    n = tree.data.shape[0]
+    groups = ds_rank_create(n)
+    for edge in range(len(sources)):
+        ds_union_by_rank(groups, np.int32(sources[edge]), np.int32(targets[edge]))
+    point_groups = np.arange(n)
+    node_groups = np.full(tree.idx_start.shape[0], -1)
+    update_component_vectors(tree, groups, node_groups, point_groups)
+    while True:
+        found = _nearest_other_group(tree, node_groups, point_groups, bound)
+        merged = 0
+        for point in range(n):
+            other = found[point]
+            if other >= 0:
+                first = ds_find(groups, np.int32(point))
+                second = ds_find(groups, np.int32(other))
+                if first != second:
+                    ds_union_by_rank(groups, first, second)
+                    merged += 1
+        if merged == 0:
+            break
+        update_component_vectors(tree, groups, node_groups, point_groups)
+    labels = np.empty(n, dtype=np.int64)
+    for point in range(n):
+        labels[point] = ds_find(groups, np.int32(point))
+    return labels
+
+
+@numba.njit(parallel=True, cache=True)
+def _nearest_other_group(tree, node_groups, point_groups, bound):
+    """For each core song, a core song of another group within the bound (or -1)."""
+    n = tree.data.shape[0]
+    best = np.full(n, bound, dtype=np.float32)
+    found = np.full(n, -1, dtype=np.int32)
+    group_best = np.full(n, bound, dtype=np.float32)
+    no_core_distance = np.zeros(n, dtype=np.float32)
+    for point in numba.prange(n):
+        lower = point_to_node_lower_bound_rdist(
+            tree.node_bounds[0, 0], tree.node_bounds[1, 0], tree.data[point]
+        )
+        group = point_groups[point]
+        component_aware_query_recursion(
+            tree,
+            np.int32(0),
+            tree.data[point],
+            best[point : point + 1],
+            found[point : point + 1],
+            np.float32(0.0),
+            no_core_distance,
+            group,
+            node_groups,
+            point_groups,
+            lower,
+            group_best[group : group + 1],
+        )
+    return found
+
+
+def _attach_border_points(
+    labels: np.ndarray,
+    distances: np.ndarray,
+    indices: np.ndarray,
+    core: np.ndarray,
+    eps: float,
+) -> None:
+    """Give each non-core song the cluster of its nearest core neighbour within eps, if any.
+
+    A non-core song has fewer than k songs within eps, so all of them are in its k-list.
+    """
+    others = np.flatnonzero(~core)
+    if not len(others):
+        return
+    candidates = indices[others]
+    eligible = (distances[others] <= eps) & core[candidates]
+    first = eligible.argmax(axis=1)
+    found = eligible[np.arange(len(others)), first]
+    labels[others[found]] = labels[candidates[np.arange(len(others)), first][found]]
