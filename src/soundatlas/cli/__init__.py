@@ -54,6 +54,7 @@ app = typer.Typer(
 )
 
 from soundatlas.cli import atlas_commands  # noqa: E402,F401  (registers commands)
+from soundatlas.cli import discover_commands  # noqa: E402,F401
 
 
 def main() -> None:

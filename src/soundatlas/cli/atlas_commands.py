@@ -89,9 +89,13 @@ def validate(
     Exit code 0: every row usable; 1: some rows would be left out or merged; 2: the file
     cannot be used.
     """
-    catalog = load_catalog(
-        file, features=parse_list(features) or AUDIO_FEATURES, columns=parse_columns(column)
-    )
+    with progress_bars(quiet=as_json) as tick:
+        catalog = load_catalog(
+            file,
+            features=parse_list(features) or AUDIO_FEATURES,
+            columns=parse_columns(column),
+            progress=tick,
+        )
     report = catalog.report
     if rejected is not None:
         original = catalog.original

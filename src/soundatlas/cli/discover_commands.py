@@ -1,0 +1,381 @@
+"""Commands that explore an atlas: similar, playlist, search, artist, genres.
+
+Each prints a readable table, or pure JSON on stdout with ``--json``; ``-o FILE`` saves the
+result where that makes sense. A query naming several songs or artists exits with code 2 and
+lists the candidates to choose from.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from soundatlas.cli import app
+from soundatlas.cli.render import console, err_console, fmt, print_json
+from soundatlas.clustering.result import METHOD_TITLES
+from soundatlas.discovery import (
+    ORDERS,
+    PlaylistRequest,
+    artist_profile,
+    generate_playlist,
+    genre_lens,
+    playlist_json,
+    save_playlist,
+    search,
+    similar_to_many,
+    similar_tracks,
+)
+from soundatlas.errors import AmbiguousQuery, ConfigError
+from soundatlas.exports import write_table
+from soundatlas.store import load_atlas
+
+AtlasArgument = Annotated[Path, typer.Argument(metavar="ATLAS", help="Atlas folder.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+
+
+@contextlib.contextmanager
+def _asks_to_choose(*, as_json: bool) -> Iterator[None]:
+    """Turn an ambiguous query into the list of candidates and exit code 2."""
+    try:
+        yield
+    except AmbiguousQuery as exc:
+        candidates = exc.candidates if isinstance(exc.candidates, pd.DataFrame) else None
+        if as_json:
+            print_json({"error": str(exc), "candidates": _records(candidates)})
+        else:
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+            for line in _candidate_lines(candidates):
+                err_console.print(line, soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
+
+
+def _candidate_lines(candidates: pd.DataFrame | None) -> list[str]:
+    if candidates is None or candidates.empty:
+        return []
+    lines = ["Candidates:"]
+    for number, row in enumerate(candidates.to_dict(orient="records"), start=1):
+        if "track_id" in row:
+            year = f" ({row['release_year']})" if pd.notna(row.get("release_year")) else ""
+            by = f" — {row['artists']}" if row.get("artists") else ""
+            text = f"{row['name']}{by}{year}  [id {row['track_id']}]"
+        else:
+            songs = row["songs"]
+            text = f"{row['artist']}  ({songs} song{'' if songs == 1 else 's'})"
+        lines.append(f"  {number:>2}. {escape(text)}")
+    return lines
+
+
+def _records(frame: pd.DataFrame | None) -> list[dict]:
+    if frame is None:
+        return []
+    return json.loads(frame.to_json(orient="records", force_ascii=False))
+
+
+def _write_frame(frame: pd.DataFrame, output: Path) -> None:
+    suffix = output.suffix.lower().lstrip(".")
+    if suffix not in ("csv", "json", "parquet"):
+        raise ConfigError(f"-o {output}: save as .csv, .json or .parquet.")
+    write_table(frame, output, suffix)
+    err_console.print(f"Wrote {escape(str(output))}.")
+
+
+def _limits(pairs: list[str] | None, option: str) -> dict[str, float]:
+    """``["energy=0.5"]`` -> ``{"energy": 0.5}``."""
+    limits: dict[str, float] = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        try:
+            number = float(value) if sep and name.strip() else None
+        except ValueError:
+            number = None
+        if number is None:
+            raise ConfigError(f"{option} {pair}: write it as feature=value, e.g. energy=0.5.")
+        limits[name.strip()] = number
+    return limits
+
+
+def _persona_column(frame: pd.DataFrame) -> str | None:
+    return next((c for c in ("persona", "persona_hc", "persona_dbscan") if c in frame), None)
+
+
+def _song_table(title: str, frame: pd.DataFrame, columns: dict[str, str]) -> Table:
+    """A table of songs: ``columns`` maps frame columns to headers."""
+    table = Table(title=escape(title))
+    for header in columns.values():
+        table.add_column(header, justify="right" if header in ("#", "similarity") else "left")
+    for row in frame.to_dict(orient="records"):
+        table.add_row(*[fmt(_plain(row.get(c)), _DIGITS.get(c, 3)) for c in columns])
+    return table
+
+
+_DIGITS = {"popularity": 0, "release_year": 0, "tempo": 1, "z": 2, "entropy": 2, "purity": 2}
+
+
+def _plain(value: object) -> object:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+@app.command()
+def similar(
+    atlas_dir: AtlasArgument,
+    query: Annotated[str, typer.Argument(help="Track id, or title (and artist) text.")],
+    n: Annotated[int, typer.Option("--n", help="Number of songs.")] = 10,
+    same_cluster: Annotated[
+        str | None, typer.Option(metavar="METHOD", help="Only songs in the query's cluster.")
+    ] = None,
+    exclude_artist: Annotated[
+        bool, typer.Option("--exclude-artist", help="Leave out the query's artists.")
+    ] = False,
+    features: Annotated[
+        str | None, typer.Option(help="Compare on these features only (comma-separated).")
+    ] = None,
+    also: Annotated[
+        list[str] | None,
+        typer.Option(metavar="QUERY", help="More songs: find songs like all of them. Repeatable."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Save as .csv, .json or .parquet.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Songs that sound most like a song (or like several, with --also)."""
+    atlas = load_atlas(atlas_dir)
+    chosen = [f.strip() for f in features.split(",")] if features else None
+    options = {"n": n, "same_cluster": same_cluster, "exclude_same_artist": exclude_artist}
+    with _asks_to_choose(as_json=as_json):
+        if also:
+            result = similar_to_many(atlas, [query, *also], features=chosen, **options)
+        else:
+            result = similar_tracks(atlas, query, features=chosen, **options)
+    if output is not None:
+        _write_frame(result, output)
+    if as_json:
+        print_json(_records(result))
+        return
+    about = f"{len(also) + 1} songs" if also else repr(query)
+    columns = {"rank": "#", "name": "song", "artists": "artists", "similarity": "similarity"}
+    persona = _persona_column(result)
+    if persona:
+        columns[persona] = "persona"
+    columns |= {"closest": "closest", "differs": "differs most"}
+    console.print(_song_table(f"Songs like {about}", result, columns))
+
+
+@app.command()
+def playlist(
+    atlas_dir: AtlasArgument,
+    method: Annotated[str, typer.Option(help="Method of --cluster.")] = "kmeans",
+    cluster: Annotated[int | None, typer.Option(help="Take songs from this cluster.")] = None,
+    seed: Annotated[
+        list[str] | None, typer.Option(metavar="QUERY", help="Seed song. Repeatable.")
+    ] = None,
+    seed_artist: Annotated[
+        list[str] | None, typer.Option(metavar="NAME", help="Seed artist. Repeatable.")
+    ] = None,
+    size: Annotated[int, typer.Option(help="Songs wanted, 1-50.")] = 20,
+    threshold: Annotated[float, typer.Option(help="Least similarity, 0.70-1.00.")] = 0.80,
+    minimum: Annotated[
+        list[str] | None,
+        typer.Option("--min", metavar="FEATURE=VALUE", help="Lower limit. Repeatable."),
+    ] = None,
+    maximum: Annotated[
+        list[str] | None,
+        typer.Option("--max", metavar="FEATURE=VALUE", help="Upper limit. Repeatable."),
+    ] = None,
+    target: Annotated[
+        list[str] | None,
+        typer.Option("--target", metavar="FEATURE=VALUE", help="Prefer songs near. Repeatable."),
+    ] = None,
+    no_explicit: Annotated[bool, typer.Option("--no-explicit", help="No explicit songs.")] = False,
+    max_per_artist: Annotated[int, typer.Option(help="Most songs per artist.")] = 2,
+    order: Annotated[str, typer.Option(help=f"One of: {', '.join(ORDERS)}.")] = "score",
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Save as .csv, .json or .txt (Spotify URLs)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A playlist from a cluster and/or seed songs and artists, within limits you set."""
+    request = PlaylistRequest(
+        method=method,
+        cluster=cluster,
+        seeds=tuple(seed or ()),
+        seed_artists=tuple(seed_artist or ()),
+        size=size,
+        threshold=threshold,
+        minimum=_limits(minimum, "--min"),
+        maximum=_limits(maximum, "--max"),
+        target=_limits(target, "--target"),
+        allow_explicit=not no_explicit,
+        max_per_artist=max_per_artist,
+        order=order,
+    )
+    atlas = load_atlas(atlas_dir)
+    with _asks_to_choose(as_json=as_json):
+        result = generate_playlist(atlas, request)
+    if output is not None:
+        save_playlist(result, output)
+        err_console.print(f"Wrote {escape(str(output))}.")
+    if as_json:
+        print_json(json.loads(playlist_json(result)))
+        return
+    columns = {
+        "position": "#",
+        "name": "song",
+        "artists": "artists",
+        "similarity": "similarity",
+        "energy": "energy",
+        "tempo": "tempo",
+    }
+    persona = _persona_column(result.tracks)
+    if persona:
+        columns[persona] = "persona"
+    if len(result.tracks):
+        console.print(_song_table(f"Playlist ({order} order)", result.tracks, columns))
+    console.print(escape(result.message))
+
+
+@app.command(name="search")
+def search_command(
+    atlas_dir: AtlasArgument,
+    text: Annotated[str, typer.Argument(help="Part of a title or an artist's name.")],
+    limit: Annotated[int, typer.Option(help="Most songs, and most artists, shown.")] = 20,
+    as_json: JsonOption = False,
+) -> None:
+    """Find songs and artists by name: any case, accents and punctuation optional."""
+    found = search(load_atlas(atlas_dir), text, limit=limit)
+    if as_json:
+        print_json({"songs": _records(found.songs), "artists": _records(found.artists)})
+        return
+    songs = {"rank": "#", "name": "song", "artists": "artists", "match": "match"}
+    songs |= {"popularity": "popularity", "track_id": "track id"}
+    console.print(_song_table(f"Songs matching {text!r}", found.songs, songs))
+    artists = {"rank": "#", "artist": "artist", "match": "match", "songs": "songs"}
+    artists |= {"popularity": "popularity", "genres": "genres"}
+    console.print(_song_table(f"Artists matching {text!r}", found.artists, artists))
+
+
+@app.command()
+def artist(
+    atlas_dir: AtlasArgument,
+    name: Annotated[str, typer.Argument(help="Artist name (accents and case optional).")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Save the whole profile as .json.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """An artist's songs, clusters, sound against the catalog, and similar artists."""
+    atlas = load_atlas(atlas_dir)
+    with _asks_to_choose(as_json=as_json):
+        profile = artist_profile(atlas, name)
+    data = {
+        "name": profile.name,
+        "dominant_personas": profile.dominant_personas,
+        "genres": profile.genres,
+        "profile": _records(profile.profile),
+        "cluster_shares": _records(profile.cluster_shares),
+        "top_songs": _records(profile.top_songs),
+        "similar_artists": _records(profile.similar_artists),
+        "songs": _records(profile.songs),
+    }
+    if output is not None:
+        if output.suffix.lower() != ".json":
+            raise ConfigError(f"-o {output}: an artist profile is saved as .json.")
+        from soundatlas.files import write_text_atomic
+
+        write_text_atomic(output, json.dumps(data, ensure_ascii=False, indent=1))
+        err_console.print(f"Wrote {escape(str(output))}.")
+    if as_json:
+        print_json(data)
+        return
+    personas = ", ".join(
+        f"{METHOD_TITLES[m]}: {escape(p)}" for m, p in profile.dominant_personas.items()
+    )
+    console.print(f"[bold]{escape(profile.name)}[/] — {len(profile.songs):,} songs; {personas}")
+    console.print(f"Genres: {escape(', '.join(profile.genres[:10])) or '—'}")
+    sound = Table(title="Sound against the catalog")
+    for header in ("feature", "mean", "catalog", "z"):
+        sound.add_column(header, justify="left" if header == "feature" else "right")
+    for row in profile.profile.itertuples():
+        sound.add_row(row.feature, fmt(row.mean), fmt(row.catalog_mean), f"{row.z:+.2f}")
+    console.print(sound)
+    shares = Table(title="Songs per cluster")
+    for header in ("method", "cluster", "persona", "songs", "share"):
+        shares.add_column(header, justify="right" if header in ("songs", "share") else "left")
+    for row in profile.cluster_shares.itertuples():
+        shares.add_row(
+            row.method,
+            str(row.cluster),
+            escape(str(row.persona)),
+            fmt(row.songs),
+            f"{row.share:.0%}",
+        )
+    console.print(shares)
+    top = {"name": "song", "popularity": "popularity", "release_year": "year"}
+    console.print(_song_table("Top songs", profile.top_songs, top))
+    alike = {"artist": "artist", "similarity": "similarity", "songs": "songs"}
+    console.print(_song_table("Artists who sound alike", profile.similar_artists, alike))
+
+
+@app.command()
+def genres(
+    atlas_dir: AtlasArgument,
+    method: Annotated[str, typer.Option(help="Method whose clusters genres are compared with.")] = (
+        "kmeans"
+    ),
+    min_songs: Annotated[int, typer.Option(help="Leave out genres with fewer songs.")] = 5,
+    outliers: Annotated[int, typer.Option(help="Candidate mislabels to list.")] = 50,
+    limit: Annotated[int, typer.Option(help="Genre rows shown in the table.")] = 30,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Save: .csv (genre table) or .json (everything)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Genre labels against the sound: purity and entropy per genre, NMI, likely mislabels."""
+    lens = genre_lens(load_atlas(atlas_dir), method=method, min_songs=min_songs, outliers=outliers)
+    data = {
+        "method": lens.method,
+        "agreement": _records(lens.agreement),
+        "genres": _records(lens.genres),
+        "outliers": _records(lens.outliers),
+    }
+    if output is not None:
+        if output.suffix.lower() == ".json":
+            from soundatlas.files import write_text_atomic
+
+            write_text_atomic(output, json.dumps(data, ensure_ascii=False, indent=1))
+            err_console.print(f"Wrote {escape(str(output))}.")
+        else:
+            _write_frame(lens.genres, output)
+    if as_json:
+        print_json(data)
+        return
+    agreement = Table(title="Genre–cluster agreement (first genre of each song)")
+    for header in ("method", "NMI", "adjusted Rand", "songs"):
+        agreement.add_column(header, justify="left" if header == "method" else "right")
+    for row in lens.agreement.itertuples():
+        agreement.add_row(row.title, fmt(row.nmi), fmt(row.adjusted_rand), fmt(row.songs))
+    console.print(agreement)
+    shown = lens.genres.head(limit)
+    columns = {"genre": "genre", "songs": "songs", "top_persona": "main persona"}
+    columns |= {"purity": "purity", "entropy": "entropy (bits)", "clusters": "clusters"}
+    title = f"Genres by purity — {METHOD_TITLES[method]}"
+    console.print(_song_table(title, shown, columns))
+    if len(lens.genres) > len(shown):
+        console.print(f"… {len(lens.genres) - len(shown):,} more genres (--limit, --json or -o).")
+    candidates = {"rank": "#", "name": "song", "artists": "artists", "genre": "labelled"}
+    candidates |= {"nearest_genre": "sounds like", "z": "z"}
+    console.print(
+        _song_table("Songs farthest from their genre's sound", lens.outliers.head(15), candidates)
+    )

@@ -1,0 +1,350 @@
+"""What every discovery function needs, computed once per atlas and shared.
+
+Building it costs a pass over the catalog (text keys, artist table, unit vectors: about a second
+per 100k songs); every lookup after that only slices arrays. `discovery_index` keeps one index
+per live `Atlas` and drops it when the atlas is garbage-collected, so a dashboard holding one
+atlas in ``st.cache_resource`` builds it once for all sessions. The index is read-only after
+construction and safe to share between threads.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from itertools import chain
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from soundatlas.atlas import PERSONA_COLUMNS, Atlas
+from soundatlas.clustering.result import LABEL_COLUMNS
+from soundatlas.discovery.nearest import unit_rows
+from soundatlas.discovery.text import normalise_array
+from soundatlas.discovery.textindex import SortedNames, TextIndex, sorted_unique
+from soundatlas.schema import AUDIO_FEATURES
+
+DETAIL_COLUMNS: tuple[str, ...] = (
+    "popularity",
+    "release_year",
+    "duration_ms",
+    "explicit",
+    *AUDIO_FEATURES,
+    "key",
+    "mode",
+    "time_signature",
+)
+"""Track columns carried into every song table, after names and clusters."""
+
+_SUBSET_CACHE = 8
+_INDEXES: dict[int, DiscoveryIndex] = {}
+_LOCK = threading.Lock()
+
+
+def discovery_index(atlas: Atlas) -> DiscoveryIndex:
+    """The discovery index of ``atlas``, built on first use and reused while the atlas lives."""
+    key = id(atlas)
+    index = _INDEXES.get(key)
+    if index is not None and index.atlas_ref() is atlas:
+        return index
+    with _LOCK:
+        index = _INDEXES.get(key)
+        if index is None or index.atlas_ref() is not atlas:
+            index = DiscoveryIndex(atlas)
+            _INDEXES[key] = index
+            weakref.finalize(atlas, _INDEXES.pop, key, None)
+    return index
+
+
+class DiscoveryIndex:
+    """Arrays derived from an atlas for fast lookups.
+
+    Attributes
+    ----------
+    features
+        The scaled features (the atlas's clustering features), in matrix column order.
+    scaled, unit
+        Scaled features as float32, and the same rows scaled to length 1 (cosine = dot).
+    title_keys, song_keys, reverse_keys
+        Normalised ``title``, ``title artists`` and ``artists title`` of every song (see
+        `soundatlas.discovery.text`); `text` holds the lookups built on them.
+    copy_group
+        Songs with the same normalised title and the same set of normalised artists share a
+        group: the copies of one song a catalog lists once per album. A song without artists
+        is only ever its own copy (nothing says two "Intro"s by unknown artists are one song).
+    artists
+        One row per artist (artists are identified by normalised name): ``artist`` (most
+        common spelling), ``key``, ``songs``, ``popularity`` (of their most popular song).
+    artist_unit
+        Each artist's mean scaled profile, as a unit vector (row i = artist i).
+    """
+
+    def __init__(self, atlas: Atlas) -> None:
+        self.atlas_ref = weakref.ref(atlas)
+        tracks = atlas.tracks
+        self.size = len(tracks)
+        self.features: tuple[str, ...] = tuple(atlas.scaler.features)
+        self.scaled = np.ascontiguousarray(atlas.scaled, dtype=np.float32)
+        self.unit = unit_rows(self.scaled)
+        self.methods: tuple[str, ...] = tuple(atlas.methods)
+        self.labels = {m: tracks[LABEL_COLUMNS[m]].to_numpy(np.int32) for m in self.methods}
+        self.personas = {m: _categorical(tracks[PERSONA_COLUMNS[m]]) for m in self.methods}
+        self.cluster_names = {
+            m: dict(zip(t["cluster"].astype(int), t["persona"].astype(str), strict=True))
+            for m, t in ((m, atlas.personas_of(m)) for m in self.methods)
+        }
+        self.ids = tracks["track_id"].astype(str).to_numpy(dtype=object)
+        self.track_ids = pd.Index(self.ids)
+        self.names = tracks["name"].astype(str).to_numpy(dtype=object)
+        self.artist_lists = tracks["artists"].to_numpy(dtype=object)
+        self.genre_lists = tracks["genres"].to_numpy(dtype=object)
+        # Typed once, so result tables need no per-call string conversion.
+        self._id_column = pd.array(self.ids, dtype="str")
+        self._name_column = pd.array(self.names, dtype="str")
+        self._artist_column = pd.array([", ".join(a) for a in self.artist_lists], dtype="str")
+        self._genre_column = pd.array([", ".join(g) for g in self.genre_lists], dtype="str")
+        self.popularity = tracks["popularity"].to_numpy(dtype=np.float64, na_value=np.nan)
+        # Plain float arrays where possible: they enter a DataFrame faster than extension arrays.
+        self.details = {
+            c: tracks[c].to_numpy() if tracks[c].dtype == np.float64 else tracks[c].array
+            for c in DETAIL_COLUMNS
+            if c in tracks
+        }
+        raw = tracks[list(self.features)].to_numpy(dtype=np.float64)
+        self.feature_mean = raw.mean(axis=0)
+        self.feature_std = np.where(raw.std(axis=0) > 0, raw.std(axis=0), 1.0)
+        self.scale = atlas.scaler.scale
+        self._center = atlas.scaler.center
+        self._subsets: dict[tuple[int, ...], np.ndarray] = {}
+        self._subset_lock = threading.Lock()
+        self._text: NameIndexes | None = None
+        self._text_lock = threading.Lock()
+        self._build_artists(tracks)
+        self._build_keys()
+        self._build_copies()
+
+    # ------------------------------------------------------------------------------ building
+
+    def _build_artists(self, tracks: pd.DataFrame) -> None:
+        lengths = np.fromiter(map(len, self.artist_lists), dtype=np.int64, count=self.size)
+        flat = pa.array(list(chain.from_iterable(self.artist_lists)), type=pa.large_string())
+        pair_rows = np.repeat(np.arange(self.size, dtype=np.int64), lengths)
+        spelled = pc.dictionary_encode(flat)
+        spelling_keys = _keys_of(spelled.dictionary)
+        encoded = pc.dictionary_encode(spelling_keys)
+        key_of_spelling = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        keys = encoded.dictionary
+        spelling = spelled.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        codes = key_of_spelling[spelling] if len(spelling) else spelling
+        n_artists = len(keys)
+        pairs = sorted_unique(pair_rows * max(n_artists, 1) + codes)
+        pair_rows, codes = pairs // max(n_artists, 1), pairs % max(n_artists, 1)
+        display = _display_names(spelled, key_of_spelling)
+        self.row_artist_ptr = np.concatenate(
+            [[0], np.cumsum(np.bincount(pair_rows, minlength=self.size))]
+        ).astype(np.int64)
+        self.row_artist_codes = codes
+        order = np.argsort(codes, kind="stable")
+        self.artist_rows = pair_rows[order]
+        counts = np.bincount(codes, minlength=n_artists)
+        self.artist_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        popularity = np.where(np.isnan(self.popularity), -1.0, self.popularity)
+        best = np.full(n_artists, -1.0)
+        np.maximum.at(best, codes, popularity[pair_rows])
+        self.artists = pd.DataFrame(
+            {
+                "artist": pd.array(display, dtype="str"),
+                "key": keys.to_pandas(types_mapper=pd.ArrowDtype).astype("str"),
+                "songs": counts.astype(np.int64),
+                "popularity": np.where(best < 0, np.nan, best),
+            }
+        )
+        self.artist_keys = keys.cast(pa.large_string())
+        self.artist_names = self.artists["artist"].to_numpy(dtype=object)
+        self.artist_songs = counts.astype(np.int64)
+        self.artist_popularity = self.artists["popularity"].to_numpy(dtype=np.float64)
+        # Artists rank by their best song's popularity, then by how many songs they have.
+        self.artist_score = np.nan_to_num(self.artist_popularity, nan=-1.0) * 1e7 + counts
+        if n_artists:
+            sums = np.add.reduceat(
+                self.scaled[self.artist_rows].astype(np.float64), self.artist_ptr[:-1]
+            )
+            self.artist_unit = unit_rows(sums / counts[:, None])
+        else:
+            self.artist_unit = np.zeros((0, len(self.features)), dtype=np.float32)
+
+    def _build_keys(self) -> None:
+        titles = _keys_of(pa.array(self.names, type=pa.large_string()))
+        offsets = pa.array(self.row_artist_ptr)
+        members = pc.take(self.artist_keys, pa.array(self.row_artist_codes))
+        artist_text = pc.binary_join(
+            pa.LargeListArray.from_arrays(offsets, members), pa.scalar(" ", pa.large_string())
+        )
+        has_artist = pc.greater(pc.utf8_length(artist_text), 0)
+        space = pa.scalar(" ", pa.large_string())
+        self.title_keys = titles.cast(pa.large_string())
+        self.song_keys = pc.if_else(
+            has_artist, pc.binary_join_element_wise(titles, artist_text, space), titles
+        ).cast(pa.large_string())
+        self.reverse_keys = pc.if_else(
+            has_artist, pc.binary_join_element_wise(artist_text, titles, space), titles
+        ).cast(pa.large_string())
+
+    def _build_copies(self) -> None:
+        title_codes = pc.dictionary_encode(self.title_keys).indices.to_numpy(zero_copy_only=False)
+        title_codes = title_codes.astype(np.int64)
+        per_row = np.diff(self.row_artist_ptr)
+        signature = np.full(self.size, -1, dtype=np.int64)
+        single = per_row == 1
+        signature[single] = self.row_artist_codes[self.row_artist_ptr[:-1][single]]
+        n_artists = len(self.artists)
+        sets: dict[tuple[int, ...], int] = {}
+        for row in np.flatnonzero(per_row > 1):
+            members = tuple(
+                self.row_artist_codes[self.row_artist_ptr[row] : self.row_artist_ptr[row + 1]]
+            )
+            signature[row] = n_artists + sets.setdefault(members, len(sets))
+        known = signature >= 0
+        combined = title_codes[known] * (n_artists + len(sets) + 1) + signature[known]
+        codes, uniques = pd.factorize(combined)
+        group = np.empty(self.size, dtype=np.int64)
+        group[known] = codes
+        group[~known] = len(uniques) + np.arange(int((~known).sum()))
+        self.copy_group = group
+        self.copy_count = np.bincount(group)
+        order = np.argsort(group, kind="stable")
+        self._group_rows = order
+        self._group_ptr = np.concatenate(
+            [[0], np.cumsum(np.bincount(group, minlength=int(group.max(initial=-1)) + 1))]
+        )
+
+    # ------------------------------------------------------------------------------ lookups
+
+    @property
+    def text(self) -> NameIndexes:
+        """Title and artist-name lookups, built on the first text query."""
+        if self._text is None:
+            with self._text_lock:
+                if self._text is None:
+                    self._text = NameIndexes(self)
+        return self._text
+
+    def copies_of(self, row: int) -> np.ndarray:
+        """Every row that is a copy of ``row`` (itself included), ascending."""
+        group = self.copy_group[row]
+        return self._group_rows[self._group_ptr[group] : self._group_ptr[group + 1]]
+
+    def artists_of(self, row: int) -> np.ndarray:
+        """Artist codes of one song."""
+        return self.row_artist_codes[self.row_artist_ptr[row] : self.row_artist_ptr[row + 1]]
+
+    def rows_of_artist(self, code: int) -> np.ndarray:
+        """Rows of every song an artist is listed on, ascending."""
+        return self.artist_rows[self.artist_ptr[code] : self.artist_ptr[code + 1]]
+
+    def row_of_id(self, track_id: str) -> int | None:
+        """Row of a track id, or None."""
+        try:
+            found = self.track_ids.get_loc(track_id)
+        except KeyError:
+            return None
+        if isinstance(found, (int, np.integer)):
+            return int(found)
+        positions = np.flatnonzero(found) if isinstance(found, np.ndarray) else [found.start]
+        return int(positions[0])
+
+    def feature_columns(self, features: tuple[str, ...] | None) -> tuple[int, ...]:
+        """Matrix columns of ``features`` (all when None); the caller has validated the names."""
+        if features is None:
+            return tuple(range(len(self.features)))
+        return tuple(self.features.index(f) for f in features)
+
+    def unit_for(self, columns: tuple[int, ...]) -> np.ndarray:
+        """Unit rows over a subset of the feature columns, cached for the few subsets in use."""
+        if len(columns) == len(self.features):
+            return self.unit
+        with self._subset_lock:
+            cached = self._subsets.get(columns)
+            if cached is None:
+                if len(self._subsets) >= _SUBSET_CACHE:
+                    self._subsets.pop(next(iter(self._subsets)))
+                cached = unit_rows(self.scaled[:, list(columns)])
+                self._subsets[columns] = cached
+        return cached
+
+    def to_units(self, scaled: np.ndarray) -> np.ndarray:
+        """Scaled values back to feature units (BPM, dB, 0-1 shares)."""
+        return np.asarray(scaled, dtype=np.float64) * self.scale + self._center
+
+    def song_columns(self, rows: np.ndarray) -> dict[str, object]:
+        """The standard columns of a song table for ``rows``: ids, names, clusters, details.
+
+        Returned as a dict so callers put their own columns (rank, similarity) first and build
+        the DataFrame once.
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        columns: dict[str, object] = {
+            "row": rows,
+            "track_id": self._id_column.take(rows),
+            "name": self._name_column.take(rows),
+            "artists": self._artist_column.take(rows),
+        }
+        for method in self.methods:
+            columns[LABEL_COLUMNS[method]] = self.labels[method][rows]
+            columns[PERSONA_COLUMNS[method]] = self.personas[method].take(rows)
+        columns["genres"] = self._genre_column.take(rows)
+        for name, values in self.details.items():
+            columns[name] = values[rows] if isinstance(values, np.ndarray) else values.take(rows)
+        return columns
+
+
+class NameIndexes:
+    """Text lookups of one atlas: titles, ``title artists``/``artists title``, artist names."""
+
+    def __init__(self, index: DiscoveryIndex) -> None:
+        rows = np.arange(index.size, dtype=np.int64)
+        self.titles = TextIndex(index.title_keys)
+        self.pairs = SortedNames(
+            pa.concat_arrays([index.song_keys, index.reverse_keys]), np.concatenate([rows, rows])
+        )
+        self.artists = TextIndex(index.artist_keys)
+        self.song_score = np.nan_to_num(index.popularity, nan=-1.0)
+
+
+def _keys_of(names: pa.Array) -> pa.Array:
+    """Normalised keys; a name that is all punctuation ("!!!") keeps its lowercase self."""
+    keys = normalise_array(names)
+    fallback = pc.utf8_lower(
+        pc.utf8_trim_whitespace(pc.fill_null(names.cast(pa.large_string()), ""))
+    )
+    return pc.if_else(pc.equal(keys, ""), fallback, keys)
+
+
+def _display_names(spelled: pa.DictionaryArray, key_of_spelling: np.ndarray) -> np.ndarray:
+    """The display name of each artist: the spelling most songs use, ties to the earliest."""
+    spellings = spelled.dictionary.to_numpy(zero_copy_only=False)
+    spelling_codes = spelled.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    if len(spelling_codes) == 0:
+        return np.zeros(0, dtype=object)
+    table = pd.DataFrame(
+        {
+            "artist": key_of_spelling[spelling_codes],
+            "spelling": spelling_codes,
+            "first": np.arange(len(spelling_codes)),
+        }
+    )
+    counts = table.groupby(["artist", "spelling"], sort=False).agg(
+        count=("first", "size"), first=("first", "min")
+    )
+    counts = counts.reset_index().sort_values(
+        ["artist", "count", "first"], ascending=[True, False, True]
+    )
+    chosen = counts.drop_duplicates("artist")["spelling"].to_numpy()
+    return spellings[chosen].astype(object)
+
+
+def _categorical(column: pd.Series) -> pd.Categorical:
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.array
+    return pd.Categorical(column.astype(str))

@@ -1,0 +1,371 @@
+"""Songs that sound like a song (or like several): exact cosine search on the scaled features.
+
+Cosine similarity on the atlas's scaled features is what users of the seed analysis know: 1
+means the same direction from the catalog's average sound. Each result says why it was chosen,
+naming the features where it is closest to the query and where it differs most, in the
+features' own units ("tempo +28 BPM, acousticness −0.31").
+
+A song is never its own neighbour, and neither is any copy of it: the same normalised title by
+the same normalised artists, which real catalogs list once per album or compilation. Results
+hold each song once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from soundatlas.atlas import Atlas
+from soundatlas.clustering.metrics import NOISE
+from soundatlas.clustering.result import METHOD_TITLES
+from soundatlas.discovery.index import DiscoveryIndex, discovery_index
+from soundatlas.discovery.nearest import top_cosine
+from soundatlas.discovery.search import SONG_TIERS, match_songs
+from soundatlas.discovery.text import normalise_text
+from soundatlas.discovery.textindex import rank_matches
+from soundatlas.errors import AmbiguousQuery, ConfigError, LookupFailed
+
+MAX_RESULTS = 500
+CANDIDATES_SHOWN = 20
+"""Most candidates an ambiguous query lists."""
+_SPOTIFY_REF = re.compile(
+    r"(?:spotify:track:|open\.spotify\.com/(?:[a-z-]+/)?track/)([A-Za-z0-9]{22})"
+)
+_UNITS = {"tempo": ("BPM", 0), "loudness": ("dB", 1), "popularity": ("", 0)}
+_MINUS = "\N{MINUS SIGN}"
+
+
+def resolve_track(atlas: Atlas, query: str) -> int:
+    """The row (position in ``atlas.tracks``) of the song a query names.
+
+    Tried in order: an exact track id (a Spotify track URL or URI works too); a title, or
+    ``title artist`` / ``artist title``, equal to the query once case, accents and punctuation
+    are ignored; then a partial match of the title or ``title artist``. Copies of one song
+    (same title, same artists) count as one song: the most popular copy is returned.
+
+    Raises
+    ------
+    AmbiguousQuery
+        If the text matches several different songs; ``candidates`` (a DataFrame with
+        ``row, track_id, name, artists, popularity, release_year, genres, match``) lists up to
+        20 of them, best match and most popular first.
+    LookupFailed
+        If nothing matches.
+
+    Examples
+    --------
+    >>> row = resolve_track(atlas, "halo beyonce")  # doctest: +SKIP
+    >>> atlas.tracks.loc[row, "name"]  # doctest: +SKIP
+    'Halo'
+    """
+    index = discovery_index(atlas)
+    text = str(query).strip()
+    if not text:
+        raise ConfigError("song query '': is empty; give a track id or part of a song title.")
+    row = index.row_of_id(text)
+    if row is not None:
+        return row
+    reference = _SPOTIFY_REF.search(text)
+    if reference and (row := index.row_of_id(reference.group(1))) is not None:
+        return row
+    key = normalise_text(text)
+    if not key:
+        raise LookupFailed(
+            f"song query {text!r}: is not a track id of this atlas and has no letters or "
+            "digits to match a title; give a track id or part of a song title."
+        )
+    exact = np.concatenate([index.text.titles.equal(key), index.text.pairs.items(key)])
+    if len(exact):
+        rows, tiers = rank_matches([lambda: exact], index.text.song_score, index.copy_group, None)
+        return _one_song(index, text, rows, tiers)
+    rows, tiers = match_songs(index, key, limit=None)
+    if len(rows):
+        return _one_song(index, text, rows, tiers)
+    raise LookupFailed(
+        f"song query {text!r}: no song has this track id, and no title or 'title artist' "
+        "contains it; search for the song and pass its track id."
+    )
+
+
+def _one_song(index: DiscoveryIndex, text: str, rows: np.ndarray, tiers: np.ndarray) -> int:
+    """The row when one song matched (``rows``: one per song, best first); otherwise the
+    candidates, as an error."""
+    if len(rows) == 1:
+        return int(rows[0])
+    shown, shown_tiers = rows[:CANDIDATES_SHOWN], tiers[:CANDIDATES_SHOWN]
+    columns = index.song_columns(shown)
+    candidates = pd.DataFrame(
+        {
+            "row": shown,
+            "track_id": columns["track_id"],
+            "name": columns["name"],
+            "artists": columns["artists"],
+            "popularity": columns["popularity"],
+            "release_year": columns["release_year"],
+            "genres": columns["genres"],
+            "match": np.array([SONG_TIERS[t] for t in shown_tiers], dtype=object),
+        }
+    )
+    first = candidates.iloc[0]
+    hint = f"{first['name']} {first['artists']}".strip()
+    more = f" (the first {len(shown)} are listed)" if len(rows) > len(shown) else ""
+    raise AmbiguousQuery(
+        f"song query {text!r}: matches {len(rows):,} different songs{more}; choose one by "
+        f"track id (for example {first['track_id']!r}) or give title and artist "
+        f"(for example {hint!r}).",
+        candidates=candidates,
+    )
+
+
+def similar_tracks(
+    atlas: Atlas,
+    query: str | int,
+    *,
+    n: int = 10,
+    same_cluster: str | None = None,
+    exclude_same_artist: bool = False,
+    features: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """The ``n`` songs most similar to one song, with why each was chosen.
+
+    Parameters
+    ----------
+    atlas
+        A built or loaded atlas.
+    query
+        A track id, text naming the song (see `resolve_track`), or a row position.
+    n
+        How many songs (1-500). Fewer come back only when the catalog (or cluster) has fewer.
+    same_cluster
+        A method (``"kmeans"``, ``"dbscan"``, ``"hierarchical"``): only songs in the query's
+        cluster of that method.
+    exclude_same_artist
+        Leave out songs sharing an artist with the query.
+    features
+        Compare on these scaled features only (default: all the atlas clustered on).
+
+    Returns
+    -------
+    DataFrame
+        ``rank, row, track_id, name, artists`` (``"A, B"``), ``similarity`` (cosine, -1 to 1),
+        ``closest`` (the two features nearest the query's), ``differs`` (the two farthest, as
+        signed differences in the feature's unit), each method's ``cluster``/``persona``
+        columns, ``genres``, popularity, release year, duration, explicit and the audio
+        features. Never the query itself or a copy of it; each song once.
+
+    Raises
+    ------
+    AmbiguousQuery, LookupFailed
+        If ``query`` names several songs or none (see `resolve_track`).
+    ConfigError
+        If an option is out of range or names an unknown feature.
+
+    Examples
+    --------
+    >>> similar_tracks(atlas, "Halo Beyoncé", n=5, exclude_same_artist=True)  # doctest: +SKIP
+    """
+    return similar_to_many(
+        atlas,
+        [query],
+        n=n,
+        same_cluster=same_cluster,
+        exclude_same_artist=exclude_same_artist,
+        features=features,
+    )
+
+
+def similar_to_many(
+    atlas: Atlas,
+    queries: Sequence[str | int],
+    *,
+    n: int = 10,
+    same_cluster: str | None = None,
+    exclude_same_artist: bool = False,
+    features: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """The ``n`` songs most similar to several songs at once: to their centroid.
+
+    The centroid is the mean of the songs' scaled features; results are compared with it
+    (``closest``/``differs`` describe the difference from that average). ``same_cluster``
+    keeps songs in any of the query songs' clusters; ``exclude_same_artist`` leaves out every
+    query song's artists. Columns and errors as in `similar_tracks`.
+    """
+    if isinstance(queries, (str, bytes)) or not isinstance(queries, Sequence) or not queries:
+        raise ConfigError(
+            f"queries={queries!r}: give a list of one or more track ids, song texts or rows."
+        )
+    index = discovery_index(atlas)
+    n = _check_count(n)
+    columns = _check_features(index, features)
+    rows = np.unique([_row_of(atlas, index, q) for q in queries])
+    labels = wanted = None
+    if same_cluster is not None:
+        labels, wanted = _cluster_filter(atlas, index, rows, same_cluster)
+    reference = index.scaled[rows][:, list(columns)].astype(np.float64).mean(axis=0)
+    norm = float(np.linalg.norm(reference))
+    if norm == 0.0:
+        raise ConfigError(
+            f"songs {_names(index, rows)}: sit exactly at the catalog's average on "
+            f"{', '.join(index.features[c] for c in columns)}, so no direction to compare; "
+            "use more features or other songs."
+        )
+    excluded = np.unique(np.concatenate([index.copies_of(r) for r in rows]))
+    if exclude_same_artist:
+        codes = np.unique(np.concatenate([index.artists_of(r) for r in rows]))
+        if len(codes):
+            excluded = np.union1d(
+                excluded, np.concatenate([index.rows_of_artist(c) for c in codes])
+            )
+    found, scores = _nearest(
+        index, index.unit_for(columns), reference / norm, n, excluded, labels, wanted
+    )
+    return _result_table(index, found, scores, reference, columns)
+
+
+def _row_of(atlas: Atlas, index: DiscoveryIndex, query: str | int) -> int:
+    if isinstance(query, (bool, np.bool_)):
+        raise ConfigError(f"song query {query!r}: give a track id, song text or row number.")
+    if isinstance(query, (int, np.integer)):
+        if not 0 <= query < index.size:
+            raise LookupFailed(
+                f"row {query}: the atlas has {index.size:,} songs (rows 0-{index.size - 1:,}); "
+                "pass a row in that range or a track id."
+            )
+        return int(query)
+    if not isinstance(query, str):
+        raise ConfigError(
+            f"song query {query!r}: is a {type(query).__name__}; give a track id, song text "
+            "or row number."
+        )
+    return resolve_track(atlas, query)
+
+
+def _check_count(n: object) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise ConfigError(f"n={n!r}: must be a whole number between 1 and {MAX_RESULTS}.")
+    if not 1 <= n <= MAX_RESULTS:
+        raise ConfigError(f"n={n}: must be between 1 and {MAX_RESULTS}; ask for fewer songs.")
+    return int(n)
+
+
+def _check_features(index: DiscoveryIndex, features: Sequence[str] | None) -> tuple[int, ...]:
+    if features is None:
+        return index.feature_columns(None)
+    if isinstance(features, str):
+        features = [f.strip() for f in features.split(",")]
+    chosen = tuple(dict.fromkeys(f for f in features if f))
+    unknown = [f for f in chosen if f not in index.features]
+    if unknown or not chosen:
+        raise ConfigError(
+            f"features {', '.join(unknown) or '(none)'}: not features of this atlas; choose "
+            f"from {', '.join(index.features)}."
+        )
+    return index.feature_columns(chosen)
+
+
+def _cluster_filter(
+    atlas: Atlas, index: DiscoveryIndex, rows: np.ndarray, method: str
+) -> tuple[np.ndarray, np.ndarray]:
+    atlas.require_method(method)
+    labels = index.labels[method]
+    wanted = np.unique(labels[rows])
+    wanted = wanted[wanted != NOISE]
+    if len(wanted) == 0:
+        raise LookupFailed(
+            f"same cluster ({METHOD_TITLES[method]}): {_names(index, rows)} "
+            f"{'is' if len(rows) == 1 else 'are'} noise for this method (in no cluster), so no "
+            "song shares a cluster with it; choose another method or drop the same-cluster "
+            "option."
+        )
+    return labels, wanted.astype(np.int32)
+
+
+def _names(index: DiscoveryIndex, rows: np.ndarray) -> str:
+    shown = [repr(str(index.names[r])) for r in rows[:3]]
+    return ", ".join(shown) + (" …" if len(rows) > 3 else "")
+
+
+def _nearest(
+    index: DiscoveryIndex,
+    unit: np.ndarray,
+    query: np.ndarray,
+    n: int,
+    excluded: np.ndarray,
+    labels: np.ndarray | None,
+    wanted: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top ``n`` distinct songs outside ``excluded``. The exact search skips excluded rows
+    itself; it is asked for a few more than ``n`` because copies of one song take places, and
+    asked again for more in the rare case they run out."""
+    k = n + 8
+    while True:
+        rows, scores = top_cosine(unit, query, k, labels=labels, wanted=wanted, banned=excluded)
+        _, first = np.unique(index.copy_group[rows], return_index=True)
+        if len(first) >= n or len(rows) < k or k >= index.size:
+            chosen = np.sort(first)[:n]
+            return rows[chosen], scores[chosen]
+        k = min(4 * k, index.size)
+
+
+def _result_table(
+    index: DiscoveryIndex,
+    rows: np.ndarray,
+    scores: np.ndarray,
+    reference: np.ndarray,
+    columns: tuple[int, ...],
+) -> pd.DataFrame:
+    song = index.song_columns(rows)
+    closest, differs = explain(index, rows, reference, columns)
+    table: dict[str, object] = {
+        "rank": np.arange(1, len(rows) + 1),
+        "row": song.pop("row"),
+        "track_id": song.pop("track_id"),
+        "name": song.pop("name"),
+        "artists": song.pop("artists"),
+        "similarity": np.clip(scores.astype(np.float64), -1.0, 1.0),
+        "closest": closest,
+        "differs": differs,
+        **song,
+    }
+    return pd.DataFrame(table)
+
+
+def explain(
+    index: DiscoveryIndex, rows: np.ndarray, reference: np.ndarray, columns: tuple[int, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per song: the two features closest to ``reference`` and the two farthest from it.
+
+    Closeness is measured in scaled units (so tempo and a 0-1 share compare fairly); the
+    differences are written in each feature's own unit, signed as song minus reference.
+    """
+    names = [index.features[c] for c in columns]
+    scale = index.scale[list(columns)]
+    gaps = index.scaled[rows][:, list(columns)].astype(np.float64) - reference
+    order = np.argsort(np.abs(gaps), axis=1, kind="stable")
+    take = min(2, len(columns))
+    closest = np.empty(len(rows), dtype=object)
+    differs = np.empty(len(rows), dtype=object)
+    for i in range(len(rows)):
+        closest[i] = ", ".join(names[j] for j in order[i, :take])
+        differs[i] = ", ".join(
+            difference_text(names[j], gaps[i, j] * scale[j]) for j in order[i, ::-1][:take]
+        )
+    return closest, differs
+
+
+def difference_text(feature: str, difference: float) -> str:
+    """``"tempo +28 BPM"``, ``"acousticness −0.31"``, ``"duration_ms +35 s"``."""
+    sign = "+" if difference >= 0 else _MINUS
+    size = abs(difference)
+    if feature == "duration_ms":
+        return f"duration {sign}{size / 1000:.0f} s"
+    unit, digits = _UNITS.get(feature, ("", 2))
+    if feature in ("key", "mode", "time_signature"):
+        digits = 0
+    value = f"{size:.{digits}f}"
+    if float(value) == 0.0:
+        sign = "±"
+    return f"{feature} {sign}{value}{' ' + unit if unit else ''}"

@@ -1,0 +1,288 @@
+"""Smart playlists: threshold and artist cap hold, shortfalls explained, order, exports."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from realdata import GENRES_11K, TOPHITS
+
+from soundatlas.atlas import build_atlas
+from soundatlas.catalog import load_catalog
+from soundatlas.config import BuildConfig
+from soundatlas.discovery import (
+    PlaylistRequest,
+    generate_playlist,
+    playlist_csv,
+    playlist_json,
+    save_playlist,
+    spotify_urls,
+)
+from soundatlas.errors import AmbiguousQuery, ConfigError, LookupFailed
+
+
+@pytest.fixture(scope="module")
+def three_artists():
+    """30 songs by three artists. Only loudness varies: t29 is far quieter than t00-t28, which
+    puts all of them above the catalog mean, so their cosine similarity to each other is 1
+    and only the artist cap can bind. One title would run as a spreadsheet formula."""
+    rows = []
+    for i in range(30):
+        rows.append(
+            {
+                "track_id": f"t{i:02d}",
+                "name": '=HYPERLINK("http://x")' if i == 5 else f"Tune {i}",
+                "artists": ["Ana", "Bo", "Cy"][i % 3],
+                "danceability": 0.6,
+                "energy": 0.5,
+                "loudness": -60.0 if i == 29 else -7.0 + 0.1 * i,
+                "speechiness": 0.05,
+                "acousticness": 0.2,
+                "instrumentalness": 0.0,
+                "liveness": 0.1,
+                "valence": 0.5,
+                "tempo": 100.0,
+                "popularity": i,
+                "duration_ms": 200_000,
+                "explicit": i % 4 == 0,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    return build_atlas(load_catalog(frame), BuildConfig(methods=("kmeans",), k=2))
+
+
+# ---------------------------------------------------------------------------- real-data rules
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("name", [TOPHITS, GENRES_11K])
+def test_threshold_and_artist_cap_always_hold(atlas_of, name) -> None:
+    atlas = atlas_of(name)
+    for cluster in atlas.personas_of("kmeans")["cluster"]:
+        for cap in (1, 2):
+            request = PlaylistRequest(
+                cluster=int(cluster), size=50, threshold=0.95, max_per_artist=cap
+            )
+            playlist = generate_playlist(atlas, request)
+            tracks = playlist.tracks
+            assert (tracks["similarity"] >= 0.95).all()
+            assert (tracks["cluster"] == cluster).all()
+            artists = atlas.tracks["artists"].iloc[tracks["row"]].explode().dropna()
+            assert artists.empty or artists.value_counts().max() <= cap
+            assert len(tracks) == min(50, playlist.passed)
+
+
+@pytest.mark.realdata
+def test_seeded_playlist_excludes_the_seeds_and_respects_limits(atlas_of) -> None:
+    atlas = atlas_of(TOPHITS)
+    request = PlaylistRequest(
+        method=None,
+        seeds=("halo beyonce",),
+        seed_artists=("rihanna",),
+        size=15,
+        threshold=0.75,
+        minimum={"danceability": 0.4},
+        maximum={"energy": 0.8, "tempo": 140},
+        allow_explicit=False,
+    )
+    tracks = generate_playlist(atlas, request).tracks
+    assert len(tracks) == 15
+    assert "Halo" not in tracks["name"].tolist()
+    assert (tracks["danceability"] >= 0.4).all() and (tracks["energy"] <= 0.8).all()
+    assert (tracks["tempo"] <= 140).all() and not tracks["explicit"].any()
+
+
+# --------------------------------------------------------------------------------- shortfalls
+
+
+@pytest.mark.realdata
+def test_shortfall_names_the_threshold_when_it_cuts_most(atlas_of) -> None:
+    atlas = atlas_of(TOPHITS)
+    playlist = generate_playlist(atlas, PlaylistRequest(cluster=0, size=20, threshold=0.95))
+    assert playlist.passed < 20 and len(playlist.tracks) == playlist.passed
+    assert playlist.limiting == "threshold"
+    assert playlist.cut_by["threshold"] > 0
+    assert f"Only {playlist.passed} of the 20 songs asked for" in playlist.message
+    assert "similarity ≥ 0.95 cut the most" in playlist.message
+    assert "lower the threshold" in playlist.message
+
+
+@pytest.mark.realdata
+def test_shortfall_names_a_feature_limit_when_it_cuts_most(atlas_of) -> None:
+    atlas = atlas_of(TOPHITS)
+    request = PlaylistRequest(cluster=0, size=50, threshold=0.7, maximum={"energy": 0.2})
+    playlist = generate_playlist(atlas, request)
+    assert playlist.limiting == "max_energy"
+    assert playlist.cut_by["max_energy"] > playlist.cut_by["threshold"]
+    assert (
+        "energy ≤ 0.2 cut the most" in playlist.message and "raise max_energy" in playlist.message
+    )
+
+
+def test_shortfall_names_the_artist_cap_when_it_binds(three_artists) -> None:
+    request = PlaylistRequest(method=None, seeds=("t00",), size=20, threshold=0.7)
+    playlist = generate_playlist(three_artists, request)
+    assert playlist.passed == 6 and len(playlist.tracks) == 6  # 3 artists x 2
+    assert playlist.limiting == "max_per_artist"
+    assert playlist.cut_by["threshold"] == 1  # only t29 points the other way
+    assert playlist.cut_by["max_per_artist"] == 28 - 6  # t01-t28 pass every filter
+    assert "at most 2 songs per artist cut the most" in playlist.message
+
+
+def test_full_playlist_reports_no_limiting_constraint(three_artists) -> None:
+    request = PlaylistRequest(method=None, seeds=("t00",), size=5, threshold=0.7)
+    playlist = generate_playlist(three_artists, request)
+    assert len(playlist.tracks) == 5 and playlist.limiting is None
+    assert playlist.message.startswith("5 songs chosen from 6 that pass every constraint")
+
+
+def test_never_padded_below_the_threshold(three_artists) -> None:
+    playlist = generate_playlist(
+        three_artists, PlaylistRequest(method=None, seeds=("t00",), size=20, threshold=1.0)
+    )
+    assert (playlist.tracks["similarity"] >= 1.0).all()
+    assert len(playlist.tracks) == playlist.passed < 20
+
+
+# ------------------------------------------------------------------------------------- order
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize(("order", "sign"), [("rising", 1), ("falling", -1)])
+def test_energy_arcs_are_monotone(atlas_of, order, sign) -> None:
+    atlas = atlas_of(GENRES_11K)
+    request = PlaylistRequest(cluster=1, size=30, threshold=0.85, order=order)
+    energy = generate_playlist(atlas, request).tracks["energy"].to_numpy()
+    assert len(energy) == 30
+    assert (sign * np.diff(energy) >= 0).all()
+
+
+@pytest.mark.realdata
+def test_orders_only_rearrange_the_same_songs(atlas_of) -> None:
+    atlas = atlas_of(GENRES_11K)
+    by_score = generate_playlist(atlas, PlaylistRequest(cluster=2, size=25)).tracks
+    assert by_score["rank"].tolist() == list(range(1, 26))
+    assert (np.diff(by_score["similarity"]) <= 0).all()
+    for order in ("smooth", "rising", "falling"):
+        other = generate_playlist(atlas, PlaylistRequest(cluster=2, size=25, order=order)).tracks
+        assert sorted(other["track_id"]) == sorted(by_score["track_id"])
+        assert other["position"].tolist() == list(range(1, 26))
+
+
+@pytest.mark.realdata
+def test_smooth_order_has_gentler_steps_than_score_order(atlas_of) -> None:
+    atlas = atlas_of(GENRES_11K)
+    steps = {}
+    for order in ("score", "smooth"):
+        tracks = generate_playlist(atlas, PlaylistRequest(cluster=0, size=40, order=order)).tracks
+        steps[order] = np.abs(np.diff(tracks["tempo"].to_numpy())).mean()
+    assert steps["smooth"] < steps["score"] / 2
+
+
+@pytest.mark.realdata
+def test_same_request_same_playlist(atlas_of) -> None:
+    atlas = atlas_of(TOPHITS)
+    request = PlaylistRequest(cluster=1, size=30, threshold=0.8, order="smooth")
+    first, second = generate_playlist(atlas, request), generate_playlist(atlas, request)
+    pd.testing.assert_frame_equal(first.tracks, second.tracks)
+    assert first.message == second.message and first.cut_by == second.cut_by
+
+
+@pytest.mark.realdata
+def test_targets_rank_the_nearest_first(atlas_of) -> None:
+    atlas = atlas_of(TOPHITS)
+    request = PlaylistRequest(cluster=0, size=20, threshold=0.7, target={"tempo": 100})
+    tracks = generate_playlist(atlas, request).tracks
+    assert (np.diff(tracks["target_distance"]) >= 0).all()
+    assert abs(tracks["tempo"].iat[0] - 100) < abs(tracks["tempo"].iat[-1] - 100)
+
+
+@pytest.mark.realdata
+def test_missing_values_fail_a_limit(atlas_of) -> None:
+    atlas = atlas_of(TOPHITS)  # the chart table has no time signature
+    request = PlaylistRequest(cluster=0, size=5, minimum={"time_signature": 3})
+    playlist = generate_playlist(atlas, request)
+    assert playlist.passed == 0 and playlist.limiting == "min_time_signature"
+    assert playlist.message.startswith("None of the 5 songs asked for pass")
+
+
+# -------------------------------------------------------------------------------- validation
+
+
+@pytest.mark.parametrize(
+    ("fields", "match"),
+    [
+        ({"size": 0}, r"size=0: must be from 1 to 50"),
+        ({"size": 51}, r"size=51"),
+        ({"threshold": 0.69}, r"threshold=0.69: must be from 0.7 to 1"),
+        ({"threshold": 1.01}, r"threshold=1.01"),
+        ({"seeds": ("a", "b", "c"), "seed_artists": ("d", "e", "f")}, r"at most 5 in all"),
+        ({"minimum": {"energy": 0.8}, "maximum": {"energy": 0.2}}, r"min_energy=0.8 is above"),
+        ({"minimum": {"groove": 1}}, r"min_groove: 'groove' cannot be limited"),
+        ({"maximum": {"energy": 2}}, r"max_energy=2: must be 0 to 1"),
+        ({"target": {"tempo": 90}, "minimum": {"tempo": 100}}, r"target_tempo=90: outside"),
+        ({"order": "random"}, r"order='random': use one of score, smooth, rising, falling"),
+        ({"cluster": None}, r"no source of sound"),
+        ({"method": None}, r"cluster=1: say which method"),
+        ({"cluster": -1}, r"noise \(-1\) is not a cluster"),
+        ({"method": "spectral"}, r"method='spectral'"),
+        ({"max_per_artist": 0}, r"max_per_artist=0"),
+    ],
+)
+def test_bad_requests_say_what_is_wrong(fields, match) -> None:
+    with pytest.raises(ConfigError, match=match):
+        PlaylistRequest(**({"cluster": 1} | fields))
+
+
+@pytest.mark.realdata
+def test_lookups_fail_clearly(atlas_of) -> None:
+    atlas = atlas_of(TOPHITS)
+    with pytest.raises(LookupFailed, match=r"cluster 42 \(K-Means\): this atlas has clusters 0-"):
+        generate_playlist(atlas, PlaylistRequest(cluster=42))
+    with pytest.raises(AmbiguousQuery, match=r"'love'"):
+        generate_playlist(atlas, PlaylistRequest(method=None, seeds=("love",)))
+    with pytest.raises(AmbiguousQuery, match=r"artist 'the'"):
+        generate_playlist(atlas, PlaylistRequest(method=None, seed_artists=("the",)))
+
+
+# ----------------------------------------------------------------------------------- exports
+
+
+def test_exports_neutralise_formulas_and_keep_numbers(three_artists, tmp_path) -> None:
+    playlist = generate_playlist(
+        three_artists, PlaylistRequest(method=None, seeds=("t04",), size=5, threshold=0.7)
+    )
+    assert '=HYPERLINK("http://x")' in playlist.tracks["name"].tolist()
+    text = playlist_csv(playlist)
+    assert "'=HYPERLINK" in text and "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text
+    save_playlist(playlist, tmp_path / "p.csv")
+    assert pd.read_csv(tmp_path / "p.csv")["loudness"].lt(0).all()
+    data = json.loads(playlist_json(playlist))
+    assert data["passed"] == playlist.passed and data["request"]["seeds"] == ["t04"]
+    assert data["tracks"][0]["name"] == playlist.tracks["name"].iat[0]
+    assert any(t["name"].startswith("'=") for t in data["tracks"])
+    save_playlist(playlist, tmp_path / "p.json")
+    assert json.loads((tmp_path / "p.json").read_text("utf-8"))["message"] == playlist.message
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.csv", "p.json"]
+
+
+@pytest.mark.realdata
+def test_spotify_urls_only_for_spotify_ids(atlas_of, tmp_path) -> None:
+    real = generate_playlist(atlas_of(GENRES_11K), PlaylistRequest(cluster=0, size=5))
+    urls = spotify_urls(real)
+    assert len(urls) == 5
+    assert all(
+        u == f"https://open.spotify.com/track/{i}"
+        for u, i in zip(urls, real.tracks["track_id"], strict=True)
+    )
+    save_playlist(real, tmp_path / "list.txt")
+    assert (tmp_path / "list.txt").read_text().splitlines() == urls
+    charts = generate_playlist(atlas_of(TOPHITS), PlaylistRequest(cluster=0, size=5))
+    assert spotify_urls(charts) == []
+    with pytest.raises(ConfigError, match=r"not Spotify ids; save as .csv or .json"):
+        save_playlist(charts, tmp_path / "charts.txt")
+    with pytest.raises(ConfigError, match=r"not '.xlsx'"):
+        save_playlist(charts, tmp_path / "charts.xlsx")
+    assert not (tmp_path / "charts.txt").exists()

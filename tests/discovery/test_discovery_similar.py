@@ -1,0 +1,282 @@
+"""Similar songs: hand-checked cosine ranking, copies never returned, options, errors, real data."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from realdata import GENRES_11K, TOPHITS
+
+from soundatlas.atlas import build_atlas
+from soundatlas.catalog import load_catalog
+from soundatlas.config import BuildConfig
+from soundatlas.discovery import normalise_text, resolve_track, similar_to_many, similar_tracks
+from soundatlas.errors import AmbiguousQuery, ConfigError, LookupFailed
+
+ROOT5 = math.sqrt(5)
+
+
+def tiny_atlas(rows: list[dict], *, k: int = 2):
+    """An atlas of a few hand-made songs: only the columns given vary, the rest are constant
+    (a constant feature scales to 0 and adds nothing to cosine similarity)."""
+    base = {
+        "danceability": 0.5,
+        "energy": 0.5,
+        "loudness": -8.0,
+        "speechiness": 0.05,
+        "acousticness": 0.3,
+        "instrumentalness": 0.0,
+        "liveness": 0.1,
+        "valence": 0.5,
+        "tempo": 120.0,
+        "popularity": 50,
+        "duration_ms": 200_000,
+        "explicit": 0,
+    }
+    frame = pd.DataFrame([{**base, **row} for row in rows])
+    catalog = load_catalog(frame, min_tracks=len(rows))
+    return build_atlas(catalog, BuildConfig(methods=("kmeans",), k=k))
+
+
+@pytest.fixture(scope="module")
+def four():
+    """Energy z-scores (-3, -1, 1, 3)/√5 and valence (3, -3, 1, -1)/√5: in units of 1/√5 the
+    songs are A(-3, 3), B(-1, -3), C(1, 1), D(3, -1)."""
+    return tiny_atlas(
+        [
+            {"track_id": "A", "name": "Song A", "artists": "Ann", "energy": 0.2, "valence": 0.8},
+            {"track_id": "B", "name": "Song B", "artists": "Bob", "energy": 0.4, "valence": 0.2},
+            {"track_id": "C", "name": "Song C", "artists": "Cat", "energy": 0.6, "valence": 0.6},
+            {"track_id": "D", "name": "Song D", "artists": "Dan", "energy": 0.8, "valence": 0.4},
+        ]
+    )
+
+
+# ------------------------------------------------------------------------------ hand-checked
+
+
+def test_cosine_ranking_matches_hand_computation(four) -> None:
+    # cos(A, C) = (-3 + 3)/… = 0; cos(A, B) = (3 - 9)/(√18 √10) = -1/√5;
+    # cos(A, D) = (-9 - 3)/(√18 √10) = -2/√5.
+    result = similar_tracks(four, "A")
+    assert result["track_id"].tolist() == ["C", "B", "D"]
+    assert result["rank"].tolist() == [1, 2, 3]
+    assert result["similarity"].to_numpy() == pytest.approx([0.0, -1 / ROOT5, -2 / ROOT5], abs=1e-6)
+    # From C(1, 1): D = (3 - 1)/(√2 √10) = 1/√5, A = 0, B = (-1 - 3)/(√2 √10) = -2/√5.
+    result = similar_tracks(four, "C")
+    assert result["track_id"].tolist() == ["D", "A", "B"]
+    assert result["similarity"].to_numpy() == pytest.approx([1 / ROOT5, 0.0, -2 / ROOT5], abs=1e-6)
+
+
+def test_reasons_name_closest_and_most_different_features_in_their_units(four) -> None:
+    first = similar_tracks(four, "A").iloc[0]  # C: energy 0.6 vs 0.2, valence 0.6 vs 0.8
+    assert first["differs"] == "energy +0.40, valence −0.20"
+    # Every other feature is equal; ties go to feature order.
+    assert first["closest"] == "danceability, loudness"
+
+
+def test_restricting_features_changes_the_geometry(four) -> None:
+    # On energy alone every song is a point on a line: same sign -> 1, opposite -> -1.
+    result = similar_tracks(four, "A", features=["energy"])
+    assert result["track_id"].iloc[0] == "B"
+    assert result["similarity"].tolist() == pytest.approx([1.0, -1.0, -1.0], abs=1e-6)
+    assert set(result["closest"]) == {"energy"}
+
+
+def test_similar_to_many_uses_the_centroid_and_excludes_every_query(four) -> None:
+    # Centroid of A(-3, 3) and C(1, 1) is (-1, 2): B gives (1 - 6)/(√5 √10) = -1/√2,
+    # D gives (-3 - 2)/(√5 √10) = -1/√2.
+    result = similar_to_many(four, ["A", "C"])
+    assert sorted(result["track_id"]) == ["B", "D"]
+    assert result["similarity"].to_numpy() == pytest.approx([-1 / math.sqrt(2)] * 2, abs=1e-6)
+
+
+def test_result_has_the_promised_columns(four) -> None:
+    result = similar_tracks(four, 0, n=2)
+    for column in ("rank", "track_id", "name", "artists", "similarity", "closest", "differs"):
+        assert column in result
+    for column in ("cluster", "persona", "energy", "valence", "tempo", "popularity"):
+        assert column in result
+    assert len(result) == 2
+    assert result["artists"].tolist() == ["Cat", "Bob"]
+
+
+def test_ranking_is_deterministic(four) -> None:
+    pd.testing.assert_frame_equal(similar_tracks(four, "B"), similar_tracks(four, "B"))
+
+
+# ------------------------------------------------------------------------------------ copies
+
+
+@pytest.fixture(scope="module")
+def duplicated(built_atlases):
+    """60 chart songs, each listed three times as real catalogs do (album, remaster,
+    compilation): new ids, title spelled differently, features nudged."""
+    from realdata import shared_file
+
+    songs = pd.read_csv(shared_file(TOPHITS)).drop_duplicates(["artist", "song"]).head(60)
+    copies = []
+    for take, spell in enumerate([str, str.upper, lambda s: s + "!"]):
+        copy = songs.assign(song=songs["song"].map(spell))
+        copy["track_id"] = [f"copy{take}-{i}" for i in range(len(copy))]
+        copy["energy"] = (copy["energy"] + 0.004 * take).clip(0, 1)
+        copies.append(copy)
+    table = pd.concat(copies, ignore_index=True)
+    return build_atlas(load_catalog(table), BuildConfig(methods=("kmeans",), k=4))
+
+
+def _song_key(atlas, rows) -> list[tuple[str, tuple[str, ...]]]:
+    tracks = atlas.tracks
+    return [
+        (
+            normalise_text(tracks["name"].iat[r]),
+            tuple(sorted(normalise_text(a) for a in tracks["artists"].iat[r])),
+        )
+        for r in rows
+    ]
+
+
+@pytest.mark.realdata
+def test_a_duplicate_laden_table_never_returns_a_copy_of_the_query(duplicated) -> None:
+    for row in range(len(duplicated.tracks)):
+        result = similar_tracks(duplicated, row, n=10)
+        query = _song_key(duplicated, [row])[0]
+        found = _song_key(duplicated, result["row"])
+        assert query not in found, f"row {row} returned a copy of itself"
+        assert len(set(found)) == len(found), f"row {row} returned one song twice"
+        assert len(result) == 10
+
+
+@pytest.mark.realdata
+def test_copies_of_chart_hits_are_never_neighbours(atlas_of) -> None:
+    atlas = atlas_of(TOPHITS)
+    keys = _song_key(atlas, range(len(atlas.tracks)))
+    repeated = pd.Series(keys).duplicated(keep=False).to_numpy()
+    assert repeated.sum() >= 30  # the file repeats dozens of artist+song pairs
+    for row in np.flatnonzero(repeated):
+        result = similar_tracks(atlas, int(row), n=20)
+        assert keys[row] not in _song_key(atlas, result["row"])
+        assert row not in result["row"].to_numpy()
+
+
+# ----------------------------------------------------------------------------------- options
+
+
+@pytest.mark.realdata
+def test_same_cluster_and_exclude_same_artist(atlas_of) -> None:
+    atlas = atlas_of(TOPHITS)
+    query = resolve_track(atlas, "halo beyonce")
+    for method, column in (("kmeans", "cluster"), ("hierarchical", "cluster_hc")):
+        result = similar_tracks(atlas, query, n=15, same_cluster=method)
+        assert (result[column] == atlas.tracks[column].iat[query]).all()
+    plain = similar_tracks(atlas, "Beyoncé - Halo", n=50)
+    assert plain["artists"].str.contains("Beyoncé").any()
+    other = similar_tracks(atlas, query, n=50, exclude_same_artist=True)
+    assert not other["artists"].str.contains("Beyoncé").any()
+
+
+@pytest.mark.realdata
+def test_same_cluster_on_a_noise_song_is_a_clear_error(atlas_of) -> None:
+    atlas = atlas_of(TOPHITS)
+    noise = int(np.flatnonzero(atlas.tracks["cluster_dbscan"].to_numpy() == -1)[0])
+    with pytest.raises(LookupFailed, match=r"noise for this method.*drop the same-cluster"):
+        similar_tracks(atlas, noise, same_cluster="dbscan")
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "match"),
+    [
+        ({"n": 0}, ConfigError, r"n=0: must be between 1 and 500"),
+        ({"n": 501}, ConfigError, r"n=501"),
+        ({"n": 2.5}, ConfigError, r"whole number"),
+        ({"features": ["energy", "groove"]}, ConfigError, r"features groove: .*choose from"),
+        ({"features": []}, ConfigError, r"features \(none\)"),
+        ({"same_cluster": "hierarchical"}, LookupFailed, r"'hierarchical' was not run"),
+        ({"same_cluster": "spectral"}, LookupFailed, r"'spectral' was not run"),
+    ],
+)
+def test_bad_options_say_what_is_wrong(four, options, error, match) -> None:
+    with pytest.raises(error, match=match):
+        similar_tracks(four, "A", **options)
+
+
+def test_bad_queries(four) -> None:
+    with pytest.raises(LookupFailed, match=r"row 9: the atlas has 4 songs"):
+        similar_tracks(four, 9)
+    with pytest.raises(ConfigError, match=r"queries=\[\]"):
+        similar_to_many(four, [])
+    with pytest.raises(ConfigError, match=r"give a track id"):
+        similar_tracks(four, True)
+
+
+# ---------------------------------------------------------------------------------- resolving
+
+
+@pytest.mark.realdata
+def test_resolve_by_id_url_and_accent_insensitive_text(atlas_of) -> None:
+    genres = atlas_of(GENRES_11K)
+    track_id = genres.tracks["track_id"].iat[42]
+    assert resolve_track(genres, track_id) == 42
+    assert resolve_track(genres, f"https://open.spotify.com/track/{track_id}?si=x") == 42
+    assert resolve_track(genres, f"spotify:track:{track_id}") == 42
+    hits = atlas_of(TOPHITS)
+    halo = resolve_track(hits, "halo beyonce")
+    assert hits.tracks["name"].iat[halo] == "Halo"
+    assert resolve_track(hits, "BEYONCÉ — halo") == halo
+    assert resolve_track(hits, "Oops!... I did it again") == resolve_track(hits, "oops i did")
+
+
+@pytest.mark.realdata
+def test_text_naming_several_songs_raises_with_the_candidates(atlas_of) -> None:
+    atlas = atlas_of(TOPHITS)
+    with pytest.raises(AmbiguousQuery, match=r"'love': matches 2 different songs") as caught:
+        similar_tracks(atlas, "love")
+    candidates = caught.value.candidates
+    assert isinstance(candidates, pd.DataFrame)
+    assert set(candidates["artists"]) == {"Keyshia Cole", "Musiq Soulchild"}
+    assert {"row", "track_id", "name", "popularity"} <= set(candidates.columns)
+    assert caught.value.exit_code == 2
+
+
+@pytest.mark.realdata
+def test_text_matching_nothing_says_what_to_do(atlas_of) -> None:
+    with pytest.raises(LookupFailed, match=r"'zzqx': no song has this track id.*search"):
+        resolve_track(atlas_of(TOPHITS), "zzqx")
+
+
+@pytest.mark.realdata
+def test_copies_resolve_to_one_song_not_an_ambiguity(atlas_of) -> None:
+    atlas = atlas_of(TOPHITS)
+    row = resolve_track(atlas, "bad blood taylor swift")
+    copies = atlas.tracks.index[atlas.tracks["name"] == "Bad Blood"]
+    assert len(copies) == 2 and row in copies
+    assert atlas.tracks["popularity"].iat[row] == atlas.tracks.loc[copies, "popularity"].max()
+
+
+# ---------------------------------------------------------------------------------- real data
+
+
+def _genres_of(atlas, rows) -> set[str]:
+    return {g for r in rows for g in atlas.tracks["genres"].iat[r]}
+
+
+@pytest.mark.realdata
+def test_calm_tracks_have_no_extreme_metal_neighbours(atlas_of) -> None:
+    """Every 'ambient' track, and every quiet 'sleep' track, has no death-metal or grindcore
+    song among its ten nearest. (Nine of the hundred 'sleep' tracks are white-noise and rain
+    recordings with energy near 1: on audio features they truly resemble noise-grind.)"""
+    atlas = atlas_of(GENRES_11K)
+    tracks = atlas.tracks
+    extreme = {"death-metal", "grindcore"}
+    checked = 0
+    for genre in ("ambient", "sleep"):
+        rows = np.flatnonzero(tracks["genres"].map(lambda g, genre=genre: genre in g).to_numpy())
+        if genre == "sleep":
+            rows = rows[tracks["energy"].to_numpy()[rows] < 0.5]
+        for row in rows:
+            found = similar_tracks(atlas, int(row), n=10)["row"]
+            assert not (_genres_of(atlas, found) & extreme), tracks["name"].iat[row]
+            checked += 1
+    assert checked >= 160  # 100 ambient and the 69 quiet sleep tracks
