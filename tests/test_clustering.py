@@ -193,3 +193,17 @@ def test_hierarchical_chooses_k_on_every_song(blobs):
     assert tree.leaves == len(x)
     assert adjusted_rand_score(truth, result.labels) == pytest.approx(1.0)
     assert result.linkage.shape == (len(x) - 1, 4)
+
+
+def test_bounded_search_for_large_catalogs_equals_scikit_learn(blobs, monkeypatch):
+    import soundatlas.clustering.dbscan as dbscan
+
+    monkeypatch.setattr(dbscan, "CURVE_SONGS", 200)
+    x, _ = blobs
+    result = cluster_density(x, sample=silhouette_sample(x, size=300, random_state=0))
+    assert "a random sample of 200 songs" in result.rule
+    reference = DBSCAN(eps=result.params["eps"], min_samples=10).fit(x)
+    core = np.zeros(len(x), dtype=bool)
+    core[reference.core_sample_indices_] = True
+    assert adjusted_rand_score(reference.labels_[core], result.labels[core]) == pytest.approx(1.0)
+    assert np.array_equal(reference.labels_ == -1, result.labels == -1)

@@ -338,6 +338,7 @@ def _cluster(
             algorithm=config.density_algorithm,
             eps=config.eps,
             min_samples=config.min_samples,
+            random_state=config.random_state,
             progress=lambda f: tick("dbscan", f),
         )
         timings["dbscan"] = time.perf_counter() - clock

@@ -28,6 +28,10 @@ from soundatlas.clustering.selection import knee
 from soundatlas.errors import ConfigError
 
 DENSITY_ALGORITHMS: tuple[str, ...] = ("dbscan", "hdbscan")
+CURVE_SONGS = 100_000
+"""Above this many songs the k-distance curve (which eps is read from) is measured on a random
+sample of this size: a distribution this well sampled has the same knee, and the unbounded
+k-nearest search costs minutes at a million songs. Core songs are still found among all."""
 KNEE_QUANTILE = 0.99
 """The knee is looked for below this quantile of the k-distance curve: the last 1% are far
 outliers whose huge distances would flatten the rest of the curve and push the knee right."""
@@ -46,6 +50,7 @@ def cluster_density(
     eps: float | None = None,
     min_samples: int | None = None,
     min_cluster_size: int | None = None,
+    random_state: int = 0,
     progress: Callable[[float], None] | None = None,
 ) -> ClusteringResult:
     """Cluster scaled features by density; noise is labelled -1 and reported, not hidden."""
@@ -59,22 +64,24 @@ def cluster_density(
     if not 2 <= min_samples < n:
         raise ConfigError(f"min_samples={min_samples}: must be at least 2 and below the {n} songs.")
     started = time.perf_counter()
-    distances, indices = nearest_neighbours(x, min_samples)
-    core = distances[:, -1]
-    curve = np.sort(core)
-    timings = {"neighbours": time.perf_counter() - started}
-    tick(0.6)
+    neighbours = _k_nearest(x, min_samples, random_state)
+    curve = np.sort(neighbours[0][:, -1])
+    curve_rows = len(curve)
+    timings = {"k_distance_curve": time.perf_counter() - started}
+    tick(0.4)
     if algorithm == "hdbscan":
         labels, params, rule = _hdbscan(x, min_samples, min_cluster_size)
     else:
         if eps is None:
-            eps, rule = _eps_from_knee(curve, min_samples, dimensions)
+            eps, rule = _eps_from_knee(curve, min_samples, dimensions, curve_rows, n)
         else:
             rule = f"eps={eps:g} fixed by the user"
+        distances, indices = _within(x, min_samples, float(eps), neighbours)
+        tick(0.8)
         labels = dbscan_labels(x, distances, indices, float(eps))
         params = {"eps": float(eps), "min_samples": min_samples}
     labels = relabel_by_size(labels)
-    timings["labels"] = time.perf_counter() - started - timings["neighbours"]
+    timings["labels"] = time.perf_counter() - started - timings["k_distance_curve"]
     tick(1.0)
     quantiles = np.linspace(0.0, 1.0, 101)
     return ClusteringResult(
@@ -89,12 +96,35 @@ def cluster_density(
         details={
             "k_distance_quantiles": [float(v) for v in np.quantile(curve, quantiles)],
             "noise_songs": int(np.sum(labels == NOISE)),
-            "core_songs": int(np.sum(core <= params.get("eps", -1.0))) if "eps" in params else None,
+            "k_distance_songs": curve_rows,
         },
     )
 
 
-def _eps_from_knee(curve: np.ndarray, min_samples: int, dimensions: int) -> tuple[float, str]:
+def _k_nearest(x: np.ndarray, min_samples: int, random_state: int) -> tuple[np.ndarray, np.ndarray]:
+    """k-nearest neighbours of every song, or of a random sample above CURVE_SONGS."""
+    queries = None
+    if len(x) > CURVE_SONGS:
+        rng = np.random.default_rng(random_state)
+        queries = np.sort(rng.choice(len(x), size=CURVE_SONGS, replace=False))
+    return nearest_neighbours(x, min_samples, queries=queries)
+
+
+def _within(
+    x: np.ndarray, min_samples: int, eps: float, neighbours: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every song's k nearest within eps: cut from the full search when it covered every song,
+    else a search bounded by eps."""
+    distances, indices = neighbours
+    if len(distances) < len(x):
+        return nearest_neighbours(x, min_samples, within=eps)
+    beyond = distances > eps
+    return np.where(beyond, np.inf, distances), np.where(beyond, -1, indices)
+
+
+def _eps_from_knee(
+    curve: np.ndarray, min_samples: int, dimensions: int, curve_rows: int, n: int
+) -> tuple[float, str]:
     cut = max(3, int(len(curve) * KNEE_QUANTILE))
     at = knee(curve[:cut], convex=True)
     eps = float(curve[at])
@@ -104,8 +134,9 @@ def _eps_from_knee(curve: np.ndarray, min_samples: int, dimensions: int) -> tupl
         if min_samples == 2 * dimensions
         else "chosen by you or capped for a small catalog"
     )
+    songs = "all songs" if curve_rows == n else f"a random sample of {curve_rows:,} songs"
     return eps, (
-        f"eps={eps:.3f} at the knee of the {min_samples}-distance curve of all songs "
+        f"eps={eps:.3f} at the knee of the {min_samples}-distance curve of {songs} "
         f"({share:.0%} of songs have a {min_samples}-distance at or below it); "
         f"min_samples={min_samples} ({why_samples})"
     )

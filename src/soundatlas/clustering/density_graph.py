@@ -3,9 +3,9 @@
 scikit-learn's DBSCAN lists every neighbour within eps of every song, which grows
 quadratically in dense regions. Here:
 
-1. one k-nearest-neighbour query per song (k = min_samples, the song itself included) gives
-   each song's core distance — the k-distance curve eps is chosen from — and, for a song that
-   is not core, *all* its neighbours within eps (it has fewer than k of them);
+1. one k-nearest-neighbour query per song, bounded by eps (k = min_samples, the song itself
+   included), tells whether the song is core (k songs within eps) and, for a song that is not,
+   lists *all* its neighbours within eps (it has fewer than k of them);
 2. core songs are joined along their k-nearest-neighbour edges within eps, then in rounds of a
    Borůvka-style search: every group of joined core songs looks for a core song of another
    group within eps (a kd-tree query bounded by eps that skips its own group's subtrees) and
@@ -26,18 +26,52 @@ from fast_hdbscan.boruvka import component_aware_query_recursion, update_compone
 from fast_hdbscan.disjoint_set import ds_find, ds_rank_create, ds_union_by_rank
 from fast_hdbscan.numba_kdtree import (
     build_kdtree,
-    parallel_tree_query,
+    deheap_sort,
     point_to_node_lower_bound_rdist,
+    tree_query_recursion,
 )
 
 NOISE = -1
 
 
-def nearest_neighbours(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Distances (float64, ascending) and indices of each row's k nearest rows, itself first."""
+def nearest_neighbours(
+    x: np.ndarray, k: int, *, within: float | None = None, queries: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each query row's k nearest rows of ``x`` (itself first): distances ascending, indices.
+
+    Parameters
+    ----------
+    within
+        Only look this far: neighbours beyond it are left out (distance inf, index -1). A
+        bounded search skips most of the tree for songs in sparse regions, which is where an
+        unbounded k-nearest search spends its time.
+    queries
+        Rows of ``x`` to query (default: every row).
+    """
     tree = build_kdtree(np.ascontiguousarray(x, dtype=np.float32))
-    distances, indices = parallel_tree_query(tree, tree.data, k=k, output_rdist=False)
-    return np.asarray(distances, dtype=np.float64), np.asarray(indices, dtype=np.int64)
+    rows = np.arange(len(x)) if queries is None else np.asarray(queries, dtype=np.int64)
+    bound = np.inf if within is None else float(within) ** 2
+    bound32 = np.nextafter(np.float32(bound), np.float32(np.inf), dtype=np.float32)
+    squared, indices = _bounded_query(tree, rows, k, bound32)
+    distances = np.sqrt(squared.astype(np.float64))
+    missing = indices < 0
+    distances[missing] = np.inf
+    return distances, indices.astype(np.int64)
+
+
+@numba.njit(parallel=True, cache=True)
+def _bounded_query(tree, rows, k, bound):
+    found_distances = np.full((len(rows), k), bound, dtype=np.float32)
+    found_indices = np.full((len(rows), k), -1, dtype=np.int32)
+    for position in numba.prange(len(rows)):
+        point = tree.data[rows[position]]
+        lower = point_to_node_lower_bound_rdist(
+            tree.node_bounds[0, 0], tree.node_bounds[1, 0], point
+        )
+        tree_query_recursion(
+            tree, 0, point, found_distances[position], found_indices[position], lower
+        )
+    return deheap_sort(found_distances, found_indices)
 
 
 def dbscan_labels(
@@ -69,7 +103,7 @@ def _core_groups(
     local[core_rows] = np.arange(len(core_rows))
     near = distances[core_rows] <= eps
     neighbours = indices[core_rows]
-    joined = near & core[neighbours]
+    joined = near & (neighbours >= 0) & core[np.maximum(neighbours, 0)]
     sources = np.repeat(np.arange(len(core_rows)), joined.sum(axis=1))
     targets = local[neighbours[joined]]
     tree = build_kdtree(np.ascontiguousarray(x[core_rows], dtype=np.float32))
@@ -152,7 +186,7 @@ def _attach_border_points(
     if not len(others):
         return
     candidates = indices[others]
-    eligible = (distances[others] <= eps) & core[candidates]
+    eligible = (distances[others] <= eps) & (candidates >= 0) & core[np.maximum(candidates, 0)]
     first = eligible.argmax(axis=1)
     found = eligible[np.arange(len(others)), first]
     labels[others[found]] = labels[candidates[np.arange(len(others)), first][found]]
