@@ -199,6 +199,7 @@ def test_bounded_search_for_large_catalogs_equals_scikit_learn(blobs, monkeypatc
     import soundatlas.clustering.dbscan as dbscan
 
     monkeypatch.setattr(dbscan, "CURVE_SONGS", 200)
+    monkeypatch.setattr(dbscan, "CURVE_SAMPLE", 200)
     x, _ = blobs
     result = cluster_density(x, sample=silhouette_sample(x, size=300, random_state=0))
     assert "a random sample of 200 songs" in result.rule

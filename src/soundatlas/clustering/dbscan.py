@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from soundatlas.clustering.density_graph import dbscan_labels, nearest_neighbours
+from soundatlas.clustering.density_graph import dbscan_labels, eps_neighbours, nearest_neighbours
 from soundatlas.clustering.metrics import (
     NOISE,
     SilhouetteSample,
@@ -30,8 +30,10 @@ from soundatlas.errors import ConfigError
 DENSITY_ALGORITHMS: tuple[str, ...] = ("dbscan", "hdbscan")
 CURVE_SONGS = 100_000
 """Above this many songs the k-distance curve (which eps is read from) is measured on a random
-sample of this size: a distribution this well sampled has the same knee, and the unbounded
-k-nearest search costs minutes at a million songs. Core songs are still found among all."""
+sample of CURVE_SAMPLE songs: a distribution this well sampled has the same knee, and the
+unbounded k-nearest search costs minutes at a million songs. Core songs are still found among
+all songs, with a search bounded by eps."""
+CURVE_SAMPLE = 20_000
 KNEE_QUANTILE = 0.99
 """The knee is looked for below this quantile of the k-distance curve: the last 1% are far
 outliers whose huge distances would flatten the rest of the curve and push the knee right."""
@@ -106,18 +108,19 @@ def _k_nearest(x: np.ndarray, min_samples: int, random_state: int) -> tuple[np.n
     queries = None
     if len(x) > CURVE_SONGS:
         rng = np.random.default_rng(random_state)
-        queries = np.sort(rng.choice(len(x), size=CURVE_SONGS, replace=False))
+        size = min(CURVE_SAMPLE, len(x))
+        queries = np.sort(rng.choice(len(x), size=size, replace=False))
     return nearest_neighbours(x, min_samples, queries=queries)
 
 
 def _within(
     x: np.ndarray, min_samples: int, eps: float, neighbours: tuple[np.ndarray, np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Every song's k nearest within eps: cut from the full search when it covered every song,
-    else a search bounded by eps."""
+    """Songs within eps of every song: cut from the k-nearest search when it covered every
+    song, else an early-stopping search bounded by eps (see `eps_neighbours`)."""
     distances, indices = neighbours
     if len(distances) < len(x):
-        return nearest_neighbours(x, min_samples, within=eps)
+        return eps_neighbours(x, min_samples, eps)
     beyond = distances > eps
     return np.where(beyond, np.inf, distances), np.where(beyond, -1, indices)
 

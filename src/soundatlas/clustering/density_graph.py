@@ -74,6 +74,85 @@ def _bounded_query(tree, rows, k, bound):
     return deheap_sort(found_distances, found_indices)
 
 
+def eps_neighbours(x: np.ndarray, k: int, eps: float) -> tuple[np.ndarray, np.ndarray]:
+    """Up to k songs within eps of each song (itself included), and whether it is core.
+
+    The search stops as soon as k songs within eps are found, which in dense regions is the
+    first leaf or two of the tree: finding *a* k songs within eps decides that a song is core,
+    and any of them serve as edges between core songs. A song that is not core has fewer than
+    k songs within eps, so it gets all of them (nearest first), for attaching border songs.
+
+    Returns
+    -------
+    distances, indices
+        (n, k) arrays: distance inf and index -1 where fewer than k were found. Rows of
+        non-core songs are sorted by distance.
+    """
+    tree = build_kdtree(np.ascontiguousarray(x, dtype=np.float32))
+    bound = np.nextafter(np.float32(eps) ** 2, np.float32(np.inf), dtype=np.float32)
+    squared, indices = _first_k_within(tree, k, bound)
+    distances = np.sqrt(squared.astype(np.float64))
+    order = np.argsort(distances, axis=1, kind="stable")
+    distances = np.take_along_axis(distances, order, axis=1)
+    indices = np.take_along_axis(indices.astype(np.int64), order, axis=1)
+    return distances, indices
+
+
+@numba.njit(parallel=True, cache=True)
+def _first_k_within(tree, k, bound):
+    n = tree.data.shape[0]
+    found_distances = np.full((n, k), np.inf, dtype=np.float32)
+    found_indices = np.full((n, k), -1, dtype=np.int32)
+    for row in numba.prange(n):
+        _collect_within(tree, tree.data[row], bound, k, found_distances[row], found_indices[row])
+    return found_distances, found_indices
+
+
+@numba.njit(cache=True)
+def _collect_within(tree, point, bound, k, distances, indices):
+    """Depth-first over the tree, nearer child first (an explicit stack, as numba caches
+    recursive functions unreliably); stops once k points within the bound are collected."""
+    stack = np.empty(128, dtype=np.int64)
+    stack[0] = 0
+    depth = 1
+    count = 0
+    while depth > 0 and count < k:
+        depth -= 1
+        node = stack[depth]
+        lower = point_to_node_lower_bound_rdist(
+            tree.node_bounds[0, node], tree.node_bounds[1, node], point
+        )
+        if lower > bound:
+            continue
+        if tree.is_leaf[node]:
+            for position in range(tree.idx_start[node], tree.idx_end[node]):
+                other = tree.idx_array[position]
+                squared = np.float32(0.0)
+                for axis in range(point.shape[0]):
+                    gap = point[axis] - tree.data[other, axis]
+                    squared += gap * gap
+                if squared <= bound:
+                    distances[count] = squared
+                    indices[count] = other
+                    count += 1
+                    if count >= k:
+                        break
+            continue
+        left, right = 2 * node + 1, 2 * node + 2
+        left_lower = point_to_node_lower_bound_rdist(
+            tree.node_bounds[0, left], tree.node_bounds[1, left], point
+        )
+        right_lower = point_to_node_lower_bound_rdist(
+            tree.node_bounds[0, right], tree.node_bounds[1, right], point
+        )
+        # Push the farther child first so the nearer one is searched first.
+        if left_lower <= right_lower:
+            stack[depth], stack[depth + 1] = right, left
+        else:
+            stack[depth], stack[depth + 1] = left, right
+        depth += 2
+
+
 def dbscan_labels(
     x: np.ndarray, distances: np.ndarray, indices: np.ndarray, eps: float
 ) -> np.ndarray:
