@@ -141,7 +141,9 @@ def main() -> None:
         return
     OUT.mkdir(parents=True, exist_ok=True)
     datasets = [(name, SHARED / name) for name in REAL if (SHARED / name).exists()]
-    datasets += [(f"synthetic {size:,} (scale-up of real data)", _dataset(size)) for size in args.sizes]
+    datasets += [
+        (f"synthetic {size:,} (scale-up of real data)", _dataset(size)) for size in args.sizes
+    ]
     header = "| dataset | pipeline | total s | " + " | ".join(STAGES) + " | peak GB |"
     print(header)
     print("|" + "---|" * (len(STAGES) + 4))

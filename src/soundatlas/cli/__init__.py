@@ -53,8 +53,12 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-from soundatlas.cli import atlas_commands  # noqa: E402,F401  (registers commands)
-from soundatlas.cli import discover_commands  # noqa: E402,F401
+# Importing the command modules registers their commands on `app`.
+from soundatlas.cli import (  # noqa: E402
+    atlas_commands,  # noqa: F401
+    dashboard_commands,  # noqa: F401
+    discover_commands,  # noqa: F401
+)
 
 
 def main() -> None:

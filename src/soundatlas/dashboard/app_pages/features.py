@@ -1,0 +1,129 @@
+"""Audio features: box plots per cluster, cluster profiles, correlations, the PCA map and the
+Ward dendrogram, all of the filtered songs."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from soundatlas.clustering.result import METHOD_TITLES
+from soundatlas.dashboard import charts, session
+from soundatlas.dashboard.state import AtlasIndex
+from soundatlas.dashboard.summaries import (
+    SCATTER_CAP,
+    SUMMARY_CAP,
+    cluster_profiles,
+    cluster_sizes,
+    correlations,
+    dendrogram_data,
+    feature_boxes,
+    largest_clusters,
+    stratified_sample,
+    summary_rows,
+)
+from soundatlas.dashboard.ui import page_header, require_songs
+
+CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": False}
+ZOOMABLE = {"displaylogo": False, "responsive": True}
+
+view = session.current_view()
+index = view.index
+page_header("Audio features", view)
+require_songs(view)
+
+sizes = cluster_sizes(index, view.mask, view.method)
+drawn = largest_clusters(sizes)
+rows = summary_rows(index, view.mask)
+if len(rows) < view.count:
+    st.caption(
+        f"Box plots, profiles and correlations use a fixed random sample of {len(rows):,} of the "
+        f"{view.count:,} songs (at most {SUMMARY_CAP:,})."
+    )
+if len(sizes[sizes["songs"] > 0]) > len(drawn):
+    st.caption(f"Box plots and radar show the {len(drawn)} largest clusters.")
+
+st.subheader("One feature across clusters")
+feature = st.selectbox("Feature", index.feature_names, key="fx_feature")
+boxes = feature_boxes(index, rows, view.method, feature, drawn)
+st.plotly_chart(charts.feature_box(boxes, feature), key="fx_box", config=CONFIG)
+
+profile_col, corr_col = st.columns(2)
+with profile_col:
+    st.subheader("Cluster profiles")
+    st.caption("Mean of each feature per cluster, scaled 0–1 by the catalog's range.")
+    profiles = cluster_profiles(index, rows, view.method, drawn)
+    st.plotly_chart(
+        charts.profile_radar(profiles),
+        key="fx_radar",
+        config=CONFIG,
+    )
+with corr_col:
+    st.subheader("Correlations")
+    st.caption("Pearson correlation between the audio features of the filtered songs.")
+    corr, used = correlations(index, rows)
+    st.plotly_chart(
+        charts.correlation_heatmap(corr),
+        key="fx_corr",
+        config=CONFIG,
+    )
+    if used < len(rows):
+        st.caption(f"Computed on a fixed random sample of {used:,} songs.")
+
+st.subheader("Map of the songs (PCA)")
+st.caption(
+    f"Songs coloured by {METHOD_TITLES[view.method]} persona; hover a point for the song. "
+    "Drag to zoom, double-click to reset."
+)
+points = stratified_sample(index, view.mask, view.method, cap=SCATTER_CAP)
+if len(points) < view.count:
+    st.caption(
+        f"Showing a stratified sample of {len(points):,} of {view.count:,} songs: clusters in "
+        f"proportion to their size, every cluster kept (above {SCATTER_CAP:,} songs the map "
+        "draws a sample)."
+    )
+if "pc1" in index.coordinates and "pc2" in index.coordinates:
+    st.plotly_chart(
+        charts.pca_scatter(
+            index.coordinates["pc1"][points],
+            index.coordinates["pc2"][points],
+            view.labels[points],
+            index.hover_labels(points),
+            index.personas[view.method],
+            axis_titles=(index.axis_titles[0], index.axis_titles[1]),
+        ),
+        key="fx_pca",
+        config=ZOOMABLE,
+    )
+
+
+@st.cache_data(max_entries=8, ttl=3600, show_spinner=False)
+def _tree(fingerprint: str, clusters: int, _linkage: np.ndarray) -> tuple:
+    return dendrogram_data(_linkage, clusters)
+
+
+def _dendrogram(index: AtlasIndex) -> None:
+    linkage = view.atlas.linkage
+    if linkage is None:
+        st.info("This atlas was built without the hierarchical method.")
+        return
+    k = int(view.atlas.methods["hierarchical"].params.get("k") or 0)
+    icoord, dcoord, labels, cut = _tree(index.fingerprint, k, linkage)
+    st.plotly_chart(
+        charts.dendrogram(
+            icoord, dcoord, labels, cut=cut, title=f"Top of the Ward tree, cut at k={k}"
+        ),
+        key="fx_tree",
+        config=CONFIG,
+    )
+    st.caption(
+        "Each leaf is a branch of the tree; the number in brackets is how many songs it holds. "
+        "The dashed line is where the tree is cut into clusters. The tree covers every song; "
+        "filters do not change it."
+    )
+
+
+st.subheader("Dendrogram (hierarchical)")
+if view.method == "hierarchical":
+    _dendrogram(index)
+else:
+    st.caption("Choose the Hierarchical method in the sidebar to see its merge tree.")

@@ -1,0 +1,143 @@
+"""Open a catalog: pick an atlas already built, upload a track file and build its atlas, or build
+the demo atlas. The uploaded file is validated by the core (its content, never its extension),
+the validation report is shown, and the atlas is cached by the file's content hash."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from soundatlas.atlas import BUILD_STAGES
+from soundatlas.catalog import Catalog
+from soundatlas.dashboard import session
+from soundatlas.dashboard.catalogs import (
+    build_upload_atlas,
+    is_atlas,
+    store_upload,
+    stored_upload,
+    upload_atlas_path,
+    validate_upload,
+)
+from soundatlas.dashboard.settings import UPLOAD_LIMIT_MB, UPLOAD_TYPES
+from soundatlas.demo_atlas import DEMO_SIZE, demo_atlas_path, ensure_demo_atlas
+from soundatlas.errors import SoundAtlasError
+
+STAGE_TITLES = {
+    "generate": "Generating demo songs",
+    "read": "Reading and validating",
+    "scale": "Scaling features",
+    "kmeans": "K-Means: choosing k",
+    "dbscan": "DBSCAN: choosing eps",
+    "hierarchical": "Hierarchical: Ward tree",
+    "pca": "PCA map",
+    "personas": "Naming personas",
+    "save": "Saving the atlas",
+}
+STEPS = ("generate", *BUILD_STAGES, "save")
+
+
+def _progress_bar():
+    bar = st.progress(0.0, text="Starting…")
+
+    def tick(stage: str, fraction: float) -> None:
+        position = STEPS.index(stage) if stage in STEPS else 0
+        done = (position + min(max(fraction, 0.0), 1.0)) / len(STEPS)
+        bar.progress(min(done, 1.0), text=STAGE_TITLES.get(stage, stage))
+
+    return bar, tick
+
+
+@st.cache_resource(max_entries=2, ttl=3600, show_spinner=False)
+def _validated(digest: str, name: str) -> Catalog:
+    """The validated catalog of a stored upload, kept for the build that usually follows."""
+    return validate_upload(stored_upload(digest), name)
+
+
+def _open(atlas_id: str) -> None:
+    session.open_atlas(atlas_id)
+    st.rerun()
+
+
+st.title("Open a catalog")
+error = st.session_state.get("_sa_load_error")
+if error:
+    st.error(error, icon=":material/error:")
+    st.caption("Pick another atlas below, upload a catalog, or build the demo atlas.")
+
+options = session.choices()
+st.subheader("Atlases already built")
+if options:
+    view = st.session_state.get(session.VIEW_KEY)
+    current = view.source if view is not None else None
+    ids = [c.id for c in options]
+    labels = {c.id: c.label for c in options}
+    picked = st.selectbox(
+        "Atlas",
+        ids,
+        index=ids.index(current) if current in ids else 0,
+        format_func=lambda i: labels[i],
+        key="open_pick",
+    )
+    if st.button("Open this atlas", key="open_button", icon=":material/folder_open:"):
+        _open(picked)
+else:
+    st.caption("None yet: upload a catalog or build the demo atlas below.")
+
+st.subheader("Upload your catalog")
+st.caption(
+    f"A CSV/TSV, Parquet, JSON or JSON Lines track table, up to {UPLOAD_LIMIT_MB} MB. The file "
+    "is read by its content, checked row by row, and its atlas is kept: uploading the same file "
+    "again opens it at once."
+)
+uploaded = st.file_uploader(
+    "Track table",
+    type=list(UPLOAD_TYPES),
+    key="open_upload",
+    max_upload_size=UPLOAD_LIMIT_MB,
+)
+if uploaded is not None:
+    try:
+        digest, _ = store_upload(uploaded.getvalue(), uploaded.name)
+        target = upload_atlas_path(digest)
+        if is_atlas(target):
+            st.success(
+                "This file was built before (same content): its atlas is ready.",
+                icon=":material/bolt:",
+            )
+            if st.button("Open its atlas", type="primary", key="open_cached"):
+                _open(target.name)
+        else:
+            with st.spinner("Checking the file…"):
+                catalog = _validated(digest, uploaded.name)
+            report = catalog.report
+            st.text(report.summary())
+            findings = [
+                {"what": f.severity, "rule": f.rule, "rows": f.count, "details": f.message}
+                for f in report.findings
+            ]
+            if findings:
+                st.dataframe(findings, hide_index=True)
+            else:
+                st.success("No problems found.", icon=":material/check:")
+            if st.button("Build the atlas", type="primary", key="open_build"):
+                bar, tick = _progress_bar()
+                build_upload_atlas(catalog, digest, progress=tick)
+                bar.progress(1.0, text="Done")
+                _open(target.name)
+    except SoundAtlasError as exc:
+        session.show_error(exc)
+        st.caption("Fix the file and upload it again, or pick an atlas above.")
+
+st.subheader("Demo atlas")
+demo = demo_atlas_path()
+st.caption(f"{DEMO_SIZE:,} synthetic songs, statistically like real music and marked as demo.")
+if is_atlas(demo):
+    if st.button("Open the demo atlas", key="open_demo"):
+        _open(demo.name)
+elif st.button("Build the demo atlas", key="open_demo_build", icon=":material/build:"):
+    bar, tick = _progress_bar()
+    try:
+        ensure_demo_atlas(progress=tick)
+    except SoundAtlasError as exc:
+        session.show_error(exc)
+        st.stop()
+    _open(demo.name)

@@ -1,0 +1,94 @@
+"""Overview: the catalog at a glance, the three methods compared, personas, what was dropped."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from soundatlas.clustering.personas import reason_text
+from soundatlas.clustering.result import METHOD_TITLES
+from soundatlas.dashboard import session
+from soundatlas.dashboard.summaries import cluster_sizes
+from soundatlas.dashboard.text import plain
+from soundatlas.dashboard.ui import page_header, require_songs
+from soundatlas.reports import dropped_rows, genre_text, method_rows
+
+CARDS = 24  # persona cards drawn; more clusters (DBSCAN can find many) go in a table
+
+view = session.current_view()
+atlas, index = view.atlas, view.index
+page_header("Overview", view)
+require_songs(view)
+
+sizes = cluster_sizes(index, view.mask, view.method)
+active = sizes[(sizes["songs"] > 0) & (sizes["cluster"] >= 0)]
+songs, artists, genres, clusters = st.columns(4)
+songs.metric("Songs", f"{view.count:,}", help=f"of {view.total:,} in the atlas")
+artists.metric("Unique artists", f"{index.count_distinct(view.mask, 'artists'):,}")
+genres.metric("Genres", f"{index.count_distinct(view.mask, 'genres'):,}")
+clusters.metric(
+    "Active clusters",
+    f"{len(active):,}",
+    help="Clusters of the chosen method with at least one filtered song (noise not counted).",
+)
+
+st.subheader("The three methods compared")
+methods = method_rows(atlas)
+st.dataframe(
+    methods.drop(columns=["rule", "calinski_harabasz", "silhouette_sample"]),
+    hide_index=True,
+    column_config={
+        "method": "method",
+        "clusters": st.column_config.NumberColumn("clusters"),
+        "silhouette": st.column_config.NumberColumn(
+            "silhouette", format="%.3f", help="Higher is better (−1 to 1)."
+        ),
+        "davies_bouldin": st.column_config.NumberColumn(
+            "Davies–Bouldin", format="%.3f", help="Lower is better."
+        ),
+        "noise_share": st.column_config.NumberColumn("noise", format="percent"),
+        "agreement_ari": st.column_config.TextColumn(
+            "agreement (ARI)", help="Adjusted Rand index with each other method (1 = identical)."
+        ),
+        "stability_ari": st.column_config.NumberColumn(
+            "stability (ARI)", format="%.3f", help="Mean ARI of refits on resampled songs."
+        ),
+    },
+)
+sample = methods["silhouette_sample"].dropna()
+if len(sample) and int(sample.max()) < view.total:
+    st.caption(f"Silhouettes are computed on a random sample of {int(sample.max()):,} songs.")
+with st.expander("How each method's parameters were chosen"):
+    for row in methods.itertuples():
+        st.markdown(f"**{plain(row.method)}**: {plain(row.rule)}")
+
+st.subheader(f"Personas · {METHOD_TITLES[view.method]}")
+personas = atlas.personas_of(view.method).set_index("cluster")
+filtered = sizes.set_index("cluster")["songs"]
+order = sizes["cluster"].tolist()
+cards = st.columns(3)
+for i, cluster in enumerate(order[:CARDS]):
+    row = personas.loc[cluster]
+    with cards[i % 3].container(border=True):
+        st.markdown(f"**{plain(row['persona'])}**")
+        st.caption(
+            f"cluster {cluster} · {int(row['size']):,} songs ({row['share']:.1%})"
+            + (f" · {int(filtered.get(cluster, 0)):,} after filters" if view.filters.active else "")
+        )
+        if row["reasons"]:
+            st.caption("Why: " + plain(reason_text(row["reasons"])))
+        if row["dominant_genres"]:
+            st.caption("Genres: " + plain(genre_text(row["dominant_genres"])))
+if len(order) > CARDS:
+    st.caption(f"{len(order) - CARDS:,} smaller clusters are listed below.")
+    rest = personas.loc[order[CARDS:], ["persona", "size", "share"]].reset_index()
+    st.dataframe(rest, hide_index=True)
+
+st.subheader("What was dropped at ingestion")
+st.text(atlas.report.summary())
+dropped = dropped_rows(atlas)
+if dropped.empty:
+    st.success(
+        "Nothing was dropped: every row of the file became a track.", icon=":material/check:"
+    )
+else:
+    st.dataframe(dropped, hide_index=True)

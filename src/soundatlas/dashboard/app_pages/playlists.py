@@ -1,0 +1,222 @@
+"""Smart playlist generator: songs from a cluster and/or seeds, close to its sound, within the
+limits given; a ranked table with scores and a one-click CSV download."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from soundatlas.atlas import PERSONA_COLUMNS
+from soundatlas.clustering.result import METHOD_TITLES
+from soundatlas.dashboard import session
+from soundatlas.dashboard.state import View
+from soundatlas.dashboard.summaries import cluster_sizes
+from soundatlas.dashboard.ui import page_header
+from soundatlas.discovery import ORDERS, PlaylistRequest, generate_playlist, playlist_csv
+from soundatlas.errors import AmbiguousQuery, SoundAtlasError
+
+PLAYLISTS_KEY = "pl_history"
+RESULT_KEY = "pl_result"
+HISTORY = 10
+ORDER_TITLES = {
+    "score": "Best match first",
+    "smooth": "Smooth flow (tempo and energy)",
+    "rising": "Rising energy",
+    "falling": "Falling energy",
+}
+
+view = session.current_view()
+atlas, index = view.atlas, view.index
+page_header("Smart playlist generator", view)
+
+
+def sidebar_limits(view: View) -> tuple[dict[str, float], dict[str, float]]:
+    """The sidebar's ranges as playlist limits (an open slider end sets no limit)."""
+    minimum: dict[str, float] = {}
+    maximum: dict[str, float] = {}
+    spans = list(view.filters.features)
+    if view.filters.popularity:
+        spans.append(("popularity", view.filters.popularity))
+    if view.filters.duration:
+        low, high = view.filters.duration
+        spans.append(("duration_ms", (low * 60_000, high * 60_000)))
+    for column, (low, high) in spans:
+        bounds = index.bounds["duration" if column == "duration_ms" else column]
+        scale = 60_000 if column == "duration_ms" else 1
+        if low > bounds.low * scale:
+            minimum[column] = float(low)
+        if high < bounds.high * scale:
+            maximum[column] = float(high)
+    return minimum, maximum
+
+
+sizes = cluster_sizes(index, np.ones(index.n, dtype=bool), view.method)
+clusters = sizes.loc[sizes["cluster"] >= 0, ["cluster", "persona", "songs"]]
+cluster_names = {
+    int(r.cluster): f"{r.cluster} · {r.persona} ({r.songs:,} songs)" for r in clusters.itertuples()
+}
+
+controls, results = st.columns([2, 3], gap="large")
+with controls, st.form("pl_form"):
+    cluster = st.selectbox(
+        f"Cluster ({METHOD_TITLES[view.method]})",
+        [None, *sorted(cluster_names)],
+        format_func=lambda c: "Any cluster (use seeds)" if c is None else cluster_names[c],
+        index=1 if cluster_names else 0,
+        key="pl_cluster",
+    )
+    seeds_text = st.text_area(
+        "Seed songs (optional, one per line: title, 'title artist' or track id)",
+        key="pl_seeds",
+        height=80,
+    )
+    artists_text = st.text_area(
+        "Seed artists (optional, one per line)", key="pl_seed_artists", height=68
+    )
+    left, right = st.columns(2)
+    size = left.slider("Songs", 1, 50, 20, key="pl_size")
+    threshold = right.slider(
+        "Least similarity to the sound", 0.70, 1.00, 0.80, step=0.01, key="pl_threshold"
+    )
+    left, right = st.columns(2)
+    cap = left.number_input("Most songs per artist", 1, 50, 2, key="pl_cap")
+    order = right.selectbox(
+        "Order", ORDERS, format_func=lambda o: ORDER_TITLES.get(o, o), key="pl_order"
+    )
+    allow_explicit = st.checkbox(
+        "Allow explicit songs", value=view.filters.explicit != "no", key="pl_explicit"
+    )
+    with st.expander("Aim at feature values (optional)"):
+        st.caption("Songs nearest the ticked targets come first; similarity breaks ties.")
+        targets: dict[str, float] = {}
+        for feature in index.feature_names:
+            bounds = index.bounds[feature]
+            on, value = st.columns([1, 3], vertical_alignment="bottom")
+            ticked = on.checkbox(feature, key=f"pl_on_{feature}")
+            middle = round((bounds.low + bounds.high) / 2 / bounds.step) * bounds.step
+            chosen = value.slider(
+                f"Target {feature}",
+                bounds.low,
+                bounds.high,
+                float(middle),
+                step=bounds.step,
+                key=f"pl_target_{feature}",
+                label_visibility="collapsed",
+            )
+            if ticked:
+                targets[feature] = float(chosen)
+    submitted = st.form_submit_button("Generate playlist", type="primary")
+
+with results:
+    minimum, maximum = sidebar_limits(view)
+    notes = []
+    if minimum or maximum:
+        notes.append("the sidebar's feature, popularity and duration ranges")
+    if view.filters.genres or view.filters.artist.strip() or view.filters.explicit == "yes":
+        st.caption(
+            "Genre, artist and 'explicit: yes' filters do not restrict playlists; "
+            + ("the playlist respects " + notes[0] + "." if notes else "")
+        )
+    elif notes:
+        st.caption("The playlist respects " + notes[0] + ".")
+
+    if submitted:
+        try:
+            request = PlaylistRequest(
+                method=view.method,
+                cluster=cluster,
+                seeds=tuple(line.strip() for line in seeds_text.splitlines() if line.strip()),
+                seed_artists=tuple(
+                    line.strip() for line in artists_text.splitlines() if line.strip()
+                ),
+                size=int(size),
+                threshold=float(threshold),
+                minimum=minimum,
+                maximum=maximum,
+                target={
+                    f: min(max(v, minimum.get(f, v)), maximum.get(f, v)) for f, v in targets.items()
+                },
+                allow_explicit=bool(allow_explicit),
+                max_per_artist=int(cap),
+                order=order,
+            )
+            playlist = generate_playlist(atlas, request)
+        except AmbiguousQuery as exc:
+            session.show_error(exc)
+            if isinstance(exc.candidates, pd.DataFrame) and not exc.candidates.empty:
+                st.caption("Copy one of these into the seed box (a track id is never ambiguous):")
+                st.dataframe(exc.candidates, hide_index=True)
+            st.stop()
+        except SoundAtlasError as exc:
+            session.show_error(exc)
+            st.stop()
+        csv_text = playlist_csv(playlist)
+        st.session_state[RESULT_KEY] = (index.fingerprint, playlist, csv_text)
+        if len(playlist.tracks):
+            label = f"{len(playlist.tracks)} songs · " + (
+                cluster_names.get(cluster, "seeds") if cluster is not None else "seeds"
+            )
+            history = [*st.session_state.get(PLAYLISTS_KEY, []), (label, csv_text)][-HISTORY:]
+            st.session_state[PLAYLISTS_KEY] = history
+
+    result = st.session_state.get(RESULT_KEY)
+    if result and result[0] == index.fingerprint:
+        _, playlist, csv_text = result
+        tracks = playlist.tracks
+        wanted = playlist.request.size
+        if len(tracks) < wanted:
+            st.warning(playlist.message, icon=":material/playlist_remove:")
+        else:
+            st.success(playlist.message, icon=":material/playlist_add_check:")
+        if len(tracks):
+            st.download_button(
+                "Download playlist (CSV)",
+                data=csv_text,
+                file_name="soundatlas-playlist.csv",
+                mime="text/csv",
+                on_click="ignore",
+                key="pl_download",
+                type="primary",
+                icon=":material/download:",
+            )
+            persona = PERSONA_COLUMNS.get(playlist.request.method or view.method, "persona")
+            columns = [
+                c
+                for c in (
+                    "position",
+                    "rank",
+                    "name",
+                    "artists",
+                    "similarity",
+                    "target_distance",
+                    persona,
+                    "popularity",
+                )
+                if c in tracks and (c != "rank" or playlist.request.order != "score")
+            ]
+            st.dataframe(
+                tracks[columns],
+                hide_index=True,
+                column_config={
+                    "position": "#",
+                    "similarity": st.column_config.ProgressColumn(
+                        "similarity", format="%.3f", min_value=0.0, max_value=1.0
+                    ),
+                    "target_distance": st.column_config.NumberColumn(
+                        "distance to targets", format="%.2f"
+                    ),
+                    persona: "persona",
+                },
+            )
+        if playlist.cut_by and any(playlist.cut_by.values()):
+            with st.expander("What each limit removed"):
+                st.dataframe(
+                    pd.DataFrame(
+                        {
+                            "limit": list(playlist.cut_by),
+                            "songs removed": list(playlist.cut_by.values()),
+                        }
+                    ),
+                    hide_index=True,
+                )

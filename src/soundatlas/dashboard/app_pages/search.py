@@ -1,0 +1,137 @@
+"""Search & recommendations: find songs and artists by name; a song's 10 most similar songs
+with scores and reasons; an artist's profile."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from soundatlas.dashboard import session
+from soundatlas.dashboard.profiles import show_artist
+from soundatlas.dashboard.ui import page_header
+from soundatlas.discovery import search, similar_tracks
+from soundatlas.errors import SoundAtlasError
+
+SIMILAR = 10
+SEARCH_LIMIT = 50
+POOL = 300  # similar songs fetched when the sidebar filters apply (the best passing are kept)
+
+view = session.current_view()
+atlas = view.atlas
+page_header("Search & recommendations", view)
+
+query = st.text_input(
+    "Search songs and artists",
+    key="q",
+    placeholder="A song title or an artist, e.g. 'halo' or 'beyonce'",
+    bind="query-params",
+)
+use_filters = st.toggle(
+    "Only songs that match the sidebar filters",
+    value=True,
+    key="se_filtered",
+    disabled=not view.filters.active,
+    help="Applies to the songs found and to the similar songs.",
+)
+restrict = use_filters and view.filters.active
+if not query.strip():
+    st.caption("Type part of a name: case, accents and punctuation do not matter.")
+    st.stop()
+try:
+    found = search(atlas, query, limit=SEARCH_LIMIT)
+except SoundAtlasError as exc:
+    session.show_error(exc)
+    st.stop()
+
+songs = found.songs
+if restrict and len(songs):
+    songs = songs[view.mask[songs["row"].to_numpy(dtype=np.int64)]]
+persona_column = view.persona_column
+song_tab, artist_tab = st.tabs([f"Songs ({len(songs):,})", f"Artists ({len(found.artists):,})"])
+
+with song_tab:
+    if songs.empty:
+        st.info(
+            "No song matches"
+            + (
+                " within the sidebar filters; switch the toggle off or reset them."
+                if restrict
+                else ". Try fewer words or another spelling."
+            ),
+            icon=":material/search_off:",
+        )
+    else:
+        labels = {int(r.row): f"{r.name} — {r.artists}" for r in songs.itertuples(index=False)}
+        picked = st.selectbox(
+            "Pick a song to see its most similar songs",
+            list(labels),
+            index=None,
+            format_func=lambda row: labels[row],
+            key="se_song",
+            placeholder=f"{len(labels):,} songs found",
+        )
+        if picked is None:
+            shown = [
+                c for c in ("name", "artists", persona_column, "popularity", "genres") if c in songs
+            ]
+            st.dataframe(songs[shown], hide_index=True)
+        else:
+            try:
+                similar = similar_tracks(atlas, int(picked), n=POOL if restrict else SIMILAR)
+            except SoundAtlasError as exc:
+                session.show_error(exc)
+                st.stop()
+            if restrict:
+                similar = similar[view.mask[similar["row"].to_numpy(dtype=np.int64)]]
+            similar = similar.head(SIMILAR).assign(rank=lambda t: np.arange(1, len(t) + 1))
+            st.subheader(f"{len(similar)} most similar songs")
+            if similar.empty:
+                st.info("No similar song passes the sidebar filters.", icon=":material/info:")
+            else:
+                columns = [
+                    c
+                    for c in (
+                        "rank",
+                        "name",
+                        "artists",
+                        "similarity",
+                        persona_column,
+                        "closest",
+                        "differs",
+                    )
+                    if c in similar
+                ]
+                st.dataframe(
+                    similar[columns],
+                    hide_index=True,
+                    column_config={
+                        "similarity": st.column_config.ProgressColumn(
+                            "similarity", format="%.3f", min_value=0.0, max_value=1.0
+                        ),
+                        persona_column: "persona",
+                        "closest": "closest on",
+                        "differs": "differs most on",
+                    },
+                )
+                st.caption(
+                    "Similarity is the cosine of the songs' scaled audio features (1 = same "
+                    "sound). 'Closest on' and 'differs most on' say why."
+                )
+
+with artist_tab:
+    artists = found.artists
+    if artists.empty:
+        st.info("No artist matches. Try part of the name.", icon=":material/search_off:")
+    else:
+        name = st.selectbox(
+            "Pick an artist to see their profile",
+            artists["artist"].astype(str).tolist(),
+            index=None,
+            key="se_artist",
+            placeholder=f"{len(artists):,} artists found",
+        )
+        if name is None:
+            st.dataframe(pd.DataFrame(artists), hide_index=True)
+        else:
+            show_artist(atlas, name, view.method)

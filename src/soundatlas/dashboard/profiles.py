@@ -1,0 +1,76 @@
+"""Drawing an artist's profile (used by the Search page)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from soundatlas.atlas import PERSONA_COLUMNS
+from soundatlas.clustering.result import METHOD_TITLES
+from soundatlas.dashboard import charts
+from soundatlas.dashboard.text import plain
+from soundatlas.discovery import artist_profile
+from soundatlas.errors import AmbiguousQuery, SoundAtlasError
+
+
+def show_artist(atlas, name: str, method: str) -> None:
+    """Songs, cluster spread, sound against the catalog, top songs, genres, similar artists."""
+    try:
+        profile = artist_profile(atlas, name)
+    except AmbiguousQuery as exc:
+        st.error(str(exc), icon=":material/error:")
+        candidates = exc.candidates
+        if isinstance(candidates, pd.DataFrame) and not candidates.empty:
+            st.dataframe(candidates, hide_index=True)
+        return
+    except SoundAtlasError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
+    st.subheader(plain(profile.name))
+    songs, persona = st.columns(2)
+    songs.metric("Songs", f"{len(profile.songs):,}")
+    dominant = profile.dominant_personas.get(method)
+    if dominant:
+        persona.metric(f"Mostly ({METHOD_TITLES[method]})", dominant)
+    if profile.genres:
+        st.caption("Genres: " + plain(", ".join(map(str, profile.genres[:8]))))
+    spread, sound = st.columns(2)
+    shares = profile.cluster_shares
+    shares = shares[shares["method"] == method] if "method" in shares else shares
+    if not shares.empty:
+        labels = [f"{c} · {p}" for c, p in zip(shares["cluster"], shares["persona"], strict=True)]
+        spread.plotly_chart(
+            charts.shares_bar(
+                labels,
+                shares["share"].to_numpy(),
+                [charts.cluster_color(int(c)) for c in shares["cluster"]],
+                title=f"Their songs per cluster ({METHOD_TITLES[method]})",
+            ),
+            key="artist_shares",
+            config={"displaylogo": False, "responsive": True, "displayModeBar": False},
+        )
+    if not profile.profile.empty:
+        sound.plotly_chart(
+            charts.z_bars(
+                profile.profile["feature"].tolist(),
+                profile.profile["z"].to_numpy(),
+                title="How they sound against the catalog",
+            ),
+            key="artist_profile",
+            config={"displaylogo": False, "responsive": True, "displayModeBar": False},
+        )
+    st.markdown("**Most popular songs**")
+    top = profile.top_songs
+    columns = ("name", "artists", PERSONA_COLUMNS[method], "popularity", "release_year", "genres")
+    st.dataframe(top[[c for c in columns if c in top]], hide_index=True)
+    if not profile.similar_artists.empty:
+        st.markdown("**Artists who sound most like them**")
+        st.dataframe(
+            profile.similar_artists,
+            hide_index=True,
+            column_config={
+                "similarity": st.column_config.ProgressColumn(
+                    "similarity", format="%.3f", min_value=0.0, max_value=1.0
+                )
+            },
+        )

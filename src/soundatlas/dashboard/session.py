@@ -1,0 +1,130 @@
+"""Streamlit glue: which atlas a session looks at, loading it once for everyone, and the view.
+
+The atlas and its `AtlasIndex` are cached with ``st.cache_resource`` (one shared, read-only copy
+for every session), keyed on the folder and the manifest's fingerprint, so a rebuilt atlas is
+picked up and a big table is never hashed. Each script run stores its filtered `View` in the
+session so the page that runs next draws from the same mask.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import streamlit as st
+
+from soundatlas.atlas import Atlas
+from soundatlas.dashboard.catalogs import (
+    STARTUP_ID,
+    AtlasChoice,
+    find_choice,
+    known_atlases,
+)
+from soundatlas.dashboard.settings import ATLAS_ENV
+from soundatlas.dashboard.state import AtlasIndex, View
+from soundatlas.errors import AtlasError, SoundAtlasError
+from soundatlas.store import MANIFEST, load_atlas
+
+VIEW_KEY = "_sa_view"
+CHOICE_KEY = "_sa_atlas"
+ATLAS_PARAM = "atlas"
+OPEN_PAGE = "app_pages/open_catalog.py"
+CACHE_TTL = 6 * 3600
+"""Seconds a loaded atlas stays cached after its last use."""
+
+
+def startup_path() -> Path | None:
+    """The atlas folder the dashboard was started with (``soundatlas dashboard ATLAS``)."""
+    value = os.environ.get(ATLAS_ENV, "").strip()
+    return Path(value).expanduser().resolve() if value else None
+
+
+@lru_cache(maxsize=64)
+def _fingerprint(path: str, stamp: tuple[int, int]) -> str:
+    manifest = json.loads(Path(path, MANIFEST).read_text(encoding="utf-8"))
+    return str(manifest.get("fingerprint", ""))
+
+
+def manifest_fingerprint(path: Path) -> str:
+    """The build fingerprint in an atlas's manifest ('' if it cannot be read; loading then
+    reports why). Re-read only when the manifest file changes."""
+    try:
+        stat = (path / MANIFEST).stat()
+        return _fingerprint(str(path), (stat.st_mtime_ns, stat.st_size))
+    except (OSError, ValueError):
+        return ""
+
+
+@st.cache_resource(max_entries=4, ttl=CACHE_TTL, show_spinner=False)
+def _load(path: str, fingerprint: str) -> tuple[Atlas, AtlasIndex]:
+    atlas = load_atlas(path)
+    if fingerprint and atlas.fingerprint != fingerprint:
+        raise AtlasError(f"{path}: the atlas changed while loading; reload the page.")
+    return atlas, AtlasIndex(atlas)
+
+
+def load(path: Path) -> tuple[Atlas, AtlasIndex]:
+    """The atlas at ``path`` and its index, from the shared cache (loaded on first use).
+
+    Raises
+    ------
+    AtlasError
+        If the folder is missing, incomplete or damaged (the message says what to do).
+    """
+    fingerprint = manifest_fingerprint(path)
+    if not fingerprint:
+        load_atlas(path)  # raises the precise reason (missing, no manifest, damaged)
+        raise AtlasError(f"{path}: the manifest has no fingerprint; rebuild the atlas.")
+    with st.spinner("Loading the atlas (once for every visitor)…"):
+        return _load(str(path), fingerprint)
+
+
+def choices() -> list[AtlasChoice]:
+    """Atlases this server can open."""
+    return known_atlases(startup_path())
+
+
+def current_choice(options: list[AtlasChoice]) -> AtlasChoice | None:
+    """The atlas this session looks at: from the URL, else the session, else the first one
+    (kept in the URL, by id, unless it is the one the dashboard was started with)."""
+    wanted = st.query_params.get(ATLAS_PARAM) or st.session_state.get(CHOICE_KEY)
+    choice = find_choice(options, wanted) or (options[0] if options else None)
+    in_url = None if choice is None or choice.id == STARTUP_ID else choice.id
+    if st.query_params.get(ATLAS_PARAM) != in_url:
+        if in_url is None:
+            del st.query_params[ATLAS_PARAM]
+        else:
+            st.query_params[ATLAS_PARAM] = in_url
+    return choice
+
+
+def open_atlas(atlas_id: str) -> None:
+    """Switch this session to another atlas (and put it in the URL so the view can be shared)."""
+    st.session_state[CHOICE_KEY] = atlas_id
+    if atlas_id == STARTUP_ID:
+        if ATLAS_PARAM in st.query_params:
+            del st.query_params[ATLAS_PARAM]
+    else:
+        st.query_params[ATLAS_PARAM] = atlas_id
+
+
+def set_view(view: View) -> None:
+    """Remember this run's filtered view for the page about to run."""
+    st.session_state[VIEW_KEY] = view
+
+
+def current_view() -> View:
+    """The filtered view the entry script prepared for this run."""
+    view = st.session_state.get(VIEW_KEY)
+    if view is None:
+        st.error("No atlas is open. Open a catalog or pick an atlas first.")
+        st.page_link(OPEN_PAGE, label="Open a catalog", icon=":material/folder_open:")
+        st.stop()
+    return view
+
+
+def show_error(exc: SoundAtlasError) -> None:
+    """A library error in the same words as the command line."""
+    st.error(str(exc), icon=":material/error:")

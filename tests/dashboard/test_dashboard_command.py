@@ -1,0 +1,108 @@
+"""`soundatlas dashboard`: what it starts, and its clear refusals (no server is started here)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+from typer.testing import CliRunner
+
+from soundatlas.cli import app as cli
+from soundatlas.cli import dashboard_commands
+
+pytestmark = pytest.mark.realdata
+
+
+@pytest.fixture
+def started(monkeypatch):
+    """Record the streamlit command instead of running it."""
+    calls = []
+
+    def fake_serve(command, environment):
+        calls.append((command, environment))
+        return 0
+
+    monkeypatch.setattr(dashboard_commands, "serve", fake_serve)
+    return calls
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_dashboard_serves_the_given_atlas_without_tracebacks(hostile_atlas_path, started):
+    port = _free_port()
+    result = CliRunner().invoke(cli, ["dashboard", str(hostile_atlas_path), "--port", str(port)])
+    assert result.exit_code == 0, result.output
+    command, env = started[0]
+    assert command[1:4] == ["-m", "streamlit", "run"] and command[4].endswith("app.py")
+    assert f"--server.port={port}" in command
+    assert "--client.showErrorDetails=none" in command
+    assert "--server.maxUploadSize=200" in command
+    assert "--browser.gatherUsageStats=false" in command
+    assert env["SOUNDATLAS_DASHBOARD_ATLAS"] == str(hostile_atlas_path.resolve())
+    assert f"http://localhost:{port}" in result.output
+
+
+def test_without_an_atlas_it_builds_the_demo_first(
+    hostile_atlas_path, started, monkeypatch, tmp_path
+):
+    import soundatlas.demo_atlas as demo_atlas
+
+    built = []
+    monkeypatch.setattr(demo_atlas, "demo_atlas_path", lambda: tmp_path / "demo")
+    monkeypatch.setattr(demo_atlas, "ensure_demo_atlas", lambda progress: built.append(progress))
+    result = CliRunner().invoke(cli, ["dashboard", "--port", str(_free_port())])
+    assert result.exit_code == 0, result.output
+    assert built and "Building the demo atlas" in result.output
+    assert started[0][1]["SOUNDATLAS_DASHBOARD_ATLAS"] == str((tmp_path / "demo").resolve())
+
+
+def test_missing_atlas_exits_2_with_the_reason(tmp_path, started):
+    result = CliRunner().invoke(cli, ["dashboard", str(tmp_path / "none")])
+    assert result.exit_code == 2
+    assert "no atlas here" in result.output
+    assert not started
+
+
+def test_busy_port_exits_2_and_suggests_another(hostile_atlas_path, started):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(
+            cli, ["dashboard", str(hostile_atlas_path), "--port", str(port), "--host", "127.0.0.1"]
+        )
+    assert result.exit_code == 2
+    assert "already in use" in result.output and f"--port {port + 1}" in result.output
+
+
+def test_the_server_stops_with_the_command_that_started_it(tmp_path):
+    assert dashboard_commands.serve([sys.executable, "-c", "raise SystemExit(3)"], {}) == 3
+    marker = tmp_path / "server.pid"
+    server = f"import os, time; open({str(marker)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
+    command = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from soundatlas.cli.dashboard_commands import serve; "
+            f"serve([sys.executable, '-c', {server!r}], {{}}); print('stopped')",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not (marker.is_file() and marker.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    pid = int(marker.read_text())
+    command.terminate()
+    out, _ = command.communicate(timeout=20)
+    assert "stopped" in out
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)

@@ -1,0 +1,70 @@
+"""Overview: counts, the three methods compared, persona cards, what was dropped; method switch."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.realdata
+
+
+def test_overview_shows_counts_methods_personas_and_drops(app, text_of):
+    at = app()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Songs"] == "1,769"
+    assert int(metrics["Unique artists"].replace(",", "")) > 500
+    assert int(metrics["Active clusters"]) >= 2
+    methods = at.dataframe[0].value
+    assert list(methods["method"]) == ["K-Means", "DBSCAN", "Hierarchical (Ward)"]
+    assert {"silhouette", "davies_bouldin", "noise_share", "agreement_ari", "stability_ari"} <= set(
+        methods.columns
+    )
+    shown = text_of(at)
+    assert "Why: " in shown and "Genres: " in shown
+    assert "1,769 of 1,769 songs" in shown
+    assert "duplicate row" in at.dataframe[-1].value["rule"].tolist()
+
+
+def test_switching_method_changes_active_clusters_and_personas(app, text_of):
+    at = app()
+    kmeans = at.metric[3].value
+    at.selectbox(key="method").set_value("hierarchical").run()
+    assert not at.exception
+    assert "Personas · Hierarchical (Ward)" in text_of(at)
+    assert at.metric[3].value != kmeans or "Hierarchical" in text_of(at)
+
+
+def test_filters_from_the_url_apply_on_load(app, text_of):
+    at = app(pop=["70", "100"], explicit="no")
+    assert at.slider(key="pop").value == (70, 100)
+    assert at.radio(key="explicit").value == "no"
+    songs = int(at.metric[0].value.replace(",", ""))
+    assert 0 < songs < 1_769
+    assert f"{songs:,} of 1,769 songs" in text_of(at)
+
+
+def test_the_url_follows_the_widgets_and_stays_clean_at_defaults(app):
+    at = app()
+    assert not {"pop", "explicit", "energy"} & set(at.query_params)
+    at.radio(key="explicit").set_value("yes")
+    at.slider(key="energy").set_value((0.25, 0.75)).run()
+    assert at.query_params["explicit"] == "yes"
+    assert at.query_params["energy"] == ["0.25", "0.75"]
+    at.switch_page("app_pages/features.py").run()
+    assert at.query_params["explicit"] == "yes"
+
+
+def test_invalid_url_values_are_ignored(app):
+    at = app(pop=["abc", "90"], method="nope", genre=["no such genre"], energy=["0.9", "0.1"])
+    assert at.slider(key="pop").value == (0, 100)
+    assert at.selectbox(key="method").value == "kmeans"
+    assert at.multiselect(key="genre").value == []
+    assert at.metric[0].value == "1,769"
+
+
+def test_no_match_shows_message_and_reset_brings_songs_back(app, text_of):
+    at = app(pop=["99", "100"], energy=["0.0", "0.05"])
+    assert "No songs match these filters" in text_of(at)
+    at.button(key="empty_reset").click().run()
+    assert not at.exception
+    assert at.metric[0].value == "1,769"
+    assert at.slider(key="pop").value == (0, 100)

@@ -1,0 +1,59 @@
+"""Smart playlist generator: a ranked playlist with scores, CSV download, clear shortfalls."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.realdata
+
+SUBMIT = "FormSubmitter:pl_form-Generate playlist"
+
+
+def test_generate_a_playlist_from_a_cluster(app, text_of):
+    at = app("playlists")
+    at.slider(key="pl_size").set_value(15)
+    at.slider(key="pl_threshold").set_value(0.75)
+    at.selectbox(key="pl_order").set_value("smooth")
+    at.button(key=SUBMIT).click().run()
+    assert not at.exception
+    tracks = at.dataframe[0].value
+    assert len(tracks) == 15
+    assert (tracks["similarity"] >= 0.75).all()
+    assert [b.label for b in at.get("download_button")] == ["Download playlist (CSV)"]
+    csv_text = at.session_state["pl_result"][2]
+    assert csv_text.count("\n") >= 16
+
+
+def test_too_strict_a_playlist_says_how_many_qualified(app, text_of):
+    at = app("playlists")
+    at.slider(key="pl_size").set_value(50)
+    at.slider(key="pl_threshold").set_value(1.0)
+    at.button(key=SUBMIT).click().run()
+    assert not at.exception
+    assert at.warning, "a shorter playlist must be explained"
+    assert at.session_state["pl_result"][1].passed < 50
+
+
+def test_seed_song_and_artist_cap_and_targets(app):
+    at = app("playlists")
+    at.selectbox(key="pl_cluster").set_value(None)
+    at.text_area(key="pl_seeds").input("Toxic")
+    at.number_input(key="pl_cap").set_value(1)
+    at.checkbox(key="pl_on_energy").check()
+    at.slider(key="pl_target_energy").set_value(0.9)
+    at.button(key=SUBMIT).click().run()
+    assert not at.exception
+    playlist = at.session_state["pl_result"][1]
+    assert len(playlist.tracks) > 0
+    assert playlist.request.target == {"energy": 0.9}
+    assert "target_distance" in playlist.tracks
+    assert playlist.tracks["artists"].map(str).is_unique
+
+
+def test_unknown_seed_shows_the_error_without_a_traceback(app, text_of):
+    at = app("playlists")
+    at.selectbox(key="pl_cluster").set_value(None)
+    at.text_area(key="pl_seeds").input("zzzz no such song qqq")
+    at.button(key=SUBMIT).click().run()
+    assert not at.exception
+    assert at.error

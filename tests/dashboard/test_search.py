@@ -1,0 +1,49 @@
+"""Search & recommendations: search, pick a song for its 10 most similar, pick an artist."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.realdata
+
+
+def test_search_then_pick_a_song_shows_ten_similar_songs_with_reasons(app, text_of):
+    at = app("search")
+    at.text_input(key="q").input("love").run()
+    assert not at.exception
+    song = at.selectbox(key="se_song")
+    assert len(song.options) > 1
+    song.select_index(0).run()
+    assert not at.exception
+    similar = at.dataframe[0].value
+    assert len(similar) == 10
+    assert list(similar["rank"]) == list(range(1, 11))
+    assert similar["similarity"].between(-1, 1).all()
+    assert similar["similarity"].is_monotonic_decreasing
+    assert similar["closest"].str.len().min() > 0 and similar["differs"].str.len().min() > 0
+    assert "10 most similar songs" in text_of(at)
+
+
+def test_similar_songs_respect_the_sidebar_filters(app):
+    at = app("search", explicit="no")
+    at.text_input(key="q").input("love").run()
+    at.selectbox(key="se_song").select_index(0).run()
+    similar = at.dataframe[0].value
+    assert 0 < len(similar) <= 10
+
+
+def test_pick_an_artist_shows_their_profile(app, text_of):
+    at = app("search", q="rihanna")
+    artist = at.selectbox(key="se_artist")
+    assert any("Rihanna" in option for option in artist.options)
+    artist.set_value(next(o for o in artist.options if "Rihanna" in o)).run()
+    assert not at.exception
+    assert at.metric[0].label == "Songs" and int(at.metric[0].value) >= 5
+    assert "Most popular songs" in text_of(at)
+    assert len(at.get("plotly_chart")) == 2
+
+
+def test_nothing_found_says_so(app, text_of):
+    at = app("search", q="zzzqqqxxx no such song")
+    assert "No song matches" in text_of(at)
+    assert "No artist matches" in text_of(at)
