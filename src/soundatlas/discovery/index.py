@@ -115,6 +115,7 @@ class DiscoveryIndex:
         self.feature_mean = raw.mean(axis=0)
         self.feature_std = np.where(raw.std(axis=0) > 0, raw.std(axis=0), 1.0)
         self.scale = atlas.scaler.scale
+        self.centre = self.scaled.mean(axis=0, dtype=np.float64)
         self._center = atlas.scaler.center
         self._subsets: dict[tuple[int, ...], np.ndarray] = {}
         self._subset_lock = threading.Lock()

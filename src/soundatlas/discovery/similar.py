@@ -336,22 +336,32 @@ def _result_table(
 def explain(
     index: DiscoveryIndex, rows: np.ndarray, reference: np.ndarray, columns: tuple[int, ...]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per song: the two features closest to ``reference`` and the two farthest from it.
+    """Per song: the two traits it shares most with ``reference``, and the two biggest gaps.
 
-    Closeness is measured in scaled units (so tempo and a 0-1 share compare fairly); the
-    differences are written in each feature's own unit, signed as song minus reference.
+    A shared trait is a feature on which both songs sit on the same side of the catalog
+    average, scored by how far the nearer of the two is from it, less half the gap between
+    them: two songs that are both very acoustic are "closest on acousticness", while two songs
+    that are merely both average on instrumentalness (as most songs are) are not. Everything is
+    measured in scaled units, so tempo and a 0-1 share compare fairly; the gaps are written in
+    each feature's own unit, signed as song minus reference.
     """
     names = [index.features[c] for c in columns]
     scale = index.scale[list(columns)]
-    gaps = index.scaled[rows][:, list(columns)].astype(np.float64) - reference
-    order = np.argsort(np.abs(gaps), axis=1, kind="stable")
+    centre = index.centre[list(columns)]
+    song = index.scaled[rows][:, list(columns)].astype(np.float64) - centre
+    query = np.asarray(reference, dtype=np.float64) - centre
+    gaps = song - query
+    same_side = np.sign(song) == np.sign(query)
+    shared = np.where(same_side, np.minimum(np.abs(song), np.abs(query)), 0.0) - np.abs(gaps) / 2
+    order = np.argsort(-shared, axis=1, kind="stable")
+    by_gap = np.argsort(np.abs(gaps), axis=1, kind="stable")
     take = min(2, len(columns))
     closest = np.empty(len(rows), dtype=object)
     differs = np.empty(len(rows), dtype=object)
     for i in range(len(rows)):
         closest[i] = ", ".join(names[j] for j in order[i, :take])
         differs[i] = ", ".join(
-            difference_text(names[j], gaps[i, j] * scale[j]) for j in order[i, ::-1][:take]
+            difference_text(names[j], gaps[i, j] * scale[j]) for j in by_gap[i, ::-1][:take]
         )
     return closest, differs
 
