@@ -28,8 +28,23 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
         with temporary.open("rb") as handle:
             os.fsync(handle.fileno())
         os.replace(temporary, target)
+        fsync_folder(target.parent)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def fsync_folder(folder: str | Path) -> None:
+    """Persist a rename in ``folder`` (best effort: not every platform can open a folder)."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
 
 
 def write_bytes_atomic(target: str | Path, data: bytes) -> Path:

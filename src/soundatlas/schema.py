@@ -43,6 +43,37 @@ CANONICAL_COLUMNS: tuple[str, ...] = (
     "time_signature",
 )
 
+SEED_COLUMNS: tuple[str, ...] = (
+    "id_songs",
+    "name_song",
+    "popularity_songs",
+    "duration_ms",
+    "explicit",
+    "id_artists",
+    "release_date",
+    "danceability",
+    "energy",
+    "key",
+    "loudness",
+    "mode",
+    "speechiness",
+    "acousticness",
+    "instrumentalness",
+    "liveness",
+    "valence",
+    "tempo",
+    "time_signature",
+    "followers",
+    "genres",
+    "name_artists",
+    "popularity_artists",
+)
+"""Columns of the seed-schema catalog, in order (the header of the catalogs users start from).
+
+The demo generator (:mod:`soundatlas.demo`) writes this schema; `ALIASES` maps it onto the
+canonical columns like any other export.
+"""
+
 
 @dataclass(frozen=True)
 class ValueRange:

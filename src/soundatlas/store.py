@@ -28,6 +28,7 @@ from soundatlas.atlas import Atlas, MethodSummary
 from soundatlas.config import BuildConfig
 from soundatlas.errors import AtlasError
 from soundatlas.features import Scaler
+from soundatlas.files import fsync_folder
 from soundatlas.projection import Projection
 from soundatlas.reading import file_sha256
 from soundatlas.validation import ValidationReport
@@ -63,7 +64,7 @@ def save_atlas(atlas: Atlas, path: str | Path) -> Path:
         _write_bytes(
             temporary / MANIFEST, json.dumps(manifest, indent=2, default=_json_default).encode()
         )
-        _fsync_dir(temporary)
+        fsync_folder(temporary)
         _swap_into_place(temporary, path)
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)
@@ -119,14 +120,6 @@ def _write_bytes(target: Path, data: bytes) -> None:
         os.fsync(handle.fileno())
 
 
-def _fsync_dir(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
 def _swap_into_place(temporary: Path, path: Path) -> None:
     """Rename the finished folder to ``path``; an old atlas there is moved aside, then removed.
 
@@ -135,12 +128,12 @@ def _swap_into_place(temporary: Path, path: Path) -> None:
     """
     if not path.exists():
         os.replace(temporary, path)
-        _fsync_dir(path.parent)
+        fsync_folder(path.parent)
         return
     aside = path.parent / f".{path.name}.old-{uuid.uuid4().hex[:8]}"
     os.replace(path, aside)
     os.replace(temporary, path)
-    _fsync_dir(path.parent)
+    fsync_folder(path.parent)
     shutil.rmtree(aside, ignore_errors=True)
 
 

@@ -53,11 +53,11 @@ def test_dashboard_serves_the_given_atlas_without_tracebacks(hostile_atlas_path,
 def test_without_an_atlas_it_builds_the_demo_first(
     hostile_atlas_path, started, monkeypatch, tmp_path
 ):
-    import soundatlas.demo_atlas as demo_atlas
+    import soundatlas.demo as demo
 
     built = []
-    monkeypatch.setattr(demo_atlas, "demo_atlas_path", lambda: tmp_path / "demo")
-    monkeypatch.setattr(demo_atlas, "ensure_demo_atlas", lambda progress: built.append(progress))
+    monkeypatch.setattr(demo, "demo_atlas_path", lambda: tmp_path / "demo")
+    monkeypatch.setattr(demo, "ensure_demo_atlas", lambda progress: built.append(progress))
     result = CliRunner().invoke(cli, ["dashboard", "--port", str(_free_port())])
     assert result.exit_code == 0, result.output
     assert built and "Building the demo atlas" in result.output

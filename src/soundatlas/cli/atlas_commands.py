@@ -229,13 +229,11 @@ def demo(
     The songs are statistically faithful to real music (per-genre distributions measured on
     real tables) and their names are marked as demo.
     """
-    from soundatlas.demo_atlas import build_demo_atlas, demo_atlas_path
+    from soundatlas.demo import build_demo_atlas, demo_atlas_path, write_catalog
 
     if size < 10:
         raise ConfigError(f"--size {size}: a demo needs at least 10 songs.")
     if catalog_only:
-        from soundatlas.demo import write_catalog
-
         if output is None:
             raise ConfigError("--catalog-only needs -o FILE (.csv or .parquet).")
         with progress_bars(quiet=quiet) as tick:

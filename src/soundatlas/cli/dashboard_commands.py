@@ -60,7 +60,7 @@ def dashboard(
     if not 1 <= port <= 65_535:
         raise ConfigError(f"--port {port}: must be from 1 to 65535.")
     if atlas_dir is None:
-        from soundatlas.demo_atlas import demo_atlas_path, ensure_demo_atlas
+        from soundatlas.demo import demo_atlas_path, ensure_demo_atlas
 
         target = demo_atlas_path()
         if not (target / "manifest.json").is_file():

@@ -19,7 +19,7 @@ from pathlib import Path
 from soundatlas.atlas import Atlas, Progress, build_atlas
 from soundatlas.catalog import Catalog, load_catalog
 from soundatlas.config import BuildConfig
-from soundatlas.demo_atlas import data_home
+from soundatlas.demo import data_home
 from soundatlas.errors import CatalogError
 from soundatlas.files import write_bytes_atomic
 from soundatlas.store import MANIFEST

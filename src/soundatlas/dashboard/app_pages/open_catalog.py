@@ -18,7 +18,7 @@ from soundatlas.dashboard.catalogs import (
     validate_upload,
 )
 from soundatlas.dashboard.settings import UPLOAD_LIMIT_MB, UPLOAD_TYPES
-from soundatlas.demo_atlas import DEMO_SIZE, demo_atlas_path, ensure_demo_atlas
+from soundatlas.demo import DEMO_SIZE, demo_atlas_path, ensure_demo_atlas
 from soundatlas.errors import SoundAtlasError
 
 STAGE_TITLES = {

@@ -1,4 +1,8 @@
-"""Where the built-in demo atlas lives, and building it on first use."""
+"""Where the built-in demo atlas lives, and building it on first use.
+
+The dashboard and ``soundatlas dashboard`` open the demo atlas when no other atlas is given; it
+is built once (about a minute) and kept under :func:`data_home`, one folder per size and seed.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,10 @@ from pathlib import Path
 from soundatlas.atlas import Atlas, Progress, build_atlas
 from soundatlas.catalog import load_catalog
 from soundatlas.config import BuildConfig
+from soundatlas.demo.generator import generate_catalog
 from soundatlas.store import load_atlas
 
+#: Songs in the demo atlas the dashboard opens by default.
 DEMO_SIZE = 20_000
 
 
@@ -28,8 +34,6 @@ def build_demo_atlas(
     size: int = DEMO_SIZE, *, random_state: int = 0, progress: Progress | None = None
 ) -> Atlas:
     """Generate ``size`` synthetic demo songs (marked as demo) and build their atlas."""
-    from soundatlas.demo import generate_catalog
-
     tick = progress or (lambda stage, fraction: None)
     tick("generate", 0.0)
     songs = generate_catalog(size, random_state=random_state)
