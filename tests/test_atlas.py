@@ -215,3 +215,28 @@ def test_assign_places_new_songs_in_existing_clusters(atlas_of):
     hc = (assigned["cluster_hc"].to_numpy() == expected["cluster_hc"].to_numpy()).mean()
     assert hc > 0.7
     assert assigned["persona"].notna().all() and (assigned["distance"] >= 0).all()
+
+
+def test_formula_neutralising_covers_headers_categories_and_lists(tmp_path):
+    from soundatlas.exports import neutralise_formulas, write_table
+
+    frame = pd.DataFrame(
+        {
+            "=HYPERLINK(1)": ["a", "b"],
+            "name": ["@evil", "fine"],
+            "loudness": ["-5.4", "+3"],
+            "genres": [["=x", "pop"], []],
+            "persona": pd.Categorical(["+Happy", "Calm"]),
+            "n": [-1, 2],
+        }
+    )
+    safe = neutralise_formulas(frame)
+    assert safe.columns[0] == "'=HYPERLINK(1)"
+    assert safe["name"].tolist() == ["'@evil", "fine"]
+    assert safe["loudness"].tolist() == ["-5.4", "+3"], "numbers written as text stay numbers"
+    assert safe["genres"].tolist() == [["'=x", "pop"], []]
+    assert safe["persona"].astype(str).tolist() == ["'+Happy", "Calm"]
+    assert safe["n"].tolist() == [-1, 2]
+    assert frame.columns[0] == "=HYPERLINK(1)", "the input is not changed"
+    out = write_table(frame, tmp_path / "out.csv", "csv")
+    assert out.read_text(encoding="utf-8").startswith("'=HYPERLINK(1)")

@@ -240,3 +240,33 @@ def test_dataframe_input_and_feature_subset():
     catalog = load_catalog(frame, features=features)
     assert catalog.report.source == "<DataFrame>"
     assert len(catalog.tracks) == 12
+
+
+def test_clock_durations_with_a_bad_cell(tmp_path):
+    frame = songs(12)
+    frame["duration"] = ["3:25"] * 10 + ["1:02:03", "n/a"]
+    catalog = load_catalog(write_csv(tmp_path, frame))
+    durations = catalog.tracks["duration_ms"]
+    assert durations.iloc[0] == 205_000 and durations.iloc[10] == 3_723_000
+    assert pd.isna(durations.iloc[11]) and catalog.report.tracks == 12
+    finding = next(f for f in catalog.report.findings if f.rule == "non-numeric duration_ms")
+    assert finding.rows == (13,) and "'n/a'" in finding.message
+
+
+def test_an_exact_copy_of_a_repeated_id_row_follows_it_to_its_track(tmp_path):
+    frame = songs(12)
+    frame.insert(0, "id", [f"{'x' * 20}{i:02d}" for i in range(12)])
+    frame.loc[1, "id"] = frame.loc[0, "id"]  # row 1 repeats row 0's id with other values
+    frame = pd.concat([frame, frame.iloc[[1]]], ignore_index=True)  # row 12 copies row 1
+    catalog = load_catalog(write_csv(tmp_path, frame))
+    tracks = catalog.original[TRACK_COLUMN].tolist()
+    assert tracks[1] == tracks[0] == tracks[12] == 0
+    assert catalog.report.dropped == {"repeated track id": 1, "duplicate row": 1}
+    assert catalog.report.rows_merged == 2 and catalog.report.tracks == 11
+
+
+def test_all_tempos_undetected_get_a_stated_typical_tempo(tmp_path):
+    catalog = load_catalog(write_csv(tmp_path, songs(12, tempo=[0] * 12)))
+    assert (catalog.tracks["tempo"] == 120.0).all()
+    finding = next(f for f in catalog.report.findings if f.rule == "undetected tempo")
+    assert "no song here has a detected tempo" in finding.message

@@ -86,8 +86,10 @@ def test_validate_reports_bad_rows_and_writes_them(tmp_path):
     assert "non-numeric danceability" in flat and "line 4" in flat
     assert "ragged row" in flat and "line 6" in flat
     rows = pd.read_csv(rejected)
-    assert rows["line"].tolist() == [4]
-    assert rows["reason"].tolist() == ["non-numeric danceability"]
+    assert rows["soundatlas_line"].tolist() == [4, 6]
+    assert rows["soundatlas_reason"].tolist() == ["non-numeric danceability", "ragged row"]
+    assert rows["soundatlas_raw_text"].iloc[1].endswith(",extra")
+    assert rows["name"].iloc[0] == "Song 2"
 
 
 def test_validate_json_for_scripts():

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.metrics import pairwise_distances_argmin_min
 
 from soundatlas.catalog import Catalog, load_catalog
 from soundatlas.clustering.dbscan import cluster_density
@@ -185,8 +186,13 @@ class Atlas:
             ``cluster_hc``/``persona_hc`` for the methods this atlas ran, and ``distance`` to
             the K-Means centroid.
         """
+        fill = float(self.tracks["tempo"].median()) if "tempo" in self.tracks else None
         catalog = load_catalog(
-            new_tracks, features=self.config.features, columns=self.config.columns, min_tracks=1
+            new_tracks,
+            features=self.config.features,
+            columns=self.config.columns,
+            min_tracks=1,
+            fill_tempo=fill,
         )
         scaled = self.scaler.transform(catalog.tracks)
         out = catalog.tracks.drop(columns=["source_row"])
@@ -194,14 +200,12 @@ class Atlas:
         for method in ("kmeans", "hierarchical"):
             if method not in self.methods:
                 continue
-            centres = self.centroids[method]
-            distances = np.linalg.norm(scaled[:, None, :] - centres[None, :, :], axis=2)
-            labels = distances.argmin(axis=1)
+            labels, distances = pairwise_distances_argmin_min(scaled, self.centroids[method])
             names = self.personas_of(method).set_index("cluster")["persona"]
             out[LABEL_COLUMNS[method]] = labels
             out[PERSONA_COLUMNS[method]] = names.reindex(labels).to_numpy()
             if method == "kmeans":
-                out["distance"] = distances[np.arange(len(labels)), labels]
+                out["distance"] = distances
             assigned = True
         if not assigned:
             raise ConfigError(
@@ -245,6 +249,11 @@ def build_atlas(
     )
     timings["read"] = time.perf_counter() - clock
     tracks = catalog.tracks.copy()
+    if config.k is not None and config.k > len(tracks) // 2:
+        raise ConfigError(
+            f"k={config.k}: {catalog.report.source} has {len(tracks):,} usable songs, too few "
+            f"for {config.k} clusters; choose k of at most {max(2, len(tracks) // 2)} or auto."
+        )
 
     clock = time.perf_counter()
     scaler = fit_scaler(tracks, config.features, config.scaling)
@@ -274,7 +283,7 @@ def build_atlas(
     tick("pca", 1.0)
 
     clock = time.perf_counter()
-    personas = _label_and_name(tracks, results)
+    personas = _label_and_name(tracks, results, config.features)
     timings["personas"] = time.perf_counter() - clock
     tick("personas", 1.0)
 
@@ -361,12 +370,16 @@ def _cluster(
     return results, timings
 
 
-def _label_and_name(tracks: pd.DataFrame, results: dict[str, ClusteringResult]) -> pd.DataFrame:
+def _label_and_name(
+    tracks: pd.DataFrame, results: dict[str, ClusteringResult], features: tuple[str, ...]
+) -> pd.DataFrame:
     """Add label and persona columns to ``tracks`` (in place) and return the persona tables."""
     genre_table = exploded_genres(tracks)
     tables = []
     for method, result in results.items():
-        table = name_clusters(tracks, result.labels, method, genre_table=genre_table)
+        table = name_clusters(
+            tracks, result.labels, method, features=features, genre_table=genre_table
+        )
         tables.append(table)
         names = table.set_index("cluster")["persona"]
         tracks[LABEL_COLUMNS[method]] = result.labels.astype(np.int32)

@@ -7,7 +7,6 @@ user's file back with our columns added.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,16 +14,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from soundatlas.errors import CatalogError, ConfigError
-from soundatlas.reading import RawTable, read_table
+from soundatlas.columns import NUMERIC_COLUMNS, map_columns, quoted
+from soundatlas.duplicates import combine_genres, find_duplicates
+from soundatlas.errors import CatalogError
+from soundatlas.reading import RaggedRow, RawTable, read_table
 from soundatlas.schema import (
     AUDIO_FEATURES,
-    CANONICAL_COLUMNS,
-    EXTRA_FEATURES,
     PERCENT_SUFFIX,
     RANGES,
-    close_matches,
-    match_columns,
+    SPOTIFY_TRACK_ID,
     normalise_header,
 )
 from soundatlas.validation import Finding, ValidationReport, where
@@ -36,14 +34,14 @@ from soundatlas.values import (
     uses_decimal_comma,
 )
 
+TYPICAL_TEMPO = 120.0
+"""Tempo given to songs with none detected when no other song has one either."""
 MIN_TRACKS = 10
 """Fewest usable tracks worth clustering: below this, scores and personas mean nothing."""
 
-NUMERIC_COLUMNS = (*AUDIO_FEATURES, *EXTRA_FEATURES)
 STATUS_COLUMN = "_sa_status"
 TRACK_COLUMN = "_sa_track"
 LINE_COLUMN = "_sa_line"
-_SPOTIFY_ID = re.compile(r"(?:spotify:track:|open\.spotify\.com/track/)([A-Za-z0-9]{22})")
 
 
 @dataclass(frozen=True)
@@ -61,11 +59,35 @@ class Catalog:
         a track of its own; empty when it is).
     report
         What was found and done, rule by rule.
+    ragged
+        Records of a CSV file whose field count did not match the header (not in
+        ``original``: they cannot be split into its columns).
     """
 
     tracks: pd.DataFrame
     original: pd.DataFrame
     report: ValidationReport
+    ragged: tuple[RaggedRow, ...] = ()
+
+    def rejected_rows(self) -> pd.DataFrame:
+        """Every row left out of clustering, with ``soundatlas_line``, ``soundatlas_reason``
+        and, for ragged records, ``soundatlas_raw_text`` (the record as written)."""
+        original = self.original
+        left_out = original[original[TRACK_COLUMN] < 0]
+        table = left_out.drop(columns=[TRACK_COLUMN, LINE_COLUMN, STATUS_COLUMN])
+        table.insert(0, "soundatlas_reason", left_out[STATUS_COLUMN].to_numpy())
+        table.insert(0, "soundatlas_line", left_out[LINE_COLUMN].to_numpy())
+        if self.ragged:
+            ragged = pd.DataFrame(
+                {
+                    "soundatlas_line": [r.line for r in self.ragged],
+                    "soundatlas_reason": "ragged row",
+                    "soundatlas_raw_text": [r.text for r in self.ragged],
+                }
+            )
+            table = pd.concat([table, ragged], ignore_index=True)
+            table = table.sort_values("soundatlas_line", kind="stable", na_position="last")
+        return table.reset_index(drop=True)
 
 
 def load_catalog(
@@ -75,6 +97,7 @@ def load_catalog(
     columns: dict[str, str] | None = None,
     min_tracks: int = MIN_TRACKS,
     name: str | None = None,
+    fill_tempo: float | None = None,
     progress: Callable[[str, float], None] | None = None,
 ) -> Catalog:
     """Read, normalise and validate a track table.
@@ -92,6 +115,9 @@ def load_catalog(
         Fewest usable tracks accepted.
     name
         What to call the source in messages (defaults to the path, or "<DataFrame>").
+    fill_tempo
+        Tempo for songs whose tempo is 0 (undetected); by default the file's median. Adding
+        songs to an existing atlas passes the atlas's median.
     progress
         Called with a stage name and the fraction done, for progress bars.
 
@@ -112,7 +138,7 @@ def load_catalog(
     if name is None:
         name = str(source) if not isinstance(source, pd.DataFrame) else "<DataFrame>"
     report_progress("read", 0.5)
-    table = _Normaliser(raw, name, tuple(features), columns or {}).run(min_tracks)
+    table = _Normaliser(raw, name, tuple(features), columns or {}, fill_tempo).run(min_tracks)
     report_progress("read", 1.0)
     return table
 
@@ -129,9 +155,15 @@ class _Normaliser:
     """One pass over a raw table: map columns, parse values, record findings, pick tracks."""
 
     def __init__(
-        self, raw: RawTable, source: str, features: tuple[str, ...], overrides: dict[str, str]
+        self,
+        raw: RawTable,
+        source: str,
+        features: tuple[str, ...],
+        overrides: dict[str, str],
+        fill_tempo: float | None,
     ) -> None:
         self.raw = raw
+        self.fill_tempo = fill_tempo
         self.source = source
         self.features = features
         self.frame = raw.frame
@@ -139,55 +171,7 @@ class _Normaliser:
         self.word = raw.location_word
         self.findings: list[Finding] = []
         self.status = np.full(len(self.frame), "", dtype=object)
-        self.column_map = self._map_columns(overrides)
-
-    # -- columns ---------------------------------------------------------------------------
-    def _map_columns(self, overrides: dict[str, str]) -> dict[str, str]:
-        headers = list(self.frame.columns)
-        for canonical, original in overrides.items():
-            if canonical not in CANONICAL_COLUMNS:
-                raise ConfigError(
-                    f"--column {canonical}={original}: '{canonical}' is not a SoundAtlas column. "
-                    f"Use one of: {', '.join(CANONICAL_COLUMNS)}."
-                )
-            if original not in headers:
-                hint = close_matches(original, headers)
-                raise CatalogError(
-                    f"{self.source}: --column {canonical}={original}: the file has no column "
-                    f"'{original}'"
-                    + (f" (did you mean {_quoted(hint)}?)" if hint else "")
-                    + f". Its columns are: {_quoted(headers[:40])}."
-                )
-        for feature in self.features:
-            if feature not in NUMERIC_COLUMNS:
-                raise ConfigError(
-                    f"feature '{feature}' is not a numeric track column. Choose from: "
-                    f"{', '.join(NUMERIC_COLUMNS)}."
-                )
-        found = match_columns(headers, overrides)
-        missing = [f for f in self.features if f not in found]
-        if missing:
-            unmapped = [h for h in headers if h not in found.values()]
-            raise CatalogError(self._missing_message(missing, headers, unmapped))
-        return found
-
-    def _missing_message(self, missing: list[str], headers: list[str], unmapped: list[str]) -> str:
-        if _looks_like_data(headers):
-            return (
-                f"{self.source}: the first line looks like data, not a header "
-                f"({_quoted(headers[:4])}…). Add a header row naming the columns "
-                f"({', '.join(AUDIO_FEATURES)}) and try again."
-            )
-        parts = []
-        for column in missing:
-            hint = close_matches(column, unmapped)
-            parts.append(column + (f" (did you mean {_quoted(hint)}?)" if hint else ""))
-        shown = _quoted(headers[:30]) + ("…" if len(headers) > 30 else "")
-        return (
-            f"{self.source}: missing required audio-feature column(s): {'; '.join(parts)}. "
-            f"The file's columns are: {shown}. Rename them, or map them with "
-            f"--column {missing[0]}=<your column name>."
-        )
+        self.column_map = map_columns(list(self.frame.columns), features, overrides, source)
 
     def _original(self, canonical: str) -> pd.Series | None:
         header = self.column_map.get(canonical)
@@ -218,7 +202,7 @@ class _Normaliser:
             hashes = pd.util.hash_pandas_object(self.frame, index=False).to_numpy()
             return pd.Series([f"sa{h:016x}" for h in hashes], index=self.frame.index, dtype=object)
         text = series.astype("string").fillna("").str.strip()
-        extracted = text.str.extract(_SPOTIFY_ID, expand=False)
+        extracted = text.str.extract(SPOTIFY_TRACK_ID, expand=False)
         text = extracted.fillna(text)
         blank = (text == "").to_numpy()
         if blank.any():
@@ -258,7 +242,7 @@ class _Normaliser:
         values, not_numeric = to_numbers(series, decimal_comma=comma)
         if comma:
             self._note(f"column '{header}' writes decimals with a comma (0,5); read them as 0.5")
-        values = self._rescale(canonical, header, series, values)
+        values, not_numeric = self._rescale(canonical, header, series, values, not_numeric)
         required = canonical in self.features
         severity = "rejected" if required else "fixed"
         consequence = "left out of clustering" if required else "the value was cleared, rows kept"
@@ -298,26 +282,35 @@ class _Normaliser:
         return values
 
     def _rescale(
-        self, canonical: str, header: str, series: pd.Series, values: pd.Series
-    ) -> pd.Series:
+        self,
+        canonical: str,
+        header: str,
+        series: pd.Series,
+        values: pd.Series,
+        not_numeric: pd.Series,
+    ) -> tuple[pd.Series, pd.Series]:
+        """Convert percent columns, m:ss or h:mm:ss durations and durations in seconds."""
         normal = normalise_header(header)
         if normal.endswith(PERCENT_SUFFIX) and canonical in AUDIO_FEATURES:
             self._note(f"column '{header}' is in percent; divided by 100")
-            return values / 100.0
+            return values / 100.0, not_numeric
         if canonical == "duration_ms" and normal not in (
             "durationms",
             "trackdurationms",
             "lengthms",
         ):
-            clock = series.astype("string").str.fullmatch(r"\s*\d{1,3}:\d{2}\s*")
-            if clock.fillna(False).mean() > 0.5:
-                parts = series.astype("string").str.strip().str.split(":", expand=True)
+            text = series.astype("string").str.strip()
+            clock = text.str.extract(r"^(?:(\d+):)?(\d{1,3}):(\d{2})$")
+            if clock[2].notna().mean() > 0.5:
+                parts = clock.apply(pd.to_numeric, errors="coerce").fillna({0: 0})
+                seconds = (parts[0] * 3600 + parts[1] * 60 + parts[2]).astype("float64")
                 self._note(f"column '{header}' holds m:ss durations; converted to milliseconds")
-                return (parts[0].astype(float) * 60 + parts[1].astype(float)) * 1000.0
+                unreadable = seconds.isna() & text.fillna("").ne("")
+                return seconds * 1000.0, unreadable.astype(bool)
             if values.median() < 10_000:
                 self._note(f"column '{header}' looks like seconds; converted to milliseconds")
-                return values * 1000.0
-        return values
+                return values * 1000.0, not_numeric
+        return values, not_numeric
 
     def _flags(self) -> pd.Series:
         series = self._original("explicit")
@@ -365,64 +358,49 @@ class _Normaliser:
         zero = (tempo == 0).to_numpy() & (self.status == "")
         if not zero.any():
             return
-        median = float(tempo[(tempo > 0).to_numpy() & (self.status == "")].median())
-        canonical.loc[zero, "tempo"] = median
+        detected = tempo[(tempo > 0).to_numpy() & (self.status == "")]
+        if self.fill_tempo is not None:
+            fill, source = self.fill_tempo, "the atlas's median"
+        elif len(detected):
+            fill, source = float(detected.median()), "the catalog's median"
+        else:
+            fill, source = TYPICAL_TEMPO, "a typical tempo (no song here has a detected tempo)"
+        canonical.loc[zero, "tempo"] = fill
         self._finding(
             "undetected tempo",
             "fixed",
             zero,
             self.column_map["tempo"],
             "is 0 (tempo not detected)",
-            f"set to the catalog's median, {median:.1f} BPM, so the rows can be clustered. "
+            f"set to {source}, {fill:.1f} BPM, so the rows can be clustered. "
             "Nothing to do unless you have the real tempo.",
         )
 
     def _merge_duplicates(self, canonical: pd.DataFrame, usable: np.ndarray) -> np.ndarray:
-        """For every row, the row that stands for it (itself, an earlier copy, or -1)."""
-        n = len(self.frame)
-        representative = np.where(usable, np.arange(n), -1)
-        rows = np.flatnonzero(usable)
-        hashes = pd.util.hash_pandas_object(self.frame.iloc[rows], index=False).to_numpy()
-        first = _first_of_each(hashes, rows)
-        exact = np.zeros(n, dtype=bool)
-        exact[rows] = first != rows
-        if exact.any():
-            representative[rows] = first
-            self._finding(
-                "duplicate row",
-                "merged",
-                exact,
-                None,
-                "repeats an earlier row exactly",
-                "counted once. Nothing to do.",
+        """For every row, the row that stands for it (itself, an earlier row, or -1)."""
+        merged = find_duplicates(self.frame, canonical["track_id"].to_numpy(), usable)
+        self._finding(
+            "duplicate row",
+            "merged",
+            merged.exact,
+            None,
+            "repeats an earlier row exactly",
+            "counted once. Nothing to do.",
+        )
+        if merged.repeated_id.any():
+            canonical["genres"] = combine_genres(
+                canonical["genres"].to_numpy(copy=True), merged.representative, merged.repeated_id
             )
-        rows = np.flatnonzero(usable & ~exact)
-        first = _first_of_each(canonical["track_id"].to_numpy()[rows], rows)
-        repeated = np.zeros(n, dtype=bool)
-        repeated[rows] = first != rows
-        if repeated.any():
-            representative[rows] = first
-            self._merge_lists(canonical, np.flatnonzero(repeated), representative)
-            self._finding(
-                "repeated track id",
-                "merged",
-                repeated,
-                self.column_map.get("track_id"),
-                "repeats the track id of an earlier row",
-                "merged into that row (genres combined, the first row's values kept). Nothing to "
-                "do if the file lists a track once per genre or playlist.",
-            )
-        return representative
-
-    @staticmethod
-    def _merge_lists(canonical: pd.DataFrame, rows: np.ndarray, representative: np.ndarray) -> None:
-        genres = canonical["genres"].to_numpy(copy=True)
-        for row in rows:
-            target = representative[row]
-            extra = [g for g in genres[row] if g not in genres[target]]
-            if extra:
-                genres[target] = [*genres[target], *extra]
-        canonical["genres"] = genres
+        self._finding(
+            "repeated track id",
+            "merged",
+            merged.repeated_id,
+            self.column_map.get("track_id"),
+            "repeats the track id of an earlier row",
+            "merged into that row (genres combined, the first row's values kept). Nothing to "
+            "do if the file lists a track once per genre or playlist.",
+        )
+        return merged.representative
 
     def _finish(
         self, canonical: pd.DataFrame, representative: np.ndarray, min_tracks: int
@@ -434,6 +412,7 @@ class _Normaliser:
         track_of_row = np.full(len(representative), -1, dtype=np.int64)
         track_of_row[track_rows] = np.arange(len(track_rows))
         has_rep = representative >= 0
+        # Every representative is itself a track row (find_duplicates resolves chains).
         track_of_row[has_rep] = track_of_row[representative[has_rep]]
         tracks = canonical.iloc[track_rows].reset_index(drop=True)
         tracks["source_row"] = track_rows
@@ -460,7 +439,7 @@ class _Normaliser:
             encoding=self.raw.encoding,
             delimiter=self.raw.delimiter,
         )
-        return Catalog(tracks, original, report)
+        return Catalog(tracks, original, report, self.raw.ragged)
 
     def _too_few_message(self, found: int, needed: int) -> str:
         reasons = [f for f in self.findings if f.severity == "rejected"]
@@ -496,7 +475,7 @@ class _Normaliser:
         elif severity == "merged":
             self.status[mask] = rule
         subject = f"column '{header}'" if header else "a row"
-        found = f"; found {_quoted(examples)}" if examples else ""
+        found = f"; found {quoted(examples)}" if examples else ""
         rows = f"{count:,} row{'s' if count > 1 else ''}"
         message = (
             f"{self.source}: {subject} {problem} on {where(self.word, lines, count)} "
@@ -508,22 +487,6 @@ class _Normaliser:
         self.findings.append(Finding("note", "note", 0, f"{self.source}: {text}."))
 
 
-def _first_of_each(keys: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """For each row, the first row (in file order) with the same key."""
-    codes, _ = pd.factorize(keys)
-    _, first_index = np.unique(codes, return_index=True)
-    return rows[first_index[codes]]
-
-
-def _quoted(items: Sequence[object]) -> str:
-    return ", ".join(f"'{item}'" for item in items)
-
-
 def _or_list(numbers: list[int]) -> str:
     text = [str(n) for n in numbers]
     return text[0] if len(text) == 1 else ", ".join(text[:-1]) + " or " + text[-1]
-
-
-def _looks_like_data(headers: list[str]) -> bool:
-    numeric = sum(1 for h in headers if re.fullmatch(r"\s*[-+]?\d*\.?\d+(e[-+]?\d+)?\s*", h, re.I))
-    return numeric >= max(2, len(headers) // 2)

@@ -25,6 +25,7 @@ ExportFormat = Literal["seed-csv", "csv", "parquet", "json"]
 EXPORT_FORMATS: tuple[str, ...] = ("seed-csv", "csv", "parquet", "json")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
+_FORMULA_PATTERN = r"^[=+\-@\t\r]"
 
 
 def neutralise_cell(value: object) -> object:
@@ -35,25 +36,55 @@ def neutralise_cell(value: object) -> object:
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` whose text cells cannot run as spreadsheet formulas."""
+    """A copy of ``frame`` whose text cells and column names cannot run as spreadsheet formulas.
+
+    Only the risky cells are touched (found with vectorised string matching), so this stays
+    fast on a million rows.
+    """
     out = frame.copy()
-    for column in out.columns:
-        series = out[column]
+    out.columns = [neutralise_cell(str(c)) for c in out.columns]
+    for position in range(out.shape[1]):
+        series = out.iloc[:, position]
         if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
             continue
         if isinstance(series.dtype, pd.CategoricalDtype):
-            out[column] = series.cat.rename_categories(
-                [neutralise_cell(c) for c in series.cat.categories]
-            )
+            categories = [neutralise_cell(c) for c in series.cat.categories]
+            if len(set(categories)) == len(categories):
+                out.isetitem(position, series.cat.rename_categories(categories))
+            else:
+                out.isetitem(position, series.astype(object).map(neutralise_cell))
             continue
-        out[column] = series.map(_neutralise_nested, na_action="ignore")
+        if series.dtype == np.dtype(object) and series.head(100).map(_is_list).any():
+            out.isetitem(position, series.map(_neutralise_nested, na_action="ignore"))
+            continue
+        text = series.astype("string")
+        risky = (text.str.match(_FORMULA_PATTERN) & ~text.str.match(_NUMBER.pattern)).fillna(False)
+        if risky.any():
+            fixed = series.astype(object).copy()
+            fixed[risky.to_numpy()] = ("'" + text[risky]).to_numpy()
+            out.isetitem(position, fixed)
     return out
 
 
 def _neutralise_nested(value: object) -> object:
-    if isinstance(value, (list, tuple, np.ndarray)):
+    if _is_list(value):
         return [neutralise_cell(v) for v in value]
     return neutralise_cell(value)
+
+
+def flatten_lists(frame: pd.DataFrame) -> pd.DataFrame:
+    """Lists (artists, genres) become ``"a; b"`` text, for CSV."""
+    out = frame.copy()
+    for position in range(out.shape[1]):
+        series = out.iloc[:, position]
+        if series.dtype == np.dtype(object) and series.map(_is_list).any():
+            out.isetitem(
+                position,
+                series.map(
+                    lambda v: "; ".join(map(str, v)) if _is_list(v) else v, na_action="ignore"
+                ),
+            )
+    return out
 
 
 def seed_table(atlas: Atlas) -> pd.DataFrame:
@@ -109,7 +140,7 @@ def write_table(
         frame = neutralise_formulas(frame)
     with atomic_path(path) as temporary:
         if file_format == "csv":
-            _flat(frame).to_csv(temporary, index=False, na_rep="")
+            flatten_lists(frame).to_csv(temporary, index=False, na_rep="")
         elif file_format == "parquet":
             frame.to_parquet(temporary, index=False)
         else:
@@ -130,17 +161,6 @@ def export_atlas(
     if file_format == "seed-csv":
         return write_table(seed_table(atlas), path, "csv", raw=raw)
     return write_table(track_table(atlas), path, file_format, raw=raw)
-
-
-def _flat(frame: pd.DataFrame) -> pd.DataFrame:
-    """Lists become ``"a; b"`` text for CSV."""
-    out = frame.copy()
-    for column in out.columns:
-        if out[column].dtype == np.dtype(object) and out[column].map(_is_list).any():
-            out[column] = out[column].map(
-                lambda v: "; ".join(map(str, v)) if _is_list(v) else v, na_action="ignore"
-            )
-    return out
 
 
 def _is_list(value: object) -> bool:

@@ -220,3 +220,11 @@ def close_matches(wanted: str, headers: list[str]) -> list[str]:
     normal = {normalise_header(h): h for h in headers}
     hits = difflib.get_close_matches(normalise_header(wanted), list(normal), n=3, cutoff=0.6)
     return [normal[h] for h in hits]
+
+
+SPOTIFY_TRACK_ID = re.compile(
+    r"^\s*(?:spotify:track:|(?:https?://)?open\.spotify\.com/(?:intl-[A-Za-z-]+/)?track/)?"
+    r"([0-9A-Za-z]{22})(?:[?#].*)?\s*$"
+)
+"""A Spotify track id, bare, as a ``spotify:track:`` URI or as an open.spotify.com URL (with an
+optional ``/intl-xx/`` segment and query string); group 1 is the 22-character base62 id."""

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from soundatlas.atlas import build_atlas
-from soundatlas.catalog import LINE_COLUMN, STATUS_COLUMN, TRACK_COLUMN, load_catalog
+from soundatlas.catalog import load_catalog
 from soundatlas.cli import app
 from soundatlas.cli.render import (
     agreement_table,
@@ -98,11 +98,7 @@ def validate(
         )
     report = catalog.report
     if rejected is not None:
-        original = catalog.original
-        left_out = original[original[TRACK_COLUMN] < 0]
-        table = left_out.rename(columns={LINE_COLUMN: "line", STATUS_COLUMN: "reason"})
-        table = table.drop(columns=[TRACK_COLUMN])
-        write_table(table, rejected, "csv")
+        write_table(catalog.rejected_rows(), rejected, "csv")
     if as_json:
         print_json(report.to_dict())
     else:

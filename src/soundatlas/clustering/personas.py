@@ -11,6 +11,7 @@ most distinctive traits ("Electric & Vocal"), which is right by construction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -123,10 +124,12 @@ class CatalogStats:
     stds: pd.Series
 
     @classmethod
-    def of(cls, tracks: pd.DataFrame) -> CatalogStats:
-        """Reference statistics of a track table."""
-        features = [f for f in AUDIO_FEATURES if f in tracks]
-        values = tracks[features].astype(float)
+    def of(cls, tracks: pd.DataFrame, features: Sequence[str] = AUDIO_FEATURES) -> CatalogStats:
+        """Reference statistics of the audio features among ``features`` that have values."""
+        present = [f for f in AUDIO_FEATURES if f in features and f in tracks]
+        # Clustered on no audio feature (say popularity only): still describe the sound.
+        present = present or [f for f in AUDIO_FEATURES if f in tracks]
+        values = tracks[present].astype(float).dropna(axis=1, how="all")
         stds = values.std(ddof=0).replace(0.0, 1.0)
         return cls(values.mean(), stds)
 
@@ -136,6 +139,7 @@ def name_clusters(
     labels: np.ndarray,
     method: str,
     *,
+    features: Sequence[str] = AUDIO_FEATURES,
     genre_table: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per cluster of a method: persona name, size, reasons, z-scores, genres.
@@ -148,11 +152,14 @@ def name_clusters(
         The method's cluster of each track (-1 for noise).
     method
         Method name, stored in the ``method`` column.
+    features
+        The features the atlas clustered on: names are built from the audio features among
+        them (a persona cannot be "Acoustic" if acousticness was not clustered on).
     genre_table
         `exploded_genres` of ``tracks``, passed in when several methods are named, so the genre
         lists are exploded once.
     """
-    stats = CatalogStats.of(tracks)
+    stats = CatalogStats.of(tracks, features)
     features = list(stats.means.index)
     frame = tracks[features].astype(float)
     frame = frame.assign(_label=labels)
@@ -251,7 +258,9 @@ def _descriptive_name(z: dict[str, float], taken: set[str]) -> str:
     else:
         traits = sorted(z, key=lambda f: -abs(z[f]))
         words = [TRAIT_WORDS[(f, 1 if z[f] >= 0 else -1)] for f in traits]
-        candidates = [f"{words[0]} & {words[1]}", f"{words[0]}, {words[1]} & {words[2]}"]
+        candidates = [" & ".join(words[:2])]
+        if len(words) > 2:
+            candidates.append(f"{words[0]}, {words[1]} & {words[2]}")
         base = candidates[0]
     for candidate in candidates:
         if candidate not in taken:
