@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from realdata import SHARED_DATA, SHARED_FILES, shared_file
+from realdata import SHARED_DATA, shared_file
 
 
 @pytest.fixture(autouse=True)
@@ -14,27 +14,29 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 
 @pytest.fixture(scope="session")
 def built_atlases(tmp_path_factory: pytest.TempPathFactory):
-    """Atlases of the three shared files, built once per session and saved, keyed by file name."""
+    """``built_atlases(name)``: the atlas of a shared file, built, saved and loaded once per
+    session (on first use, so a test run that needs one file builds only that one)."""
     from soundatlas.atlas import build_atlas
     from soundatlas.store import load_atlas
 
     atlases = {}
-    for name in SHARED_FILES:
-        path = SHARED_DATA / name
-        if not path.is_file():
-            continue
-        folder = tmp_path_factory.mktemp("atlas") / name.removesuffix(".csv")
-        build_atlas(path).save(folder)
-        atlases[name] = load_atlas(folder)
-    return atlases
+
+    def get(name: str):
+        if name not in atlases:
+            folder = tmp_path_factory.mktemp("atlas") / name.removesuffix(".csv")
+            build_atlas(SHARED_DATA / name).save(folder)
+            atlases[name] = load_atlas(folder)
+        return atlases[name]
+
+    return get
 
 
 @pytest.fixture
 def atlas_of(built_atlases):
-    """``atlas_of(name)``: the saved-and-loaded atlas of a shared file."""
+    """``atlas_of(name)``: the saved-and-loaded atlas of a shared file (skips without it)."""
 
     def get(name: str):
         shared_file(name)
-        return built_atlases[name]
+        return built_atlases(name)
 
     return get

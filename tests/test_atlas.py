@@ -62,9 +62,11 @@ def test_manifest_records_versions_input_hash_drops_and_timings(atlas_of):
 
 
 def test_same_seed_gives_the_same_atlas():
-    path = shared_file(TOPHITS)
-    config = BuildConfig(methods=("kmeans", "dbscan", "hierarchical"), random_state=3)
-    first, second = build_atlas(path, config), build_atlas(path, config)
+    from soundatlas.demo import generate_catalog
+
+    songs = generate_catalog(1_500, random_state=4)
+    config = BuildConfig(random_state=3, stability_resamples=1)
+    first, second = build_atlas(songs, config), build_atlas(songs, config)
     for column in ("cluster", "cluster_dbscan", "cluster_hc", "persona"):
         assert first.tracks[column].tolist() == second.tracks[column].tolist()
 
@@ -240,3 +242,14 @@ def test_formula_neutralising_covers_headers_categories_and_lists(tmp_path):
     assert frame.columns[0] == "=HYPERLINK(1)", "the input is not changed"
     out = write_table(frame, tmp_path / "out.csv", "csv")
     assert out.read_text(encoding="utf-8").startswith("'=HYPERLINK(1)")
+
+
+def test_concurrent_saves_to_one_folder_both_succeed(atlas_of, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    first, second = atlas_of(SEED_SAMPLE), atlas_of(TOPHITS)
+    target = tmp_path / "shared"
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda atlas: atlas.save(target), [first, second] * 3))
+    assert len(load_atlas(target).tracks) in (len(first.tracks), len(second.tracks))
+    assert [p.name for p in tmp_path.iterdir()] == ["shared"]

@@ -134,3 +134,14 @@ def test_missing_path_and_folder(tmp_path):
 def test_sniffer_prefers_the_consistent_delimiter():
     assert sniff_delimiter("a;b;c\n1,5;2;3\n4;5,5;6\n") == ";"
     assert sniff_delimiter("title|artist\nHello, World|X\n") == "|"
+
+
+def test_lines_are_right_with_blank_lines_and_cells_spanning_lines(tmp_path):
+    path = tmp_path / "multi.csv"
+    path.write_text(
+        'name,energy\n"One\nTwo",0.5\n\nThree,0.6\nFour,0.7,extra\n\nFive,bad\n', encoding="utf-8"
+    )
+    raw = read_table(path)
+    assert raw.frame["name"].tolist() == ["One\nTwo", "Three", "Five"]
+    assert raw.lines.tolist() == [2, 5, 8]
+    assert [(r.line, r.found) for r in raw.ragged] == [(6, 3)]

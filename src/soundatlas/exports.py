@@ -15,9 +15,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from soundatlas.atlas import PCA_COLUMNS, PERSONA_COLUMNS, Atlas
+from soundatlas.atlas import PCA_COLUMNS, Atlas
 from soundatlas.catalog import LINE_COLUMN, STATUS_COLUMN, TRACK_COLUMN
-from soundatlas.clustering.result import LABEL_COLUMNS
+from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS
 from soundatlas.errors import ConfigError
 from soundatlas.files import atomic_path
 

@@ -32,10 +32,6 @@ class Scaler:
         """Scaled feature matrix (float64, one row per track) of a track table."""
         return (feature_matrix(tracks, self.features) - self.center) / self.scale
 
-    def inverse(self, scaled: np.ndarray) -> np.ndarray:
-        """Back from scaled space to feature units (for centroids in reports)."""
-        return np.asarray(scaled) * self.scale + self.center
-
 
 def feature_matrix(tracks: pd.DataFrame, features: tuple[str, ...]) -> np.ndarray:
     """The raw feature values as a C-contiguous float64 matrix."""

@@ -316,8 +316,38 @@ def _read_delimited(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
-    lines = _line_numbers(len(frame), [r.line for r in ragged if r.line is not None])
+    physical_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    if physical_lines == len(frame) + len(ragged) + 1:
+        # One record per line: pyarrow's record numbers are line numbers.
+        lines = _line_numbers(len(frame), [r.line for r in ragged if r.line is not None])
+    else:
+        # Blank lines or cells spanning lines: find where each record starts.
+        lines, ragged = _record_start_lines(text, delimiter, len(names), len(frame), ragged)
     return RawTable(frame, lines, "csv", encoding, delimiter, tuple(ragged), notes)
+
+
+def _record_start_lines(
+    text: str, delimiter: str, width: int, n_rows: int, ragged: list[RaggedRow]
+) -> tuple[np.ndarray, list[RaggedRow]]:
+    """The line each kept record starts on, and ragged records with their real lines.
+
+    Falls back to record numbers if Python's csv module splits the file differently from
+    pyarrow (then messages point at records, which is still right, only counted otherwise).
+    """
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    kept: list[int] = []
+    odd: list[int] = []
+    start = 1
+    for number, row in enumerate(reader):
+        if number and row and not (len(row) == 1 and not row[0].strip()):
+            (kept if len(row) == width else odd).append(start)
+        start = reader.line_num + 1
+    if len(kept) != n_rows or len(odd) != len(ragged):
+        return np.arange(2, n_rows + 2, dtype=np.int64), ragged
+    fixed = [
+        RaggedRow(line, r.expected, r.found, r.text) for line, r in zip(odd, ragged, strict=True)
+    ]
+    return np.asarray(kept, dtype=np.int64), fixed
 
 
 def _line_numbers(n_rows: int, skipped: list[int]) -> np.ndarray:

@@ -26,8 +26,6 @@ AUDIO_FEATURES: tuple[str, ...] = (
 EXTRA_FEATURES: tuple[str, ...] = ("popularity", "duration_ms", "key", "mode", "time_signature")
 """Numeric columns a user may add to the feature set."""
 
-TEXT_COLUMNS: tuple[str, ...] = ("track_id", "name")
-LIST_COLUMNS: tuple[str, ...] = ("artists", "genres")
 CANONICAL_COLUMNS: tuple[str, ...] = (
     "track_id",
     "name",

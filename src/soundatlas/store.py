@@ -9,11 +9,14 @@ save leaves the previous atlas as it was.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -90,6 +93,8 @@ def _write_files(atlas: Atlas, folder: Path) -> dict[str, str]:
     }
     if atlas.linkage is not None:
         arrays["linkage"] = atlas.linkage
+    if atlas.linkage_songs is not None:
+        arrays["linkage_songs"] = atlas.linkage_songs
     with (folder / "model.npz").open("wb") as handle:
         np.savez(handle, **arrays)
         handle.flush()
@@ -120,21 +125,40 @@ def _write_bytes(target: Path, data: bytes) -> None:
         os.fsync(handle.fileno())
 
 
+@contextlib.contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """Serialise atlas swaps in one folder between processes (two dashboard sessions saving the
+    same upload, say): an exclusive flock on the folder itself, so no lock file is left."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
+
+
 def _swap_into_place(temporary: Path, path: Path) -> None:
     """Rename the finished folder to ``path``; an old atlas there is moved aside, then removed.
 
     If the process dies between the two renames, `load_atlas` finds the old atlas aside and
     puts it back.
     """
-    if not path.exists():
-        os.replace(temporary, path)
-        fsync_folder(path.parent)
-        return
-    aside = path.parent / f".{path.name}.old-{uuid.uuid4().hex[:8]}"
-    os.replace(path, aside)
-    os.replace(temporary, path)
-    fsync_folder(path.parent)
-    shutil.rmtree(aside, ignore_errors=True)
+    with _folder_lock(path.parent):
+        try:
+            if path.exists():
+                aside = path.parent / f".{path.name}.old-{uuid.uuid4().hex[:8]}"
+                os.replace(path, aside)
+                os.replace(temporary, path)
+                fsync_folder(path.parent)
+                shutil.rmtree(aside, ignore_errors=True)
+            else:
+                os.replace(temporary, path)
+                fsync_folder(path.parent)
+        except OSError as exc:
+            raise AtlasError(
+                f"{path}: the new atlas could not be put in place ({exc.strerror}). Check the "
+                "folder is writable and not in use, then build again."
+            ) from exc
 
 
 def _manifest(atlas: Atlas, hashes: dict[str, str]) -> dict[str, Any]:
@@ -160,6 +184,7 @@ def _manifest(atlas: Atlas, hashes: dict[str, str]) -> dict[str, Any]:
             "projection": {
                 "explained_variance_ratio": atlas.projection.explained_variance_ratio.tolist(),
                 "features": list(atlas.projection.features),
+                "loadings": atlas.projection.loadings().round(4).to_dict(),
             },
             "methods": {
                 m: {
@@ -221,10 +246,13 @@ def load_atlas(path: str | Path, *, verify: bool = True) -> Atlas:
 def _recover_interrupted_swap(path: Path) -> None:
     if path.exists() or not path.parent.is_dir():
         return
-    for aside in sorted(path.parent.glob(f".{path.name}.old-*")):
-        if (aside / MANIFEST).is_file():
-            os.replace(aside, path)
+    with _folder_lock(path.parent):
+        if path.exists():
             return
+        for aside in sorted(path.parent.glob(f".{path.name}.old-*")):
+            if (aside / MANIFEST).is_file():
+                os.replace(aside, path)
+                return
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:
@@ -289,5 +317,6 @@ def _assemble(path: Path, manifest: dict[str, Any]) -> Atlas:
         personas=personas,
         selection=selection,
         linkage=model.get("linkage"),
+        linkage_songs=model.get("linkage_songs"),
         manifest=manifest | {"path": str(path)},
     )

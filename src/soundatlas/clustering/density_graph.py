@@ -31,7 +31,7 @@ from fast_hdbscan.numba_kdtree import (
     tree_query_recursion,
 )
 
-NOISE = -1
+from soundatlas.clustering.metrics import NOISE
 
 
 def nearest_neighbours(

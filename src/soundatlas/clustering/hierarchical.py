@@ -44,6 +44,10 @@ class WardJob:
             self._tree = ward_tree(x, **kwargs)
             self.seconds = time.perf_counter() - self.started
 
+    def running(self) -> bool:
+        """Whether the tree is still being built in the second process."""
+        return self._future is not None and not self._future.done()
+
     def result(self) -> WardTree:
         """Wait for the tree (re-raising any error from the worker)."""
         if self._tree is None:
@@ -98,7 +102,9 @@ def cluster_hierarchical(
                     "davies_bouldin": scores.davies_bouldin,
                     "calinski_harabasz": scores.calinski_harabasz,
                     "inertia": _inertia(x, labels),
-                    "smallest_share": float(np.bincount(labels).min() / len(x)),
+                    "smallest_share": float(
+                        np.bincount(labels, minlength=candidate).min() / len(x)
+                    ),
                 }
             )
             tick((position + 1) / len(candidates))
@@ -120,6 +126,7 @@ def cluster_hierarchical(
         timings=timings,
         details={"variant": tree.variant, "leaves": tree.leaves, "songs": len(x)},
         linkage=tree.linkage,
+        linkage_songs=tree.merge_songs,
     )
 
 

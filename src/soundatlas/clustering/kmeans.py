@@ -95,7 +95,7 @@ def _selection_table(
                 "davies_bouldin": scores.davies_bouldin,
                 "calinski_harabasz": scores.calinski_harabasz,
                 "inertia": float(model.inertia_) * len(x) / len(fit_rows),
-                "smallest_share": float(np.bincount(labels).min() / len(x)),
+                "smallest_share": float(np.bincount(labels, minlength=k).min() / len(x)),
             }
         )
         tick(0.8 * (position + 1) / len(candidates))

@@ -14,6 +14,8 @@ METHODS: tuple[str, ...] = ("kmeans", "dbscan", "hierarchical")
 METHOD_TITLES = {"kmeans": "K-Means", "dbscan": "DBSCAN", "hierarchical": "Hierarchical (Ward)"}
 LABEL_COLUMNS = {"kmeans": "cluster", "dbscan": "cluster_dbscan", "hierarchical": "cluster_hc"}
 """The column each method's labels take in the track table: the names users' files already use."""
+PERSONA_COLUMNS = {"kmeans": "persona", "dbscan": "persona_dbscan", "hierarchical": "persona_hc"}
+"""The column each method's persona names take in the track table."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,9 @@ class ClusteringResult:
         Method-specific facts worth reporting (stability, algorithm variant, sample sizes).
     linkage
         The Ward merge tree (scipy linkage format); None for other methods.
+    linkage_songs
+        Songs under each merge of ``linkage`` (its fourth column counts leaves, which are
+        micro-clusters in two-stage trees); None for other methods.
     """
 
     method: str
@@ -54,6 +59,7 @@ class ClusteringResult:
     timings: dict[str, float] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
     linkage: np.ndarray | None = None
+    linkage_songs: np.ndarray | None = None
 
     @property
     def column(self) -> str:
@@ -64,7 +70,3 @@ class ClusteringResult:
     def title(self) -> str:
         """Human name of the method."""
         return METHOD_TITLES[self.method]
-
-    def sizes(self) -> pd.Series:
-        """Songs per cluster (noise as -1), largest cluster first."""
-        return pd.Series(self.labels).value_counts().sort_index()

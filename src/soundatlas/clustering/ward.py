@@ -36,7 +36,9 @@ class WardTree:
     linkage: np.ndarray
     variant: str
     leaf_of_song: np.ndarray | None = None
-    leaf_sizes: np.ndarray | None = None
+    merge_songs: np.ndarray | None = None
+    """Songs under each merge (row order of ``linkage``); the linkage's own fourth column counts
+    leaves, which for two-stage trees are micro-clusters."""
 
     @property
     def leaves(self) -> int:
@@ -54,7 +56,8 @@ def ward_tree(
     """Build the Ward tree of the scaled features (exact up to ``exact_limit`` songs)."""
     x = np.ascontiguousarray(x, dtype=np.float64)
     if len(x) <= exact_limit:
-        return WardTree(ward_linkage(x), "exact: nearest-neighbour chain on every song")
+        linkage, songs = ward_linkage(x)
+        return WardTree(linkage, "exact: nearest-neighbour chain on every song", None, songs)
     from sklearn.cluster import MiniBatchKMeans
 
     model = MiniBatchKMeans(
@@ -69,11 +72,12 @@ def ward_tree(
     used = sizes > 0
     remap = np.cumsum(used) - 1
     centers = model.cluster_centers_[used]
+    linkage, merge_songs = ward_linkage(centers, sizes[used])
     return WardTree(
-        ward_linkage(centers, sizes[used]),
+        linkage,
         f"two-stage: {int(used.sum()):,} MiniBatchKMeans micro-clusters, then size-weighted Ward",
         remap[leaf_of_song],
-        sizes[used],
+        merge_songs,
     )
 
 
@@ -81,22 +85,25 @@ BUFFER = 256
 """Merged clusters wait in the unsorted buffer until this many, then everything is re-sorted."""
 
 
-def ward_linkage(points: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-    """Exact Ward linkage of (optionally weighted) points, in scipy's linkage format.
+def ward_linkage(
+    points: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact Ward linkage of (optionally weighted) points, and the weight under each merge.
 
-    Heights follow scipy's convention: merging groups A and B costs
-    ``sqrt(2·|A|·|B|/(|A|+|B|))·‖mean(A) − mean(B)‖``. The fourth column counts leaves.
+    The linkage is in scipy's format; heights follow scipy's convention (merging groups A and
+    B costs ``sqrt(2·|A|·|B|/(|A|+|B|))·‖mean(A) − mean(B)‖``) and its fourth column counts
+    leaves. The second array is the total weight (songs) under each merge, row by row.
     """
     points = np.ascontiguousarray(points, dtype=np.float64)
     n = len(points)
     if n < 2:
-        return np.empty((0, 4))
+        return np.empty((0, 4)), np.empty(0)
     sizes = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
     centred = points - points.mean(axis=0)
     step = max(1, n // 20_000)
     axis = np.linalg.svd(centred[::step], full_matrices=False)[2][0]
     merges = _nn_chain(points, sizes, axis, BUFFER)
-    return _scipy_order(merges, n)
+    return _scipy_order(merges, n, sizes)
 
 
 @numba.njit(cache=True, fastmath=True, nogil=True)
@@ -249,7 +256,7 @@ def _root(parent, item):
 
 
 @numba.njit(cache=True, nogil=True)
-def _scipy_order(merges, n):
+def _scipy_order(merges, n, weights):
     """Sort merges by height and renumber clusters as scipy expects (each new cluster gets the
     next id in height order; the fourth column counts leaves)."""
     order = np.argsort(merges[:, 2], kind="mergesort")
@@ -261,6 +268,8 @@ def _scipy_order(merges, n):
     parent = np.arange(n)
     label = np.arange(n)
     count = np.ones(n)
+    weight = weights.copy()
+    songs = np.empty(n - 1)
     out = np.empty((n - 1, 4))
     for step in range(n - 1):
         row = order[step]
@@ -271,7 +280,9 @@ def _scipy_order(merges, n):
         out[step, 1] = max(first, second)
         out[step, 2] = merges[row, 2]
         out[step, 3] = count[root_a] + count[root_b]
+        songs[step] = weight[root_a] + weight[root_b]
         parent[root_b] = root_a
         label[root_a] = n + step
         count[root_a] += count[root_b]
-    return out
+        weight[root_a] += weight[root_b]
+    return out, songs
