@@ -19,6 +19,7 @@ from soundatlas.cli.render import (
     personas_table,
     print_json,
     progress_bars,
+    projection_text,
     report_tables,
     rules_text,
 )
@@ -262,6 +263,7 @@ def _print_notes(report, *, quiet: bool) -> None:
 def _print_atlas(atlas) -> None:
     console.print(methods_table(atlas))
     console.print(rules_text(atlas))
+    console.print(projection_text(atlas))
     agreement = agreement_table(atlas)
     if agreement is not None:
         console.print(agreement)

@@ -143,6 +143,13 @@ def methods_table(atlas: Any) -> Table:
     return table
 
 
+def projection_text(atlas: Any) -> str:
+    """The PCA axes: variance explained and the features each is made of."""
+    projection = atlas.projection
+    axes = ", ".join(projection.axis_label(i) for i in range(len(projection.components)))
+    return f"[bold]PCA[/]: {escape(axes)}"
+
+
 def rules_text(atlas: Any) -> str:
     """How each method's parameters were chosen, one line each."""
     return "\n".join(
