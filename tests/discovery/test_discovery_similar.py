@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import doctest
 import math
 
 import numpy as np
@@ -13,6 +14,8 @@ from soundatlas.atlas import build_atlas
 from soundatlas.catalog import load_catalog
 from soundatlas.config import BuildConfig
 from soundatlas.discovery import normalise_text, resolve_track, similar_to_many, similar_tracks
+from soundatlas.discovery.index import discovery_index
+from soundatlas.discovery.similar import difference_text
 from soundatlas.errors import AmbiguousQuery, ConfigError, LookupFailed
 
 ROOT5 = math.sqrt(5)
@@ -103,8 +106,83 @@ def test_result_has_the_promised_columns(four) -> None:
     assert result["artists"].tolist() == ["Cat", "Bob"]
 
 
+def test_difference_text_does_what_its_docstring_says() -> None:
+    finder = doctest.DocTestFinder()
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    (test,) = finder.find(
+        difference_text, "difference_text", globs={"difference_text": difference_text}
+    )
+    assert len(test.examples) >= 3
+    assert runner.run(test).failed == 0
+    assert difference_text("duration_ms", -35_400) == "duration \N{MINUS SIGN}35 s"
+    assert difference_text("energy", 0.001) == "energy ±0.00"
+
+
 def test_ranking_is_deterministic(four) -> None:
     pd.testing.assert_frame_equal(similar_tracks(four, "B"), similar_tracks(four, "B"))
+
+
+# ----------------------------------------------------------------------------------- allowed
+
+
+def test_allowed_restricts_results_to_a_mask_or_rows(four) -> None:
+    # From A: C, B, D. Leaving C out gives B, D; the query itself may be left out.
+    mask = np.array([False, True, False, True])
+    assert similar_tracks(four, "A", allowed=mask)["track_id"].tolist() == ["B", "D"]
+    assert similar_tracks(four, "A", allowed=np.array([3, 1]))["track_id"].tolist() == ["B", "D"]
+    assert similar_tracks(four, "A", allowed=[0, 3])["track_id"].tolist() == ["D"]
+    # Allowing the query does not return it.
+    assert similar_tracks(four, "A", allowed=np.ones(4, bool))["track_id"].tolist() == [
+        "C",
+        "B",
+        "D",
+    ]
+    nothing = similar_tracks(four, "A", allowed=np.zeros(4, bool))
+    assert nothing.empty and "similarity" in nothing
+    assert similar_tracks(four, "A", allowed=np.array([], dtype=np.int64)).empty
+    many = similar_to_many(four, ["A", "B"], allowed=np.array([True, True, False, True]))
+    assert many["track_id"].tolist() == ["D"]
+
+
+@pytest.mark.parametrize(
+    ("allowed", "match"),
+    [
+        (np.ones(3, bool), r"allowed: a mask of shape \(3,\) for 4 songs"),
+        (np.array([0, 4]), r"allowed: rows 0-4 are outside the atlas's 4 songs"),
+        (np.array([-1]), r"outside"),
+        (np.array([0.5, 1.0]), r"allowed: float64 values"),
+        (np.ones((4, 1), bool), r"allowed: a mask of shape \(4, 1\) for 4 songs"),
+    ],
+)
+def test_bad_allowed_says_what_is_wrong(four, allowed, match) -> None:
+    with pytest.raises(ConfigError, match=match):
+        similar_tracks(four, "A", allowed=allowed)
+
+
+@pytest.mark.realdata
+def test_allowed_gives_the_best_n_among_a_narrow_filter(atlas_of) -> None:
+    """What the dashboard's sidebar filters need: n songs from a filter too narrow for
+    'ask for 300, then filter' to fill, each the best allowed, never the query or a copy."""
+    atlas = atlas_of(TOPHITS)
+    tracks = atlas.tracks
+    mask = ((tracks["energy"] < 0.45) & (tracks["popularity"] > 60)).to_numpy()
+    assert 20 < mask.sum() < 120
+    # Asking for 300 and filtering comes up short: none of song 0's 300 nearest pass.
+    assert similar_tracks(atlas, 0, n=300)["row"].isin(np.flatnonzero(mask)).sum() < 10
+    for query in (0, resolve_track(atlas, "halo beyonce"), int(np.flatnonzero(mask)[0])):
+        result = similar_tracks(atlas, query, n=10, allowed=mask)
+        assert len(result) == 10 and mask[result["row"]].all()
+        assert query not in result["row"].tolist()
+        index = discovery_index(atlas)
+        scores = index.unit @ index.unit[query]
+        scores[~mask] = -np.inf
+        scores[index.copies_of(query)] = -np.inf
+        order = np.argsort(-scores, kind="stable")
+        _, first = np.unique(index.copy_group[order], return_index=True)
+        best = scores[order[np.sort(first)[:10]]]
+        assert result["similarity"].to_numpy() == pytest.approx(best, abs=1e-6)
+        rows = similar_tracks(atlas, query, n=10, allowed=np.flatnonzero(mask))
+        assert rows["row"].tolist() == result["row"].tolist()
 
 
 # ------------------------------------------------------------------------------------ copies
@@ -221,6 +299,11 @@ def test_resolve_by_id_url_and_accent_insensitive_text(atlas_of) -> None:
     assert resolve_track(genres, track_id) == 42
     assert resolve_track(genres, f"https://open.spotify.com/track/{track_id}?si=x") == 42
     assert resolve_track(genres, f"spotify:track:{track_id}") == 42
+    # The same pattern as the catalog reader (soundatlas.schema.SPOTIFY_TRACK_ID): localised
+    # URLs, query strings and fragments, surrounding spaces.
+    assert resolve_track(genres, f"https://open.spotify.com/intl-de/track/{track_id}") == 42
+    assert resolve_track(genres, f"open.spotify.com/intl-pt-BR/track/{track_id}#x") == 42
+    assert resolve_track(genres, f"  http://open.spotify.com/track/{track_id}?si=a&b=c ") == 42
     hits = atlas_of(TOPHITS)
     halo = resolve_track(hits, "halo beyonce")
     assert hits.tracks["name"].iat[halo] == "Halo"

@@ -38,6 +38,9 @@ DETAIL_COLUMNS: tuple[str, ...] = (
 """Track columns carried into every song table, after names and clusters."""
 
 _SUBSET_CACHE = 8
+_AT_CENTRE = 1e-6
+"""Offsets from the catalog mean shorter than this (scaled units) count as no direction: the
+scaled values are float32, so a song at the mean can sit a rounding error away from it."""
 _INDEXES: dict[int, DiscoveryIndex] = {}
 _LOCK = threading.Lock()
 
@@ -64,8 +67,11 @@ class DiscoveryIndex:
     ----------
     features
         The scaled features (the atlas's clustering features), in matrix column order.
-    scaled, unit
-        Scaled features as float32, and the same rows scaled to length 1 (cosine = dot).
+    scaled, centre, unit
+        Scaled features as float32; their catalog mean; and each row less that mean, scaled
+        to length 1 (cosine = dot). Similarity is the angle seen from the catalog's average
+        sound under every scaling: standard scaling puts the mean at zero, but min-max puts the
+        least value there and robust the median, and angles from those corners say little.
     title_keys, song_keys, reverse_keys
         Normalised ``title``, ``title artists`` and ``artists title`` of every song (see
         `soundatlas.discovery.text`); `text` holds the lookups built on them.
@@ -77,7 +83,8 @@ class DiscoveryIndex:
         One row per artist (artists are identified by normalised name): ``artist`` (most
         common spelling), ``key``, ``songs``, ``popularity`` (of their most popular song).
     artist_unit
-        Each artist's mean scaled profile, as a unit vector (row i = artist i).
+        Each artist's mean scaled profile less the catalog mean, as a unit vector (row i =
+        artist i).
     """
 
     def __init__(self, atlas: Atlas) -> None:
@@ -86,7 +93,8 @@ class DiscoveryIndex:
         self.size = len(tracks)
         self.features: tuple[str, ...] = tuple(atlas.scaler.features)
         self.scaled = np.ascontiguousarray(atlas.scaled, dtype=np.float32)
-        self.unit = unit_rows(self.scaled)
+        self.centre = self.scaled.mean(axis=0, dtype=np.float64)
+        self.unit = unit_rows(self.scaled, self.centre)
         self.methods: tuple[str, ...] = tuple(atlas.methods)
         self.labels = {m: tracks[LABEL_COLUMNS[m]].to_numpy(np.int32) for m in self.methods}
         self.personas = {m: _categorical(tracks[PERSONA_COLUMNS[m]]) for m in self.methods}
@@ -115,7 +123,6 @@ class DiscoveryIndex:
         self.feature_mean = raw.mean(axis=0)
         self.feature_std = np.where(raw.std(axis=0) > 0, raw.std(axis=0), 1.0)
         self.scale = atlas.scaler.scale
-        self.centre = self.scaled.mean(axis=0, dtype=np.float64)
         self._center = atlas.scaler.center
         self._subsets: dict[tuple[int, ...], np.ndarray] = {}
         self._subset_lock = threading.Lock()
@@ -171,7 +178,7 @@ class DiscoveryIndex:
             sums = np.add.reduceat(
                 self.scaled[self.artist_rows].astype(np.float64), self.artist_ptr[:-1]
             )
-            self.artist_unit = unit_rows(sums / counts[:, None])
+            self.artist_unit = unit_rows(sums / counts[:, None], self.centre)
         else:
             self.artist_unit = np.zeros((0, len(self.features)), dtype=np.float32)
 
@@ -270,9 +277,19 @@ class DiscoveryIndex:
             if cached is None:
                 if len(self._subsets) >= _SUBSET_CACHE:
                     self._subsets.pop(next(iter(self._subsets)))
-                cached = unit_rows(self.scaled[:, list(columns)])
+                cached = unit_rows(self.scaled[:, list(columns)], self.centre[list(columns)])
                 self._subsets[columns] = cached
         return cached
+
+    def direction(self, point: np.ndarray, columns: tuple[int, ...]) -> np.ndarray | None:
+        """Unit float32 vector from the catalog mean towards ``point`` (scaled values over
+        ``columns``): a query for the rows of `unit_for`. None when ``point`` is the mean
+        itself, which has no direction."""
+        offset = np.asarray(point, dtype=np.float64) - self.centre[list(columns)]
+        norm = float(np.linalg.norm(offset))
+        if norm <= _AT_CENTRE:
+            return None
+        return (offset / norm).astype(np.float32)
 
     def to_units(self, scaled: np.ndarray) -> np.ndarray:
         """Scaled values back to feature units (BPM, dB, 0-1 shares)."""

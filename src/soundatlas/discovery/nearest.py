@@ -13,6 +13,7 @@ import numpy as np
 
 _NO_LABELS = np.zeros(0, dtype=np.int32)
 _NO_ROWS = np.zeros(0, dtype=np.int64)
+_NO_MASK = np.zeros(0, dtype=np.bool_)
 
 
 def top_cosine(
@@ -23,6 +24,7 @@ def top_cosine(
     labels: np.ndarray | None = None,
     wanted: np.ndarray | None = None,
     banned: np.ndarray | None = None,
+    allowed: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` rows of ``unit`` most similar to ``query``, best first.
 
@@ -39,6 +41,9 @@ def top_cosine(
     banned
         Rows never returned (the query and its copies, an artist's songs). Checked by binary
         search only for rows good enough to enter the top ``k``, so a long list costs little.
+    allowed
+        Boolean mask over the rows (length n): when given, only rows where it is True are
+        considered. Rows left out cost no dot product, so a narrow mask makes the search faster.
 
     Returns
     -------
@@ -54,6 +59,7 @@ def top_cosine(
         np.asarray(labels, dtype=np.int32),
         np.asarray(wanted, dtype=np.int32),
         _NO_ROWS if banned is None else np.unique(np.asarray(banned, dtype=np.int64)),
+        _NO_MASK if allowed is None else _mask(allowed, len(unit)),
     )
     order = np.lexsort((rows, -scores))
     return rows[order], scores[order]
@@ -68,6 +74,7 @@ def _top_k(
     labels: np.ndarray,
     wanted: np.ndarray,
     banned: np.ndarray,
+    allowed: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     n, d = unit.shape
     best = np.empty(k, dtype=np.float32)
@@ -75,9 +82,12 @@ def _top_k(
     if k == 0:
         return rows, best
     filtered = wanted.size > 0
+    masked = allowed.size > 0
     filled = 0
     worst = 0
     for i in range(n):
+        if masked and not allowed[i]:
+            continue
         if filtered:
             keep = False
             for w in wanted:
@@ -117,9 +127,22 @@ def _argmin(values: np.ndarray, size: int) -> int:
     return at
 
 
-def unit_rows(matrix: np.ndarray) -> np.ndarray:
-    """Rows scaled to length 1 as C-contiguous float32 (all-zero rows stay zero)."""
+def _mask(allowed: np.ndarray, size: int) -> np.ndarray:
+    mask = np.ascontiguousarray(allowed, dtype=np.bool_)
+    if mask.shape != (size,):
+        raise ValueError(f"allowed: a mask of {size} rows is needed, got shape {mask.shape}")
+    return mask
+
+
+def unit_rows(matrix: np.ndarray, centre: np.ndarray | None = None) -> np.ndarray:
+    """Rows, less ``centre`` when given, scaled to length 1 as C-contiguous float32.
+
+    Cosine similarity measures angles from an origin; discovery measures them from the
+    catalog's mean (``centre``), whatever the scaling put at zero. Rows at the origin stay zero.
+    """
     values = np.asarray(matrix, dtype=np.float64)
+    if centre is not None:
+        values = values - np.asarray(centre, dtype=np.float64)
     norms = np.linalg.norm(values, axis=1, keepdims=True)
     unit = np.divide(values, norms, out=np.zeros_like(values), where=norms > 0)
     return np.ascontiguousarray(unit, dtype=np.float32)

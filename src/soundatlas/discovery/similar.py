@@ -1,9 +1,11 @@
 """Songs that sound like a song (or like several): exact cosine search on the scaled features.
 
 Cosine similarity on the atlas's scaled features is what users of the seed analysis know: 1
-means the same direction from the catalog's average sound. Each result says why it was chosen,
-naming the features where it is closest to the query and where it differs most, in the
-features' own units ("tempo +28 BPM, acousticness −0.31").
+means the same direction from the catalog's average sound. Angles are measured from the catalog
+mean under every scaling (`soundatlas.discovery.index`), so a min-max or robust atlas gives
+similarities as meaningful as a standard one. Each result says why it was chosen, naming the
+features where it is closest to the query and where it differs most, in the features' own units
+("tempo +28 BPM, acousticness −0.31").
 
 A song is never its own neighbour, and neither is any copy of it: the same normalised title by
 the same normalised artists, which real catalogs list once per album or compilation. Results
@@ -12,7 +14,6 @@ hold each song once.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -27,13 +28,11 @@ from soundatlas.discovery.search import SONG_TIERS, match_songs
 from soundatlas.discovery.text import normalise_text
 from soundatlas.discovery.textindex import rank_matches
 from soundatlas.errors import AmbiguousQuery, ConfigError, LookupFailed
+from soundatlas.schema import SPOTIFY_TRACK_ID
 
 MAX_RESULTS = 500
 CANDIDATES_SHOWN = 20
 """Most candidates an ambiguous query lists."""
-_SPOTIFY_REF = re.compile(
-    r"(?:spotify:track:|open\.spotify\.com/(?:[a-z-]+/)?track/)([A-Za-z0-9]{22})"
-)
 _UNITS = {"tempo": ("BPM", 0), "loudness": ("dB", 1), "popularity": ("", 0)}
 _MINUS = "\N{MINUS SIGN}"
 
@@ -41,7 +40,8 @@ _MINUS = "\N{MINUS SIGN}"
 def resolve_track(atlas: Atlas, query: str) -> int:
     """The row (position in ``atlas.tracks``) of the song a query names.
 
-    Tried in order: an exact track id (a Spotify track URL or URI works too); a title, or
+    Tried in order: an exact track id (a Spotify track URL, with or without an ``/intl-xx/``
+    segment and query string, or a ``spotify:track:`` URI works too); a title, or
     ``title artist`` / ``artist title``, equal to the query once case, accents and punctuation
     are ignored; then a partial match of the title or ``title artist``. Copies of one song
     (same title, same artists) count as one song: the most popular copy is returned.
@@ -68,7 +68,7 @@ def resolve_track(atlas: Atlas, query: str) -> int:
     row = index.row_of_id(text)
     if row is not None:
         return row
-    reference = _SPOTIFY_REF.search(text)
+    reference = SPOTIFY_TRACK_ID.match(text)
     if reference and (row := index.row_of_id(reference.group(1))) is not None:
         return row
     key = normalise_text(text)
@@ -128,6 +128,7 @@ def similar_tracks(
     same_cluster: str | None = None,
     exclude_same_artist: bool = False,
     features: Sequence[str] | None = None,
+    allowed: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """The ``n`` songs most similar to one song, with why each was chosen.
 
@@ -146,6 +147,11 @@ def similar_tracks(
         Leave out songs sharing an artist with the query.
     features
         Compare on these scaled features only (default: all the atlas clustered on).
+    allowed
+        Only these songs may be returned: a boolean mask over ``atlas.tracks`` (one value per
+        row) or an array of row positions. The query need not be among them; it and its copies
+        are never returned. Songs left out cost nothing, so a narrow filter is fast, and ``n``
+        songs still come back whenever that many are allowed (none when none are).
 
     Returns
     -------
@@ -161,11 +167,13 @@ def similar_tracks(
     AmbiguousQuery, LookupFailed
         If ``query`` names several songs or none (see `resolve_track`).
     ConfigError
-        If an option is out of range or names an unknown feature.
+        If an option is out of range, names an unknown feature, or ``allowed`` is not a mask
+        or rows of this atlas.
 
     Examples
     --------
     >>> similar_tracks(atlas, "Halo Beyoncé", n=5, exclude_same_artist=True)  # doctest: +SKIP
+    >>> similar_tracks(atlas, "Halo Beyoncé", allowed=tracks["energy"] < 0.5)  # doctest: +SKIP
     """
     return similar_to_many(
         atlas,
@@ -174,6 +182,7 @@ def similar_tracks(
         same_cluster=same_cluster,
         exclude_same_artist=exclude_same_artist,
         features=features,
+        allowed=allowed,
     )
 
 
@@ -185,13 +194,15 @@ def similar_to_many(
     same_cluster: str | None = None,
     exclude_same_artist: bool = False,
     features: Sequence[str] | None = None,
+    allowed: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """The ``n`` songs most similar to several songs at once: to their centroid.
 
     The centroid is the mean of the songs' scaled features; results are compared with it
     (``closest``/``differs`` describe the difference from that average). ``same_cluster``
     keeps songs in any of the query songs' clusters; ``exclude_same_artist`` leaves out every
-    query song's artists. Columns and errors as in `similar_tracks`.
+    query song's artists; ``allowed`` as in `similar_tracks`. Columns and errors as in
+    `similar_tracks`.
     """
     if isinstance(queries, (str, bytes)) or not isinstance(queries, Sequence) or not queries:
         raise ConfigError(
@@ -200,13 +211,14 @@ def similar_to_many(
     index = discovery_index(atlas)
     n = _check_count(n)
     columns = _check_features(index, features)
+    mask = _allowed_mask(index, allowed)
     rows = np.unique([_row_of(atlas, index, q) for q in queries])
     labels = wanted = None
     if same_cluster is not None:
         labels, wanted = _cluster_filter(atlas, index, rows, same_cluster)
     reference = index.scaled[rows][:, list(columns)].astype(np.float64).mean(axis=0)
-    norm = float(np.linalg.norm(reference))
-    if norm == 0.0:
+    query = index.direction(reference, columns)
+    if query is None:
         raise ConfigError(
             f"songs {_names(index, rows)}: sit exactly at the catalog's average on "
             f"{', '.join(index.features[c] for c in columns)}, so no direction to compare; "
@@ -220,7 +232,7 @@ def similar_to_many(
                 excluded, np.concatenate([index.rows_of_artist(c) for c in codes])
             )
     found, scores = _nearest(
-        index, index.unit_for(columns), reference / norm, n, excluded, labels, wanted
+        index, index.unit_for(columns), query, n, excluded, labels, wanted, mask
     )
     return _result_table(index, found, scores, reference, columns)
 
@@ -266,6 +278,33 @@ def _check_features(index: DiscoveryIndex, features: Sequence[str] | None) -> tu
     return index.feature_columns(chosen)
 
 
+def _allowed_mask(index: DiscoveryIndex, allowed: object) -> np.ndarray | None:
+    """``allowed`` as a boolean mask over the catalog (None: every song)."""
+    if allowed is None:
+        return None
+    values = np.asarray(allowed)
+    if values.dtype == np.bool_:
+        if values.shape != (index.size,):
+            raise ConfigError(
+                f"allowed: a mask of shape {values.shape} for {index.size:,} songs; give one "
+                "True/False per row of atlas.tracks, or an array of row positions."
+            )
+        return values
+    if values.ndim != 1 or not (values.size == 0 or np.issubdtype(values.dtype, np.integer)):
+        raise ConfigError(
+            f"allowed: {values.dtype} values of shape {values.shape}; give a boolean mask over "
+            "atlas.tracks or an array of row positions."
+        )
+    if values.size and not (values.min() >= 0 and values.max() < index.size):
+        raise ConfigError(
+            f"allowed: rows {values.min()}-{values.max()} are outside the atlas's "
+            f"{index.size:,} songs (rows 0-{index.size - 1:,})."
+        )
+    mask = np.zeros(index.size, dtype=np.bool_)
+    mask[values.astype(np.int64)] = True
+    return mask
+
+
 def _cluster_filter(
     atlas: Atlas, index: DiscoveryIndex, rows: np.ndarray, method: str
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -296,13 +335,16 @@ def _nearest(
     excluded: np.ndarray,
     labels: np.ndarray | None,
     wanted: np.ndarray | None,
+    allowed: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Top ``n`` distinct songs outside ``excluded``. The exact search skips excluded rows
-    itself; it is asked for a few more than ``n`` because copies of one song take places, and
-    asked again for more in the rare case they run out."""
+    """Top ``n`` distinct songs outside ``excluded`` (and inside ``allowed``). The exact search
+    skips excluded rows itself; it is asked for a few more than ``n`` because copies of one
+    song take places, and asked again for more in the rare case they run out."""
     k = n + 8
     while True:
-        rows, scores = top_cosine(unit, query, k, labels=labels, wanted=wanted, banned=excluded)
+        rows, scores = top_cosine(
+            unit, query, k, labels=labels, wanted=wanted, banned=excluded, allowed=allowed
+        )
         _, first = np.unique(index.copy_group[rows], return_index=True)
         if len(first) >= n or len(rows) < k or k >= index.size:
             chosen = np.sort(first)[:n]
@@ -367,7 +409,17 @@ def explain(
 
 
 def difference_text(feature: str, difference: float) -> str:
-    """``"tempo +28 BPM"``, ``"acousticness −0.31"``, ``"duration_ms +35 s"``."""
+    """A signed difference in the feature's own unit; durations in seconds.
+
+    Examples
+    --------
+    >>> difference_text("tempo", 28.4)
+    'tempo +28 BPM'
+    >>> difference_text("acousticness", -0.31)
+    'acousticness −0.31'
+    >>> difference_text("duration_ms", 35_000)
+    'duration +35 s'
+    """
     sign = "+" if difference >= 0 else _MINUS
     size = abs(difference)
     if feature == "duration_ms":
