@@ -50,7 +50,16 @@ def _stop_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
+BROWSER_SONGS = 600
+"""Synthetic songs in the browser tests' atlas (plus the hostile rows)."""
+PORT_ATTEMPTS = 5
+QUIET_MS = 400
+"""How long the page must go without changes to count as drawn (`Tab.settle`)."""
+
+
 def _free_port() -> int:
+    """A port the system just said was free (another process may take it before the server
+    binds it: `server` then starts again on another)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -58,27 +67,38 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def browser_atlas(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small atlas of real songs with hostile names (400 rows of the chart-hits table)."""
+    """A small atlas of synthetic songs with hostile names (no real data needed)."""
     from soundatlas.atlas import build_atlas
 
     _require_chromium()
     folder = tmp_path_factory.mktemp("browser")
-    build_atlas(hostile_catalog(folder / "hits.csv", rows=400)).save(folder / "atlas")
+    source = hostile_catalog(folder / "hits.csv", songs=BROWSER_SONGS)
+    build_atlas(source).save(folder / "atlas")
     return folder / "atlas"
 
 
-@pytest.fixture(scope="session")
-def server(browser_atlas: Path, tmp_path_factory: pytest.TempPathFactory):
-    """``soundatlas dashboard ATLAS --port N`` as a subprocess; yields its URL."""
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
+def _start(atlas: Path, home: Path, log: Path) -> tuple[subprocess.Popen, str] | None:
+    """Start ``soundatlas dashboard ATLAS`` on a free port and wait until it answers; None if
+    the port was taken in between (by the time the server bound it)."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("server") / "dashboard.log"
-    environment = {**os.environ, "SOUNDATLAS_HOME": str(tmp_path_factory.mktemp("home"))}
+    environment = {**os.environ, "SOUNDATLAS_HOME": str(home)}
     command = [
         sys.executable,
         "-c",
         "from soundatlas.cli import main; main()",
         "dashboard",
-        str(browser_atlas),
+        str(atlas),
         "--port",
         str(port),
         "--host",
@@ -96,23 +116,37 @@ def server(browser_atlas: Path, tmp_path_factory: pytest.TempPathFactory):
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"dashboard exited early:\n{log.read_text(errors='replace')}")
+            text = log.read_text(errors="replace")
+            if "already in use" in text:
+                return None
+            pytest.fail(f"dashboard exited early:\n{text}")
+        if "already in use" in log.read_text(errors="replace"):
+            _stop(process)  # Streamlit logs a taken port, then may linger
+            return None
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
                 if answer.status == 200:
-                    break
+                    return process, url
         except OSError:
-            time.sleep(0.5)
+            time.sleep(0.25)
+    _stop(process)
+    pytest.fail(f"dashboard did not answer in 90 s:\n{log.read_text(errors='replace')}")
+
+
+@pytest.fixture(scope="session")
+def server(browser_atlas: Path, tmp_path_factory: pytest.TempPathFactory):
+    """``soundatlas dashboard ATLAS --port N`` as a subprocess; yields its URL."""
+    home = tmp_path_factory.mktemp("home")
+    logs = tmp_path_factory.mktemp("server")
+    for attempt in range(PORT_ATTEMPTS):
+        started = _start(browser_atlas, home, logs / f"dashboard-{attempt}.log")
+        if started is not None:
+            break
     else:
-        process.terminate()
-        pytest.fail(f"dashboard did not answer in 90 s:\n{log.read_text(errors='replace')}")
+        pytest.fail(f"no free port for the dashboard in {PORT_ATTEMPTS} attempts")
+    process, url = started
     yield url
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
+    _stop(process)
 
 
 @pytest.fixture(scope="session")
@@ -142,7 +176,40 @@ class Tab:
         """Go to a dashboard URL and wait until Streamlit has drawn the page."""
         self.page.goto(self.base_url + path)
         self.page.wait_for_selector('[data-testid="stMain"] h1', timeout=60_000)
+        self.settle()
         return self.page
+
+    def settle(self, timeout: float = 60_000) -> None:
+        """Wait until the app is connected, no script run is going on, and the page has stopped
+        changing (Streamlit marks the run state on its root element but draws the last elements
+        a little after a run ends, so the page must also be quiet for `QUIET_MS`)."""
+        self.page.wait_for_function(
+            """() => {
+                const app = document.querySelector('[data-testid="stApp"]');
+                return app && app.dataset.testConnectionState === 'CONNECTED'
+                    && app.dataset.testScriptState === 'notRunning';
+            }""",
+            timeout=timeout,
+        )
+        self.page.evaluate(
+            """([quiet, limit]) => new Promise(resolve => {
+                let timer = setTimeout(done, quiet);
+                const observer = new MutationObserver(() => {
+                    clearTimeout(timer);
+                    timer = setTimeout(done, quiet);
+                });
+                const give_up = setTimeout(done, limit);
+                function done() {
+                    observer.disconnect();
+                    clearTimeout(timer);
+                    clearTimeout(give_up);
+                    requestAnimationFrame(() => requestAnimationFrame(resolve));
+                }
+                observer.observe(document.body, {subtree: true, childList: true,
+                                                 attributes: true, characterData: true});
+            })""",
+            [QUIET_MS, timeout],
+        )
 
     def shot(self, name: str) -> Path:
         """Save a screenshot of the whole page as a test artifact.
@@ -156,11 +223,26 @@ class Tab:
             "document.querySelector('[data-testid=\"stMain\"]').scrollHeight"
         )
         self.page.set_viewport_size({"width": size["width"], "height": min(height + 40, 9000)})
-        self.page.wait_for_timeout(1200)
+        self._charts_redrawn()
         self.page.screenshot(path=str(path))
         self.page.set_viewport_size(size)
-        self.page.wait_for_timeout(300)
+        self._charts_redrawn()
         return path
+
+    def _charts_redrawn(self) -> None:
+        """After a resize: wait until every Plotly chart is as wide as its box again (Plotly
+        redraws on resize after a short debounce) and the app is idle."""
+        self.page.wait_for_function(
+            """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(
+                box => {
+                    const svg = box.querySelector('.main-svg');
+                    if (!svg) return false;
+                    const want = box.getBoundingClientRect().width;
+                    return Math.abs(svg.getBoundingClientRect().width - want) < 2;
+                })""",
+            timeout=15_000,
+        )
+        self.settle()
 
     def fits_width(self) -> bool:
         """No sideways scrolling of the page."""

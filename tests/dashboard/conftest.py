@@ -1,4 +1,5 @@
-"""Fixtures for the dashboard tests: a real catalog with hostile names, built once, and AppTest."""
+"""Fixtures for the dashboard tests: a synthetic catalog with hostile names, built once (no real
+data needed), and AppTest."""
 
 from __future__ import annotations
 
@@ -10,13 +11,27 @@ from dashboard.hostile import APP, hostile_catalog
 
 @pytest.fixture(scope="session")
 def hostile_atlas_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Folder of the atlas of `hostile_catalog`, built and saved once per session."""
+    """Folder of the atlas of `hostile_catalog` (synthetic songs), built and saved once."""
     from soundatlas.atlas import build_atlas
 
     folder = tmp_path_factory.mktemp("dashboard")
     source = hostile_catalog(folder / "hits.csv")
     build_atlas(source).save(folder / "atlas")
     return folder / "atlas"
+
+
+@pytest.fixture(scope="session")
+def hostile_atlas(hostile_atlas_path: Path):
+    """The loaded hostile atlas (read it, never change it: tests share it)."""
+    from soundatlas.store import load_atlas
+
+    return load_atlas(hostile_atlas_path)
+
+
+@pytest.fixture(scope="session")
+def songs(hostile_atlas) -> int:
+    """Songs in the hostile atlas."""
+    return len(hostile_atlas.tracks)
 
 
 @pytest.fixture

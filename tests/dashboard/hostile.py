@@ -1,30 +1,58 @@
-"""A real catalog with hostile names, shared by the dashboard and browser tests."""
+"""A small synthetic catalog with hostile names, shared by the dashboard and browser tests.
+
+The songs come from `soundatlas.demo.generate_catalog` (fixed size and seed, no files needed), so
+these tests run on a fresh clone; a few rows are added with names an attacker might choose, and
+one exact duplicate row so the ingestion report has something to say. Tests about real data
+use `realdata` instead.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pandas as pd
-from realdata import TOPHITS, shared_file
 
+SONGS = 1_500
+"""Synthetic songs before the hostile rows are added."""
+SEED = 0
 HOSTILE_SONG = "<img src=x onerror=alert(1)>"
 HOSTILE_ARTIST = "<script>alert('artist')</script>"
 HOSTILE_GENRE = "[click me](javascript:alert(1))"
 FORMULA_SONG = '=HYPERLINK("http://example.invalid","x")'
 FORMULA_ARTIST = "@SUM(A1:A9)"
+LINK_SONG = "[x](javascript:alert(1))"
+"""A title that is a Markdown link; two songs carry it, so a seed naming it is ambiguous."""
+TRACKER_SONG = "![](http://tracker.invalid/pixel.png)"
+"""A title that is a Markdown image (a tracking pixel if rendered)."""
+LINK_ARTISTS = ("The [Band](javascript:alert('a'))", "![Trio](javascript:alert('b'))")
+"""Two artists whose names are Markdown links; both contain 'javascript'."""
 APP = Path(__file__).resolve().parents[2] / "src" / "soundatlas" / "dashboard" / "app.py"
 
 
-def hostile_catalog(target: Path, *, rows: int | None = None) -> Path:
-    """The real chart-hits table (its first ``rows`` rows) with a few names an attacker might
-    choose, written as CSV."""
-    frame = pd.read_csv(shared_file(TOPHITS), dtype=str, keep_default_na=False)
-    if rows is not None:
-        frame = frame.head(rows).copy()
-    frame.loc[0, "song"] = HOSTILE_SONG
-    frame.loc[0, "artist"] = HOSTILE_ARTIST
-    frame.loc[1, "genre"] = HOSTILE_GENRE
-    frame.loc[2, "song"] = FORMULA_SONG
-    frame.loc[2, "artist"] = FORMULA_ARTIST
-    frame.to_csv(target, index=False)
+def hostile_frame(songs: int = SONGS, *, seed: int = SEED) -> pd.DataFrame:
+    """``songs`` synthetic demo songs plus the hostile rows and one duplicate, as text."""
+    from soundatlas.demo import generate_catalog
+
+    frame = generate_catalog(songs, random_state=seed).astype(str)
+    extra = frame.iloc[[0, 1, 2, 3, 4, 5]].copy()
+    changes = [
+        {"name_song": HOSTILE_SONG, "name_artists": HOSTILE_ARTIST},
+        {"genres": repr([HOSTILE_GENRE])},
+        {"name_song": FORMULA_SONG, "name_artists": FORMULA_ARTIST},
+        {"name_song": LINK_SONG, "name_artists": LINK_ARTISTS[0]},
+        {"name_song": LINK_SONG, "name_artists": LINK_ARTISTS[1]},
+        {"name_song": TRACKER_SONG, "name_artists": LINK_ARTISTS[1]},
+    ]
+    for position, change in enumerate(changes):
+        for column, value in change.items():
+            extra.iloc[position, extra.columns.get_loc(column)] = value
+        extra.iloc[position, extra.columns.get_loc("id_songs")] = f"hostile{position:016d}"
+        extra.iloc[position, extra.columns.get_loc("id_artists")] = f"hostileartist{position:09d}"
+    duplicate = frame.iloc[[7]]
+    return pd.concat([frame, extra, duplicate], ignore_index=True)
+
+
+def hostile_catalog(target: Path, *, songs: int = SONGS, seed: int = SEED) -> Path:
+    """`hostile_frame` written as CSV at ``target``."""
+    hostile_frame(songs, seed=seed).to_csv(target, index=False)
     return target

@@ -14,8 +14,6 @@ from typer.testing import CliRunner
 from soundatlas.cli import app as cli
 from soundatlas.cli import dashboard_commands
 
-pytestmark = pytest.mark.realdata
-
 
 @pytest.fixture
 def started(monkeypatch):
@@ -31,14 +29,39 @@ def started(monkeypatch):
 
 
 def _free_port() -> int:
+    """A port the system just said was free; another process may take it before it is used,
+    so callers retry (`_invoke_on_a_free_port`)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
 
+def _invoke_on_a_free_port(arguments: list[str], attempts: int = 5):
+    """Run ``soundatlas dashboard ARGUMENTS --port N`` on a free port; pick another if the port
+    was taken in between (the command then refuses it with "already in use")."""
+    for _ in range(attempts):
+        port = _free_port()
+        result = CliRunner().invoke(cli, ["dashboard", *arguments, "--port", str(port)])
+        if not (result.exit_code == 2 and "already in use" in result.output):
+            return port, result
+    pytest.fail(f"no free port in {attempts} attempts")
+
+
+def _gone(pid: int) -> bool:
+    """Whether process ``pid`` has exited (no such process, or a zombie not yet reaped)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return True
+
+
 def test_dashboard_serves_the_given_atlas_without_tracebacks(hostile_atlas_path, started):
-    port = _free_port()
-    result = CliRunner().invoke(cli, ["dashboard", str(hostile_atlas_path), "--port", str(port)])
+    port, result = _invoke_on_a_free_port([str(hostile_atlas_path)])
     assert result.exit_code == 0, result.output
     command, env = started[0]
     assert command[1:4] == ["-m", "streamlit", "run"] and command[4].endswith("app.py")
@@ -50,15 +73,13 @@ def test_dashboard_serves_the_given_atlas_without_tracebacks(hostile_atlas_path,
     assert f"http://localhost:{port}" in result.output
 
 
-def test_without_an_atlas_it_builds_the_demo_first(
-    hostile_atlas_path, started, monkeypatch, tmp_path
-):
+def test_without_an_atlas_it_builds_the_demo_first(started, monkeypatch, tmp_path):
     import soundatlas.demo as demo
 
     built = []
     monkeypatch.setattr(demo, "demo_atlas_path", lambda: tmp_path / "demo")
     monkeypatch.setattr(demo, "ensure_demo_atlas", lambda progress: built.append(progress))
-    result = CliRunner().invoke(cli, ["dashboard", "--port", str(_free_port())])
+    _, result = _invoke_on_a_free_port([])
     assert result.exit_code == 0, result.output
     assert built and "Building the demo atlas" in result.output
     assert started[0][1]["SOUNDATLAS_DASHBOARD_ATLAS"] == str((tmp_path / "demo").resolve())
@@ -86,7 +107,11 @@ def test_busy_port_exits_2_and_suggests_another(hostile_atlas_path, started):
 def test_the_server_stops_with_the_command_that_started_it(tmp_path):
     assert dashboard_commands.serve([sys.executable, "-c", "raise SystemExit(3)"], {}) == 3
     marker = tmp_path / "server.pid"
-    server = f"import os, time; open({str(marker)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
+    server = (
+        "import os, time; "
+        f"open({str(marker)!r} + '.tmp', 'w').write(str(os.getpid())); "
+        f"os.replace({str(marker)!r} + '.tmp', {str(marker)!r}); time.sleep(60)"
+    )
     command = subprocess.Popen(
         [
             sys.executable,
@@ -98,11 +123,13 @@ def test_the_server_stops_with_the_command_that_started_it(tmp_path):
         text=True,
     )
     deadline = time.monotonic() + 30
-    while not (marker.is_file() and marker.read_text()) and time.monotonic() < deadline:
+    while not marker.is_file() and time.monotonic() < deadline:
         time.sleep(0.1)
     pid = int(marker.read_text())
     command.terminate()
     out, _ = command.communicate(timeout=20)
     assert "stopped" in out
-    with pytest.raises(ProcessLookupError):
-        os.kill(pid, 0)
+    deadline = time.monotonic() + 10
+    while not _gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _gone(pid), f"server {pid} outlived the command that started it"

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-pytestmark = pytest.mark.realdata
-
 
 def _charts(at):
     return at.get("plotly_chart")

@@ -7,8 +7,6 @@ import json
 import pytest
 from dashboard.hostile import HOSTILE_SONG
 
-pytestmark = pytest.mark.realdata
-
 
 def _figures(at) -> list[dict]:
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
@@ -23,17 +21,21 @@ def test_every_chart_draws_and_the_feature_can_change(app):
     assert _figures(at)[0]["layout"]["yaxis"]["title"]["text"] == "tempo"
 
 
-def test_hierarchical_method_shows_the_dendrogram(app, text_of):
+def test_hierarchical_method_shows_the_dendrogram(app, text_of, songs):
     at = app("features", method="hierarchical")
     figures = _figures(at)
-    assert figures[-1]["data"][0]["type"] == "scatter"
-    assert "cut at k=" in figures[-1]["layout"]["title"]["text"]
+    tree = figures[-1]
+    assert tree["data"][0]["type"] == "scatter"
+    assert "cut at k=" in tree["layout"]["title"]["text"]
+    counts = [int(t.strip("()").replace(",", "")) for t in tree["layout"]["xaxis"]["ticktext"]]
+    assert sum(counts) == songs  # the exact tree: one leaf per song, brackets count songs
+    assert "how many songs it holds" in text_of(at)
 
 
-def test_filters_shrink_the_map_and_hover_text_is_escaped(app):
+def test_filters_shrink_the_map_and_hover_text_is_escaped(app, songs):
     at = app("features")
     everyone = sum(len(trace["hovertext"]) for trace in _figures(at)[3]["data"])
-    assert everyone == 1_769
+    assert everyone == songs
     spec = at.get("plotly_chart")[3].proto.spec
     assert HOSTILE_SONG not in spec
     assert "&lt;img src=x onerror=alert(1)&gt;" in spec
@@ -50,3 +52,54 @@ def test_a_large_view_draws_a_stated_stratified_sample(app, text_of, monkeypatch
     points = sum(len(trace["hovertext"]) for trace in _figures(at)[3]["data"])
     assert points <= 600
     assert "stratified sample" in text_of(at)
+
+
+def _micro_cluster_tree(songs: int, leaves: int = 200):
+    """A Ward tree over ``leaves`` weighted points standing for ``songs`` songs (the shape of the
+    two-stage tree above 200,000 songs), and the songs under each of its merges."""
+    import numpy as np
+    from scipy.cluster.hierarchy import linkage
+
+    weights = np.full(leaves, songs // leaves)
+    weights[: songs % leaves] += 1
+    tree = linkage(np.random.default_rng(3).normal(size=(leaves, 3)), "ward")
+    sizes = [float(w) for w in weights]
+    for left, right, _, _ in tree:
+        sizes.append(sizes[int(left)] + sizes[int(right)])
+    return tree, np.array(sizes[leaves:])
+
+
+@pytest.mark.parametrize("recorded", [True, False], ids=["songs recorded", "older atlas"])
+def test_dendrogram_of_a_two_stage_tree_counts_songs_or_says_leaves(
+    app, text_of, songs, hostile_atlas_path, tmp_path, monkeypatch, recorded
+):
+    import dataclasses
+    import shutil
+
+    from soundatlas.dashboard import session
+    from soundatlas.store import load_atlas
+
+    copy = tmp_path / "two-stage"
+    shutil.copytree(hostile_atlas_path, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["fingerprint"] += "-two-stage-" + str(recorded)  # another build, another cache key
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    tree, merge_songs = _micro_cluster_tree(songs)
+
+    def two_stage(path):
+        atlas = load_atlas(path)
+        return dataclasses.replace(
+            atlas, linkage=tree, linkage_songs=merge_songs if recorded else None
+        )
+
+    monkeypatch.setattr(session, "load_atlas", two_stage)
+    monkeypatch.setenv("SOUNDATLAS_DASHBOARD_ATLAS", str(copy))
+    at = app("features", method="hierarchical")
+    labels = _figures(at)[-1]["layout"]["xaxis"]["ticktext"]
+    counts = [int(label.strip("()").replace(",", "")) for label in labels]
+    if recorded:
+        assert sum(counts) == songs
+        assert "how many songs it holds" in text_of(at)
+    else:
+        assert sum(counts) == 200  # leaves of the tree, and the page says so
+        assert "how many leaves of the tree it holds" in text_of(at)

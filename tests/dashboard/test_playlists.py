@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
-pytestmark = pytest.mark.realdata
-
 SUBMIT = "FormSubmitter:pl_form-Generate playlist"
 
 
@@ -34,10 +30,10 @@ def test_too_strict_a_playlist_says_how_many_qualified(app, text_of):
     assert at.session_state["pl_result"][1].passed < 50
 
 
-def test_seed_song_and_artist_cap_and_targets(app):
+def test_seed_song_and_artist_cap_and_targets(app, hostile_atlas):
     at = app("playlists")
-    at.selectbox(key="pl_cluster").set_value(None)
-    at.text_area(key="pl_seeds").input("Toxic")
+    at.selectbox(key="pl_cluster").select_index(0)
+    at.text_area(key="pl_seeds").input(str(hostile_atlas.tracks["track_id"].iloc[10]))
     at.number_input(key="pl_cap").set_value(1)
     at.checkbox(key="pl_on_energy").check()
     at.slider(key="pl_target_energy").set_value(0.9)
@@ -52,7 +48,7 @@ def test_seed_song_and_artist_cap_and_targets(app):
 
 def test_unknown_seed_shows_the_error_without_a_traceback(app, text_of):
     at = app("playlists")
-    at.selectbox(key="pl_cluster").set_value(None)
+    at.selectbox(key="pl_cluster").select_index(0)
     at.text_area(key="pl_seeds").input("zzzz no such song qqq")
     at.button(key=SUBMIT).click().run()
     assert not at.exception

@@ -5,26 +5,30 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 from dashboard.hostile import HOSTILE_ARTIST, HOSTILE_SONG
 from typer.testing import CliRunner
 
 from soundatlas.cli import app as cli
+from soundatlas.clustering.result import LABEL_COLUMNS
 from soundatlas.reports import (
+    cluster_shares,
     cluster_tables,
+    correlation_matrix,
+    map_sample,
     md_text,
+    profile_z,
+    report_figures,
     report_html,
     report_markdown,
     write_figures,
 )
-from soundatlas.store import load_atlas
-
-pytestmark = pytest.mark.realdata
 
 
 @pytest.fixture(scope="module")
-def atlas(hostile_atlas_path):
-    return load_atlas(hostile_atlas_path)
+def atlas(hostile_atlas):
+    return hostile_atlas
 
 
 def test_cluster_tables_hold_mean_std_size_per_cluster(atlas):
@@ -47,6 +51,35 @@ def test_report_on_filtered_songs_counts_only_them(atlas):
     assert f"{rows.sum():,} of {len(atlas.tracks):,} songs (filtered)" in report_markdown(
         atlas, rows=rows
     )
+
+
+def test_charts_of_a_filtered_report_describe_only_the_filtered_songs(atlas):
+    mask = (atlas.tracks["energy"] > 0.8).to_numpy()
+    chosen = np.flatnonzero(mask)
+    for method in atlas.methods:
+        shares = cluster_shares(atlas, method, mask)
+        labels = atlas.tracks[LABEL_COLUMNS[method]].to_numpy()[chosen]
+        assert shares["songs"].sum() == len(chosen)
+        assert set(shares["cluster"]) == set(labels)
+        z = profile_z(atlas, method, mask)
+        first = int(z.index[-1])
+        energy = atlas.tracks["energy"].to_numpy()
+        everyone, mine = energy, energy[chosen][labels == first]
+        assert z.at[first, "energy"] == pytest.approx(
+            (mine.mean() - everyone.mean()) / everyone.std()
+        )
+    assert set(map_sample(atlas, mask)) <= set(chosen)
+    expected = np.corrcoef(atlas.tracks.loc[mask, ["energy", "loudness"]].T.to_numpy())[0, 1]
+    assert correlation_matrix(atlas, mask).at["energy", "loudness"] == pytest.approx(expected)
+    filtered, everything = report_figures(atlas, rows=mask), report_figures(atlas)
+    assert filtered.keys() == everything.keys()
+    assert all(filtered[name] != everything[name] for name in filtered)
+
+
+def test_unfiltered_profiles_are_the_personas_z_scores(atlas):
+    z = profile_z(atlas, "kmeans")
+    personas = atlas.personas_of("kmeans").set_index("cluster")
+    assert z["energy"].to_numpy() == pytest.approx(personas.loc[z.index, "z_energy"].to_numpy())
 
 
 def test_html_report_is_self_contained_and_escapes_user_text(atlas):

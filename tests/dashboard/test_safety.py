@@ -1,16 +1,23 @@
-"""Hostile song, artist and genre names appear as text on every page and run nothing."""
+"""Hostile song, artist and genre names appear as text on every page and run nothing; error
+messages that quote them (ambiguous seeds and artists, files that fail) are plain text too."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
-from dashboard.hostile import HOSTILE_ARTIST, HOSTILE_GENRE, HOSTILE_SONG
-
-pytestmark = pytest.mark.realdata
+from dashboard.hostile import (
+    HOSTILE_ARTIST,
+    HOSTILE_GENRE,
+    HOSTILE_SONG,
+    LINK_ARTISTS,
+    LINK_SONG,
+)
 
 PAGES = ("overview", "distribution", "features", "playlists", "search", "exports", "open_catalog")
-RAW = re.compile(r"(?<!\\)<(img|script)|(?<!\\)\]\(javascript")
+RAW = re.compile(r"(?<!\\)<(img|script)|(?<!\\)\]\((?:javascript|http)|(?<!\\)!\[")
+"""Unescaped HTML tags, Markdown links to scripts or sites, Markdown images."""
+SUBMIT = "FormSubmitter:pl_form-Generate playlist"
 
 
 def _markup(at) -> list[str]:
@@ -25,8 +32,14 @@ def _markup(at) -> list[str]:
         "warning",
         "info",
         "success",
+        "toast",
     )
     return [str(e.value) for kind in kinds for e in at.get(kind)]
+
+
+def _unescaped(text: str) -> str:
+    """What Markdown shows for backslash-escaped text."""
+    return re.sub(r"\\(.)", r"\1", text)
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -55,7 +68,7 @@ def test_hostile_song_and_artist_show_as_plain_text_in_search(app):
 
 def test_hostile_genre_is_an_option_not_a_link(app):
     at = app()
-    # The core reads list-like genre text, so the stored name lost its outer brackets.
+    # The core reads list-like genre text; the name survives as one genre.
     genre = next(o for o in at.multiselect(key="genre").options if "javascript" in o)
     assert genre in HOSTILE_GENRE
     at.multiselect(key="genre").select(genre).run()
@@ -63,3 +76,54 @@ def test_hostile_genre_is_an_option_not_a_link(app):
     assert at.metric[0].value == "1"
     for text in _markup(at):
         assert not RAW.search(text), text
+
+
+def test_an_ambiguous_seed_song_quotes_the_titles_as_plain_text(app):
+    at = app("playlists")
+    at.selectbox(key="pl_cluster").select_index(0)
+    at.text_area(key="pl_seeds").input("javascript")
+    at.button(key=SUBMIT).click().run()
+    assert not at.exception
+    message = at.error[0].value
+    assert "matches 3 different songs" in message
+    assert LINK_SONG in _unescaped(message)  # quoted, and shown exactly as written
+    assert not RAW.search(message), message
+    assert len(at.dataframe[0].value) == 3  # the candidates, to copy a track id from
+
+
+def test_an_ambiguous_seed_artist_quotes_the_names_as_plain_text(app):
+    at = app("playlists")
+    at.selectbox(key="pl_cluster").select_index(0)
+    at.text_area(key="pl_seed_artists").input("javascript")
+    at.button(key=SUBMIT).click().run()
+    assert not at.exception
+    message = at.error[0].value
+    assert "matches 2 artists" in message
+    assert any(name in _unescaped(message) for name in LINK_ARTISTS)
+    assert not RAW.search(message), message
+
+
+def test_an_ambiguous_artist_profile_error_is_plain_text(hostile_atlas_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    def script(path: str) -> None:
+        from soundatlas.dashboard.profiles import show_artist
+        from soundatlas.store import load_atlas
+
+        show_artist(load_atlas(path), "javascript", "kmeans")
+
+    at = AppTest.from_function(script, args=(str(hostile_atlas_path),), default_timeout=60)
+    at.run()
+    assert not at.exception
+    message = at.error[0].value
+    assert "matches 2 artists" in message and not RAW.search(message), message
+    assert len(at.dataframe[0].value) == 2
+
+
+def test_error_messages_keep_their_lines_and_lose_their_markup():
+    from soundatlas.dashboard.text import plain_lines
+
+    shown = plain_lines(f"first {LINK_SONG}\nsecond ![](http://tracker.invalid/p.png)")
+    assert shown.count("  \n") == 1
+    assert not RAW.search(shown)
+    assert _unescaped(shown).replace("  \n", "\n").startswith("first " + LINK_SONG)

@@ -1,4 +1,4 @@
-"""Filters and summaries on real data: the fast masks agree with plain pandas."""
+"""Filters and summaries: the fast masks agree with plain pandas; the shared index is frozen."""
 
 from __future__ import annotations
 
@@ -20,14 +20,11 @@ from soundatlas.dashboard.summaries import (
     stratified_sample,
     summary_rows,
 )
-from soundatlas.store import load_atlas
-
-pytestmark = pytest.mark.realdata
 
 
 @pytest.fixture(scope="module")
-def atlas(hostile_atlas_path):
-    return load_atlas(hostile_atlas_path)
+def atlas(hostile_atlas):
+    return hostile_atlas
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +34,7 @@ def index(atlas):
 
 def test_mask_matches_pandas(atlas, index):
     tracks = atlas.tracks
-    genre = "rock"
+    genre = tracks["genres"].explode().value_counts().index[0]
     artist = tracks["artists"].map(lambda a: a[0] if a else "").value_counts().index[0]
     filters = Filters(
         genres=(genre,),
@@ -108,7 +105,7 @@ def test_every_chart_is_a_valid_plotly_figure(atlas, index):
     sizes = cluster_sizes(index, everyone, "kmeans")
     drawn = largest_clusters(sizes)
     rows = stratified_sample(index, everyone, "kmeans", cap=200)
-    icoord, dcoord, labels, cut = dendrogram_data(atlas.linkage, 4)
+    tree = dendrogram_data(atlas.linkage, 4, total_songs=index.n)
     figures = [
         charts.share_pie(sizes),
         charts.share_bar(sizes, title="t"),
@@ -122,13 +119,13 @@ def test_every_chart_is_a_valid_plotly_figure(atlas, index):
             index.hover_labels(rows),
             index.personas["kmeans"],
         ),
-        charts.dendrogram(icoord, dcoord, labels, cut=cut),
+        charts.dendrogram(tree.icoord, tree.dcoord, tree.labels, cut=tree.cut),
         charts.shares_bar(["a", "<b>"], np.array([0.4, 0.6]), ["#000", "#111"]),
         charts.z_bars(["energy", "tempo"], np.array([1.0, -0.5])),
     ]
     for figure in figures:
         go.Figure(figure.to_dict())  # validates every property; raises on a bad spec
-    assert cut is not None and len(labels) <= 30
+    assert tree.cut is not None and len(tree.labels) <= 30
 
 
 def test_profiles_are_scaled_between_zero_and_one(index):
@@ -136,3 +133,58 @@ def test_profiles_are_scaled_between_zero_and_one(index):
     values = profiles.drop(columns="persona").to_numpy()
     assert ((values >= 0) & (values <= 1)).all()
     assert isinstance(profiles, pd.DataFrame) and list(profiles.index) == [0, 1]
+
+
+def test_the_shared_index_never_changes_after_it_is_built(atlas):
+    index = AtlasIndex(atlas)
+    before = dict(vars(index))
+    everyone = np.ones(index.n, dtype=bool)
+    rows = stratified_sample(index, everyone, "kmeans", cap=50)
+    index.hover_labels(rows)
+    index.mask(Filters(artist="demo", genres=(str(index.genre_names[0]),), explicit="no"))
+    index.count_distinct(everyone, "artists")
+    assert vars(index).keys() == before.keys()  # nothing is added on first use
+    assert all(vars(index)[k] is v for k, v in before.items() if k != "_artist_matches")
+    arrays = [v for v in vars(index).values() if isinstance(v, np.ndarray)]
+    arrays += [*index.features.values(), *index.labels.values(), *index.coordinates.values()]
+    arrays += list(index._artist_matches.values())
+    assert arrays and not any(a.flags.writeable for a in arrays)
+    with pytest.raises(ValueError, match="read-only"):
+        index.labels["kmeans"][0] = 99
+    with pytest.raises(TypeError):
+        index.features["energy"] = np.zeros(index.n)  # type: ignore[index]
+
+
+def test_the_cached_loader_builds_what_others_build_lazily(hostile_atlas_path):
+    from soundatlas.dashboard import session
+    from soundatlas.discovery.index import discovery_index
+    from soundatlas.store import load_atlas
+
+    atlas = load_atlas(hostile_atlas_path)
+    session.warm(atlas)
+    assert "scaled" in vars(atlas)
+    assert discovery_index(atlas)._text is not None
+
+
+def _two_stage(songs_per_leaf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A Ward tree over weighted leaves (like micro-clusters) and its songs per merge."""
+    from scipy.cluster.hierarchy import linkage
+
+    points = np.random.default_rng(1).normal(size=(len(songs_per_leaf), 3))
+    tree = linkage(points, "ward")
+    sizes = list(songs_per_leaf.astype(float))
+    for left, right, _, _ in tree:
+        sizes.append(sizes[int(left)] + sizes[int(right)])
+    return tree, np.array(sizes[len(songs_per_leaf) :])
+
+
+def test_dendrogram_counts_songs_not_micro_clusters():
+    weights = np.random.default_rng(2).integers(50, 500, size=120)
+    tree, songs = _two_stage(weights)
+    top = dendrogram_data(tree, 5, songs=songs, total_songs=int(weights.sum()))
+    assert top.unit == "songs"
+    counts = [int(label.strip("()").replace(",", "")) for label in top.labels]
+    assert sum(counts) == weights.sum()  # every song under exactly one branch
+    older = dendrogram_data(tree, 5, songs=None, total_songs=int(weights.sum()))
+    assert older.unit == "leaves"  # without songs per merge, say what the numbers count
+    assert sum(int(label.strip("()")) for label in older.labels) == len(weights)

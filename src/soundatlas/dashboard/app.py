@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from soundatlas.dashboard import session, sidebar
-from soundatlas.dashboard.catalogs import atlas_label
+from soundatlas.dashboard.catalogs import UPLOAD_MAX_AGE, atlas_label
 from soundatlas.dashboard.state import View
 from soundatlas.dashboard.text import plain
 from soundatlas.errors import SoundAtlasError
@@ -43,6 +43,11 @@ PAGES = {
         "app_pages/exports.py", title="Export & reports", icon=":material/download:"
     ),
 }
+NOT_OURS = (
+    "The link names an atlas this session cannot open. Uploaded catalogs are private to the "
+    "browser session that uploaded them and deleted after "
+    f"{UPLOAD_MAX_AGE.days} days without use: upload the same file again to reopen it."
+)
 OPEN_PAGE = st.Page(
     "app_pages/open_catalog.py", title="Open a catalog", icon=":material/folder_open:"
 )
@@ -53,6 +58,8 @@ def _prepare() -> bool:
     st.session_state.pop(session.VIEW_KEY, None)
     options = session.choices()
     choice = session.current_choice(options)
+    if st.session_state.pop(session.NOT_OURS_KEY, None):
+        st.toast(NOT_OURS, icon=":material/lock:", duration="long")
     if choice is None:
         return False
     try:

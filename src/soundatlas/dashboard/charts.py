@@ -264,8 +264,10 @@ def dendrogram(
         "xaxis": {
             "tickvals": 5 + 10 * np.arange(len(leaf_labels)),
             "ticktext": [html.escape(label) for label in leaf_labels],
-            "tickangle": -60,
-            "tickfont": {"size": 9},
+            "range": [0, 10 * len(leaf_labels)],  # half a leaf's room at each end
+            "tickangle": -90,  # upright labels fit 30 leaves on a phone without overlapping
+            "tickfont": {"size": 10, "color": "#3d4350"},
+            "showgrid": False,
         },
         "yaxis": {"title": {"text": "Ward merge distance"}},
     }

@@ -1,7 +1,8 @@
 """Files the dashboard hands out: the filtered songs as CSV or JSON (no Streamlit here).
 
-Text cells a spreadsheet would run as a formula are neutralised (`soundatlas.exports`); the atlas
-itself is never changed. Lists (artists, genres) become ``"a; b"`` in CSV and stay lists in JSON.
+Text cells a spreadsheet would run as a formula are neutralised and lists (artists, genres)
+become ``"a; b"`` in CSV, both by `soundatlas.exports` (the same rules as ``soundatlas export``);
+lists stay lists in JSON. The atlas itself is never changed.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from soundatlas.atlas import Atlas
-from soundatlas.exports import neutralise_formulas, track_table
+from soundatlas.exports import flatten_lists, neutralise_formulas, track_table
 
 
 def filtered_songs(atlas: Atlas, rows: np.ndarray) -> pd.DataFrame:
@@ -20,21 +21,10 @@ def filtered_songs(atlas: Atlas, rows: np.ndarray) -> pd.DataFrame:
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     """UTF-8 CSV, formula-safe, lists joined with ``"; "``."""
-    safe = neutralise_formulas(frame)
-    for column in safe.columns:
-        if safe[column].dtype == object and len(safe) and _has_lists(safe[column]):
-            safe[column] = safe[column].map(
-                lambda v: "; ".join(map(str, v)) if isinstance(v, (list, tuple, np.ndarray)) else v
-            )
-    return safe.to_csv(index=False, na_rep="").encode("utf-8")
+    return flatten_lists(neutralise_formulas(frame)).to_csv(index=False, na_rep="").encode("utf-8")
 
 
 def json_bytes(frame: pd.DataFrame) -> bytes:
     """UTF-8 JSON records, formula-safe."""
     safe = neutralise_formulas(frame)
     return safe.to_json(orient="records", force_ascii=False, indent=1).encode("utf-8")
-
-
-def _has_lists(series: pd.Series) -> bool:
-    head = series.head(50)
-    return bool(head.map(lambda v: isinstance(v, (list, tuple, np.ndarray))).any())

@@ -8,6 +8,7 @@ import streamlit as st
 from soundatlas.atlas import PERSONA_COLUMNS
 from soundatlas.clustering.result import METHOD_TITLES
 from soundatlas.dashboard import charts
+from soundatlas.dashboard.session import show_error
 from soundatlas.dashboard.text import plain
 from soundatlas.discovery import artist_profile
 from soundatlas.errors import AmbiguousQuery, SoundAtlasError
@@ -18,13 +19,13 @@ def show_artist(atlas, name: str, method: str) -> None:
     try:
         profile = artist_profile(atlas, name)
     except AmbiguousQuery as exc:
-        st.error(str(exc), icon=":material/error:")
+        show_error(exc)
         candidates = exc.candidates
         if isinstance(candidates, pd.DataFrame) and not candidates.empty:
             st.dataframe(candidates, hide_index=True)
         return
     except SoundAtlasError as exc:
-        st.error(str(exc), icon=":material/error:")
+        show_error(exc)
         return
     st.subheader(plain(profile.name))
     songs, persona = st.columns(2)

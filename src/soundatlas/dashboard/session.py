@@ -2,8 +2,13 @@
 
 The atlas and its `AtlasIndex` are cached with ``st.cache_resource`` (one shared, read-only copy
 for every session), keyed on the folder and the manifest's fingerprint, so a rebuilt atlas is
-picked up and a big table is never hashed. Each script run stores its filtered `View` in the
-session so the page that runs next draws from the same mask.
+picked up and a big table is never hashed. Everything derived from the atlas that is built
+lazily elsewhere (its scaled features, the discovery index and its name lookups) is built inside
+the cached loader, so no session changes a shared object later. Each script run stores its
+filtered `View` in the session so the page that runs next draws from the same mask.
+
+Uploaded catalogs belong to the session that uploaded them: their atlas ids are kept in the
+session, and only those (with the startup and demo atlases) can be listed or opened.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import streamlit as st
 
 from soundatlas.atlas import Atlas
@@ -20,15 +26,22 @@ from soundatlas.dashboard.catalogs import (
     STARTUP_ID,
     AtlasChoice,
     find_choice,
+    is_upload_id,
     known_atlases,
+    mark_used,
 )
 from soundatlas.dashboard.settings import ATLAS_ENV
 from soundatlas.dashboard.state import AtlasIndex, View
+from soundatlas.dashboard.text import plain_lines
 from soundatlas.errors import AtlasError, SoundAtlasError
 from soundatlas.store import MANIFEST, load_atlas
 
 VIEW_KEY = "_sa_view"
 CHOICE_KEY = "_sa_atlas"
+UPLOADS_KEY = "_sa_uploads"
+"""Session state: ids of the atlases this session uploaded (the only uploads it can see)."""
+NOT_OURS_KEY = "_sa_not_ours"
+"""Session state: an atlas id the URL asked for that this session cannot open."""
 ATLAS_PARAM = "atlas"
 OPEN_PAGE = "app_pages/open_catalog.py"
 CACHE_TTL = 6 * 3600
@@ -62,7 +75,21 @@ def _load(path: str, fingerprint: str) -> tuple[Atlas, AtlasIndex]:
     atlas = load_atlas(path)
     if fingerprint and atlas.fingerprint != fingerprint:
         raise AtlasError(f"{path}: the atlas changed while loading; reload the page.")
+    warm(atlas)
     return atlas, AtlasIndex(atlas)
+
+
+def warm(atlas: Atlas) -> None:
+    """Build, before the atlas is shared, what other modules compute on first use: the scaled
+    features (`Atlas.scaled`), the discovery index and its name lookups. The merge tree the
+    pages hand to the dendrogram is made read-only."""
+    from soundatlas.discovery.index import discovery_index
+
+    atlas.scaled  # noqa: B018  (a cached property: computed here, once)
+    for tree in (atlas.linkage, atlas.linkage_songs):
+        if isinstance(tree, np.ndarray):
+            tree.flags.writeable = False
+    getattr(discovery_index(atlas), "text", None)  # name lookups, else built on first search
 
 
 def load(path: Path) -> tuple[Atlas, AtlasIndex]:
@@ -77,20 +104,40 @@ def load(path: Path) -> tuple[Atlas, AtlasIndex]:
     if not fingerprint:
         load_atlas(path)  # raises the precise reason (missing, no manifest, damaged)
         raise AtlasError(f"{path}: the manifest has no fingerprint; rebuild the atlas.")
+    if is_upload_id(path.name):
+        mark_used(path)  # an upload in use is not removed as stale
     with st.spinner("Loading the atlas (once for every visitor)…"):
         return _load(str(path), fingerprint)
 
 
+def own_uploads() -> frozenset[str]:
+    """Ids of the atlases of catalogs this session uploaded."""
+    return frozenset(st.session_state.get(UPLOADS_KEY, ()))
+
+
+def add_upload(atlas_id: str) -> None:
+    """Let this session see and open the atlas of a catalog it uploaded."""
+    st.session_state[UPLOADS_KEY] = sorted(own_uploads() | {atlas_id})
+
+
 def choices() -> list[AtlasChoice]:
-    """Atlases this server can open."""
-    return known_atlases(startup_path())
+    """Atlases this session can open: the startup and demo atlases, and its own uploads."""
+    return known_atlases(startup_path(), uploads=own_uploads())
 
 
 def current_choice(options: list[AtlasChoice]) -> AtlasChoice | None:
     """The atlas this session looks at: from the URL, else the session, else the first one
-    (kept in the URL, by id, unless it is the one the dashboard was started with)."""
-    wanted = st.query_params.get(ATLAS_PARAM) or st.session_state.get(CHOICE_KEY)
-    choice = find_choice(options, wanted) or (options[0] if options else None)
+    (kept in the URL, by id, unless it is the one the dashboard was started with).
+
+    A URL naming an atlas this session cannot open (another visitor's upload, or one deleted
+    since) falls back to the first atlas; `NOT_OURS_KEY` records it so the page can say why.
+    """
+    asked = st.query_params.get(ATLAS_PARAM)
+    wanted = asked or st.session_state.get(CHOICE_KEY)
+    choice = find_choice(options, wanted)
+    if choice is None and asked:
+        st.session_state[NOT_OURS_KEY] = asked
+    choice = choice or (options[0] if options else None)
     in_url = None if choice is None or choice.id == STARTUP_ID else choice.id
     if st.query_params.get(ATLAS_PARAM) != in_url:
         if in_url is None:
@@ -103,6 +150,7 @@ def current_choice(options: list[AtlasChoice]) -> AtlasChoice | None:
 def open_atlas(atlas_id: str) -> None:
     """Switch this session to another atlas (and put it in the URL so the view can be shared)."""
     st.session_state[CHOICE_KEY] = atlas_id
+    st.session_state.pop(NOT_OURS_KEY, None)
     if atlas_id == STARTUP_ID:
         if ATLAS_PARAM in st.query_params:
             del st.query_params[ATLAS_PARAM]
@@ -125,6 +173,7 @@ def current_view() -> View:
     return view
 
 
-def show_error(exc: SoundAtlasError) -> None:
-    """A library error in the same words as the command line."""
-    st.error(str(exc), icon=":material/error:")
+def show_error(exc: SoundAtlasError | str) -> None:
+    """A library error in the same words as the command line, as plain text: messages quote
+    song, artist and file names and cell values, which must never become Markdown."""
+    st.error(plain_lines(exc), icon=":material/error:")

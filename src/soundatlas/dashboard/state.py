@@ -3,9 +3,10 @@
 `AtlasIndex` is built once per atlas (and shared by every session through ``st.cache_resource``):
 contiguous arrays for every filterable column, each method's labels, and genre→songs and
 artist→songs indexes, so a filter change is a handful of vectorised comparisons — a few
-milliseconds at a million songs — rather than a pass over the track table. Nothing here imports
-Streamlit: the sidebar (`soundatlas.dashboard.sidebar`) turns widgets (and the URL) into a
-`Filters` value.
+milliseconds at a million songs — rather than a pass over the track table. Everything is built
+in the constructor and then frozen (read-only arrays, read-only mappings): sessions share one
+instance, so nothing may change it after it is cached. Nothing here imports Streamlit: the
+sidebar (`soundatlas.dashboard.sidebar`) turns widgets (and the URL) into a `Filters` value.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -93,25 +96,34 @@ class AtlasIndex:
         self.fingerprint = atlas.fingerprint
         self.n = len(tracks)
         self.feature_names: tuple[str, ...] = tuple(atlas.config.features)
-        self.features: dict[str, np.ndarray] = {
+        features = {
             f: np.ascontiguousarray(tracks[f].to_numpy(dtype=np.float32, na_value=np.nan))
             for f in self.feature_names
         }
-        self.has_missing = {f: bool(np.isnan(v).any()) for f, v in self.features.items()}
+        self.features: Mapping[str, np.ndarray] = _frozen(features)
+        self.has_missing: Mapping[str, bool] = MappingProxyType(
+            {f: bool(np.isnan(v).any()) for f, v in features.items()}
+        )
         self.popularity = _floats(tracks, "popularity")
         duration = _floats(tracks, "duration_ms")
         self.duration = duration / np.float32(60_000) if duration is not None else None
         self.explicit = _explicit_codes(tracks)
         self.methods: tuple[str, ...] = tuple(m for m in METHODS if m in atlas.methods)
-        self.labels: dict[str, np.ndarray] = {
-            m: np.ascontiguousarray(tracks[LABEL_COLUMNS[m]].to_numpy(dtype=np.int32))
-            for m in self.methods
-        }
-        self.personas: dict[str, dict[int, str]] = {
-            m: dict(zip(p["cluster"].astype(int), p["persona"].astype(str), strict=True))
-            for m in self.methods
-            for p in [atlas.personas_of(m)]
-        }
+        self.labels: Mapping[str, np.ndarray] = _frozen(
+            {
+                m: np.ascontiguousarray(tracks[LABEL_COLUMNS[m]].to_numpy(dtype=np.int32))
+                for m in self.methods
+            }
+        )
+        self.personas: Mapping[str, Mapping[int, str]] = MappingProxyType(
+            {
+                m: MappingProxyType(
+                    dict(zip(p["cluster"].astype(int), p["persona"].astype(str), strict=True))
+                )
+                for m in self.methods
+                for p in [atlas.personas_of(m)]
+            }
+        )
         (
             self.genre_names,
             self.genre_offsets,
@@ -128,24 +140,32 @@ class AtlasIndex:
             self.artist_pair_rows,
         ) = _postings(tracks["artists"])
         self._artist_lower = pd.Series(self.artist_names, dtype="string[pyarrow]").str.lower()
-        self._genre_code = {name: i for i, name in enumerate(self.genre_names)}
+        self._genre_code = MappingProxyType({name: i for i, name in enumerate(self.genre_names)})
         self._artist_matches: OrderedDict[str, np.ndarray] = OrderedDict()
+        """Recent artist queries -> artist codes: the one cache that fills after construction,
+        only ever touched under ``_lock`` and holding read-only arrays."""
         self._lock = threading.Lock()
         self.rank = np.random.default_rng(random_state).permutation(self.n).astype(np.int32)
         """A fixed random order of the songs: samples keep the same songs across reruns."""
         self.shuffled = np.argsort(self.rank).astype(np.int64)
         """Song positions in that random order (``shuffled[0]`` has rank 0)."""
-        self.bounds = self._bounds()
-        self.coordinates: dict[str, np.ndarray] = {
-            c: np.ascontiguousarray(tracks[c].to_numpy(dtype=np.float32))
-            for c in PCA_COLUMNS
-            if c in tracks
-        }
+        self.bounds: Mapping[str, Bounds] = MappingProxyType(self._bounds())
+        self.coordinates: Mapping[str, np.ndarray] = _frozen(
+            {
+                c: np.ascontiguousarray(tracks[c].to_numpy(dtype=np.float32))
+                for c in PCA_COLUMNS
+                if c in tracks
+            }
+        )
         self.axis_titles = tuple(
             atlas.projection.axis_label(i) for i in range(len(atlas.projection.components))
         )
-        self._names = tracks["name"]
-        self._artists = tracks["artists"]
+        self._hover = _hover_labels(tracks["name"], tracks["artists"])
+        """Hover labels of every song, built here (vectorised) so the shared index never
+        changes after it is cached."""
+        for value in vars(self).values():
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
 
     # -- ranges ------------------------------------------------------------------------------
     def _bounds(self) -> dict[str, Bounds]:
@@ -180,6 +200,7 @@ class AtlasIndex:
         if not len(exact):
             contains = self._artist_lower.str.contains(key, regex=False)
             exact = np.flatnonzero(contains.to_numpy(dtype=bool, na_value=False))
+        exact.flags.writeable = False
         with self._lock:
             self._artist_matches[key] = exact
             while len(self._artist_matches) > _ARTIST_CACHE:
@@ -247,23 +268,28 @@ class AtlasIndex:
         """``"Song — Artist"`` for the given songs, HTML-escaped (Plotly renders hover HTML)."""
         return self._hover[rows]
 
-    @cached_property
-    def _hover(self) -> np.ndarray:
-        """Hover labels of every song, built once (vectorised) on first use."""
-        artists = pd.Series(
-            [", ".join(map(str, a[:2])) for a in self._artists.to_numpy()], dtype="string"
-        )
-        names = self._names.astype("string").fillna("")
-        labels = (names + np.where(artists.str.len() > 0, " — ", "") + artists).fillna("")
-        for raw, entity in (
-            ("&", "&amp;"),
-            ("<", "&lt;"),
-            (">", "&gt;"),
-            ('"', "&quot;"),
-            ("'", "&#x27;"),
-        ):
-            labels = labels.str.replace(raw, entity, regex=False)
-        return labels.to_numpy(dtype=object)
+
+def _frozen(arrays: dict[str, np.ndarray]) -> Mapping[str, np.ndarray]:
+    """A read-only mapping of read-only arrays (shared by every session)."""
+    for values in arrays.values():
+        values.flags.writeable = False
+    return MappingProxyType(arrays)
+
+
+def _hover_labels(names: pd.Series, artists: pd.Series) -> np.ndarray:
+    """``"Song — Artist, Artist"`` of every song, HTML-escaped (Plotly renders hover HTML)."""
+    joined = pd.Series([", ".join(map(str, a[:2])) for a in artists.to_numpy()], dtype="string")
+    titles = names.astype("string").fillna("").reset_index(drop=True)
+    labels = (titles + np.where(joined.str.len() > 0, " — ", "") + joined).fillna("")
+    for raw, entity in (
+        ("&", "&amp;"),
+        ("<", "&lt;"),
+        (">", "&gt;"),
+        ('"', "&quot;"),
+        ("'", "&#x27;"),
+    ):
+        labels = labels.str.replace(raw, entity, regex=False)
+    return labels.to_numpy(dtype=object)
 
 
 def _floats(tracks: pd.DataFrame, column: str) -> np.ndarray | None:

@@ -9,6 +9,8 @@ map, which gets a stated sample.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -184,21 +186,89 @@ def stratified_sample(
     return np.sort(np.concatenate(picked))
 
 
-def dendrogram_data(
-    linkage: np.ndarray, clusters: int, *, leaves: int = 30
-) -> tuple[list, list, list[str], float | None]:
-    """The top ``leaves`` branches of a Ward tree, as line coordinates, with the merge height at
-    which the tree is cut into ``clusters`` clusters.
+@dataclass(frozen=True)
+class TreeTop:
+    """The top branches of a Ward tree, ready to draw (see `dendrogram_data`)."""
 
-    Returns ``(icoord, dcoord, leaf labels, cut height)``; leaf labels give how many songs each
-    branch holds.
+    icoord: list
+    dcoord: list
+    labels: list[str]
+    """One per branch, left to right: ``"(1,234)"``, how many `unit` it holds."""
+    cut: float | None
+    """Merge height at which the tree is cut into the chosen number of clusters."""
+    unit: str
+    """``"songs"``, or ``"leaves"`` when the tree's leaves are groups of songs (the two-stage
+    tree of a big catalog) and the atlas does not record how many songs each merge holds."""
+
+
+def dendrogram_data(
+    linkage: np.ndarray,
+    clusters: int,
+    *,
+    songs: np.ndarray | None = None,
+    total_songs: int | None = None,
+    leaves: int = 30,
+) -> TreeTop:
+    """The top ``leaves`` branches of a Ward tree, as line coordinates, with the merge height at
+    which the tree is cut into ``clusters`` clusters, and how much each branch holds.
+
+    Parameters
+    ----------
+    linkage
+        The tree in scipy's format. Its 4th column counts the tree's leaves under each merge:
+        songs for an exact tree, micro-clusters for the two-stage tree above 200,000 songs.
+    songs
+        Songs under each merge (``Atlas.linkage_songs``, same rows as ``linkage``), if the
+        atlas records them; branches are then labelled with song counts.
+    total_songs
+        Songs in the atlas: when the tree has one leaf per song, its leaf counts are song
+        counts even without ``songs``.
     """
     from scipy.cluster.hierarchy import dendrogram
 
-    tree = dendrogram(linkage, truncate_mode="lastp", p=leaves, no_plot=True, show_leaf_counts=True)
-    labels = [str(label) for label in tree["ivl"]]
+    tree = dendrogram(linkage, truncate_mode="lastp", p=leaves, no_plot=True)
+    n_leaves = len(linkage) + 1
+    one_per_song = total_songs is not None and total_songs == n_leaves
+    if songs is not None and len(songs) == len(linkage):
+        counts = _branch_songs(
+            linkage, np.asarray(songs, dtype=np.float64), tree["leaves"], one_per_song
+        )
+        unit = "songs"
+    else:
+        counts = [
+            1.0 if node < n_leaves else float(linkage[node - n_leaves, 3])
+            for node in tree["leaves"]
+        ]
+        unit = "songs" if one_per_song else "leaves"
+    labels = ["(?)" if c is None else f"({round(c):,})" for c in counts]
     heights = linkage[:, 2]
     cut = None
     if 2 <= clusters <= len(heights):
         cut = float((heights[-clusters] + heights[-(clusters - 1)]) / 2)
-    return tree["icoord"], tree["dcoord"], labels, cut
+    return TreeTop(tree["icoord"], tree["dcoord"], labels, cut, unit)
+
+
+def _branch_songs(
+    linkage: np.ndarray, songs: np.ndarray, nodes: list[int], one_per_song: bool
+) -> list[float | None]:
+    """Songs under each node: a merge's from ``songs``; a single leaf's is one song in an exact
+    tree, else its parent merge's songs minus its sibling's (None when the sibling is a single
+    leaf too: then only the pair's total is known)."""
+    n_leaves = len(linkage) + 1
+    out: list[float | None] = []
+    for node in nodes:
+        if node >= n_leaves:
+            out.append(float(songs[node - n_leaves]))
+            continue
+        if one_per_song:
+            out.append(1.0)
+            continue
+        rows = np.flatnonzero((linkage[:, 0] == node) | (linkage[:, 1] == node))
+        if not len(rows):
+            out.append(None)
+            continue
+        row = int(rows[0])
+        left, right = int(linkage[row, 0]), int(linkage[row, 1])
+        sibling = right if left == node else left
+        out.append(float(songs[row] - songs[sibling - n_leaves]) if sibling >= n_leaves else None)
+    return out

@@ -7,6 +7,7 @@ import streamlit as st
 
 from soundatlas.dashboard import session
 from soundatlas.dashboard.downloads import csv_bytes, filtered_songs, json_bytes
+from soundatlas.dashboard.text import plain
 from soundatlas.dashboard.ui import page_header, require_songs
 from soundatlas.reports import report_html, report_markdown
 
@@ -51,7 +52,7 @@ if not playlists:
     st.caption("Playlists you generate in the Playlist generator appear here.")
 for i, (label, text) in enumerate(reversed(playlists)):
     st.download_button(
-        f"Download {label} (CSV)",
+        f"Download {plain(label)} (CSV)",
         data=text,
         file_name=f"soundatlas-playlist-{len(playlists) - i}.csv",
         mime="text/csv",
@@ -71,17 +72,27 @@ only_filtered = st.toggle(
     value=False,
     key="ex_report_filtered",
     disabled=not view.filters.active,
+    help="Tables and charts then describe the songs that pass the sidebar filters; personas "
+    "and the methods' scores always describe the whole atlas.",
 )
+filtered = only_filtered and view.filters.active
+# What a report describes: a built report is offered only while the view still matches it.
+scope = (view.index.fingerprint, view.filters if filtered else None)
 if st.button("Build the report", type="primary", icon=":material/summarize:", key="ex_build"):
-    scope = view.mask if only_filtered and view.filters.active else None
+    chosen = view.mask if filtered else None
     with st.spinner("Drawing the charts and writing the report…"):
         st.session_state["ex_report"] = (
-            view.index.fingerprint,
-            report_html(atlas, rows=scope).encode("utf-8"),
-            report_markdown(atlas, rows=scope).encode("utf-8"),
+            scope,
+            report_html(atlas, rows=chosen).encode("utf-8"),
+            report_markdown(atlas, rows=chosen).encode("utf-8"),
         )
 report = st.session_state.get("ex_report")
-if report and report[0] == view.index.fingerprint:
+if report and report[0] != scope:
+    st.caption(
+        "The view changed since the last report (atlas, filters or what it describes): "
+        "build it again to match."
+    )
+elif report:
     report = report[1:]
     st.success("The report is ready.", icon=":material/check:")
     html_col, md_col = st.columns(2)

@@ -12,6 +12,7 @@ from soundatlas.dashboard.state import AtlasIndex
 from soundatlas.dashboard.summaries import (
     SCATTER_CAP,
     SUMMARY_CAP,
+    TreeTop,
     cluster_profiles,
     cluster_sizes,
     correlations,
@@ -97,28 +98,42 @@ if "pc1" in index.coordinates and "pc2" in index.coordinates:
 
 
 @st.cache_data(max_entries=8, ttl=3600, show_spinner=False)
-def _tree(fingerprint: str, clusters: int, _linkage: np.ndarray) -> tuple:
-    return dendrogram_data(_linkage, clusters)
+def _tree(
+    fingerprint: str, clusters: int, total: int, _linkage: np.ndarray, _songs: np.ndarray | None
+) -> TreeTop:
+    return dendrogram_data(_linkage, clusters, songs=_songs, total_songs=total)
 
 
 def _dendrogram(index: AtlasIndex) -> None:
-    linkage = view.atlas.linkage
+    atlas = view.atlas
+    linkage = atlas.linkage
     if linkage is None:
         st.info("This atlas was built without the hierarchical method.")
         return
-    k = int(view.atlas.methods["hierarchical"].params.get("k") or 0)
-    icoord, dcoord, labels, cut = _tree(index.fingerprint, k, linkage)
+    k = int(atlas.methods["hierarchical"].params.get("k") or 0)
+    songs = atlas.linkage_songs  # None for atlases built before it was recorded
+    top = _tree(index.fingerprint, k, index.n, linkage, songs)
     st.plotly_chart(
         charts.dendrogram(
-            icoord, dcoord, labels, cut=cut, title=f"Top of the Ward tree, cut at k={k}"
+            top.icoord,
+            top.dcoord,
+            top.labels,
+            cut=top.cut,
+            title=f"Top of the Ward tree, cut at k={k}",
         ),
         key="fx_tree",
         config=CONFIG,
     )
+    if top.unit == "songs":
+        held = "the number in brackets is how many songs it holds."
+    else:
+        held = (
+            "the number in brackets is how many leaves of the tree it holds; above "
+            "200,000 songs the tree's leaves are small groups of similar songs, not songs."
+        )
     st.caption(
-        "Each leaf is a branch of the tree; the number in brackets is how many songs it holds. "
-        "The dashed line is where the tree is cut into clusters. The tree covers every song; "
-        "filters do not change it."
+        f"Each leaf is a branch of the tree; {held} The dashed line is where the tree is cut "
+        "into clusters. The tree covers every song; filters do not change it."
     )
 
 

@@ -1,6 +1,8 @@
 """Open a catalog: pick an atlas already built, upload a track file and build its atlas, or build
 the demo atlas. The uploaded file is validated by the core (its content, never its extension),
-the validation report is shown, and the atlas is cached by the file's content hash."""
+the validation report is shown, and the atlas is cached by the file's content hash. Uploads are
+private to the session that uploaded them and deleted after `UPLOAD_MAX_AGE` without use (see
+`soundatlas.dashboard.catalogs`)."""
 
 from __future__ import annotations
 
@@ -10,8 +12,10 @@ from soundatlas.atlas import BUILD_STAGES
 from soundatlas.catalog import Catalog
 from soundatlas.dashboard import session
 from soundatlas.dashboard.catalogs import (
+    UPLOAD_MAX_AGE,
     build_upload_atlas,
     is_atlas,
+    prune_uploads,
     store_upload,
     stored_upload,
     upload_atlas_path,
@@ -46,10 +50,32 @@ def _progress_bar():
     return bar, tick
 
 
-@st.cache_resource(max_entries=2, ttl=3600, show_spinner=False)
-def _validated(digest: str, name: str) -> Catalog:
-    """The validated catalog of a stored upload, kept for the build that usually follows."""
-    return validate_upload(stored_upload(digest), name)
+UPLOAD_KEY = "_sa_upload"
+"""Session state: ``(file id, content hash, validated catalog or None)`` of the file in the
+upload box, so reruns neither hash the file again nor re-validate it. Kept in the session, not
+in a shared cache: an upload is only ever this session's."""
+
+
+def _stored(uploaded) -> tuple[str, Catalog | None]:
+    """The content hash of the file in the upload box (stored once; a new file first clears
+    out stale uploads) and its validated catalog if already read."""
+    known = st.session_state.get(UPLOAD_KEY)
+    if known and known[0] == uploaded.file_id:
+        return known[1], known[2]
+    digest, _ = store_upload(uploaded.getvalue(), uploaded.name)
+    prune_uploads(keep={digest})
+    st.session_state[UPLOAD_KEY] = (uploaded.file_id, digest, None)
+    return digest, None
+
+
+def _validated(uploaded, digest: str) -> Catalog:
+    """The validated catalog of the stored upload, kept for the build that usually follows."""
+    known = st.session_state.get(UPLOAD_KEY)
+    if known and known[1] == digest and known[2] is not None:
+        return known[2]
+    catalog = validate_upload(stored_upload(digest), uploaded.name)
+    st.session_state[UPLOAD_KEY] = (uploaded.file_id, digest, catalog)
+    return catalog
 
 
 def _open(atlas_id: str) -> None:
@@ -57,10 +83,17 @@ def _open(atlas_id: str) -> None:
     st.rerun()
 
 
+def _open_upload(digest: str) -> None:
+    target = upload_atlas_path(digest)
+    session.add_upload(target.name)
+    st.session_state.pop(UPLOAD_KEY, None)
+    _open(target.name)
+
+
 st.title("Open a catalog")
 error = st.session_state.get("_sa_load_error")
 if error:
-    st.error(error, icon=":material/error:")
+    session.show_error(error)
     st.caption("Pick another atlas below, upload a catalog, or build the demo atlas.")
 
 options = session.choices()
@@ -79,14 +112,21 @@ if options:
     )
     if st.button("Open this atlas", key="open_button", icon=":material/folder_open:"):
         _open(picked)
+    st.caption("Listed: the atlas the dashboard was started with, the demo, and your uploads.")
 else:
     st.caption("None yet: upload a catalog or build the demo atlas below.")
 
 st.subheader("Upload your catalog")
+days = UPLOAD_MAX_AGE.days
 st.caption(
-    f"A CSV/TSV, Parquet, JSON or JSON Lines track table, up to {UPLOAD_LIMIT_MB} MB. The file "
-    "is read by its content, checked row by row, and its atlas is kept: uploading the same file "
-    "again opens it at once."
+    f"A CSV/TSV, Parquet, JSON or JSON Lines track table, up to {UPLOAD_LIMIT_MB} MB, read by its "
+    "content and checked row by row."
+)
+st.caption(
+    ":material/lock: Your upload is private to this browser session: other visitors do not see "
+    "it and a link to it does not open it for them. Reloading the page starts a new session: "
+    "upload the same file again and its atlas opens at once. Uploaded files and their atlases "
+    f"are deleted from this server {days} days after they were last uploaded or opened."
 )
 uploaded = st.file_uploader(
     "Track table",
@@ -96,7 +136,7 @@ uploaded = st.file_uploader(
 )
 if uploaded is not None:
     try:
-        digest, _ = store_upload(uploaded.getvalue(), uploaded.name)
+        digest, _ = _stored(uploaded)
         target = upload_atlas_path(digest)
         if is_atlas(target):
             st.success(
@@ -104,10 +144,10 @@ if uploaded is not None:
                 icon=":material/bolt:",
             )
             if st.button("Open its atlas", type="primary", key="open_cached"):
-                _open(target.name)
+                _open_upload(digest)
         else:
             with st.spinner("Checking the file…"):
-                catalog = _validated(digest, uploaded.name)
+                catalog = _validated(uploaded, digest)
             report = catalog.report
             st.text(report.summary())
             findings = [
@@ -122,7 +162,7 @@ if uploaded is not None:
                 bar, tick = _progress_bar()
                 build_upload_atlas(catalog, digest, progress=tick)
                 bar.progress(1.0, text="Done")
-                _open(target.name)
+                _open_upload(digest)
     except SoundAtlasError as exc:
         session.show_error(exc)
         st.caption("Fix the file and upload it again, or pick an atlas above.")

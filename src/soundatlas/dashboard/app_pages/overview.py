@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from soundatlas.clustering.personas import reason_text
@@ -65,8 +67,9 @@ st.subheader(f"Personas · {METHOD_TITLES[view.method]}")
 personas = atlas.personas_of(view.method).set_index("cluster")
 filtered = sizes.set_index("cluster")["songs"]
 order = sizes["cluster"].tolist()
-cards = st.columns(3)
 for i, cluster in enumerate(order[:CARDS]):
+    if i % 3 == 0:
+        cards = st.columns(3)  # a row of cards at a time: a phone stacks them largest first
     row = personas.loc[cluster]
     with cards[i % 3].container(border=True):
         st.markdown(f"**{plain(row['persona'])}**")
@@ -84,8 +87,19 @@ if len(order) > CARDS:
     st.dataframe(rest, hide_index=True)
 
 st.subheader("What was dropped at ingestion")
-st.text(atlas.report.summary())
+source = str(atlas.report.source)
+name = Path(source).name if "/" in source else source
+
+
+def _named(text: str) -> str:
+    """The ingestion report's words, naming the file by its name, not its path on the server."""
+    return text.replace(source, name) if source and source != name else text
+
+
+st.text(_named(atlas.report.summary()))
 dropped = dropped_rows(atlas)
+if not dropped.empty:
+    dropped = dropped.assign(details=dropped["details"].astype(str).map(_named))
 if dropped.empty:
     st.success(
         "Nothing was dropped: every row of the file became a track.", icon=":material/check:"

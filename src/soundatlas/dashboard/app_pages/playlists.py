@@ -12,6 +12,7 @@ from soundatlas.clustering.result import METHOD_TITLES
 from soundatlas.dashboard import session
 from soundatlas.dashboard.state import View
 from soundatlas.dashboard.summaries import cluster_sizes
+from soundatlas.dashboard.text import plain
 from soundatlas.dashboard.ui import page_header
 from soundatlas.discovery import ORDERS, PlaylistRequest, generate_playlist, playlist_csv
 from soundatlas.errors import AmbiguousQuery, SoundAtlasError
@@ -166,9 +167,9 @@ with results:
         tracks = playlist.tracks
         wanted = playlist.request.size
         if len(tracks) < wanted:
-            st.warning(playlist.message, icon=":material/playlist_remove:")
+            st.warning(plain(playlist.message), icon=":material/playlist_remove:")
         else:
-            st.success(playlist.message, icon=":material/playlist_add_check:")
+            st.success(plain(playlist.message), icon=":material/playlist_add_check:")
         if len(tracks):
             st.download_button(
                 "Download playlist (CSV)",
