@@ -15,7 +15,6 @@ from soundatlas.errors import SoundAtlasError
 
 SIMILAR = 10
 SEARCH_LIMIT = 50
-POOL = 300  # similar songs fetched when the sidebar filters apply (the best passing are kept)
 
 view = session.current_view()
 atlas = view.atlas
@@ -78,13 +77,11 @@ with song_tab:
             st.dataframe(songs[shown], hide_index=True)
         else:
             try:
-                similar = similar_tracks(atlas, int(picked), n=POOL if restrict else SIMILAR)
+                allowed = view.mask if restrict else None
+                similar = similar_tracks(atlas, int(picked), n=SIMILAR, allowed=allowed)
             except SoundAtlasError as exc:
                 session.show_error(exc)
                 st.stop()
-            if restrict:
-                similar = similar[view.mask[similar["row"].to_numpy(dtype=np.int64)]]
-            similar = similar.head(SIMILAR).assign(rank=lambda t: np.arange(1, len(t) + 1))
             st.subheader(f"{len(similar)} most similar songs")
             if similar.empty:
                 st.info("No similar song passes the sidebar filters.", icon=":material/info:")
