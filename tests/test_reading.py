@@ -52,7 +52,7 @@ def test_other_encoding_is_read_with_a_note_naming_it(tmp_path):
     raw = read_table(path)
     assert raw.frame.iloc[0, 0] == "Ça c'est Paris"
     assert raw.encoding not in (None, "utf-8")
-    assert any("not valid UTF-8" in n and raw.encoding in n for n in raw.notes)
+    assert any("not UTF-8" in n and raw.encoding in n for n in raw.notes)
 
 
 def test_utf16_text_from_spreadsheets(tmp_path):
@@ -145,3 +145,111 @@ def test_lines_are_right_with_blank_lines_and_cells_spanning_lines(tmp_path):
     assert raw.frame["name"].tolist() == ["One\nTwo", "Three", "Five"]
     assert raw.lines.tolist() == [2, 5, 8]
     assert [(r.line, r.found) for r in raw.ragged] == [(6, 3)]
+
+
+ROW = "0.5,0.6,-7,0.05,0.2,0.0,0.1,0.4,120"
+FEATURES_HEADER = (
+    "name,danceability,energy,loudness,speechiness,acousticness,instrumentalness,liveness,"
+    "valence,tempo"
+)
+
+
+def _rows(count: int, names: str = "Song") -> list[str]:
+    return [f"{names} {i},{ROW}" for i in range(count)]
+
+
+def test_an_unclosed_quote_is_refused_not_swallowed(tmp_path):
+    lines = [FEATURES_HEADER, *_rows(30)]
+    lines[11] = '"' + lines[11]
+    path = tmp_path / "unclosed.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(CatalogError, match=r"line 12: a quote opened in this row is never closed"):
+        read_table(path)
+
+
+def test_a_few_bad_bytes_do_not_garble_a_utf8_file(tmp_path):
+    lines = [FEATURES_HEADER] + [f"Félix {i},{ROW}" for i in range(20)]
+    data = ("\n".join(lines) + "\n").encode("utf-8").replace(b"F\xc3\xa9lix 7", b"F\xe9lix 7")
+    path = tmp_path / "mostly.csv"
+    path.write_bytes(data)
+    raw = read_table(path)
+    assert raw.encoding == "utf-8"
+    assert raw.frame.loc[0, "name"] == "Félix 0"
+    assert raw.frame.loc[7, "name"] == "F\ufffdlix 7"
+    assert any("line(s) 9" in n for n in raw.notes)
+
+
+@pytest.mark.parametrize(
+    ("encode", "expected"),
+    [
+        (lambda t: t.replace("\n", "\r").encode(), "CR only"),
+        (lambda t: t.encode("utf-16-le"), "UTF-16-LE text without a BOM"),
+        (lambda t: t.encode("utf-32"), "UTF-32 text"),
+        (lambda t: ("sep=;\n" + t.replace(",", ";")).encode(), "sep=;"),
+        (lambda t: ("# exported by tool\n# v2\n" + t).encode(), "2 line(s) before the header"),
+    ],
+)
+def test_odd_but_readable_text_files(tmp_path, encode, expected):
+    path = tmp_path / "odd.csv"
+    path.write_bytes(encode("\n".join([FEATURES_HEADER, *_rows(12)]) + "\n"))
+    raw = read_table(path)
+    assert len(raw.frame) == 12 and raw.frame.columns[0] == "name"
+    assert any(expected in n for n in raw.notes), raw.notes
+    if "before the header" in expected:
+        assert raw.lines.tolist()[:2] == [4, 5]
+
+
+def test_a_very_wide_header_and_a_quoted_header_cell_with_a_newline(tmp_path):
+    wide = ",".join(f"extra_column_with_a_long_name_{i:05d}" for i in range(5000))
+    path = tmp_path / "wide.csv"
+    path.write_text(
+        f"{FEATURES_HEADER},{wide}\n" + "\n".join(f"{r},{'x,' * 4999}x" for r in _rows(3)) + "\n",
+        encoding="utf-8",
+    )
+    assert read_table(path).frame.shape == (3, 5010)
+    path = tmp_path / "newline-header.csv"
+    path.write_text('"na\nme",energy\nA,0.1\nB,0.2\n', encoding="utf-8")
+    raw = read_table(path)
+    assert raw.frame.columns[0] == "na\nme" and len(raw.frame) == 2 and raw.ragged == ()
+    assert raw.lines.tolist() == [3, 4]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\x1f\x8b" + bytes(range(256)) * 4, "gzip-compressed but cannot be decompressed"),
+        (gzip.compress(b"name,energy\n" * 500)[:60], "gzip-compressed but cannot be decompressed"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (b"name,energy", "has a header but no rows"),
+        (b"\x89PNG\r\n\x1a\nrest", "a PNG image"),
+    ],
+)
+def test_more_unreadable_files(tmp_path, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    with pytest.raises(CatalogError, match=message):
+        read_table(path)
+
+
+def test_json_object_with_tracks_beside_other_lists(tmp_path):
+    path = tmp_path / "api.json"
+    path.write_text(
+        json.dumps({"errors": [], "tracks": [{"name": "A", "energy": 0.1}], "pages": [1, 2]}),
+        encoding="utf-8",
+    )
+    assert read_table(path).frame["name"].tolist() == ["A"]
+
+
+def test_a_header_starting_with_a_bracket_is_csv_not_broken_json(tmp_path):
+    path = tmp_path / "brackets.csv"
+    path.write_text("[id],name,energy\n1,A,0.1\n2,B,0.2\n", encoding="utf-8")
+    assert list(read_table(path).frame.columns) == ["[id]", "name", "energy"]
+
+
+def test_a_pipe_or_device_is_refused(tmp_path):
+    import os
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(CatalogError, match="not a regular file"):
+        read_table(fifo)

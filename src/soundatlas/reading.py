@@ -7,12 +7,16 @@ Text cells are kept exactly as written so an export can give users back their ow
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import hashlib
 import io
 import json
+import re
+import sys
 import warnings
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,6 +63,17 @@ class RawTable:
         return "line" if self.file_format == "csv" else "record"
 
 
+_BINARY_MAGIC = {
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"GIF8": "a GIF image",
+    b"%PDF": "a PDF document",
+    b"\xd0\xcf\x11\xe0": "an old Excel/Office document",
+    b"SQLite format 3": "an SQLite database",
+    b"\x7fELF": "a program",
+}
+
+
 def read_table(path: str | Path) -> RawTable:
     """Read a track table from CSV/TSV/pipe-separated text, Parquet, JSON or JSON Lines.
 
@@ -74,8 +89,17 @@ def read_table(path: str | Path) -> RawTable:
         raise CatalogError(
             f"{path}: is a folder, not a track table. Pass a CSV, Parquet or JSON file."
         )
-    with path.open("rb") as handle:
-        head = handle.read(SNIFF_BYTES)
+    if not path.is_file():
+        raise CatalogError(
+            f"{path}: is not a regular file (a pipe or device). Save the tracks to a file first."
+        )
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+    except OSError as exc:
+        raise CatalogError(
+            f"{path}: cannot be read ({exc.strerror}). Check its permissions."
+        ) from exc
     if not head.strip():
         raise CatalogError(
             f"{path}: the file is empty. Export your tracks with a header row and try again."
@@ -83,15 +107,29 @@ def read_table(path: str | Path) -> RawTable:
     if head.startswith(b"PAR1"):
         return _read_parquet(path)
     if head.startswith(b"\x1f\x8b"):
-        with gzip.open(path, "rb") as handle:
-            data = handle.read()
-        return _read_text(path, data, note="decompressed from gzip")
+        return _read_text(path, _gunzip(path), note="decompressed from gzip")
     if head.startswith(b"PK\x03\x04"):
         raise CatalogError(
             f"{path}: this is a ZIP archive (an Excel workbook is one too), not a track table. "
             "Save or extract it as CSV, Parquet or JSON and try again."
         )
+    for magic, kind in _BINARY_MAGIC.items():
+        if head.startswith(magic):
+            raise CatalogError(
+                f"{path}: this is {kind}, not a track table. Pass a CSV, Parquet or JSON file."
+            )
     return _read_text(path, path.read_bytes())
+
+
+def _gunzip(path: Path) -> bytes:
+    try:
+        with gzip.open(path, "rb") as handle:
+            return handle.read()
+    except (OSError, EOFError, zlib.error) as exc:
+        raise CatalogError(
+            f"{path}: is gzip-compressed but cannot be decompressed ({exc}); the file is "
+            "damaged or cut short. Compress it again, or pass it uncompressed."
+        ) from exc
 
 
 def _read_parquet(path: Path) -> RawTable:
@@ -99,7 +137,7 @@ def _read_parquet(path: Path) -> RawTable:
         frame = pq.read_table(path).to_pandas()
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise CatalogError(
-            f"{path}: looks like Parquet but cannot be read ({exc}). "
+            f"{path}: looks like Parquet but cannot be read ({str(exc)[:200]}). "
             "Re-export the file and try again."
         ) from exc
     frame = _flatten_cells(frame.reset_index(drop=True))
@@ -107,31 +145,74 @@ def _read_parquet(path: Path) -> RawTable:
 
 
 def _decode(path: Path, data: bytes) -> tuple[str, str, tuple[str, ...]]:
-    """Decode text as UTF-8 (with or without BOM), else the detected encoding with a note."""
+    """Decode text: UTF-8 (with or without BOM), UTF-16/32, or a detected legacy encoding.
+
+    A UTF-8 file with a few bad bytes stays UTF-8 (the bad bytes become U+FFFD and their lines
+    are named): switching the whole file to a guessed encoding would garble every correct
+    accented name instead of a few wrong ones.
+    """
+    for bom, encoding in ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32")):
+        if data.startswith(bom):
+            return data.decode(encoding), encoding, (f"the file is {encoding.upper()} text",)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16", ("the file is UTF-16 text; read it as such",)
+        return data.decode("utf-16"), "utf-16", ("the file is UTF-16 text",)
     if b"\x00" in data[:SNIFF_BYTES]:
-        raise CatalogError(
-            f"{path}: this is a binary file, not a track table (it contains NUL bytes). "
-            "Pass a CSV, TSV, Parquet or JSON file of tracks."
-        )
+        utf16 = _bomless_utf16(data)
+        if utf16 is None:
+            raise CatalogError(
+                f"{path}: this is a binary file, not a track table (it contains NUL bytes). "
+                "Pass a CSV, TSV, Parquet or JSON file of tracks."
+            )
+        return data.decode(utf16), utf16, (f"the file is {utf16.upper()} text without a BOM",)
     try:
         return data.decode("utf-8-sig"), "utf-8", ()
-    except UnicodeDecodeError as exc:
-        bad_at = exc.start
+    except UnicodeDecodeError:
+        pass
+    text = data.decode("utf-8-sig", errors="replace")
+    replaced = text.count("\ufffd")
+    wide = sum(1 for character in text if ord(character) > 127) - replaced
+    if wide >= replaced:
+        lines = sorted({text.count("\n", 0, m.start()) + 1 for m in _REPLACEMENT.finditer(text)})
+        shown = ", ".join(str(line) for line in lines[:10]) + (", …" if len(lines) > 10 else "")
+        note = (
+            f"the file is UTF-8 but has {replaced:,} byte(s) that are not (on line(s) {shown}); "
+            "they were read as '\ufffd'. Fix those names, or re-save the file as UTF-8"
+        )
+        return text, "utf-8", (note,)
+    return _legacy(data)
+
+
+_REPLACEMENT = re.compile("\ufffd")
+
+
+def _bomless_utf16(data: bytes) -> str | None:
+    """'utf-16-le' or 'utf-16-be' if NUL bytes sit at every other position, as in UTF-16 text."""
+    sample = data[: 2 * 4096]
+    if len(sample) < 4:
+        return None
+    odd = sample[1::2].count(0) / (len(sample) // 2)
+    even = sample[0::2].count(0) / (len(sample) // 2)
+    if odd > 0.6 and even < 0.1:
+        return "utf-16-le" if _decodes(data, "utf-16-le") else None
+    if even > 0.6 and odd < 0.1:
+        return "utf-16-be" if _decodes(data, "utf-16-be") else None
+    return None
+
+
+def _legacy(data: bytes) -> tuple[str, str, tuple[str, ...]]:
+    """Text in a single-byte encoding (cp1252, Latin-1 …), detected, with a note naming it."""
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data[: 4 * SNIFF_BYTES] if bad_at < 4 * SNIFF_BYTES else data).best()
+    best = from_bytes(data[: 4 * SNIFF_BYTES]).best()
     encoding = best.encoding if best is not None else "cp1252"
     try:
         text = data.decode(encoding)
     except (UnicodeDecodeError, LookupError):
         encoding = "cp1252" if _decodes(data, "cp1252") else "latin-1"
         text = data.decode(encoding)
-    line = data[:bad_at].count(b"\n") + 1
     note = (
-        f"the file is not valid UTF-8 (first bad byte on line {line}); it was read as {encoding}. "
-        "Check accented names, or re-save the file as UTF-8"
+        f"the file is not UTF-8; it was read as {encoding}. Check accented names, or re-save "
+        "the file as UTF-8"
     )
     return text, encoding, (note,)
 
@@ -144,23 +225,31 @@ def _decodes(data: bytes, encoding: str) -> bool:
     return True
 
 
+class _NotJson(CatalogError):
+    """The text starts like JSON but does not parse as JSON or JSON Lines."""
+
+
 def _read_text(path: Path, data: bytes, note: str | None = None) -> RawTable:
     text, encoding, notes = _decode(path, data)
-    if encoding == "utf-8":
-        # pyarrow parses the original bytes; re-encoding the decoded text would double the memory.
-        data = data.removeprefix(b"\xef\xbb\xbf")
-    else:
-        data = text.encode("utf-8")
     if note:
         notes = (note, *notes)
+    if "\r" in text and "\n" not in text:
+        text = text.replace("\r", "\n")
+        notes = (*notes, "the file ends its lines with CR only (old Mac style); read as lines")
     stripped = text.lstrip()
     if not stripped:
         raise CatalogError(
             f"{path}: the file is empty. Export your tracks with a header row and try again."
         )
     if stripped[0] in "[{":
-        return _read_json(path, stripped, encoding, notes)
-    return _read_delimited(path, text, data, encoding, notes)
+        try:
+            return _read_json(path, stripped, encoding, notes)
+        except _NotJson:
+            # "[id],name,…" is a CSV header, not broken JSON.
+            first_line = stripped.split("\n", 1)[0]
+            if not any(d in first_line for d in DELIMITERS):
+                raise
+    return _read_delimited(path, text, encoding, notes)
 
 
 def _read_json(path: Path, text: str, encoding: str, notes: tuple[str, ...]) -> RawTable:
@@ -168,6 +257,11 @@ def _read_json(path: Path, text: str, encoding: str, notes: tuple[str, ...]) -> 
         records = json.loads(text)
     except json.JSONDecodeError:
         records = None
+    except RecursionError as exc:
+        raise CatalogError(
+            f"{path}: the JSON is nested too deeply to be a table of tracks. Export one object "
+            "per track."
+        ) from exc
     if records is None:
         records = []
         for number, line in enumerate(text.splitlines(), start=1):
@@ -175,8 +269,8 @@ def _read_json(path: Path, text: str, encoding: str, notes: tuple[str, ...]) -> 
                 continue
             try:
                 records.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise CatalogError(
+            except (json.JSONDecodeError, RecursionError) as exc:
+                raise _NotJson(
                     f"{path}: line {number} is not valid JSON ({exc.msg}). The file must be a JSON "
                     "array of track objects or JSON Lines (one object per line)."
                 ) from exc
@@ -198,11 +292,19 @@ def _read_json(path: Path, text: str, encoding: str, notes: tuple[str, ...]) -> 
     return RawTable(frame, np.arange(1, len(frame) + 1), file_format, encoding, notes=notes)
 
 
+_TRACK_KEYS = ("tracks", "items", "songs", "data", "records", "results", "rows")
+
+
 def _records_in(document: dict) -> object:
-    """Find the list of tracks in a JSON object (``{"tracks": [...]}`` or column-oriented)."""
-    lists = [v for v in document.values() if isinstance(v, list)]
-    if len(lists) == 1 and all(isinstance(r, dict) for r in lists[0]):
-        return lists[0]
+    """Find the list of tracks in a JSON object: ``{"tracks": [...]}`` (or another list of
+    objects under a usual key, or the longest one), or a column-oriented table."""
+    lists = {k: v for k, v in document.items() if isinstance(v, list) and v}
+    objects = {k: v for k, v in lists.items() if all(isinstance(r, dict) for r in v)}
+    for key in _TRACK_KEYS:
+        if key in objects:
+            return objects[key]
+    if objects:
+        return max(objects.values(), key=len)
     if document and all(isinstance(v, dict) for v in document.values()):
         return pd.DataFrame(document).to_dict("records")
     if document and all(isinstance(v, list) for v in document.values()):
@@ -245,20 +347,67 @@ def sniff_delimiter(sample: str) -> str:
     if len(lines) > 1 and not sample.endswith("\n"):
         lines = lines[:-1]
     best, best_score = ",", (0.0, 0)
-    for delimiter in DELIMITERS:
-        counts = [len(row) for row in csv.reader(lines, delimiter=delimiter)]
-        if not counts or max(counts) < 2:
-            continue
-        header_count = counts[0]
-        agreeing = sum(1 for c in counts if c == header_count) / len(counts)
-        score = (agreeing, header_count)
-        if score > best_score:
-            best, best_score = delimiter, score
+    with _long_fields():
+        for delimiter in DELIMITERS:
+            try:
+                counts = [len(row) for row in csv.reader(lines, delimiter=delimiter)]
+            except csv.Error:
+                continue
+            if not counts or max(counts) < 2:
+                continue
+            header_count = counts[0]
+            agreeing = sum(1 for c in counts if c == header_count) / len(counts)
+            score = (agreeing, header_count)
+            if score > best_score:
+                best, best_score = delimiter, score
     return best
 
 
-def _header(path: Path, text: str, delimiter: str) -> list[str]:
-    first = next(csv.reader(io.StringIO(text[:SNIFF_BYTES]), delimiter=delimiter), None)
+@contextlib.contextmanager
+def _long_fields():
+    """Let Python's csv module read very long cells (it refuses cells over 128 KiB)."""
+    previous = csv.field_size_limit()
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
+def _preamble(text: str) -> tuple[int, str | None, str | None]:
+    """Lines to skip before the header: ``#`` comments and Excel's ``sep=;`` line.
+
+    Returns the number of lines, the delimiter a ``sep=`` line names, and a note.
+    """
+    skipped, delimiter = 0, None
+    position = 0
+    while position < len(text):
+        end = text.find("\n", position)
+        line = text[position : len(text) if end < 0 else end].strip()
+        if line.startswith("#"):
+            skipped += 1
+        elif re.fullmatch(r"sep=.", line, re.IGNORECASE) and skipped == 0 and delimiter is None:
+            delimiter = line[4]
+            skipped += 1
+        else:
+            break
+        if end < 0:
+            break
+        position = end + 1
+    if not skipped:
+        return 0, None, None
+    what = f"{skipped} line(s) before the header were skipped"
+    if delimiter:
+        what += f" (an Excel 'sep={delimiter}' line says the delimiter)"
+    return skipped, delimiter, what
+
+
+def _header(path: Path, text: str, delimiter: str) -> tuple[list[str], int]:
+    """Column names (blank ones named, repeats numbered) and how many lines the header spans."""
+    with _long_fields():
+        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+        first = next(reader, None)
+        lines = reader.line_num
     if not first or not any(cell.strip() for cell in first):
         raise CatalogError(
             f"{path}: the first line is blank; the first line must be a header naming the columns."
@@ -273,14 +422,24 @@ def _header(path: Path, text: str, delimiter: str) -> list[str]:
         else:
             seen[name] = 0
         names.append(name)
-    return names
+    return names, lines
 
 
-def _read_delimited(
-    path: Path, text: str, data: bytes, encoding: str, notes: tuple[str, ...]
-) -> RawTable:
-    delimiter = sniff_delimiter(text[:SNIFF_BYTES])
-    names = _header(path, text, delimiter)
+def _read_delimited(path: Path, text: str, encoding: str, notes: tuple[str, ...]) -> RawTable:
+    skipped, named_delimiter, note = _preamble(text)
+    if skipped:
+        text = text.split("\n", skipped)[-1] if text.count("\n") >= skipped else ""
+        notes = (*notes, note)
+    head = text[:SNIFF_BYTES]
+    if "\n" not in head[: SNIFF_BYTES - 1] or head.count("\n") < 3:
+        # A very wide header: make sure the sample holds a few whole lines.
+        head = text[: max(SNIFF_BYTES, _nth_newline(text, 3) + 1)]
+    delimiter = named_delimiter or sniff_delimiter(head)
+    names, header_lines = _header(path, text, delimiter)
+    if not text.split("\n", header_lines)[-1].strip() or text.count("\n") < header_lines:
+        raise CatalogError(
+            f"{path}: has a header but no rows of tracks. Export the tracks too and try again."
+        )
     ragged: list[RaggedRow] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
@@ -291,10 +450,16 @@ def _read_delimited(
         )
         return "skip"
 
+    data = text.encode("utf-8")
     try:
         table = pacsv.read_csv(
             io.BytesIO(data),
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=False),
+            read_options=pacsv.ReadOptions(
+                column_names=names,
+                skip_rows=header_lines,
+                use_threads=False,
+                block_size=max(1 << 20, 4 * len(text.split("\n", 1)[0])),
+            ),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
             ),
@@ -306,8 +471,8 @@ def _read_delimited(
         )
     except pa.ArrowInvalid as exc:
         raise CatalogError(
-            f"{path}: cannot be parsed as {_DELIMITER_NAMES[delimiter]}-separated text ({exc}). "
-            "Check for an unclosed quote, or export the file again."
+            f"{path}: cannot be parsed as {_DELIMITER_NAMES[delimiter]}-separated text "
+            f"({str(exc)[:200]}). Check for an unclosed quote, or export the file again."
         ) from exc
     if table.num_rows == 0:
         raise CatalogError(
@@ -317,31 +482,53 @@ def _read_delimited(
         warnings.simplefilter("ignore")
         frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
     physical_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    if physical_lines == len(frame) + len(ragged) + 1:
+    if physical_lines == len(frame) + len(ragged) + header_lines:
         # One record per line: pyarrow's record numbers are line numbers.
-        lines = _line_numbers(len(frame), [r.line for r in ragged if r.line is not None])
+        skipped_lines = [r.line for r in ragged if r.line is not None]
+        lines = _line_numbers(len(frame), skipped_lines, first=header_lines + 1)
     else:
         # Blank lines or cells spanning lines: find where each record starts.
-        lines, ragged = _record_start_lines(text, delimiter, len(names), len(frame), ragged)
+        lines, ragged = _record_start_lines(path, text, delimiter, len(names), len(frame), ragged)
+    if skipped:
+        lines = lines + skipped
+        ragged = [
+            RaggedRow(None if r.line is None else r.line + skipped, r.expected, r.found, r.text)
+            for r in ragged
+        ]
     return RawTable(frame, lines, "csv", encoding, delimiter, tuple(ragged), notes)
 
 
+def _nth_newline(text: str, count: int) -> int:
+    position = -1
+    for _ in range(count):
+        found = text.find("\n", position + 1)
+        if found < 0:
+            return len(text)
+        position = found
+    return position
+
+
 def _record_start_lines(
-    text: str, delimiter: str, width: int, n_rows: int, ragged: list[RaggedRow]
+    path: Path, text: str, delimiter: str, width: int, n_rows: int, ragged: list[RaggedRow]
 ) -> tuple[np.ndarray, list[RaggedRow]]:
     """The line each kept record starts on, and ragged records with their real lines.
 
-    Falls back to record numbers if Python's csv module splits the file differently from
-    pyarrow (then messages point at records, which is still right, only counted otherwise).
+    Also catches a quote that is opened and never closed: the records after it are swallowed
+    into one cell, which would silently lose them. Falls back to record numbers if Python's
+    csv module splits the file differently from pyarrow.
     """
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     kept: list[int] = []
     odd: list[int] = []
     start = 1
-    for number, row in enumerate(reader):
-        if number and row and not (len(row) == 1 and not row[0].strip()):
-            (kept if len(row) == width else odd).append(start)
-        start = reader.line_num + 1
+    with _long_fields():
+        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+        for number, row in enumerate(reader):
+            end = reader.line_num
+            if number and row and not (len(row) == 1 and not row[0].strip()):
+                (kept if len(row) == width else odd).append(start)
+                if end - start >= 2:
+                    _refuse_swallowed_rows(path, row, start, end, delimiter, width)
+            start = end + 1
     if len(kept) != n_rows or len(odd) != len(ragged):
         return np.arange(2, n_rows + 2, dtype=np.int64), ragged
     fixed = [
@@ -350,9 +537,25 @@ def _record_start_lines(
     return np.asarray(kept, dtype=np.int64), fixed
 
 
-def _line_numbers(n_rows: int, skipped: list[int]) -> np.ndarray:
-    """Line of each kept row, given the lines skipped as ragged (header is line 1)."""
-    every_line = np.arange(2, n_rows + len(skipped) + 2, dtype=np.int64)
+def _refuse_swallowed_rows(
+    path: Path, row: list[str], start: int, end: int, delimiter: str, width: int
+) -> None:
+    """A cell spanning lines that look like whole rows means an unclosed quote."""
+    for cell in row:
+        inner = cell.split("\n")[1:]
+        rowlike = sum(1 for line in inner if line.count(delimiter) >= max(2, width - 2))
+        if rowlike >= 2:
+            raise CatalogError(
+                f"{path}: line {start}: a quote opened in this row is never closed, so lines "
+                f"{start}-{end} ({end - start + 1} lines) were read as one cell. Close the quote "
+                'or double any quote inside a cell ("") and try again.'
+            )
+
+
+def _line_numbers(n_rows: int, skipped: list[int], *, first: int = 2) -> np.ndarray:
+    """Line of each kept row when every record is one line from ``first`` on, given the
+    lines skipped as ragged."""
+    every_line = np.arange(first, first + n_rows + len(skipped), dtype=np.int64)
     return np.setdiff1d(every_line, np.asarray(skipped, dtype=np.int64))[:n_rows]
 
 
