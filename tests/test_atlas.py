@@ -92,7 +92,9 @@ def test_user_choices_are_honoured():
         ({"methods": ("kmeans", "spectral")}, "methods spectral"),
         ({"features": ("energy", "colour")}, "features colour: not clusterable"),
         ({"scaling": "log"}, "scaling 'log'"),
-        ({"eps": -1.0}, "eps=-1.0: must be above 0"),
+        ({"eps": -1.0}, "eps=-1.0: must be a number above 0"),
+        ({"eps": float("inf")}, "eps=inf: must be a number above 0"),
+        ({"methods": ("kmeans", "kmeans")}, "name each method once"),
         ({"density_algorithm": "optics"}, "density algorithm 'optics'"),
     ],
 )

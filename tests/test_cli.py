@@ -155,3 +155,35 @@ def test_demo_catalog_only_and_demo_atlas(tmp_path):
     assert (atlas / "manifest.json").exists()
     result = run("demo", "--size", "5")
     assert result.exit_code == 2 and "at least 10 songs" in result.output
+
+
+def test_unwritable_outputs_fail_fast_with_a_clear_message(tmp_path):
+    source = shared_file(SEED_SAMPLE)
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x", encoding="utf-8")
+    for target, message in [
+        (a_file, "is a file; give a folder name"),
+        (a_file / "sub", "its folder cannot be created"),
+        (tmp_path / "ok-atlas", None),
+    ]:
+        result = run("build", source, "-o", target, "--quiet")
+        if message is None:
+            assert result.exit_code == 0, result.output
+            continue
+        assert result.exit_code == 2, result.output
+        assert message in result.output and "Traceback" not in result.output
+    for command in (
+        ["export", tmp_path / "ok-atlas", "-o", tmp_path],
+        ["report", tmp_path / "ok-atlas", "-o", tmp_path],
+    ):
+        result = run(*command)
+        assert result.exit_code == 2, result.output
+        assert "is a folder; give a file name" in result.output
+
+
+def test_every_song_the_same_is_refused(tmp_path):
+    path = tmp_path / "same.csv"
+    path.write_text(f"name,{FEATURES}\n" + "".join(f"S{i},{GOOD_ROW}\n" for i in range(20)))
+    result = run("build", path, "-o", tmp_path / "a", "--quiet")
+    assert result.exit_code == 2
+    assert "same values for every clustering feature" in result.output

@@ -38,7 +38,7 @@ from soundatlas.clustering.result import (
     ClusteringResult,
 )
 from soundatlas.config import BuildConfig
-from soundatlas.errors import ConfigError, LookupFailed
+from soundatlas.errors import CatalogError, ConfigError, LookupFailed
 from soundatlas.features import Scaler, fit_scaler
 from soundatlas.projection import Projection, fit_projection
 from soundatlas.reading import file_sha256
@@ -273,6 +273,7 @@ def build_atlas(
     clock = time.perf_counter()
     scaler = fit_scaler(tracks, config.features, config.scaling)
     x = scaler.transform(tracks)
+    distinct = _distinct_songs(x, config, catalog.report.source)
     tick("scale", 1.0)
     timings["scale"] = time.perf_counter() - clock
 
@@ -282,7 +283,7 @@ def build_atlas(
             x, exact_limit=config.exact_ward_limit, random_state=config.random_state
         )
     try:
-        results, more_timings = _cluster(x, config, ward_job, tick)
+        results, more_timings = _cluster(x, config, ward_job, distinct, tick)
     except BaseException:
         if ward_job is not None:
             ward_job.cancel()
@@ -335,8 +336,30 @@ def _source_info(source: object, catalog: Catalog) -> dict[str, Any]:
     return info
 
 
+def _distinct_songs(x: np.ndarray, config: BuildConfig, source: str) -> int:
+    """How many different feature vectors there are; refuse a catalog with one, or a fixed k
+    above it (K-Means cannot find more clusters than distinct songs)."""
+    distinct = len(pd.DataFrame(x).drop_duplicates())
+    if distinct < 2:
+        raise CatalogError(
+            f"{source}: all {len(x):,} usable songs have the same values for every clustering "
+            f"feature ({', '.join(config.features)}), so there is nothing to cluster. Check the "
+            "columns hold real audio features."
+        )
+    if config.k is not None and config.k > distinct:
+        raise ConfigError(
+            f"k={config.k}: {source} has only {distinct:,} songs that differ in their features; "
+            f"choose k of at most {distinct} or auto."
+        )
+    return distinct
+
+
 def _cluster(
-    x: np.ndarray, config: BuildConfig, ward_job: WardJob | None, tick: Progress
+    x: np.ndarray,
+    config: BuildConfig,
+    ward_job: WardJob | None,
+    distinct: int,
+    tick: Progress,
 ) -> tuple[dict[str, ClusteringResult], dict[str, float]]:
     timings: dict[str, float] = {}
     results: dict[str, ClusteringResult] = {}
@@ -351,6 +374,7 @@ def _cluster(
                 sample=sample,
                 k=config.k,
                 k_range=config.k_range,
+                distinct=distinct,
                 stability_resamples=config.stability_resamples,
                 random_state=config.random_state,
                 progress=lambda f: tick("kmeans", f),
@@ -380,6 +404,7 @@ def _cluster(
             sample=sample,
             k=config.k,
             k_range=config.k_range,
+            distinct=distinct,
             tree_seconds=ward_job.seconds,
             progress=lambda f: tick("hierarchical", f),
         )

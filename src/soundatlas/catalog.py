@@ -171,6 +171,7 @@ class _Normaliser:
         self.word = raw.location_word
         self.findings: list[Finding] = []
         self.status = np.full(len(self.frame), "", dtype=object)
+        self.decimal_comma_columns: list[str] = []
         self.column_map = map_columns(list(self.frame.columns), features, overrides, source)
 
     def _original(self, canonical: str) -> pd.Series | None:
@@ -188,6 +189,11 @@ class _Normaliser:
         canonical["genres"] = self._names("genres", split_commas=True, lower=True)
         for column in NUMERIC_COLUMNS:
             canonical[column] = self._numbers(column)
+        if self.decimal_comma_columns:
+            self._note(
+                f"column(s) {quoted(self.decimal_comma_columns)} write decimals with a comma "
+                "(0,5); read as 0.5"
+            )
         canonical["explicit"] = self._flags()
         canonical["release_year"] = self._years()
         self._ragged_rows()
@@ -238,10 +244,10 @@ class _Normaliser:
         if series is None:
             return pd.Series(np.nan, index=self.frame.index, dtype="float64")
         header = self.column_map[canonical]
-        comma = uses_decimal_comma(series)
+        comma = uses_decimal_comma(series, comma_is_free=self.raw.delimiter not in (None, ","))
         values, not_numeric = to_numbers(series, decimal_comma=comma)
         if comma:
-            self._note(f"column '{header}' writes decimals with a comma (0,5); read them as 0.5")
+            self.decimal_comma_columns.append(header)
         values, not_numeric = self._rescale(canonical, header, series, values, not_numeric)
         required = canonical in self.features
         severity = "rejected" if required else "fixed"
@@ -333,7 +339,19 @@ class _Normaliser:
         series = self._original("release_year")
         if series is None:
             return pd.Series(pd.NA, index=self.frame.index, dtype="Int64")
-        return parse_years(series)
+        years = parse_years(series)
+        given = series.astype("string").fillna("").str.strip().ne("")
+        unreadable = (years.isna() & given).to_numpy()
+        self._finding(
+            "unreadable release_year",
+            "fixed",
+            unreadable,
+            self.column_map["release_year"],
+            "holds no year between 1000 and 2100",
+            "the year was cleared, rows kept. Use a year (1999) or a date (1999-07-15).",
+            examples=series[unreadable].astype(str).head(3).tolist(),
+        )
+        return years
 
     def _ragged_rows(self) -> None:
         ragged = self.raw.ragged

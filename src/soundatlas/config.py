@@ -78,6 +78,8 @@ class BuildConfig:
         if self.scaling not in SCALINGS:
             raise ConfigError(f"scaling '{self.scaling}': use one of {', '.join(SCALINGS)}.")
         bad = [m for m in self.methods if m not in METHODS]
+        if len(set(self.methods)) != len(self.methods):
+            raise ConfigError(f"methods {', '.join(self.methods)}: name each method once.")
         if bad or not self.methods:
             raise ConfigError(
                 f"methods {', '.join(bad) or '(none)'}: use some of {', '.join(METHODS)}."
@@ -92,8 +94,8 @@ class BuildConfig:
                 f"density algorithm '{self.density_algorithm}': use one of "
                 f"{', '.join(DENSITY_ALGORITHMS)}."
             )
-        if self.eps is not None and not self.eps > 0:
-            raise ConfigError(f"eps={self.eps}: must be above 0.")
+        if self.eps is not None and not 0 < self.eps < float("inf"):
+            raise ConfigError(f"eps={self.eps}: must be a number above 0.")
         if self.min_samples is not None and self.min_samples < 2:
             raise ConfigError(f"min_samples={self.min_samples}: must be at least 2.")
         if self.silhouette_sample < 100:

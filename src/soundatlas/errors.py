@@ -32,6 +32,12 @@ class AtlasError(SoundAtlasError):
     exit_code = 2
 
 
+class OutputError(SoundAtlasError):
+    """A file or folder SoundAtlas was asked to write cannot be written there."""
+
+    exit_code = 2
+
+
 class LookupFailed(SoundAtlasError):
     """A song, artist or cluster that was asked for does not exist in the atlas."""
 

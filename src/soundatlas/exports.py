@@ -24,7 +24,8 @@ from soundatlas.files import atomic_path
 ExportFormat = Literal["seed-csv", "csv", "parquet", "json"]
 EXPORT_FORMATS: tuple[str, ...] = ("seed-csv", "csv", "parquet", "json")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
+_NUMBER = re.compile(r"^\s*[-+]?(\d+[.,]?\d*|[.,]\d+)([eE][-+]?\d+)?\s*$")
+"""A number as text, with a decimal point or (European exports) a decimal comma."""
 _FORMULA_PATTERN = r"^[=+\-@\t\r]"
 
 

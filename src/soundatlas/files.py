@@ -8,6 +8,8 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+from soundatlas.errors import OutputError
+
 
 @contextlib.contextmanager
 def atomic_path(target: str | Path) -> Iterator[Path]:
@@ -21,7 +23,12 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     ...     frame.to_csv(temporary)
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.is_dir():
+        raise OutputError(f"{target}: is a folder; give a file name to write to.")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _cannot_write(target, exc) from exc
     temporary = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
     try:
         yield temporary
@@ -29,8 +36,15 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
             os.fsync(handle.fileno())
         os.replace(temporary, target)
         fsync_folder(target.parent)
+    except OSError as exc:
+        raise _cannot_write(target, exc) from exc
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def _cannot_write(target: Path, exc: OSError) -> OutputError:
+    reason = exc.strerror or type(exc).__name__
+    return OutputError(f"{target}: cannot be written ({reason}). Choose another location.")
 
 
 def fsync_folder(folder: str | Path) -> None:

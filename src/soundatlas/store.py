@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -29,7 +30,7 @@ import pyarrow.parquet as pq
 
 from soundatlas.atlas import Atlas, MethodSummary
 from soundatlas.config import BuildConfig
-from soundatlas.errors import AtlasError
+from soundatlas.errors import AtlasError, OutputError
 from soundatlas.features import Scaler
 from soundatlas.files import fsync_folder
 from soundatlas.projection import Projection
@@ -53,14 +54,15 @@ def version_of(package: str) -> str | None:
 def save_atlas(atlas: Atlas, path: str | Path) -> Path:
     """Write ``atlas`` to the folder ``path``, replacing any atlas there only once complete."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists() and not (path / MANIFEST).exists() and any(path.iterdir()):
-        raise AtlasError(
-            f"{path}: exists and is not an atlas folder; choose another output folder so "
-            "nothing of yours is overwritten."
-        )
+    check_atlas_target(path)
+    _remove_leftovers(path)
     temporary = path.parent / f".{path.name}.tmp-{uuid.uuid4().hex[:8]}"
-    temporary.mkdir()
+    try:
+        temporary.mkdir()
+    except OSError as exc:
+        raise OutputError(
+            f"{path}: cannot be written ({exc.strerror}). Choose another folder."
+        ) from exc
     try:
         hashes = _write_files(atlas, temporary)
         manifest = _manifest(atlas, hashes)
@@ -73,6 +75,55 @@ def save_atlas(atlas: Atlas, path: str | Path) -> Path:
         shutil.rmtree(temporary, ignore_errors=True)
         raise
     return path
+
+
+def check_atlas_target(path: str | Path) -> None:
+    """Refuse, before any work, a path an atlas cannot be saved to without loss or failure.
+
+    Raises
+    ------
+    OutputError
+        The path is a file, inside a file, or in a folder that cannot be created or written.
+    AtlasError
+        The path is a folder of other things (saving would replace them).
+    """
+    path = Path(path)
+    if path.is_file():
+        raise OutputError(f"{path}: is a file; give a folder name for the atlas (-o my-atlas).")
+    if path.exists() and not (path / MANIFEST).exists() and any(path.iterdir()):
+        raise AtlasError(
+            f"{path}: exists and is not an atlas folder; choose another output folder so "
+            "nothing of yours is overwritten."
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(
+            f"{path}: its folder cannot be created ({exc.strerror}). Choose another location."
+        ) from exc
+    if not os.access(path.parent, os.W_OK):
+        raise OutputError(f"{path}: {path.parent} is not writable. Choose another location.")
+
+
+LEFTOVER_AGE_SECONDS = 3600
+
+
+def _remove_leftovers(path: Path) -> None:
+    """Delete what a save killed long ago left beside ``path`` (its temporary folder, or an
+    old atlas moved aside once the new one is in place); a save running now is left alone."""
+    now = time.time()
+    for leftover in path.parent.glob(f".{path.name}.*-*"):
+        kind = leftover.name.removeprefix(f".{path.name}.").split("-", 1)[0]
+        if kind not in ("tmp", "old") or not leftover.is_dir():
+            continue
+        if kind == "old" and not (path / MANIFEST).exists():
+            continue  # the only copy of the atlas: load_atlas puts it back
+        try:
+            old = now - leftover.stat().st_mtime > LEFTOVER_AGE_SECONDS
+        except OSError:
+            continue
+        if old:
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _write_files(atlas: Atlas, folder: Path) -> dict[str, str]:

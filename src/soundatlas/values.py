@@ -16,6 +16,7 @@ _NO_VALUE = {"", "[]", "set()", "{}", "()", "none", "null", "nan", "n/a", "na", 
 _TRUE = {"1", "1.0", "true", "t", "yes", "y"}
 _FALSE = {"0", "0.0", "false", "f", "no", "n"}
 _YEAR = re.compile(r"(?<!\d)(1[0-9]\d\d|20\d\d|2100)(?!\d)")
+_COMPACT_DATE = re.compile(r"^\s*(1[0-9]\d\d|20\d\d)(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\s*$")
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d*,\d+(?:[eE][-+]?\d+)?\s*$")
 
 
@@ -42,6 +43,8 @@ def split_names(cell: object, *, split_commas: bool) -> list[str]:
     text = str(cell).strip()
     if text.lower() in _NO_VALUE:
         return []
+    if len(text) > 1 and text[0] == text[-1] and text[0] in "'\"":
+        text = text[1:-1].strip()
     if text[0] in "[({" or text.startswith("set("):
         names = [
             (single if single is not None and single != "" else double).replace("\\'", "'")
@@ -54,7 +57,8 @@ def split_names(cell: object, *, split_commas: bool) -> list[str]:
         if not text:
             return []
     pattern = r"[;|,]" if split_commas else r"[;|]"
-    return _unique(part.strip() for part in re.split(pattern, text) if part.strip())
+    parts = (part.strip().strip("'\"").strip() for part in re.split(pattern, text))
+    return _unique(part for part in parts if part and part.lower() not in _NO_VALUE)
 
 
 def _unique(names) -> list[str]:
@@ -101,18 +105,25 @@ def parse_years(series: pd.Series) -> pd.Series:
             return None
         if hasattr(cell, "year"):
             return int(cell.year)
-        match = _YEAR.search(str(cell))
+        text = str(cell)
+        match = _COMPACT_DATE.match(text) or _YEAR.search(text)
         return int(match.group(1)) if match else None
 
     return _per_distinct(series, parse).astype("Int64")
 
 
-def uses_decimal_comma(series: pd.Series) -> bool:
-    """Whether a text column writes decimals with a comma (``0,563``), as European exports do."""
+def uses_decimal_comma(series: pd.Series, *, comma_is_free: bool) -> bool:
+    """Whether a text column writes decimals with a comma (``0,563``), as European exports do.
+
+    ``comma_is_free``: the file does not use commas between cells (semicolon-, tab- or
+    pipe-separated), so a single ``0,5`` is enough; otherwise most cells must look like it.
+    """
     if pd.api.types.is_numeric_dtype(series):
         return False
-    sample = series.dropna().astype(str)
-    sample = sample[sample.str.strip() != ""].head(1000)
+    text = series.dropna().astype("string")
+    if comma_is_free:
+        return bool(text.str.match(_DECIMAL_COMMA).fillna(False).any())
+    sample = text[text.str.strip() != ""].head(1000)
     if sample.empty:
         return False
     return float(sample.str.match(_DECIMAL_COMMA).mean()) > 0.5

@@ -11,10 +11,9 @@ import os
 
 import click
 import typer
-from rich.markup import escape
 from typer.core import TyperGroup
 
-from soundatlas.cli.render import err_console
+from soundatlas.cli.render import err_console, escape
 from soundatlas.errors import SoundAtlasError
 
 

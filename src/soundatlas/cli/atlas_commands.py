@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from soundatlas.atlas import build_atlas
 from soundatlas.catalog import load_catalog
@@ -15,6 +14,7 @@ from soundatlas.cli.render import (
     agreement_table,
     console,
     err_console,
+    escape,
     methods_table,
     personas_table,
     print_json,
@@ -27,7 +27,7 @@ from soundatlas.config import BuildConfig
 from soundatlas.errors import ConfigError
 from soundatlas.exports import EXPORT_FORMATS, export_atlas, write_table
 from soundatlas.schema import AUDIO_FEATURES
-from soundatlas.store import load_atlas
+from soundatlas.store import check_atlas_target, load_atlas
 
 ColumnOption = Annotated[
     list[str] | None,
@@ -58,11 +58,14 @@ def parse_columns(pairs: list[str] | None) -> dict[str, str]:
     return columns
 
 
-def parse_list(text: str | None) -> tuple[str, ...] | None:
-    """``"a, b"`` -> ``("a", "b")``; None stays None."""
+def parse_list(text: str | None, option: str = "--features") -> tuple[str, ...] | None:
+    """``"a, b"`` -> ``("a", "b")``; None stays None; an option given empty is refused."""
     if text is None:
         return None
-    return tuple(part.strip() for part in text.split(",") if part.strip())
+    parts = tuple(part.strip() for part in text.split(",") if part.strip())
+    if not parts:
+        raise ConfigError(f"{option} {text!r}: name at least one, separated by commas.")
+    return parts
 
 
 def parse_k(text: str) -> int | None:
@@ -136,7 +139,7 @@ def build(
     config = BuildConfig(
         features=parse_list(features) or AUDIO_FEATURES,
         scaling=scaling,
-        methods=parse_list(methods) or (),
+        methods=parse_list(methods, "--methods") or (),
         k=parse_k(k),
         density_algorithm=density,
         eps=eps,
@@ -144,6 +147,7 @@ def build(
         columns=parse_columns(column),
         random_state=seed,
     )
+    check_atlas_target(output)
     with progress_bars(quiet=quiet or as_json) as tick:
         atlas = build_atlas(file, config, progress=tick)
         tick("save", 0.0)
@@ -198,12 +202,20 @@ def export(
 ) -> None:
     """Export an atlas as seed-csv (your rows plus our columns), csv, parquet or json.
 
-    seed-csv gives every row of your file, its columns unchanged, plus cluster, cluster_dbscan,
-    cluster_hc and the persona names; csv/parquet/json give the clustered track table.
+    seed-csv gives every row of your file that splits into its columns, those columns
+    unchanged, plus cluster, cluster_dbscan, cluster_hc and the persona names (blank for rows
+    left out); csv/parquet/json give the clustered track table.
     """
     atlas = load_atlas(atlas_dir)
     export_atlas(atlas, output, file_format, raw=raw)
     console.print(f"Wrote {escape(str(output))} ({file_format}).")
+    ragged = atlas.report.dropped.get("ragged row", 0)
+    if file_format == "seed-csv" and ragged:
+        err_console.print(
+            f"[yellow]warning:[/] {ragged:,} ragged row(s) of {escape(atlas.report.source)} "
+            "could not be split into its columns and are not in the export; "
+            "`soundatlas validate FILE --rejected rows.csv` writes them as they were."
+        )
 
 
 @app.command()
@@ -243,6 +255,7 @@ def demo(
         console.print(f"Wrote {size:,} synthetic demo songs to {escape(str(output))}.")
         return
     target = output or demo_atlas_path(size, seed)
+    check_atlas_target(target)
     with progress_bars(quiet=quiet) as tick:
         atlas = build_demo_atlas(size, random_state=seed, progress=tick)
         tick("save", 0.0)

@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from soundatlas.cli import app
-from soundatlas.cli.render import console, err_console, progress_bars
+from soundatlas.cli.render import console, err_console, escape, progress_bars
 from soundatlas.errors import ConfigError
 from soundatlas.store import load_atlas
 

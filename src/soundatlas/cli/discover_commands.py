@@ -15,11 +15,10 @@ from typing import Annotated
 
 import pandas as pd
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from soundatlas.cli import app
-from soundatlas.cli.render import console, err_console, fmt, print_json
+from soundatlas.cli.render import console, err_console, escape, fmt, print_json
 from soundatlas.clustering.result import METHOD_TITLES
 from soundatlas.discovery import (
     ORDERS,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as escape_markup
 from rich.progress import (
     BarColumn,
     Progress,
@@ -22,6 +23,15 @@ from rich.table import Table
 
 from soundatlas.atlas import Progress as ProgressCallback
 from soundatlas.validation import ValidationReport
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def escape(text: object) -> str:
+    """Text safe to print: Rich markup escaped, and terminal control characters (escape
+    sequences hidden in a song title, say) shown as '?' instead of acting on the terminal."""
+    return escape_markup(_CONTROL.sub("?", str(text)))
+
 
 console = Console(highlight=False, soft_wrap=False)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -8,6 +8,8 @@ other methods use the first core.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -38,7 +40,7 @@ class WardJob:
             self._executor = ProcessPoolExecutor(
                 max_workers=1, mp_context=multiprocessing.get_context("spawn")
             )
-            self._future = self._executor.submit(ward_tree, x, **kwargs)
+            self._future = self._executor.submit(_ward_tree_in_worker, x, os.getpid(), **kwargs)
             self.seconds: float | None = None
         else:
             self._tree = ward_tree(x, **kwargs)
@@ -68,6 +70,20 @@ class WardJob:
             self._executor.shutdown(wait=False, cancel_futures=True)
 
 
+def _ward_tree_in_worker(x: np.ndarray, parent: int, **kwargs: object) -> WardTree:
+    """`ward_tree` in the second process, which ends itself if the build process dies (a
+    killed build must not leave a worker computing for nobody, holding its output pipes)."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+    return ward_tree(x, **kwargs)
+
+
 def start_ward_tree(
     x: np.ndarray, *, exact_limit: int = EXACT_LIMIT, random_state: int = 0
 ) -> WardJob:
@@ -82,6 +98,7 @@ def cluster_hierarchical(
     sample: SilhouetteSample,
     k: int | None = None,
     k_range: tuple[int, int] = (2, 12),
+    distinct: int | None = None,
     tree_seconds: float | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> ClusteringResult:
@@ -91,7 +108,7 @@ def cluster_hierarchical(
     selection, rule = None, f"fixed by the user (k={k})"
     if k is None:
         rows = []
-        candidates = k_candidates(len(x), k_range)
+        candidates = k_candidates(len(x), k_range, distinct)
         for position, candidate in enumerate(candidates):
             labels = cut_tree(tree, candidate)
             scores = score_labels(x, labels, sample)

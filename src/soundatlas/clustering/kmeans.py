@@ -30,6 +30,7 @@ def cluster_kmeans(
     sample: SilhouetteSample,
     k: int | None = None,
     k_range: tuple[int, int] = (2, 12),
+    distinct: int | None = None,
     stability_resamples: int = 5,
     random_state: int = 0,
     progress: Callable[[float], None] | None = None,
@@ -45,7 +46,7 @@ def cluster_kmeans(
     started = time.perf_counter()
     selection, rule = None, f"fixed by the user (k={k})"
     if k is None:
-        selection = _selection_table(x, sample, k_range, random_state, tick)
+        selection = _selection_table(x, sample, k_range, distinct, random_state, tick)
         k, rule = choose_k(selection)
         timings["selection"] = time.perf_counter() - started
     fit_started = time.perf_counter()
@@ -75,6 +76,7 @@ def _selection_table(
     x: np.ndarray,
     sample: SilhouetteSample,
     k_range: tuple[int, int],
+    distinct: int | None,
     random_state: int,
     tick: Callable[[float], None],
 ) -> pd.DataFrame:
@@ -83,7 +85,7 @@ def _selection_table(
         x if len(x) <= SELECTION_ROWS else x[rng.choice(len(x), SELECTION_ROWS, replace=False)]
     )
     rows = []
-    candidates = k_candidates(len(x), k_range)
+    candidates = k_candidates(len(x), k_range, distinct)
     for position, k in enumerate(candidates):
         model = KMeans(n_clusters=k, n_init=3, random_state=random_state).fit(fit_rows)
         labels = model.predict(x)

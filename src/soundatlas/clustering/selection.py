@@ -8,12 +8,13 @@ import pandas as pd
 from soundatlas.errors import ConfigError
 
 
-def k_candidates(n: int, k_range: tuple[int, int]) -> list[int]:
-    """The values of k worth trying for ``n`` songs: at least 3 songs per cluster on average."""
+def k_candidates(n: int, k_range: tuple[int, int], distinct: int | None = None) -> list[int]:
+    """The values of k worth trying for ``n`` songs: at least 3 songs per cluster on average,
+    and no more clusters than there are distinct songs (``distinct`` feature vectors)."""
     low, high = k_range
     if low < 2 or high < low:
         raise ConfigError(f"k range {low}-{high}: must satisfy 2 <= low <= high.")
-    high = min(high, max(2, n // 3))
+    high = min(high, max(2, n // 3), max(2, distinct if distinct is not None else n))
     return list(range(low, max(low, high) + 1))
 
 
