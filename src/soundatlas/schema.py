@@ -82,19 +82,11 @@ class ValueRange:
     meaning: str
 
 
+UNIT_FEATURES: tuple[str, ...] = tuple(f for f in AUDIO_FEATURES if f not in ("loudness", "tempo"))
+"""The audio features that are shares between 0 and 1."""
+
 RANGES: dict[str, ValueRange] = {
-    **{
-        name: ValueRange(0.0, 1.0, "a share between 0 and 1")
-        for name in (
-            "danceability",
-            "energy",
-            "speechiness",
-            "acousticness",
-            "instrumentalness",
-            "liveness",
-            "valence",
-        )
-    },
+    **{name: ValueRange(0.0, 1.0, "a share between 0 and 1") for name in UNIT_FEATURES},
     # Real Spotify tables hold a few masters a little above 0 dB; below -60 dB is silence.
     "loudness": ValueRange(-70.0, 6.0, "decibels, about -60 to 0"),
     "tempo": ValueRange(0.0, 300.0, "beats per minute, 0 meaning undetected"),

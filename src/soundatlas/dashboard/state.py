@@ -22,22 +22,13 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from soundatlas import schema
 from soundatlas.atlas import PCA_COLUMNS, PERSONA_COLUMNS, Atlas
 from soundatlas.clustering.personas import NOISE_NAME
 from soundatlas.clustering.result import LABEL_COLUMNS, METHODS
 
 EXPLICIT_CHOICES: tuple[str, ...] = ("any", "yes", "no")
-UNIT_FEATURES = frozenset(
-    (
-        "danceability",
-        "energy",
-        "speechiness",
-        "acousticness",
-        "instrumentalness",
-        "liveness",
-        "valence",
-    )
-)
+UNIT_FEATURES = frozenset(schema.UNIT_FEATURES)
 _ARTIST_CACHE = 256
 
 

@@ -20,7 +20,7 @@ from scipy.special import ndtr
 from soundatlas.demo.figures import GenreFigures, genre_figures, genre_list_texts, quantile_lookup
 from soundatlas.demo.names import ID_SPACE, artist_names, base62_ids, song_titles
 from soundatlas.errors import ConfigError
-from soundatlas.schema import SEED_COLUMNS
+from soundatlas.schema import SEED_COLUMNS, UNIT_FEATURES
 
 #: Songs per artist of the real seed catalog this mimics (95,837 songs by 17,662 artists).
 SONGS_PER_ARTIST = 95_837 / 17_662
@@ -44,15 +44,6 @@ SONG_BLOCK = 50_000
 ARTIST_BLOCK = 4_096
 
 _FEATURE_RANGE = {"loudness": (-60.0, 0.0), "tempo": (30.0, 250.0)}
-_UNIT_COLUMNS = (
-    "danceability",
-    "energy",
-    "speechiness",
-    "acousticness",
-    "instrumentalness",
-    "liveness",
-    "valence",
-)
 _DECIMAL_COLUMNS = ("danceability", "energy", "valence", "loudness", "tempo")
 _SIGNIFICANT_COLUMNS = ("speechiness", "acousticness", "instrumentalness", "liveness")
 
@@ -262,7 +253,7 @@ def _song_values(
         name: quantile_lookup(figures, genre, col, u[:, col])
         for col, name in enumerate(figures.columns)
     }
-    for name in _UNIT_COLUMNS:
+    for name in UNIT_FEATURES:
         values[name] = np.clip(values[name], 0.0, 1.0)
     for name, (low, high) in _FEATURE_RANGE.items():
         values[name] = np.clip(values[name], low, high)
