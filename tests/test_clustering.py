@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -116,6 +118,18 @@ def test_kmeans_with_fixed_k_records_it(blobs):
     result = cluster_kmeans(x, sample=silhouette_sample(x, size=300, random_state=0), k=6)
     assert result.params["k"] == 6 and result.selection is None
     assert "fixed by the user" in result.rule
+
+
+def test_kmeans_on_mostly_repeated_songs_stays_quiet():
+    """A catalog of a few songs listed many times: bootstrap refits see fewer distinct songs than
+    k, which lowers stability but must not spill scikit-learn warnings onto the user's screen."""
+    base = np.random.default_rng(0).normal(size=(13, 9))
+    x = np.vstack([np.repeat(base[:3], 200, axis=0), base[3:]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = cluster_kmeans(x, sample=silhouette_sample(x, size=500, random_state=0), k=12)
+    assert result.params["k"] == 12
+    assert 0 < result.details["stability"]["mean_ari"] <= 1
 
 
 def test_density_clustering_equals_scikit_learn_dbscan(blobs):

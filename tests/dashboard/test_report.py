@@ -141,7 +141,8 @@ def test_cli_report_html_md_and_figures(hostile_atlas_path, tmp_path):
         cli, ["report", str(hostile_atlas_path), "-o", str(tmp_path / "r.md"), "--format", "md"]
     )
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "r.md").read_text().startswith("# SoundAtlas report")
+    # The title names the file the atlas came from, not the folder it sat in on the builder's disk.
+    assert (tmp_path / "r.md").read_text().startswith("# SoundAtlas report — hits.csv\n")
 
 
 @pytest.mark.parametrize(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
 
 from soundatlas.clustering.metrics import (
     SilhouetteSample,
@@ -118,7 +120,11 @@ def _stability(
     for _ in range(resamples):
         picked = rng.choice(len(x), size=rows, replace=True)
         seed = int(rng.integers(1 << 31))
-        refit = KMeans(n_clusters=k, n_init=1, random_state=seed).fit(x[picked])
+        with warnings.catch_warnings():
+            # A resample of a catalog with few distinct songs can hold fewer than k of them; the
+            # refit is then coarser, which is exactly the instability this score measures.
+            warnings.filterwarnings("ignore", category=ConvergenceWarning)
+            refit = KMeans(n_clusters=k, n_init=1, random_state=seed).fit(x[picked])
         evaluate = rng.choice(len(x), size=rows, replace=False)
         scores.append(adjusted_rand_score(labels[evaluate], refit.predict(x[evaluate])))
     return {

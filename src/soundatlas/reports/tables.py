@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any
 
 import numpy as np
@@ -269,8 +270,8 @@ def report_content(
 
 
 def default_title(atlas: Atlas) -> str:
-    """``"SoundAtlas report — tracks.csv"``."""
-    return f"SoundAtlas report — {atlas.report.source}"
+    """``"SoundAtlas report — tracks.csv"``: the file's name, not the builder's folders."""
+    return f"SoundAtlas report — {PurePath(str(atlas.report.source)).name or atlas.report.source}"
 
 
 def subtitle(atlas: Atlas, rows: np.ndarray | None) -> str:
