@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from realdata import GENRES_11K, shared_file
 from scipy.cluster.hierarchy import fcluster, linkage
 from sklearn.cluster import DBSCAN
 from sklearn.datasets import make_blobs
@@ -215,7 +216,6 @@ def test_hierarchical_chooses_k_on_every_song(blobs):
 def test_bounded_search_for_large_catalogs_equals_scikit_learn(blobs, monkeypatch):
     import soundatlas.clustering.dbscan as dbscan
 
-    monkeypatch.setattr(dbscan, "CURVE_SONGS", 200)
     monkeypatch.setattr(dbscan, "CURVE_SAMPLE", 200)
     x, _ = blobs
     result = cluster_density(x, sample=silhouette_sample(x, size=300, random_state=0))
@@ -225,3 +225,22 @@ def test_bounded_search_for_large_catalogs_equals_scikit_learn(blobs, monkeypatc
     core[reference.core_sample_indices_] = True
     assert adjusted_rand_score(reference.labels_[core], result.labels[core]) == pytest.approx(1.0)
     assert np.array_equal(reference.labels_ == -1, result.labels == -1)
+
+
+def test_eps_from_a_sampled_curve_matches_the_whole_curve_on_real_songs(monkeypatch):
+    """Large catalogs read eps from a sampled k-distance curve; on the 11,200 real songs of the
+    genre table a 2,000-song sample must give the eps of every song's curve."""
+    import soundatlas.clustering.dbscan as dbscan
+    from soundatlas.catalog import load_catalog
+    from soundatlas.features import fit_scaler
+    from soundatlas.schema import AUDIO_FEATURES
+
+    tracks = load_catalog(shared_file(GENRES_11K)).tracks
+    x = fit_scaler(tracks, AUDIO_FEATURES).transform(tracks)
+    sample = silhouette_sample(x, size=500, random_state=0)
+    whole = cluster_density(x, sample=sample)
+    monkeypatch.setattr(dbscan, "CURVE_SAMPLE", 2_000)
+    sampled = cluster_density(x, sample=sample)
+    assert whole.details["k_distance_songs"] == len(x)
+    assert sampled.details["k_distance_songs"] == 2_000
+    assert sampled.params["eps"] == pytest.approx(whole.params["eps"], rel=0.01)
