@@ -26,6 +26,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
+from soundatlas.schema import AUDIO_FEATURES
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_DIR = REPO_ROOT.parent / "shared" / "data"
 DEFAULT_OUT = REPO_ROOT / "src" / "soundatlas" / "data" / "demo_genre_stats.json"
@@ -34,20 +36,7 @@ GENRES_FILE = "tracks_11k_genres.csv"
 TOPHITS_FILE = "tophits_2k.csv"
 
 #: Copula columns, in the order the generator expects them.
-COPULA_COLUMNS: tuple[str, ...] = (
-    "danceability",
-    "energy",
-    "loudness",
-    "speechiness",
-    "acousticness",
-    "instrumentalness",
-    "liveness",
-    "valence",
-    "tempo",
-    "popularity",
-    "duration_ms",
-    "release_year",
-)
+COPULA_COLUMNS: tuple[str, ...] = (*AUDIO_FEATURES, "popularity", "duration_ms", "release_year")
 N_QUANTILES = 41
 #: Weight of the pooled within-genre correlation in each genre's matrix (100 rows per genre
 #: make a 12 x 12 correlation noisy; shrinking keeps it positive definite and stable).

@@ -15,17 +15,9 @@ from realdata import GENRES_11K, SEED_SAMPLE, shared_file
 
 from soundatlas.demo import SEED_COLUMNS, generate_catalog, iter_catalog_chunks, write_catalog
 from soundatlas.errors import ConfigError
+from soundatlas.schema import UNIT_FEATURES
 
 N_SONGS = 40_000
-UNIT_FEATURES = [
-    "danceability",
-    "energy",
-    "speechiness",
-    "acousticness",
-    "instrumentalness",
-    "liveness",
-    "valence",
-]
 INT_COLUMNS = [
     "popularity_songs",
     "duration_ms",

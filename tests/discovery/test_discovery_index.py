@@ -14,6 +14,7 @@ from soundatlas.config import BuildConfig
 from soundatlas.discovery import index as index_module
 from soundatlas.discovery.index import discovery_index
 from soundatlas.discovery.nearest import top_cosine, unit_rows
+from soundatlas.schema import UNIT_FEATURES
 
 
 def small_atlas(seed: int):
@@ -23,18 +24,7 @@ def small_atlas(seed: int):
             "track_id": [f"s{seed}-{i}" for i in range(40)],
             "name": [f"Song {i}" for i in range(40)],
             "artists": [f"Band {i % 7}" for i in range(40)],
-            **{
-                feature: rng.uniform(0, 1, 40)
-                for feature in (
-                    "danceability",
-                    "energy",
-                    "speechiness",
-                    "acousticness",
-                    "instrumentalness",
-                    "liveness",
-                    "valence",
-                )
-            },
+            **{feature: rng.uniform(0, 1, 40) for feature in UNIT_FEATURES},
             "loudness": rng.uniform(-20, -3, 40),
             "tempo": rng.uniform(70, 170, 40),
         }
