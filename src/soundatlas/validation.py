@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import PurePath
 from typing import Literal
 
 Severity = Literal["rejected", "merged", "fixed", "note"]
@@ -27,6 +28,12 @@ class Finding:
     def to_dict(self) -> dict:
         """A JSON-ready dict."""
         return asdict(self) | {"rows": list(self.rows)}
+
+
+def source_name(source: str) -> str:
+    """The file name of a source (``"tracks.csv"``), not the folders it sat in on the
+    builder's disk; names that are not paths (``"<DataFrame>"``) as they are."""
+    return PurePath(source).name if "/" in source else source
 
 
 @dataclass(frozen=True)

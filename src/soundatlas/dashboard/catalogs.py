@@ -36,6 +36,7 @@ from soundatlas.demo import data_home
 from soundatlas.errors import CatalogError
 from soundatlas.files import write_bytes_atomic
 from soundatlas.store import MANIFEST
+from soundatlas.validation import source_name
 
 STARTUP_ID = "startup"
 UPLOAD_PREFIX = "upload-"
@@ -198,7 +199,7 @@ def describe(path: Path) -> str:
     except (OSError, ValueError):
         return f"{path.name} (unreadable manifest)"
     source = str((manifest.get("source") or {}).get("name") or path.name)
-    source = Path(source).name if "/" in source else source
+    source = source_name(source)
     songs = (manifest.get("rows") or {}).get("tracks")
     created = str(manifest.get("created", ""))[:10]
     parts = [source[:80]]
@@ -234,6 +235,5 @@ def find_choice(choices: list[AtlasChoice], atlas_id: str | None) -> AtlasChoice
 
 def atlas_label(atlas: Atlas) -> str:
     """Short description of a loaded atlas for the page header."""
-    source = atlas.report.source
-    source = Path(source).name if "/" in source else source
+    source = source_name(str(atlas.report.source))
     return f"{source} · {len(atlas.tracks):,} songs"

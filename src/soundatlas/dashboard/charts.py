@@ -36,6 +36,10 @@ PALETTE = (
     "#17becf",
 )
 NOISE_COLOR = "#b0b0b0"
+CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": False}
+"""Plotly config of a static chart: no toolbar, resizes with its column (phones)."""
+ZOOMABLE = {"displaylogo": False, "responsive": True}
+"""Plotly config of a chart worth zooming (the PCA map): the toolbar stays."""
 HEIGHT = 420
 SHORT_NAMES = {
     "danceability": "dance",

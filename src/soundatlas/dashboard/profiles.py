@@ -48,7 +48,7 @@ def show_artist(atlas, name: str, method: str) -> None:
                 title=f"Their songs per cluster ({METHOD_TITLES[method]})",
             ),
             key="artist_shares",
-            config={"displaylogo": False, "responsive": True, "displayModeBar": False},
+            config=charts.CONFIG,
         )
     if not profile.profile.empty:
         sound.plotly_chart(
@@ -58,7 +58,7 @@ def show_artist(atlas, name: str, method: str) -> None:
                 title="How they sound against the catalog",
             ),
             key="artist_profile",
-            config={"displaylogo": False, "responsive": True, "displayModeBar": False},
+            config=charts.CONFIG,
         )
     st.markdown("**Most popular songs**")
     top = profile.top_songs

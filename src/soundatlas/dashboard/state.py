@@ -122,7 +122,6 @@ class AtlasIndex:
             self.genre_pairs,
             self.genre_pair_rows,
         ) = _postings(tracks["genres"])
-        self.genre_counts = np.diff(self.genre_offsets)
         (
             self.artist_names,
             self.artist_offsets,

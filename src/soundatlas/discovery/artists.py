@@ -15,7 +15,7 @@ import pandas as pd
 from soundatlas.atlas import Atlas
 from soundatlas.discovery.index import DiscoveryIndex, discovery_index
 from soundatlas.discovery.nearest import top_cosine
-from soundatlas.discovery.search import artist_table, match_artists, query_key
+from soundatlas.discovery.search import artist_table, match_artists, query_key, top_genres
 from soundatlas.errors import AmbiguousQuery, ConfigError, LookupFailed
 
 CANDIDATES_SHOWN = 20
@@ -137,8 +137,7 @@ def artist_profile(atlas: Atlas, name: str) -> ArtistProfile:
     popularity = np.nan_to_num(index.popularity[rows], nan=-1.0)
     rows = rows[np.lexsort((rows, -popularity))]
     songs = pd.DataFrame(index.song_columns(rows))
-    _, first = np.unique(index.copy_group[rows], return_index=True)
-    top = np.sort(first)[:TOP_SONGS]
+    top = index.first_copies(rows)[:TOP_SONGS]
     shares, dominant = _cluster_shares(index, rows)
     return ArtistProfile(
         name=str(index.artist_names[code]),
@@ -147,7 +146,7 @@ def artist_profile(atlas: Atlas, name: str) -> ArtistProfile:
         dominant_personas=dominant,
         profile=_profile(index, rows),
         top_songs=songs.iloc[top].reset_index(drop=True),
-        genres=_genres(index, rows),
+        genres=top_genres(index, code, top=None),
         similar_artists=_similar_artists(index, code),
     )
 
@@ -182,14 +181,6 @@ def _profile(index: DiscoveryIndex, rows: np.ndarray) -> pd.DataFrame:
             "z": (means - index.feature_mean) / index.feature_std,
         }
     )
-
-
-def _genres(index: DiscoveryIndex, rows: np.ndarray) -> list[str]:
-    counts: dict[str, int] = {}
-    for row in rows:
-        for genre in index.genre_lists[row]:
-            counts[genre] = counts.get(genre, 0) + 1
-    return [g for g, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
 
 
 def _similar_artists(index: DiscoveryIndex, code: int) -> pd.DataFrame:

@@ -243,6 +243,12 @@ class DiscoveryIndex:
         group = self.copy_group[row]
         return self._group_rows[self._group_ptr[group] : self._group_ptr[group + 1]]
 
+    def first_copies(self, rows: np.ndarray) -> np.ndarray:
+        """Positions in ``rows`` of the first copy of each song there, ascending: with ``rows``
+        best first, one entry per song, each its best-ranked copy."""
+        _, first = np.unique(self.copy_group[rows], return_index=True)
+        return np.sort(first)
+
     def artists_of(self, row: int) -> np.ndarray:
         """Artist codes of one song."""
         return self.row_artist_codes[self.row_artist_ptr[row] : self.row_artist_ptr[row + 1]]

@@ -165,8 +165,9 @@ def artist_table(index: DiscoveryIndex, codes: np.ndarray, tiers: np.ndarray) ->
     )
 
 
-def top_genres(index: DiscoveryIndex, code: int, top: int = 3) -> list[str]:
-    """An artist's most common genres over their songs, most common first."""
+def top_genres(index: DiscoveryIndex, code: int, top: int | None = 3) -> list[str]:
+    """An artist's ``top`` most common genres over their songs (all with None), most common
+    first."""
     counts: dict[str, int] = {}
     for row in index.rows_of_artist(code):
         for genre in index.genre_lists[row]:

@@ -345,9 +345,9 @@ def _nearest(
         rows, scores = top_cosine(
             unit, query, k, labels=labels, wanted=wanted, banned=excluded, allowed=allowed
         )
-        _, first = np.unique(index.copy_group[rows], return_index=True)
+        first = index.first_copies(rows)
         if len(first) >= n or len(rows) < k or k >= index.size:
-            chosen = np.sort(first)[:n]
+            chosen = first[:n]
             return rows[chosen], scores[chosen]
         k = min(4 * k, index.size)
 

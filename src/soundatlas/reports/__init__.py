@@ -25,7 +25,6 @@ from soundatlas.atlas import Atlas
 from soundatlas.errors import ConfigError
 from soundatlas.files import write_text_atomic
 from soundatlas.reports.figures import (
-    FIGURE_NAMES,
     SCATTER_SAMPLE,
     cluster_shares,
     correlation_matrix,
@@ -48,7 +47,6 @@ from soundatlas.reports.tables import (
 REPORT_FORMATS: tuple[str, ...] = ("html", "md")
 
 __all__ = [
-    "FIGURE_NAMES",
     "REPORT_FORMATS",
     "SCATTER_SAMPLE",
     "ClusterTable",

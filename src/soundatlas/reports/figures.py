@@ -21,21 +21,16 @@ from soundatlas.clustering.personas import CatalogStats
 from soundatlas.clustering.result import LABEL_COLUMNS, METHOD_TITLES
 from soundatlas.errors import ConfigError
 from soundatlas.files import write_bytes_atomic
-from soundatlas.reports.tables import song_positions
+from soundatlas.reports.tables import is_filtered, song_positions
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-FIGURE_NAMES: tuple[str, ...] = ("cluster_sizes", "cluster_profiles", "pca_map", "correlations")
 SCATTER_SAMPLE = 5_000
 """Songs drawn in the report's PCA map (a random sample, stated on the chart)."""
 
 
 # -- the numbers behind the charts ---------------------------------------------------------------
-
-
-def _is_filtered(atlas: Atlas, rows: np.ndarray | None) -> bool:
-    return rows is not None and len(song_positions(rows, len(atlas.tracks))) < len(atlas.tracks)
 
 
 def cluster_shares(atlas: Atlas, method: str, rows: np.ndarray | None = None) -> pd.DataFrame:
@@ -113,7 +108,7 @@ def correlation_matrix(atlas: Atlas, rows: np.ndarray | None = None) -> pd.DataF
 def report_figures(atlas: Atlas, *, rows: np.ndarray | None = None) -> dict[str, bytes]:
     """The report's charts as PNG bytes, by name (``cluster_profiles_<method>`` per method), of
     the songs in ``rows`` (a boolean mask or positions; all songs if None)."""
-    filtered = _is_filtered(atlas, rows)
+    filtered = is_filtered(rows, len(atlas.tracks))
     out = {"cluster_sizes": _png(_sizes_figure(atlas, rows, filtered))}
     for method in atlas.methods:
         out[f"cluster_profiles_{method}"] = _png(_profiles_figure(atlas, method, rows, filtered))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import PurePath
 from typing import Any
 
 import numpy as np
@@ -15,6 +14,7 @@ import pandas as pd
 from soundatlas.atlas import Atlas
 from soundatlas.clustering.personas import reason_text
 from soundatlas.clustering.result import LABEL_COLUMNS, METHOD_TITLES
+from soundatlas.validation import source_name
 
 
 @dataclass(frozen=True)
@@ -257,7 +257,7 @@ def report_content(
     return ReportContent(
         title=title or default_title(atlas),
         subtitle=subtitle(atlas, rows),
-        filtered=rows is not None and len(song_positions(rows, total)) < total,
+        filtered=is_filtered(rows, total),
         methods=methods_table(methods),
         rules=tuple((str(r.method), str(r.rule)) for r in methods.itertuples()),
         sections=tuple(
@@ -269,9 +269,14 @@ def report_content(
     )
 
 
+def is_filtered(rows: np.ndarray | None, total: int) -> bool:
+    """Whether ``rows`` leaves out any of the ``total`` songs."""
+    return rows is not None and len(song_positions(rows, total)) < total
+
+
 def default_title(atlas: Atlas) -> str:
     """``"SoundAtlas report — tracks.csv"``: the file's name, not the builder's folders."""
-    return f"SoundAtlas report — {PurePath(str(atlas.report.source)).name or atlas.report.source}"
+    return f"SoundAtlas report — {source_name(str(atlas.report.source))}"
 
 
 def subtitle(atlas: Atlas, rows: np.ndarray | None) -> str:

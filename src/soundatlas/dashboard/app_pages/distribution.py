@@ -59,13 +59,13 @@ with pie:
     st.plotly_chart(
         charts.share_pie(shown),
         key="dist_pie",
-        config={"displaylogo": False, "responsive": True, "displayModeBar": False},
+        config=charts.CONFIG,
     )
 with bar:
     st.plotly_chart(
         charts.share_bar(shown),
         key="dist_bar",
-        config={"displaylogo": False, "responsive": True, "displayModeBar": False},
+        config=charts.CONFIG,
     )
 st.dataframe(
     sizes.rename(columns={"catalog_songs": "songs in the atlas"}),

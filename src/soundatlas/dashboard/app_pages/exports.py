@@ -11,8 +11,6 @@ from soundatlas.dashboard.text import plain
 from soundatlas.dashboard.ui import page_header, require_songs
 from soundatlas.reports import report_html, report_markdown
 
-PLAYLISTS_KEY = "pl_history"
-
 view = session.current_view()
 atlas = view.atlas
 page_header("Export & reports", view)
@@ -47,7 +45,7 @@ json_col.download_button(
 )
 
 st.subheader("Playlists")
-playlists = st.session_state.get(PLAYLISTS_KEY, [])
+playlists = st.session_state.get(session.PLAYLISTS_KEY, [])
 if not playlists:
     st.caption("Playlists you generate in the Playlist generator appear here.")
 for i, (label, text) in enumerate(reversed(playlists)):

@@ -24,9 +24,6 @@ from soundatlas.dashboard.summaries import (
 )
 from soundatlas.dashboard.ui import page_header, require_songs
 
-CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": False}
-ZOOMABLE = {"displaylogo": False, "responsive": True}
-
 view = session.current_view()
 index = view.index
 page_header("Audio features", view)
@@ -46,7 +43,7 @@ if len(sizes[sizes["songs"] > 0]) > len(drawn):
 st.subheader("One feature across clusters")
 feature = st.selectbox("Feature", index.feature_names, key="fx_feature")
 boxes = feature_boxes(index, rows, view.method, feature, drawn)
-st.plotly_chart(charts.feature_box(boxes, feature), key="fx_box", config=CONFIG)
+st.plotly_chart(charts.feature_box(boxes, feature), key="fx_box", config=charts.CONFIG)
 
 profile_col, corr_col = st.columns(2)
 with profile_col:
@@ -56,7 +53,7 @@ with profile_col:
     st.plotly_chart(
         charts.profile_radar(profiles),
         key="fx_radar",
-        config=CONFIG,
+        config=charts.CONFIG,
     )
 with corr_col:
     st.subheader("Correlations")
@@ -65,7 +62,7 @@ with corr_col:
     st.plotly_chart(
         charts.correlation_heatmap(corr),
         key="fx_corr",
-        config=CONFIG,
+        config=charts.CONFIG,
     )
     if used < len(rows):
         st.caption(f"Computed on a fixed random sample of {used:,} songs.")
@@ -93,7 +90,7 @@ if "pc1" in index.coordinates and "pc2" in index.coordinates:
             axis_titles=(index.axis_titles[0], index.axis_titles[1]),
         ),
         key="fx_pca",
-        config=ZOOMABLE,
+        config=charts.ZOOMABLE,
     )
 
 
@@ -122,7 +119,7 @@ def _dendrogram(index: AtlasIndex) -> None:
             title=f"Top of the Ward tree, cut at k={k}",
         ),
         key="fx_tree",
-        config=CONFIG,
+        config=charts.CONFIG,
     )
     if top.unit == "songs":
         held = "the number in brackets is how many songs it holds."

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
 from soundatlas.clustering.personas import reason_text
@@ -13,6 +11,7 @@ from soundatlas.dashboard.summaries import cluster_sizes
 from soundatlas.dashboard.text import plain
 from soundatlas.dashboard.ui import page_header, require_songs
 from soundatlas.reports import dropped_rows, genre_text, method_rows
+from soundatlas.validation import source_name
 
 CARDS = 24  # persona cards drawn; more clusters (DBSCAN can find many) go in a table
 
@@ -88,7 +87,7 @@ if len(order) > CARDS:
 
 st.subheader("What was dropped at ingestion")
 source = str(atlas.report.source)
-name = Path(source).name if "/" in source else source
+name = source_name(source)
 
 
 def _named(text: str) -> str:

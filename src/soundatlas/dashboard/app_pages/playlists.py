@@ -17,7 +17,6 @@ from soundatlas.dashboard.ui import page_header
 from soundatlas.discovery import ORDERS, PlaylistRequest, generate_playlist, playlist_csv
 from soundatlas.errors import AmbiguousQuery, SoundAtlasError
 
-PLAYLISTS_KEY = "pl_history"
 RESULT_KEY = "pl_result"
 HISTORY = 10
 ORDER_TITLES = {
@@ -158,8 +157,8 @@ with results:
             label = f"{len(playlist.tracks)} songs · " + (
                 cluster_names.get(cluster, "seeds") if cluster is not None else "seeds"
             )
-            history = [*st.session_state.get(PLAYLISTS_KEY, []), (label, csv_text)][-HISTORY:]
-            st.session_state[PLAYLISTS_KEY] = history
+            history = st.session_state.get(session.PLAYLISTS_KEY, [])
+            st.session_state[session.PLAYLISTS_KEY] = [*history, (label, csv_text)][-HISTORY:]
 
     result = st.session_state.get(RESULT_KEY)
     if result and result[0] == index.fingerprint:

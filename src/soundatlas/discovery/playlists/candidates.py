@@ -100,7 +100,7 @@ def select(
     distance = _target_distance(atlas, request, scope[positions])
     ranking = rank_order(similarity[positions], distance, scope[positions])
     positions, distance = positions[ranking], distance[ranking]
-    unique = first_copies(index, scope[positions])
+    unique = index.first_copies(scope[positions])
     kept = unique[artist_cap(index, scope[positions[unique]], request.max_per_artist)]
     cut_by = {name: int(mask.sum()) for name, mask in failing.items()}
     cut_by["copies"] = int(len(positions) - len(unique))
@@ -204,12 +204,6 @@ def _target_distance(atlas: Atlas, request: PlaylistRequest, rows: np.ndarray) -
 def rank_order(similarity: np.ndarray, distance: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Closest to the targets first, then most similar, then catalog order (deterministic)."""
     return np.lexsort((rows, -similarity, distance))
-
-
-def first_copies(index: DiscoveryIndex, rows: np.ndarray) -> np.ndarray:
-    """Positions of the first (best-ranked) copy of each song in ``rows``, ascending."""
-    _, first = np.unique(index.copy_group[rows], return_index=True)
-    return np.sort(first)
 
 
 def artist_cap(index: DiscoveryIndex, rows: np.ndarray, cap: int) -> np.ndarray:
