@@ -109,8 +109,9 @@ def genre_lens(
         )
     keep_pair = kept[codes]
     rows, codes = rows[keep_pair], codes[keep_pair]
-    centroids = _centroids(index, rows, codes, len(names))
-    distance = np.linalg.norm(index.scaled[rows].astype(np.float64) - centroids[codes], axis=1)
+    values = index.scaled[rows].astype(np.float64)
+    centroids = _centroids(values, codes, len(names))
+    distance = np.linalg.norm(values - centroids[codes], axis=1)
     table = _genre_table(atlas, index, method, rows, codes, np.asarray(names), kept, distance)
     return GenreLens(
         method=method,
@@ -122,12 +123,10 @@ def genre_lens(
     )
 
 
-def _centroids(
-    index: DiscoveryIndex, rows: np.ndarray, codes: np.ndarray, count: int
-) -> np.ndarray:
-    """Mean scaled features of each genre's songs (zeros for genres left out)."""
+def _centroids(values: np.ndarray, codes: np.ndarray, count: int) -> np.ndarray:
+    """Mean scaled features (``values``, one row per song) of each genre's songs (zeros for
+    genres left out)."""
     sizes = np.maximum(np.bincount(codes, minlength=count), 1)
-    values = index.scaled[rows].astype(np.float64)
     sums = np.column_stack(
         [np.bincount(codes, weights=values[:, j], minlength=count) for j in range(values.shape[1])]
     )

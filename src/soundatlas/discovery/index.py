@@ -121,7 +121,8 @@ class DiscoveryIndex:
         }
         raw = tracks[list(self.features)].to_numpy(dtype=np.float64)
         self.feature_mean = raw.mean(axis=0)
-        self.feature_std = np.where(raw.std(axis=0) > 0, raw.std(axis=0), 1.0)
+        spread = raw.std(axis=0)
+        self.feature_std = np.where(spread > 0, spread, 1.0)
         self.scale = atlas.scaler.scale
         self._center = atlas.scaler.center
         self._subsets: dict[tuple[int, ...], np.ndarray] = {}

@@ -97,6 +97,11 @@ def query_key(text: object) -> str:
     return key
 
 
+def exact_songs(index: DiscoveryIndex, key: str) -> np.ndarray:
+    """Rows whose title, ``title artists`` or ``artists title`` equals a normalised ``key``."""
+    return np.concatenate([index.text.titles.equal(key), index.text.pairs.items(key)])
+
+
 def match_songs(
     index: DiscoveryIndex, key: str, *, limit: int | None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -105,9 +110,6 @@ def match_songs(
     text = index.text
     titles = text.titles
 
-    def exact() -> np.ndarray:
-        return np.concatenate([titles.equal(key), text.pairs.items(key)])
-
     def through_artist() -> np.ndarray:
         codes, _ = match_artists(index, key, limit=None)
         rows = [text.pairs.items(key, prefix=True)]
@@ -115,7 +117,7 @@ def match_songs(
         return np.concatenate(rows)
 
     tiers: list[Callable[[], np.ndarray]] = [
-        exact,
+        lambda: exact_songs(index, key),
         lambda: titles.starting(key),
         lambda: titles.word_starting(key),
         lambda: titles.containing(key),

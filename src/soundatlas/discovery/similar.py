@@ -24,7 +24,7 @@ from soundatlas.clustering.metrics import NOISE
 from soundatlas.clustering.result import METHOD_TITLES
 from soundatlas.discovery.index import DiscoveryIndex, discovery_index
 from soundatlas.discovery.nearest import top_cosine
-from soundatlas.discovery.search import SONG_TIERS, match_songs
+from soundatlas.discovery.search import SONG_TIERS, exact_songs, match_songs
 from soundatlas.discovery.text import normalise_text
 from soundatlas.discovery.textindex import rank_matches
 from soundatlas.errors import AmbiguousQuery, ConfigError, LookupFailed
@@ -77,7 +77,7 @@ def resolve_track(atlas: Atlas, query: str) -> int:
             f"song query {text!r}: is not a track id of this atlas and has no letters or "
             "digits to match a title; give a track id or part of a song title."
         )
-    exact = np.concatenate([index.text.titles.equal(key), index.text.pairs.items(key)])
+    exact = exact_songs(index, key)
     if len(exact):
         rows, tiers = rank_matches([lambda: exact], index.text.song_score, index.copy_group, None)
         return _one_song(index, text, rows, tiers)

@@ -21,13 +21,14 @@ def flow_order(atlas: Atlas, order: str, rows: np.ndarray) -> np.ndarray:
     ranks = np.arange(len(rows))
     if order == "score" or len(rows) < 2:
         return ranks
-    energy = atlas.tracks["energy"].to_numpy(dtype=np.float64, na_value=np.nan)[rows]
+    all_energy = atlas.tracks["energy"].to_numpy(dtype=np.float64, na_value=np.nan)
+    energy = all_energy[rows]
     if order in ("rising", "falling"):
         key = np.nan_to_num(energy, nan=np.inf if order == "rising" else -np.inf)
         return np.lexsort((ranks, key if order == "rising" else -key))
     tempo = atlas.tracks["tempo"].to_numpy(dtype=np.float64, na_value=np.nan)
     spread_tempo = float(np.nanstd(tempo)) or 1.0
-    spread_energy = float(np.nanstd(atlas.tracks["energy"].to_numpy(np.float64, na_value=np.nan)))
+    spread_energy = float(np.nanstd(all_energy))
     points = np.column_stack(
         [np.nan_to_num(tempo[rows] / spread_tempo), np.nan_to_num(energy / (spread_energy or 1.0))]
     )
