@@ -17,6 +17,7 @@ import re
 import sys
 import warnings
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -170,9 +171,9 @@ def _decode(path: Path, data: bytes) -> tuple[str, str, tuple[str, ...]]:
         pass
     text = data.decode("utf-8-sig", errors="replace")
     replaced = text.count("\ufffd")
-    wide = sum(1 for character in text if ord(character) > 127) - replaced
+    wide = len(text) - len(text.encode("ascii", "ignore")) - replaced
     if wide >= replaced:
-        lines = sorted({text.count("\n", 0, m.start()) + 1 for m in _REPLACEMENT.finditer(text)})
+        lines = _lines_of(text, _REPLACEMENT)
         shown = ", ".join(str(line) for line in lines[:10]) + (", …" if len(lines) > 10 else "")
         note = (
             f"the file is UTF-8 but has {replaced:,} byte(s) that are not (on line(s) {shown}); "
@@ -183,6 +184,19 @@ def _decode(path: Path, data: bytes) -> tuple[str, str, tuple[str, ...]]:
 
 
 _REPLACEMENT = re.compile("\ufffd")
+
+
+def _lines_of(text: str, pattern: re.Pattern[str]) -> list[int]:
+    """The 1-based lines where ``pattern`` matches, ascending, each once; one pass over the text
+    (counting newlines from the start for every match would be quadratic)."""
+    lines: list[int] = []
+    line, counted = 1, 0
+    for match in pattern.finditer(text):
+        line += text.count("\n", counted, match.start())
+        counted = match.start()
+        if not lines or lines[-1] != line:
+            lines.append(line)
+    return lines
 
 
 def _bomless_utf16(data: bytes) -> str | None:
@@ -405,7 +419,7 @@ def _preamble(text: str) -> tuple[int, str | None, str | None]:
 def _header(path: Path, text: str, delimiter: str) -> tuple[list[str], int]:
     """Column names (blank ones named, repeats numbered) and how many lines the header spans."""
     with _long_fields():
-        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+        reader = csv.reader(_lines(text), delimiter=delimiter)
         first = next(reader, None)
         lines = reader.line_num
     if not first or not any(cell.strip() for cell in first):
@@ -436,7 +450,8 @@ def _read_delimited(path: Path, text: str, encoding: str, notes: tuple[str, ...]
         head = text[: max(SNIFF_BYTES, _nth_newline(text, 3) + 1)]
     delimiter = named_delimiter or sniff_delimiter(head)
     names, header_lines = _header(path, text, delimiter)
-    if not text.split("\n", header_lines)[-1].strip() or text.count("\n") < header_lines:
+    header_end = _nth_newline(text, header_lines)
+    if header_end >= len(text) or _NON_BLANK.search(text, header_end + 1) is None:
         raise CatalogError(
             f"{path}: has a header but no rows of tracks. Export the tracks too and try again."
         )
@@ -458,7 +473,7 @@ def _read_delimited(path: Path, text: str, encoding: str, notes: tuple[str, ...]
                 column_names=names,
                 skip_rows=header_lines,
                 use_threads=False,
-                block_size=max(1 << 20, 4 * len(text.split("\n", 1)[0])),
+                block_size=max(1 << 20, 4 * _nth_newline(text, 1)),
             ),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
@@ -498,7 +513,22 @@ def _read_delimited(path: Path, text: str, encoding: str, notes: tuple[str, ...]
     return RawTable(frame, lines, "csv", encoding, delimiter, tuple(ragged), notes)
 
 
+_NON_BLANK = re.compile(r"\S")
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` (newline kept), sliced one at a time as they are asked for: the
+    header's reader needs a few lines, not a copy of the whole file."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end + 1
+        yield text[start:end]
+        start = end
+
+
 def _nth_newline(text: str, count: int) -> int:
+    """Position of the ``count``-th newline of ``text`` (``len(text)`` if it has fewer)."""
     position = -1
     for _ in range(count):
         found = text.find("\n", position + 1)
