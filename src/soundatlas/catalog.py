@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,7 @@ from soundatlas.schema import (
     SPOTIFY_TRACK_ID,
     normalise_header,
 )
-from soundatlas.validation import Finding, ValidationReport, where
+from soundatlas.validation import SHOWN_ROWS, Finding, ValidationReport, where
 from soundatlas.values import (
     parse_flags,
     parse_name_lists,
@@ -202,17 +203,23 @@ class _Normaliser:
         representative = self._merge_duplicates(canonical, usable)
         return self._finish(canonical, representative, min_tracks)
 
+    @cached_property
+    def _row_hashes(self) -> np.ndarray:
+        """A 64-bit hash of every row's original cells: ids for rows without one, and the key
+        that finds exact duplicate rows."""
+        return pd.util.hash_pandas_object(self.frame, index=False).to_numpy()
+
     def _track_ids(self) -> pd.Series:
         series = self._original("track_id")
         if series is None:
-            hashes = pd.util.hash_pandas_object(self.frame, index=False).to_numpy()
+            hashes = self._row_hashes
             return pd.Series([f"sa{h:016x}" for h in hashes], index=self.frame.index, dtype=object)
         text = series.astype("string").fillna("").str.strip()
         extracted = text.str.extract(SPOTIFY_TRACK_ID, expand=False)
         text = extracted.fillna(text)
         blank = (text == "").to_numpy()
         if blank.any():
-            fallback = pd.util.hash_pandas_object(self.frame[blank], index=False).to_numpy()
+            fallback = self._row_hashes[blank]
             text = text.astype(object)
             text[blank] = [f"sa{h:016x}" for h in fallback]
             self._finding(
@@ -366,7 +373,7 @@ class _Normaliser:
             "Quote cells that contain the delimiter, or fix the row."
         )
         self.findings.append(
-            Finding("ragged row", "rejected", len(ragged), message, None, lines[:10])
+            Finding("ragged row", "rejected", len(ragged), message, None, lines[:SHOWN_ROWS])
         )
 
     def _undetected_tempo(self, canonical: pd.DataFrame) -> None:
@@ -396,7 +403,7 @@ class _Normaliser:
 
     def _merge_duplicates(self, canonical: pd.DataFrame, usable: np.ndarray) -> np.ndarray:
         """For every row, the row that stands for it (itself, an earlier row, or -1)."""
-        merged = find_duplicates(self.frame, canonical["track_id"].to_numpy(), usable)
+        merged = find_duplicates(self._row_hashes, canonical["track_id"].to_numpy(), usable)
         self._finding(
             "duplicate row",
             "merged",
@@ -486,7 +493,7 @@ class _Normaliser:
         count = int(mask.sum())
         if not count:
             return
-        lines = tuple(int(x) for x in self.lines[mask][:10])
+        lines = tuple(int(x) for x in self.lines[mask][:SHOWN_ROWS])
         if severity == "rejected":
             fresh = mask & (self.status == "")
             self.status[fresh] = rule

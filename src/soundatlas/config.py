@@ -7,9 +7,10 @@ from dataclasses import asdict, dataclass, field, fields
 from soundatlas.clustering.dbscan import DENSITY_ALGORITHMS
 from soundatlas.clustering.result import METHODS
 from soundatlas.clustering.ward import EXACT_LIMIT
+from soundatlas.columns import NUMERIC_COLUMNS
 from soundatlas.errors import ConfigError
 from soundatlas.features import SCALINGS
-from soundatlas.schema import AUDIO_FEATURES, CANONICAL_COLUMNS, EXTRA_FEATURES
+from soundatlas.schema import AUDIO_FEATURES, CANONICAL_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -66,12 +67,11 @@ class BuildConfig:
         self._check()
 
     def _check(self) -> None:
-        allowed = (*AUDIO_FEATURES, *EXTRA_FEATURES)
-        unknown = [f for f in self.features if f not in allowed]
+        unknown = [f for f in self.features if f not in NUMERIC_COLUMNS]
         if unknown or not self.features:
             raise ConfigError(
                 f"features {', '.join(unknown) or '(none)'}: not clusterable; choose from "
-                f"{', '.join(allowed)}."
+                f"{', '.join(NUMERIC_COLUMNS)}."
             )
         if len(set(self.features)) != len(self.features):
             raise ConfigError(f"features: each feature once, got {', '.join(self.features)}.")

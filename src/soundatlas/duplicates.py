@@ -28,13 +28,15 @@ class Duplicates:
     repeated_id: np.ndarray
 
 
-def find_duplicates(frame: pd.DataFrame, track_ids: np.ndarray, usable: np.ndarray) -> Duplicates:
-    """Fold exact repeats into their first copy, then repeated ids into their first row."""
-    n = len(frame)
+def find_duplicates(
+    row_hashes: np.ndarray, track_ids: np.ndarray, usable: np.ndarray
+) -> Duplicates:
+    """Fold exact repeats (same ``row_hashes``, one hash of each row's cells) into their first
+    copy, then repeated ids into their first row."""
+    n = len(row_hashes)
     representative = np.where(usable, np.arange(n), -1)
     rows = np.flatnonzero(usable)
-    hashes = pd.util.hash_pandas_object(frame.iloc[rows], index=False).to_numpy()
-    first = first_of_each(hashes, rows)
+    first = first_of_each(row_hashes[rows], rows)
     exact = np.zeros(n, dtype=bool)
     exact[rows] = first != rows
     representative[rows] = first

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -21,12 +20,11 @@ from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS
 from soundatlas.errors import ConfigError
 from soundatlas.files import atomic_path
 
-ExportFormat = Literal["seed-csv", "csv", "parquet", "json"]
 EXPORT_FORMATS: tuple[str, ...] = ("seed-csv", "csv", "parquet", "json")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"^\s*[-+]?(\d+[.,]?\d*|[.,]\d+)([eE][-+]?\d+)?\s*$")
 """A number as text, with a decimal point or (European exports) a decimal comma."""
-_FORMULA_PATTERN = r"^[=+\-@\t\r]"
+_FORMULA_PATTERN = "^[" + re.escape("".join(_FORMULA_START)) + "]"
 
 
 def neutralise_cell(value: object) -> object:

@@ -8,14 +8,12 @@ atlas as such and applied the same way to songs added later.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from soundatlas.errors import ConfigError
 
-Scaling = Literal["standard", "robust", "minmax"]
 SCALINGS: tuple[str, ...] = ("standard", "robust", "minmax")
 
 
