@@ -75,16 +75,6 @@ class MethodSummary:
         """Human name of the method."""
         return METHOD_TITLES[self.method]
 
-    @property
-    def column(self) -> str:
-        """Label column of the method in the track table."""
-        return LABEL_COLUMNS[self.method]
-
-    @property
-    def persona_column(self) -> str:
-        """Persona-name column of the method in the track table."""
-        return PERSONA_COLUMNS[self.method]
-
     @classmethod
     def of(cls, result: ClusteringResult, silhouette_sample: int) -> MethodSummary:
         """Summary of a fresh result whose silhouette was computed on that many songs."""

@@ -278,7 +278,7 @@ def load_atlas(path: str | Path, *, verify: bool = True) -> Atlas:
     """
     path = Path(path)
     _recover_interrupted_swap(path)
-    manifest = _read_manifest(path)
+    manifest = read_manifest(path)
     if verify:
         for name, expected in manifest.get("files", {}).items():
             if not (path / name).is_file():
@@ -306,7 +306,12 @@ def _recover_interrupted_swap(path: Path) -> None:
                 return
 
 
-def _read_manifest(path: Path) -> dict[str, Any]:
+def read_manifest(path: str | Path) -> dict[str, Any]:
+    """An atlas folder's manifest (what was built, from what, how), without loading its tables.
+
+    Raises AtlasError when the folder holds no atlas or one of a newer format.
+    """
+    path = Path(path)
     if not path.exists():
         raise AtlasError(
             f"{path}: no atlas here. Build one with `soundatlas build TRACKS.csv -o {path}` "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Annotated
 
@@ -27,7 +28,7 @@ from soundatlas.config import BuildConfig
 from soundatlas.errors import ConfigError
 from soundatlas.exports import EXPORT_FORMATS, export_atlas, write_table
 from soundatlas.schema import AUDIO_FEATURES
-from soundatlas.store import check_atlas_target, load_atlas
+from soundatlas.store import check_atlas_target, load_atlas, read_manifest
 
 ColumnOption = Annotated[
     list[str] | None,
@@ -153,9 +154,10 @@ def build(
         tick("save", 0.0)
         atlas.save(output)
         tick("save", 1.0)
-    _print_notes(atlas.report, quiet=quiet or as_json)
+    _print_notes(atlas.report)
     if as_json:
-        print_json(_summary_json(load_atlas(output), output))
+        saved = dataclasses.replace(atlas, manifest=read_manifest(output))
+        print_json(_summary_json(saved, output))
         return
     if not quiet:
         _print_atlas(atlas)
@@ -266,7 +268,7 @@ def demo(
     console.print(f"Demo atlas saved to [bold]{escape(str(target))}[/]")
 
 
-def _print_notes(report, *, quiet: bool) -> None:
+def _print_notes(report) -> None:
     """Warnings worth seeing even in a successful build (encoding fallback, rows left out)."""
     for finding in report.findings:
         if finding.severity in ("note", "rejected"):

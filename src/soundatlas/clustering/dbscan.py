@@ -15,7 +15,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from soundatlas.clustering.density_graph import dbscan_labels, eps_neighbours, nearest_neighbours
 from soundatlas.clustering.metrics import (
     NOISE,
     SilhouetteSample,
@@ -27,6 +26,8 @@ from soundatlas.clustering.result import ClusteringResult
 from soundatlas.clustering.selection import knee
 from soundatlas.errors import ConfigError
 
+# `density_graph` is imported where it is used: it loads fast_hdbscan's kd-tree (~0.4 s), which
+# `soundatlas --help`, `validate` and every import of the config need not pay for.
 DENSITY_ALGORITHMS: tuple[str, ...] = ("dbscan", "hdbscan")
 CURVE_SAMPLE = 20_000
 """Above this many songs the k-distance curve (which eps is read from) is measured on a random
@@ -51,7 +52,6 @@ def cluster_density(
     algorithm: str = "dbscan",
     eps: float | None = None,
     min_samples: int | None = None,
-    min_cluster_size: int | None = None,
     random_state: int = 0,
     progress: Callable[[float], None] | None = None,
 ) -> ClusteringResult:
@@ -68,19 +68,20 @@ def cluster_density(
     started = time.perf_counter()
     neighbours = _k_nearest(x, min_samples, random_state)
     curve = np.sort(neighbours[0][:, -1])
-    curve_rows = len(curve)
     timings = {"k_distance_curve": time.perf_counter() - started}
     tick(0.4)
     if algorithm == "hdbscan":
-        labels, params, rule = _hdbscan(x, min_samples, min_cluster_size)
+        labels, params, rule = _hdbscan(x, min_samples)
     else:
         if eps is None:
-            eps, rule = _eps_from_knee(curve, min_samples, dimensions, curve_rows, n)
+            eps, rule = _eps_from_knee(curve, min_samples, dimensions, n)
         else:
             rule = f"eps={eps:g} fixed by the user"
         distances, indices = _within(x, min_samples, float(eps), neighbours)
         tick(0.8)
-        labels = dbscan_labels(x, distances, indices, float(eps))
+        from soundatlas.clustering import density_graph
+
+        labels = density_graph.dbscan_labels(x, distances, indices, float(eps))
         params = {"eps": float(eps), "min_samples": min_samples}
     labels = relabel_by_size(labels)
     timings["labels"] = time.perf_counter() - started - timings["k_distance_curve"]
@@ -98,7 +99,7 @@ def cluster_density(
         details={
             "k_distance_quantiles": [float(v) for v in np.quantile(curve, quantiles)],
             "noise_songs": int(np.sum(labels == NOISE)),
-            "k_distance_songs": curve_rows,
+            "k_distance_songs": len(curve),
         },
     )
 
@@ -109,7 +110,9 @@ def _k_nearest(x: np.ndarray, min_samples: int, random_state: int) -> tuple[np.n
     if len(x) > CURVE_SAMPLE:
         rng = np.random.default_rng(random_state)
         queries = np.sort(rng.choice(len(x), size=CURVE_SAMPLE, replace=False))
-    return nearest_neighbours(x, min_samples, queries=queries)
+    from soundatlas.clustering import density_graph
+
+    return density_graph.nearest_neighbours(x, min_samples, queries=queries)
 
 
 def _within(
@@ -119,13 +122,15 @@ def _within(
     song, else an early-stopping search bounded by eps (see `eps_neighbours`)."""
     distances, indices = neighbours
     if len(distances) < len(x):
-        return eps_neighbours(x, min_samples, eps)
+        from soundatlas.clustering import density_graph
+
+        return density_graph.eps_neighbours(x, min_samples, eps)
     beyond = distances > eps
     return np.where(beyond, np.inf, distances), np.where(beyond, -1, indices)
 
 
 def _eps_from_knee(
-    curve: np.ndarray, min_samples: int, dimensions: int, curve_rows: int, n: int
+    curve: np.ndarray, min_samples: int, dimensions: int, n: int
 ) -> tuple[float, str]:
     cut = max(3, int(len(curve) * KNEE_QUANTILE))
     at = knee(curve[:cut], convex=True)
@@ -136,7 +141,7 @@ def _eps_from_knee(
         if min_samples == 2 * dimensions
         else "chosen by you or capped for a small catalog"
     )
-    songs = "all songs" if curve_rows == n else f"a random sample of {curve_rows:,} songs"
+    songs = "all songs" if len(curve) == n else f"a random sample of {len(curve):,} songs"
     return eps, (
         f"eps={eps:.3f} at the knee of the {min_samples}-distance curve of {songs} "
         f"({share:.0%} of songs have a {min_samples}-distance at or below it); "
@@ -144,13 +149,11 @@ def _eps_from_knee(
     )
 
 
-def _hdbscan(
-    x: np.ndarray, min_samples: int, min_cluster_size: int | None
-) -> tuple[np.ndarray, dict, str]:
+def _hdbscan(x: np.ndarray, min_samples: int) -> tuple[np.ndarray, dict, str]:
     from fast_hdbscan.hdbscan import clusters_from_spanning_tree, compute_minimum_spanning_tree
 
     n = len(x)
-    size = min_cluster_size or max(2 * min_samples, n // 100)
+    size = max(2 * min_samples, n // 100)
     # fast_hdbscan counts neighbours without the song itself; scikit-learn (and we) with it.
     edges, _, _ = compute_minimum_spanning_tree(
         np.ascontiguousarray(x, dtype=np.float64), min_samples=min_samples - 1

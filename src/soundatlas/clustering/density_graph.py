@@ -35,24 +35,16 @@ from soundatlas.clustering.metrics import NOISE
 
 
 def nearest_neighbours(
-    x: np.ndarray, k: int, *, within: float | None = None, queries: np.ndarray | None = None
+    x: np.ndarray, k: int, *, queries: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each query row's k nearest rows of ``x`` (itself first): distances ascending, indices.
+    """Each query row's k nearest rows of ``x`` (itself first): distances ascending, indices
+    (distance inf and index -1 where ``x`` has fewer than k rows).
 
-    Parameters
-    ----------
-    within
-        Only look this far: neighbours beyond it are left out (distance inf, index -1). A
-        bounded search skips most of the tree for songs in sparse regions, which is where an
-        unbounded k-nearest search spends its time.
-    queries
-        Rows of ``x`` to query (default: every row).
+    ``queries``: rows of ``x`` to query (default: every row).
     """
     tree = build_kdtree(np.ascontiguousarray(x, dtype=np.float32))
     rows = np.arange(len(x)) if queries is None else np.asarray(queries, dtype=np.int64)
-    bound = np.inf if within is None else float(within) ** 2
-    bound32 = np.nextafter(np.float32(bound), np.float32(np.inf), dtype=np.float32)
-    squared, indices = _bounded_query(tree, rows, k, bound32)
+    squared, indices = _bounded_query(tree, rows, k, np.float32(np.inf))
     distances = np.sqrt(squared.astype(np.float64))
     missing = indices < 0
     distances[missing] = np.inf

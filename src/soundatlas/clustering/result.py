@@ -60,13 +60,3 @@ class ClusteringResult:
     details: dict[str, Any] = field(default_factory=dict)
     linkage: np.ndarray | None = None
     linkage_songs: np.ndarray | None = None
-
-    @property
-    def column(self) -> str:
-        """Name of this method's label column in the track table."""
-        return LABEL_COLUMNS[self.method]
-
-    @property
-    def title(self) -> str:
-        """Human name of the method."""
-        return METHOD_TITLES[self.method]

@@ -13,7 +13,6 @@ from soundatlas.atlas import Atlas, Progress, build_atlas
 from soundatlas.catalog import load_catalog
 from soundatlas.config import BuildConfig
 from soundatlas.demo.generator import generate_catalog
-from soundatlas.store import load_atlas
 
 #: Songs in the demo atlas the dashboard opens by default.
 DEMO_SIZE = 20_000
@@ -45,11 +44,9 @@ def build_demo_atlas(
 
 def ensure_demo_atlas(
     size: int = DEMO_SIZE, *, random_state: int = 0, progress: Progress | None = None
-) -> Atlas:
-    """Load the demo atlas, building and saving it first if it is not there yet."""
+) -> Path:
+    """The demo atlas's folder, building and saving the atlas first if it is not there yet."""
     path = demo_atlas_path(size, random_state)
     if (path / "manifest.json").is_file():
-        return load_atlas(path)
-    atlas = build_demo_atlas(size, random_state=random_state, progress=progress)
-    atlas.save(path)
-    return load_atlas(path)
+        return path
+    return build_demo_atlas(size, random_state=random_state, progress=progress).save(path)
