@@ -8,10 +8,11 @@ from typing import Annotated
 
 import typer
 
-from soundatlas.atlas import build_atlas
+from soundatlas.atlas import Atlas, Progress, build_atlas
 from soundatlas.catalog import load_catalog
 from soundatlas.cli import app
 from soundatlas.cli.render import (
+    JsonOption,
     agreement_table,
     console,
     err_console,
@@ -44,7 +45,6 @@ FeaturesOption = Annotated[
         help=f"Comma-separated features to cluster on [default: {','.join(AUDIO_FEATURES)}]"
     ),
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or tables.")]
 
 
@@ -151,9 +151,7 @@ def build(
     check_atlas_target(output)
     with progress_bars(quiet=quiet or as_json) as tick:
         atlas = build_atlas(file, config, progress=tick)
-        tick("save", 0.0)
-        atlas.save(output)
-        tick("save", 1.0)
+        _save(atlas, output, tick)
     _print_notes(atlas.report)
     if as_json:
         saved = dataclasses.replace(atlas, manifest=read_manifest(output))
@@ -260,12 +258,16 @@ def demo(
     check_atlas_target(target)
     with progress_bars(quiet=quiet) as tick:
         atlas = build_demo_atlas(size, random_state=seed, progress=tick)
-        tick("save", 0.0)
-        atlas.save(target)
-        tick("save", 1.0)
+        _save(atlas, target, tick)
     if not quiet:
         _print_atlas(atlas)
     console.print(f"Demo atlas saved to [bold]{escape(str(target))}[/]")
+
+
+def _save(atlas: Atlas, path: Path, tick: Progress) -> None:
+    tick("save", 0.0)
+    atlas.save(path)
+    tick("save", 1.0)
 
 
 def _print_notes(report) -> None:

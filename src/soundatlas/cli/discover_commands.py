@@ -18,8 +18,8 @@ import typer
 from rich.table import Table
 
 from soundatlas.cli import app
-from soundatlas.cli.render import console, err_console, escape, fmt, print_json
-from soundatlas.clustering.result import METHOD_TITLES
+from soundatlas.cli.render import JsonOption, console, err_console, escape, fmt, print_json
+from soundatlas.clustering.result import METHOD_TITLES, PERSONA_COLUMNS
 from soundatlas.discovery import (
     ORDERS,
     PlaylistRequest,
@@ -34,10 +34,10 @@ from soundatlas.discovery import (
 )
 from soundatlas.errors import AmbiguousQuery, ConfigError
 from soundatlas.exports import write_table
+from soundatlas.files import write_text_atomic
 from soundatlas.store import load_atlas
 
 AtlasArgument = Annotated[Path, typer.Argument(metavar="ATLAS", help="Atlas folder.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
 
 
 @contextlib.contextmanager
@@ -86,6 +86,11 @@ def _write_frame(frame: pd.DataFrame, output: Path) -> None:
     err_console.print(f"Wrote {escape(str(output))}.")
 
 
+def _write_json(data: dict, output: Path) -> None:
+    write_text_atomic(output, json.dumps(data, ensure_ascii=False, indent=1))
+    err_console.print(f"Wrote {escape(str(output))}.")
+
+
 def _limits(pairs: list[str] | None, option: str) -> dict[str, float]:
     """``["energy=0.5"]`` -> ``{"energy": 0.5}``."""
     limits: dict[str, float] = {}
@@ -102,7 +107,8 @@ def _limits(pairs: list[str] | None, option: str) -> dict[str, float]:
 
 
 def _persona_column(frame: pd.DataFrame) -> str | None:
-    return next((c for c in ("persona", "persona_hc", "persona_dbscan") if c in frame), None)
+    methods = ("kmeans", "hierarchical", "dbscan")
+    return next((PERSONA_COLUMNS[m] for m in methods if PERSONA_COLUMNS[m] in frame), None)
 
 
 def _song_table(title: str, frame: pd.DataFrame, columns: dict[str, str]) -> Table:
@@ -290,10 +296,7 @@ def artist(
     if output is not None:
         if output.suffix.lower() != ".json":
             raise ConfigError(f"-o {output}: an artist profile is saved as .json.")
-        from soundatlas.files import write_text_atomic
-
-        write_text_atomic(output, json.dumps(data, ensure_ascii=False, indent=1))
-        err_console.print(f"Wrote {escape(str(output))}.")
+        _write_json(data, output)
     if as_json:
         print_json(data)
         return
@@ -351,10 +354,7 @@ def genres(
     }
     if output is not None:
         if output.suffix.lower() == ".json":
-            from soundatlas.files import write_text_atomic
-
-            write_text_atomic(output, json.dumps(data, ensure_ascii=False, indent=1))
-            err_console.print(f"Wrote {escape(str(output))}.")
+            _write_json(data, output)
         else:
             _write_frame(lens.genres, output)
     if as_json:

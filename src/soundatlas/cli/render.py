@@ -6,8 +6,9 @@ import contextlib
 import json
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from rich.console import Console
 from rich.markup import escape as escape_markup
 from rich.progress import (
@@ -74,6 +75,10 @@ def progress_bars(*, quiet: bool = False) -> Iterator[ProgressCallback]:
 
     with bars:
         yield tick
+
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+"""The ``--json`` flag every command that prints a result takes."""
 
 
 def print_json(data: Any) -> None:

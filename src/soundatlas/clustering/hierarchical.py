@@ -18,9 +18,15 @@ import numpy as np
 import pandas as pd
 from scipy.cluster.hierarchy import fcluster
 
-from soundatlas.clustering.metrics import SilhouetteSample, centroids, relabel_by_size, score_labels
+from soundatlas.clustering.metrics import (
+    Scores,
+    SilhouetteSample,
+    centroids,
+    relabel_by_size,
+    score_labels,
+)
 from soundatlas.clustering.result import ClusteringResult
-from soundatlas.clustering.selection import choose_k, k_candidates
+from soundatlas.clustering.selection import candidate_row, choose_k, k_candidates
 from soundatlas.clustering.ward import EXACT_LIMIT, WardTree, ward_tree
 
 BACKGROUND_MIN_SONGS = 20_000
@@ -106,28 +112,19 @@ def cluster_hierarchical(
     tick = progress or (lambda fraction: None)
     started = time.perf_counter()
     selection, rule = None, f"fixed by the user (k={k})"
+    scored: dict[int, Scores] = {}
     if k is None:
         rows = []
         candidates = k_candidates(len(x), k_range, distinct)
         for position, candidate in enumerate(candidates):
             labels = cut_tree(tree, candidate)
-            scores = score_labels(x, labels, sample)
-            rows.append(
-                {
-                    "k": candidate,
-                    "silhouette": scores.silhouette,
-                    "davies_bouldin": scores.davies_bouldin,
-                    "calinski_harabasz": scores.calinski_harabasz,
-                    "inertia": _inertia(x, labels),
-                    "smallest_share": float(
-                        np.bincount(labels, minlength=candidate).min() / len(x)
-                    ),
-                }
-            )
+            scored[candidate] = score_labels(x, labels, sample)
+            rows.append(candidate_row(candidate, labels, scored[candidate], _inertia(x, labels)))
             tick((position + 1) / len(candidates))
         selection = pd.DataFrame(rows)
         k, rule = choose_k(selection)
-    labels = cut_tree(tree, k)
+    labels = cut_tree(tree, k)  # deterministic: the chosen candidate's cut, already scored
+    scores = scored.get(k) or score_labels(x, labels, sample)
     timings = {"cut_and_select": time.perf_counter() - started}
     if tree_seconds is not None:
         timings["tree"] = tree_seconds
@@ -137,7 +134,7 @@ def cluster_hierarchical(
         labels=labels,
         params={"k": int(k), "linkage": "ward"},
         rule=rule,
-        scores=score_labels(x, labels, sample),
+        scores=scores,
         selection=selection,
         centroids=centroids(x, labels),
         timings=timings,

@@ -18,7 +18,7 @@ from soundatlas.clustering.metrics import (
     score_labels,
 )
 from soundatlas.clustering.result import ClusteringResult
-from soundatlas.clustering.selection import choose_k, k_candidates
+from soundatlas.clustering.selection import candidate_row, choose_k, k_candidates
 
 SELECTION_ROWS = 200_000
 """Above this many songs, candidate values of k are fitted on a random subset of this size (every
@@ -92,16 +92,8 @@ def _selection_table(
         model = KMeans(n_clusters=k, n_init=3, random_state=random_state).fit(fit_rows)
         labels = model.predict(x)
         scores = score_labels(x, labels, sample)
-        rows.append(
-            {
-                "k": k,
-                "silhouette": scores.silhouette,
-                "davies_bouldin": scores.davies_bouldin,
-                "calinski_harabasz": scores.calinski_harabasz,
-                "inertia": float(model.inertia_) * len(x) / len(fit_rows),
-                "smallest_share": float(np.bincount(labels, minlength=k).min() / len(x)),
-            }
-        )
+        inertia = float(model.inertia_) * len(x) / len(fit_rows)
+        rows.append(candidate_row(k, labels, scores, inertia))
         tick(0.8 * (position + 1) / len(candidates))
     return pd.DataFrame(rows)
 

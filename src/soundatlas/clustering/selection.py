@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from soundatlas.clustering.metrics import Scores
 from soundatlas.errors import ConfigError
 
 
@@ -16,6 +17,19 @@ def k_candidates(n: int, k_range: tuple[int, int], distinct: int | None = None) 
         raise ConfigError(f"k range {low}-{high}: must satisfy 2 <= low <= high.")
     high = min(high, max(2, n // 3), max(2, distinct if distinct is not None else n))
     return list(range(low, max(low, high) + 1))
+
+
+def candidate_row(k: int, labels: np.ndarray, scores: Scores, inertia: float) -> dict[str, float]:
+    """One row of the table `choose_k` reads: a candidate k's scores, inertia and the share of
+    songs in its smallest cluster."""
+    return {
+        "k": k,
+        "silhouette": scores.silhouette,
+        "davies_bouldin": scores.davies_bouldin,
+        "calinski_harabasz": scores.calinski_harabasz,
+        "inertia": inertia,
+        "smallest_share": float(np.bincount(labels, minlength=k).min() / len(labels)),
+    }
 
 
 def choose_k(table: pd.DataFrame) -> tuple[int, str]:

@@ -350,12 +350,18 @@ def check_count(value: object, name: str, minimum: int) -> int:
         raise ConfigError(
             f"demo catalog: {name} must be at least {minimum}, got {value}; pass a larger value."
         )
-    if name == "n_songs" and value > ID_SPACE:
+    return int(value)
+
+
+def check_song_count(value: object) -> int:
+    """Validate ``n_songs``: a whole number from 0 to the distinct ids the generator can make."""
+    songs = check_count(value, "n_songs", 0)
+    if songs > ID_SPACE:
         raise ConfigError(
             f"demo catalog: n_songs can be at most {ID_SPACE:,} (the distinct song ids the "
-            f"generator can make), got {value:,}; generate several catalogs with other seeds."
+            f"generator can make), got {songs:,}; generate several catalogs with other seeds."
         )
-    return int(value)
+    return songs
 
 
 def iter_catalog_chunks(
@@ -388,7 +394,7 @@ def iter_catalog_chunks(
     ConfigError
         If ``n_songs`` is negative or ``chunk_size`` is not positive.
     """
-    n_songs = check_count(n_songs, "n_songs", 0)
+    n_songs = check_song_count(n_songs)
     chunk_size = check_count(chunk_size, "chunk_size", 1)
     random_state = check_count(random_state, "random_state", 0)
     if n_songs == 0:

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from soundatlas.demo.generator import check_count, empty_frame, iter_catalog_chunks
+from soundatlas.demo.generator import check_song_count, empty_frame, iter_catalog_chunks
 from soundatlas.errors import ConfigError
 from soundatlas.files import atomic_path
 
@@ -114,7 +114,7 @@ def write_catalog(
             f"{target}: the demo catalog can be written as .csv or .parquet, not "
             f"{suffix or 'a file without suffix'!r}; choose a path ending in .csv or .parquet."
         )
-    n_songs = check_count(n_songs, "n_songs", 0)
+    n_songs = check_song_count(n_songs)
     chunks = iter_catalog_chunks(n_songs, random_state=random_state)
     if n_songs == 0:
         chunks = iter([empty_frame()])
