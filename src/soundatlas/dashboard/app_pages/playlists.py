@@ -3,7 +3,6 @@ limits given; a ranked table with scores and a one-click CSV download."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -51,10 +50,11 @@ def sidebar_limits(view: View) -> tuple[dict[str, float], dict[str, float]]:
     return minimum, maximum
 
 
-sizes = cluster_sizes(index, np.ones(index.n, dtype=bool), view.method)
-clusters = sizes.loc[sizes["cluster"] >= 0, ["cluster", "persona", "songs"]]
+sizes = cluster_sizes(index, view.mask, view.method)
+clusters = sizes.loc[sizes["cluster"] >= 0, ["cluster", "persona", "catalog_songs"]]
 cluster_names = {
-    int(r.cluster): f"{r.cluster} · {r.persona} ({r.songs:,} songs)" for r in clusters.itertuples()
+    int(r.cluster): f"{r.cluster} · {r.persona} ({r.catalog_songs:,} songs)"
+    for r in clusters.itertuples()
 }
 
 controls, results = st.columns([2, 3], gap="large")
