@@ -152,6 +152,79 @@ def _raw_from(source: str | Path | pd.DataFrame) -> RawTable:
     return read_table(source)
 
 
+@dataclass(frozen=True)
+class ColumnChoices:
+    """How whole columns are read, decided from their values: which headers write decimals
+    with a comma (``0,5``), and whether durations are ``m:ss`` clocks or seconds.
+
+    The local engine decides from every row; the Spark engine decides once from the first rows
+    and applies the same choices to every batch, so all batches read a column the same way.
+    """
+
+    decimal_comma: tuple[str, ...] = ()
+    clock_durations: bool = False
+    seconds_durations: bool = False
+
+    @classmethod
+    def of(
+        cls, frame: pd.DataFrame, column_map: dict[str, str], delimiter: str | None
+    ) -> ColumnChoices:
+        """The choices the values of ``frame`` call for."""
+        comma_is_free = delimiter not in (None, ",")
+        decimal_comma = tuple(
+            header
+            for canonical in NUMERIC_COLUMNS
+            if (header := column_map.get(canonical)) is not None
+            and uses_decimal_comma(frame[header], comma_is_free=comma_is_free)
+        )
+        clock = seconds = False
+        header = column_map.get("duration_ms")
+        if header is not None and normalise_header(header) not in _MILLISECOND_HEADERS:
+            text = frame[header].astype("string").str.strip()
+            clock = bool(text.str.match(_CLOCK).fillna(False).mean() > 0.5)
+            if not clock:
+                values, _ = to_numbers(frame[header], decimal_comma=header in decimal_comma)
+                seconds = bool(values.median() < 10_000)
+        return cls(decimal_comma, clock, seconds)
+
+
+_MILLISECOND_HEADERS = ("durationms", "trackdurationms", "lengthms")
+_CLOCK = r"^(?:(\d+):)?(\d{1,3}):(\d{2})$"
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """One rule a row can break, in words: what is wrong with the subject, and what was done."""
+
+    rule: str
+    severity: str
+    column: str | None
+    problem: str
+    """Completes "<subject> …": ``"is not a number"``."""
+    outcome: str
+    """What was done and what the user can do."""
+
+
+def finding_of(
+    source: str,
+    word: str,
+    spec: RuleSpec,
+    count: int,
+    lines: Sequence[int],
+    examples: Sequence[str] = (),
+) -> Finding:
+    """The `Finding` for ``count`` rows breaking ``spec``, first seen on ``lines``."""
+    subject = f"column '{spec.column}'" if spec.column else "a row"
+    found = f"; found {quoted(list(examples))}" if examples else ""
+    rows = f"{count:,} row{'s' if count > 1 else ''}"
+    shown = tuple(int(x) for x in lines[:SHOWN_ROWS])
+    message = (
+        f"{source}: {subject} {spec.problem} on {where(word, shown, count)} "
+        f"({rows}{found}): {spec.outcome}"
+    )
+    return Finding(spec.rule, spec.severity, count, message, spec.column, shown)  # type: ignore[arg-type]
+
+
 class _Normaliser:
     """One pass over a raw table: map columns, parse values, record findings, pick tracks."""
 
@@ -162,6 +235,9 @@ class _Normaliser:
         features: tuple[str, ...],
         overrides: dict[str, str],
         fill_tempo: float | None,
+        *,
+        choices: ColumnChoices | None = None,
+        row_hashes: np.ndarray | None = None,
     ) -> None:
         self.raw = raw
         self.fill_tempo = fill_tempo
@@ -171,9 +247,13 @@ class _Normaliser:
         self.lines = raw.lines
         self.word = raw.location_word
         self.findings: list[Finding] = []
+        self.specs: dict[str, RuleSpec] = {}
+        self.hits: list[tuple[RuleSpec, np.ndarray, Callable[[np.ndarray], list[str]] | None]] = []
         self.status = np.full(len(self.frame), "", dtype=object)
-        self.decimal_comma_columns: list[str] = []
         self.column_map = map_columns(list(self.frame.columns), features, overrides, source)
+        self.choices = choices or ColumnChoices.of(self.frame, self.column_map, raw.delimiter)
+        if row_hashes is not None:
+            self.__dict__["_row_hashes"] = row_hashes
 
     def _original(self, canonical: str) -> pd.Series | None:
         header = self.column_map.get(canonical)
@@ -181,6 +261,15 @@ class _Normaliser:
 
     # -- the pass ----------------------------------------------------------------------------
     def run(self, min_tracks: int) -> Catalog:
+        canonical = self.canonical()
+        self._ragged_rows()
+        self._undetected_tempo(canonical)
+        usable = self.status == ""
+        representative = self._merge_duplicates(canonical, usable)
+        return self._finish(canonical, representative, min_tracks)
+
+    def canonical(self) -> pd.DataFrame:
+        """The canonical columns of every row; rules broken are in ``status`` and ``hits``."""
         for text in self.raw.notes:
             self._note(text)
         canonical = pd.DataFrame(index=self.frame.index)
@@ -190,18 +279,28 @@ class _Normaliser:
         canonical["genres"] = self._names("genres", split_commas=True, lower=True)
         for column in NUMERIC_COLUMNS:
             canonical[column] = self._numbers(column)
-        if self.decimal_comma_columns:
+        if self.choices.decimal_comma:
             self._note(
-                f"column(s) {quoted(self.decimal_comma_columns)} write decimals with a comma "
-                "(0,5); read as 0.5"
+                f"column(s) {quoted(self.choices.decimal_comma)} write decimals with a "
+                "comma (0,5); read as 0.5"
             )
         canonical["explicit"] = self._flags()
         canonical["release_year"] = self._years()
-        self._ragged_rows()
-        self._undetected_tempo(canonical)
-        usable = self.status == ""
-        representative = self._merge_duplicates(canonical, usable)
-        return self._finish(canonical, representative, min_tracks)
+        return canonical
+
+    def rule_lists(self) -> tuple[list[list[str]], list[list[str | None]]]:
+        """For every row, the rules it broke (in the order they were checked) and an example
+        value for each (None where the rule shows none): what a batch reports to an engine
+        that counts findings over many batches."""
+        rules: list[list[str]] = [[] for _ in range(len(self.frame))]
+        examples: list[list[str | None]] = [[] for _ in range(len(self.frame))]
+        for spec, mask, example in self.hits:
+            rows = np.flatnonzero(mask)
+            texts = example(mask) if example is not None else [None] * len(rows)
+            for row, text in zip(rows, texts, strict=True):
+                rules[row].append(spec.rule)
+                examples[row].append(text)
+        return rules, examples
 
     @cached_property
     def _row_hashes(self) -> np.ndarray:
@@ -251,10 +350,7 @@ class _Normaliser:
         if series is None:
             return pd.Series(np.nan, index=self.frame.index, dtype="float64")
         header = self.column_map[canonical]
-        comma = uses_decimal_comma(series, comma_is_free=self.raw.delimiter not in (None, ","))
-        values, not_numeric = to_numbers(series, decimal_comma=comma)
-        if comma:
-            self.decimal_comma_columns.append(header)
+        values, not_numeric = to_numbers(series, decimal_comma=header in self.choices.decimal_comma)
         values, not_numeric = self._rescale(canonical, header, series, values, not_numeric)
         required = canonical in self.features
         severity = "rejected" if required else "fixed"
@@ -266,7 +362,7 @@ class _Normaliser:
             header,
             "is not a number",
             f"{consequence}. Fix or remove the text in those cells.",
-            examples=series[not_numeric].astype(str).head(3).tolist(),
+            examples=lambda mask, cells=series: cells[mask].astype(str).tolist(),
         )
         missing = values.isna().to_numpy() & ~not_numeric.to_numpy()
         if required:
@@ -288,7 +384,7 @@ class _Normaliser:
                 header,
                 f"is outside {bounds.low:g} to {bounds.high:g} ({bounds.meaning})",
                 f"{consequence}. Check the column holds what its name says.",
-                examples=[f"{v:g}" for v in values[outside].head(3)],
+                examples=lambda mask, found=values: [f"{v:g}" for v in found[mask]],
             )
             if not required:
                 values = values.where(~outside)
@@ -307,22 +403,17 @@ class _Normaliser:
         if normal.endswith(PERCENT_SUFFIX) and canonical in AUDIO_FEATURES:
             self._note(f"column '{header}' is in percent; divided by 100")
             return values / 100.0, not_numeric
-        if canonical == "duration_ms" and normal not in (
-            "durationms",
-            "trackdurationms",
-            "lengthms",
-        ):
+        if canonical == "duration_ms" and self.choices.clock_durations:
             text = series.astype("string").str.strip()
-            clock = text.str.extract(r"^(?:(\d+):)?(\d{1,3}):(\d{2})$")
-            if clock[2].notna().mean() > 0.5:
-                parts = clock.apply(pd.to_numeric, errors="coerce").fillna({0: 0})
-                seconds = (parts[0] * 3600 + parts[1] * 60 + parts[2]).astype("float64")
-                self._note(f"column '{header}' holds m:ss durations; converted to milliseconds")
-                unreadable = seconds.isna() & text.fillna("").ne("")
-                return seconds * 1000.0, unreadable.astype(bool)
-            if values.median() < 10_000:
-                self._note(f"column '{header}' looks like seconds; converted to milliseconds")
-                return values * 1000.0, not_numeric
+            clock = text.str.extract(_CLOCK)
+            parts = clock.apply(pd.to_numeric, errors="coerce").fillna({0: 0})
+            seconds = (parts[0] * 3600 + parts[1] * 60 + parts[2]).astype("float64")
+            self._note(f"column '{header}' holds m:ss durations; converted to milliseconds")
+            unreadable = seconds.isna() & text.fillna("").ne("")
+            return seconds * 1000.0, unreadable.astype(bool)
+        if canonical == "duration_ms" and self.choices.seconds_durations:
+            self._note(f"column '{header}' looks like seconds; converted to milliseconds")
+            return values * 1000.0, not_numeric
         return values, not_numeric
 
     def _flags(self) -> pd.Series:
@@ -338,7 +429,7 @@ class _Normaliser:
             self.column_map["explicit"],
             "is not 0/1/true/false",
             "the value was cleared, rows kept. Use 0/1 or true/false.",
-            examples=series[unknown].astype(str).head(3).tolist(),
+            examples=lambda mask, cells=series: cells[mask].astype(str).tolist(),
         )
         return flags
 
@@ -356,7 +447,7 @@ class _Normaliser:
             self.column_map["release_year"],
             "holds no year between 1000 and 2100",
             "the year was cleared, rows kept. Use a year (1999) or a date (1999-07-15).",
-            examples=series[unreadable].astype(str).head(3).tolist(),
+            examples=lambda mask, cells=series: cells[mask].astype(str).tolist(),
         )
         return years
 
@@ -486,30 +577,35 @@ class _Normaliser:
         header: str | None,
         problem: str,
         outcome: str,
-        examples: list[str] | None = None,
+        examples: Callable[[np.ndarray], list[str]] | None = None,
     ) -> None:
         """Record rows breaking a rule: ``problem`` completes "<subject> …", ``outcome`` says
-        what was done and what the user can do."""
+        what was done and what the user can do; ``examples`` gives the cells of masked rows."""
+        spec = RuleSpec(rule, severity, header, problem, outcome)
+        self.specs[rule] = spec
         count = int(mask.sum())
         if not count:
             return
-        lines = tuple(int(x) for x in self.lines[mask][:SHOWN_ROWS])
         if severity == "rejected":
             fresh = mask & (self.status == "")
             self.status[fresh] = rule
         elif severity == "merged":
             self.status[mask] = rule
-        subject = f"column '{header}'" if header else "a row"
-        found = f"; found {quoted(examples)}" if examples else ""
-        rows = f"{count:,} row{'s' if count > 1 else ''}"
-        message = (
-            f"{self.source}: {subject} {problem} on {where(self.word, lines, count)} "
-            f"({rows}{found}): {outcome}"
+        self.hits.append((spec, mask, examples))
+        shown = examples(mask & _first_true(mask, 3)) if examples is not None else ()
+        self.findings.append(
+            finding_of(self.source, self.word, spec, count, self.lines[mask][:SHOWN_ROWS], shown)
         )
-        self.findings.append(Finding(rule, severity, count, message, header, lines))
 
     def _note(self, text: str) -> None:
         self.findings.append(Finding("note", "note", 0, f"{self.source}: {text}."))
+
+
+def _first_true(mask: np.ndarray, count: int) -> np.ndarray:
+    """A mask of the first ``count`` True positions of ``mask``."""
+    first = np.zeros(len(mask), dtype=bool)
+    first[np.flatnonzero(mask)[:count]] = True
+    return first
 
 
 def _or_list(numbers: list[int]) -> str:

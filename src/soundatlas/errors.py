@@ -38,6 +38,13 @@ class OutputError(SoundAtlasError):
     exit_code = 2
 
 
+class EngineError(SoundAtlasError):
+    """The distributed engine cannot run: PySpark or Java missing, the cluster unreachable, or a
+    job failed for a reason outside the input (the message names the log with the details)."""
+
+    exit_code = 2
+
+
 class LookupFailed(SoundAtlasError):
     """A song, artist or cluster that was asked for does not exist in the atlas."""
 
