@@ -2,28 +2,38 @@
 
 The public API: `load_catalog` (read and validate a track table), `build_atlas` (cluster, name,
 project), `load_atlas` / `Atlas.save` (the atlas folder), and `BuildConfig` (build options).
-Discovery functions live in `soundatlas.discovery`.
+Discovery functions live in `soundatlas.discovery`; the Spark engine in `soundatlas.spark`.
+
+Names are imported on first use, so importing one light module (``soundatlas.catalog`` in a
+Spark worker, say) does not load the clustering libraries.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
 
-from soundatlas.atlas import Atlas, build_atlas
-from soundatlas.catalog import Catalog, load_catalog
-from soundatlas.config import BuildConfig
-from soundatlas.errors import (
-    AmbiguousQuery,
-    AtlasError,
-    CatalogError,
-    ConfigError,
-    LookupFailed,
-    SoundAtlasError,
-)
-from soundatlas.store import load_atlas
+from importlib import import_module
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
 try:
     __version__ = version("soundatlas")
 except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0.0.0"
+
+_HOMES = {
+    "Atlas": "soundatlas.atlas",
+    "build_atlas": "soundatlas.atlas",
+    "Catalog": "soundatlas.catalog",
+    "load_catalog": "soundatlas.catalog",
+    "BuildConfig": "soundatlas.config",
+    "AmbiguousQuery": "soundatlas.errors",
+    "AtlasError": "soundatlas.errors",
+    "CatalogError": "soundatlas.errors",
+    "ConfigError": "soundatlas.errors",
+    "EngineError": "soundatlas.errors",
+    "LookupFailed": "soundatlas.errors",
+    "SoundAtlasError": "soundatlas.errors",
+    "load_atlas": "soundatlas.store",
+}
 
 __all__ = [
     "AmbiguousQuery",
@@ -33,6 +43,7 @@ __all__ = [
     "Catalog",
     "CatalogError",
     "ConfigError",
+    "EngineError",
     "LookupFailed",
     "SoundAtlasError",
     "__version__",
@@ -40,3 +51,25 @@ __all__ = [
     "load_atlas",
     "load_catalog",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name in _HOMES:
+        return getattr(import_module(_HOMES[name]), name)
+    raise AttributeError(f"module 'soundatlas' has no attribute {name!r}")
+
+
+if TYPE_CHECKING:
+    from soundatlas.atlas import Atlas, build_atlas
+    from soundatlas.catalog import Catalog, load_catalog
+    from soundatlas.config import BuildConfig
+    from soundatlas.errors import (
+        AmbiguousQuery,
+        AtlasError,
+        CatalogError,
+        ConfigError,
+        EngineError,
+        LookupFailed,
+        SoundAtlasError,
+    )
+    from soundatlas.store import load_atlas

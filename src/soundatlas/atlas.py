@@ -72,7 +72,10 @@ class MethodSummary:
 
     @property
     def title(self) -> str:
-        """Human name of the method."""
+        """Human name of the method (as it ran: the spark engine's hierarchical clustering is
+        bisecting K-Means, not Ward)."""
+        if self.params.get("variant") == "bisecting":
+            return "Hierarchical (bisecting K-Means)"
         return METHOD_TITLES[self.method]
 
     @classmethod
@@ -299,6 +302,7 @@ def build_atlas(
         "source": _source_info(source, catalog),
         "agreement": _agreement_rows(results),
         "timings": timings,
+        "engine": {"name": "local"},
     }
     return Atlas(
         tracks=tracks,

@@ -43,6 +43,11 @@ MIN_TRACKS = 10
 STATUS_COLUMN = "_sa_status"
 TRACK_COLUMN = "_sa_track"
 LINE_COLUMN = "_sa_line"
+TRACK_LINE_COLUMN = "_sa_track_line"
+"""In an atlas written as Parquet parts: the line of the row a row's song is kept under (itself,
+an earlier copy, or null if the row was left out)."""
+INTERNAL_COLUMNS = (STATUS_COLUMN, TRACK_COLUMN, LINE_COLUMN, TRACK_LINE_COLUMN)
+"""Columns SoundAtlas adds to the original rows; never part of an export."""
 
 
 @dataclass(frozen=True)
@@ -456,15 +461,9 @@ class _Normaliser:
         if not ragged:
             return
         lines = tuple(r.line for r in ragged if r.line is not None)
-        expected = ragged[0].expected
         counts = sorted({r.found for r in ragged})
-        message = (
-            f"{self.source}: {where(self.word, lines, len(ragged))}: the row has "
-            f"{_or_list(counts)} fields where the header has {expected}; left out. "
-            "Quote cells that contain the delimiter, or fix the row."
-        )
         self.findings.append(
-            Finding("ragged row", "rejected", len(ragged), message, None, lines[:SHOWN_ROWS])
+            ragged_finding(self.source, self.word, len(ragged), lines, ragged[0].expected, counts)
         )
 
     def _undetected_tempo(self, canonical: pd.DataFrame) -> None:
@@ -475,46 +474,29 @@ class _Normaliser:
         if not zero.any():
             return
         detected = tempo[(tempo > 0).to_numpy() & (self.status == "")]
-        if self.fill_tempo is not None:
-            fill, source = self.fill_tempo, "the atlas's median"
-        elif len(detected):
-            fill, source = float(detected.median()), "the catalog's median"
-        else:
-            fill, source = TYPICAL_TEMPO, "a typical tempo (no song here has a detected tempo)"
-        canonical.loc[zero, "tempo"] = fill
-        self._finding(
-            "undetected tempo",
-            "fixed",
-            zero,
-            self.column_map["tempo"],
-            "is 0 (tempo not detected)",
-            f"set to {source}, {fill:.1f} BPM, so the rows can be clustered. "
-            "Nothing to do unless you have the real tempo.",
+        fill, source = tempo_fill(
+            self.fill_tempo, float(detected.median()) if len(detected) else None
         )
+        canonical.loc[zero, "tempo"] = fill
+        spec = undetected_tempo_spec(self.column_map["tempo"], fill, source)
+        self._finding(spec.rule, spec.severity, zero, spec.column, spec.problem, spec.outcome)
 
     def _merge_duplicates(self, canonical: pd.DataFrame, usable: np.ndarray) -> np.ndarray:
         """For every row, the row that stands for it (itself, an earlier row, or -1)."""
         merged = find_duplicates(self._row_hashes, canonical["track_id"].to_numpy(), usable)
-        self._finding(
-            "duplicate row",
-            "merged",
-            merged.exact,
-            None,
-            "repeats an earlier row exactly",
-            "counted once. Nothing to do.",
-        )
+        exact, repeated = duplicate_specs(self.column_map.get("track_id"))
+        self._finding(exact.rule, exact.severity, merged.exact, None, exact.problem, exact.outcome)
         if merged.repeated_id.any():
             canonical["genres"] = combine_genres(
                 canonical["genres"].to_numpy(copy=True), merged.representative, merged.repeated_id
             )
         self._finding(
-            "repeated track id",
-            "merged",
+            repeated.rule,
+            repeated.severity,
             merged.repeated_id,
-            self.column_map.get("track_id"),
-            "repeats the track id of an earlier row",
-            "merged into that row (genres combined, the first row's values kept). Nothing to "
-            "do if the file lists a track once per genre or playlist.",
+            repeated.column,
+            repeated.problem,
+            repeated.outcome,
         )
         return merged.representative
 
@@ -558,15 +540,7 @@ class _Normaliser:
         return Catalog(tracks, original, report, self.raw.ragged)
 
     def _too_few_message(self, found: int, needed: int) -> str:
-        reasons = [f for f in self.findings if f.severity == "rejected"]
-        reasons.sort(key=lambda f: -f.count)
-        why = "; ".join(f"{f.count:,} × {f.rule}" for f in reasons[:3])
-        return (
-            f"{self.source}: only {found:,} usable track(s) of {len(self.frame):,} rows; at least "
-            f"{needed} are needed to cluster."
-            + (f" Rows were left out for: {why}." if why else "")
-            + " Run `soundatlas validate` on the file for the full report."
-        )
+        return too_few_message(self.source, found, len(self.frame), needed, self.findings)
 
     # -- findings ----------------------------------------------------------------------------
     def _finding(
@@ -599,6 +573,73 @@ class _Normaliser:
 
     def _note(self, text: str) -> None:
         self.findings.append(Finding("note", "note", 0, f"{self.source}: {text}."))
+
+
+def ragged_finding(
+    source: str, word: str, count: int, lines: Sequence[int], expected: int, found: list[int]
+) -> Finding:
+    """The finding for records whose field count differs from the header's."""
+    message = (
+        f"{source}: {where(word, tuple(lines), count)}: the row has "
+        f"{_or_list(found)} fields where the header has {expected}; left out. "
+        "Quote cells that contain the delimiter, or fix the row."
+    )
+    return Finding("ragged row", "rejected", count, message, None, tuple(lines[:SHOWN_ROWS]))
+
+
+def tempo_fill(given: float | None, median: float | None) -> tuple[float, str]:
+    """The tempo given to songs whose tempo was not detected, and where it comes from."""
+    if given is not None:
+        return given, "the atlas's median"
+    if median is not None:
+        return median, "the catalog's median"
+    return TYPICAL_TEMPO, "a typical tempo (no song here has a detected tempo)"
+
+
+def undetected_tempo_spec(header: str, fill: float, source: str) -> RuleSpec:
+    """The rule for a tempo of 0, which is set to ``fill`` so the song can be clustered."""
+    return RuleSpec(
+        "undetected tempo",
+        "fixed",
+        header,
+        "is 0 (tempo not detected)",
+        f"set to {source}, {fill:.1f} BPM, so the rows can be clustered. "
+        "Nothing to do unless you have the real tempo.",
+    )
+
+
+def duplicate_specs(id_header: str | None) -> tuple[RuleSpec, RuleSpec]:
+    """The rules for exact duplicate rows and repeated track ids (both merged, not dropped)."""
+    exact = RuleSpec(
+        "duplicate row",
+        "merged",
+        None,
+        "repeats an earlier row exactly",
+        "counted once. Nothing to do.",
+    )
+    repeated = RuleSpec(
+        "repeated track id",
+        "merged",
+        id_header,
+        "repeats the track id of an earlier row",
+        "merged into that row (genres combined, the first row's values kept). Nothing to "
+        "do if the file lists a track once per genre or playlist.",
+    )
+    return exact, repeated
+
+
+def too_few_message(
+    source: str, found: int, rows: int, needed: int, findings: Sequence[Finding]
+) -> str:
+    """Why a file has too few usable tracks to cluster, naming the commonest reasons."""
+    reasons = sorted((f for f in findings if f.severity == "rejected"), key=lambda f: -f.count)
+    why = "; ".join(f"{f.count:,} × {f.rule}" for f in reasons[:3])
+    return (
+        f"{source}: only {found:,} usable track(s) of {rows:,} rows; at least "
+        f"{needed} are needed to cluster."
+        + (f" Rows were left out for: {why}." if why else "")
+        + " Run `soundatlas validate` on the file for the full report."
+    )
 
 
 def _first_true(mask: np.ndarray, count: int) -> np.ndarray:

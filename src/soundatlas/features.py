@@ -45,16 +45,30 @@ def fit_scaler(tracks: pd.DataFrame, features: tuple[str, ...], kind: str = "sta
     if kind not in SCALINGS:
         raise ConfigError(f"scaling '{kind}' is not known; use one of {', '.join(SCALINGS)}.")
     values = feature_matrix(tracks, features)
+    stats = {"mean": values.mean(axis=0), "std": values.std(axis=0)}
+    if kind == "robust":
+        stats["q1"], stats["median"], stats["q3"] = np.percentile(values, [25, 50, 75], axis=0)
+    stats["low"], stats["high"] = values.min(axis=0), values.max(axis=0)
+    return scaler_from(features, kind, stats)
+
+
+def scaler_from(features: tuple[str, ...], kind: str, stats: dict[str, np.ndarray]) -> Scaler:
+    """The scaler of ``kind`` from per-feature statistics (``mean``, ``std`` with ddof 0,
+    ``low``, ``high`` and, for robust scaling, the quartiles ``q1``, ``median``, ``q3``),
+    however they were computed."""
     if kind == "standard":
-        center, scale = values.mean(axis=0), values.std(axis=0)
+        center, scale = stats["mean"], stats["std"]
     elif kind == "robust":
-        q1, median, q3 = np.percentile(values, [25, 50, 75], axis=0)
-        spread = values.std(axis=0)
+        q1, median, q3, spread = stats["q1"], stats["median"], stats["q3"], stats["std"]
         # Mostly-zero features (instrumentalness, speechiness) have an IQR near 0; dividing by it
         # would blow their rare large values up, so they fall back to the standard deviation.
         center, scale = median, np.where(q3 - q1 > 0.1 * spread, q3 - q1, spread)
     else:
-        low, high = values.min(axis=0), values.max(axis=0)
-        center, scale = low, high - low
+        center, scale = stats["low"], stats["high"] - stats["low"]
     scale = np.where(scale > 1e-12, scale, 1.0)
-    return Scaler(tuple(features), kind, center.astype(np.float64), scale.astype(np.float64))
+    return Scaler(
+        tuple(features),
+        kind,
+        np.asarray(center, dtype=np.float64),
+        np.asarray(scale, dtype=np.float64),
+    )

@@ -109,6 +109,12 @@ def read_table(path: str | Path) -> RawTable:
         return _read_parquet(path)
     if head.startswith(b"\x1f\x8b"):
         return _read_text(path, _gunzip(path), note="decompressed from gzip")
+    refuse_binary(path, head)
+    return _read_text(path, path.read_bytes())
+
+
+def refuse_binary(path: Path, head: bytes) -> None:
+    """Refuse a file whose first bytes say it is an archive, image, document or program."""
     if head.startswith(b"PK\x03\x04"):
         raise CatalogError(
             f"{path}: this is a ZIP archive (an Excel workbook is one too), not a track table. "
@@ -119,7 +125,6 @@ def read_table(path: str | Path) -> RawTable:
             raise CatalogError(
                 f"{path}: this is {kind}, not a track table. Pass a CSV, Parquet or JSON file."
             )
-    return _read_text(path, path.read_bytes())
 
 
 def _gunzip(path: Path) -> bytes:
@@ -596,3 +601,49 @@ def file_sha256(path: str | Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class TextLayout:
+    """How a delimited text file is laid out, read from its first bytes: what an engine that
+    splits the file between workers needs to read every part the same way."""
+
+    encoding: str
+    delimiter: str
+    headers: list[str]
+    """Column names as the local reader names them (blank ones named, repeats numbered)."""
+    header_lines: int
+    preamble_lines: int
+    preamble_delimiter: bool
+    """Whether the preamble is Excel's ``sep=`` line (not a comment)."""
+    notes: tuple[str, ...] = ()
+
+
+def text_layout(path: str | Path) -> TextLayout:
+    """The encoding, delimiter and header of a delimited text file, from its first bytes.
+
+    Raises
+    ------
+    CatalogError
+        If the file is empty, binary, or has no header line.
+    """
+    path = Path(path)
+    with path.open("rb") as handle:
+        data = handle.read(SNIFF_BYTES)
+    if not data.strip():
+        raise CatalogError(
+            f"{path}: the file is empty. Export your tracks with a header row and try again."
+        )
+    cut = data.rfind(b"\n")
+    if 0 < cut < len(data) - 1:
+        data = data[: cut + 1]  # whole lines only, so no character is cut in half
+    text, encoding, notes = _decode(path, data)
+    skipped, named_delimiter, note = _preamble(text)
+    if skipped:
+        text = text.split("\n", skipped)[-1] if text.count("\n") >= skipped else ""
+        notes = (*notes, note)
+    delimiter = named_delimiter or sniff_delimiter(text)
+    headers, header_lines = _header(path, text, delimiter)
+    return TextLayout(
+        encoding, delimiter, headers, header_lines, skipped, named_delimiter is not None, notes
+    )

@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from soundatlas.atlas import Atlas, MethodSummary
+from soundatlas.clustering.result import PERSONA_COLUMNS
 from soundatlas.config import BuildConfig
 from soundatlas.errors import AtlasError, OutputError
 from soundatlas.features import Scaler
@@ -51,8 +52,23 @@ def version_of(package: str) -> str | None:
         return None
 
 
+IN_MEMORY_SONGS = 1_000_000
+"""Largest catalog an atlas loads whole. A bigger one (built by the spark engine) also holds a
+uniform random sample of about this many songs, which is what `load_atlas` brings into memory
+for charts and lookups; counts, cluster sizes, means and exports still cover every song."""
+
+
 def save_atlas(atlas: Atlas, path: str | Path) -> Path:
     """Write ``atlas`` to the folder ``path``, replacing any atlas there only once complete."""
+    with staged_atlas(path) as folder:
+        write_atlas_files(atlas, folder)
+    return Path(path)
+
+
+@contextlib.contextmanager
+def staged_atlas(path: str | Path) -> Iterator[Path]:
+    """A temporary folder beside ``path`` to write an atlas into; when the block ends normally
+    (the manifest written last) it replaces ``path``, and on any error it is removed."""
     path = Path(path)
     check_atlas_target(path)
     _remove_leftovers(path)
@@ -64,17 +80,36 @@ def save_atlas(atlas: Atlas, path: str | Path) -> Path:
             f"{path}: cannot be written ({exc.strerror}). Choose another folder."
         ) from exc
     try:
-        hashes = _write_files(atlas, temporary)
-        manifest = _manifest(atlas, hashes)
-        _write_bytes(
-            temporary / MANIFEST, json.dumps(manifest, indent=2, default=_json_default).encode()
-        )
+        yield temporary
+        if not (temporary / MANIFEST).is_file():
+            raise AtlasError(f"{path}: the build wrote no manifest; nothing was replaced.")
         fsync_folder(temporary)
         _swap_into_place(temporary, path)
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)
         raise
-    return path
+
+
+def write_atlas_files(atlas: Atlas, folder: Path, *, parts: dict[str, Any] | None = None) -> None:
+    """Write the atlas's tables, model and manifest (last) into ``folder``.
+
+    Parameters
+    ----------
+    parts
+        For an atlas whose per-song tables were already written into ``folder`` as Parquet
+        parts (the spark engine): the manifest's ``parts`` entry, naming them. Their files are
+        checksummed with the rest; ``atlas.tracks`` and ``atlas.original`` are not written.
+    """
+    hashes = _write_files(atlas, folder, tables=parts is None)
+    if parts is not None:
+        listed = [*parts["tracks"], *parts["original"]]
+        if parts.get("sample"):
+            listed.append(parts["sample"]["file"])
+        hashes |= {name: file_sha256(folder / name) for name in listed}
+    manifest = _manifest(atlas, hashes)
+    if parts is not None:
+        manifest["parts"] = parts
+    _write_bytes(folder / MANIFEST, json.dumps(manifest, indent=2, default=_json_default).encode())
 
 
 def check_atlas_target(path: str | Path) -> None:
@@ -126,9 +161,10 @@ def _remove_leftovers(path: Path) -> None:
             shutil.rmtree(leftover, ignore_errors=True)
 
 
-def _write_files(atlas: Atlas, folder: Path) -> dict[str, str]:
-    _write_parquet(atlas.tracks, folder / "tracks.parquet")
-    _write_parquet(atlas.original, folder / "original.parquet")
+def _write_files(atlas: Atlas, folder: Path, *, tables: bool = True) -> dict[str, str]:
+    if tables:
+        _write_parquet(atlas.tracks, folder / "tracks.parquet")
+        _write_parquet(atlas.original, folder / "original.parquet")
     personas = atlas.personas.copy()
     for column in ("reasons", "dominant_genres"):
         personas[column] = personas[column].map(json.dumps)
@@ -150,7 +186,7 @@ def _write_files(atlas: Atlas, folder: Path) -> dict[str, str]:
         np.savez(handle, **arrays)
         handle.flush()
         os.fsync(handle.fileno())
-    return {name: file_sha256(folder / name) for name in FILES}
+    return {name: file_sha256(folder / name) for name in FILES if (folder / name).is_file()}
 
 
 def _write_parquet(frame: pd.DataFrame, target: Path) -> None:
@@ -213,7 +249,8 @@ def _swap_into_place(temporary: Path, path: Path) -> None:
 
 
 def _manifest(atlas: Atlas, hashes: dict[str, str]) -> dict[str, Any]:
-    fingerprint = hashlib.sha256("".join(hashes[n] for n in FILES).encode()).hexdigest()[:16]
+    names = [n for n in FILES if n in hashes] + sorted(n for n in hashes if n not in FILES)
+    fingerprint = hashlib.sha256("".join(hashes[n] for n in names).encode()).hexdigest()[:16]
     manifest = dict(atlas.manifest)
     manifest.pop("path", None)
     manifest.update(
@@ -226,7 +263,7 @@ def _manifest(atlas: Atlas, hashes: dict[str, str]) -> dict[str, Any]:
             "config": atlas.config.to_dict(),
             "rows": {
                 "read": atlas.report.rows_read,
-                "tracks": len(atlas.tracks),
+                "tracks": atlas.report.tracks,
                 "rejected": atlas.report.rows_rejected,
                 "merged": atlas.report.rows_merged,
             },
@@ -306,6 +343,27 @@ def _recover_interrupted_swap(path: Path) -> None:
                 return
 
 
+def _song_tables(path: Path, manifest: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The track table and the original rows: whole files, Parquet parts, or (for a catalog
+    above `IN_MEMORY_SONGS`) the stated sample of tracks and no original rows."""
+    parts = manifest.get("parts")
+    if parts is None:
+        tracks = pq.read_table(path / "tracks.parquet").to_pandas()
+        return tracks, pq.read_table(path / "original.parquet").to_pandas()
+    if parts.get("sample"):
+        tracks = pq.read_table(path / parts["sample"]["file"]).to_pandas()
+        schema = pq.read_schema(path / parts["original"][0])
+        original = schema.empty_table().to_pandas()
+    else:
+        tracks = _concat(path, parts["tracks"])
+        original = _concat(path, parts["original"])
+    return tracks, original
+
+
+def _concat(path: Path, names: list[str]) -> pd.DataFrame:
+    return pa.concat_tables([pq.read_table(path / name) for name in names]).to_pandas()
+
+
 def read_manifest(path: str | Path) -> dict[str, Any]:
     """An atlas folder's manifest (what was built, from what, how), without loading its tables.
 
@@ -336,13 +394,16 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
 
 
 def _assemble(path: Path, manifest: dict[str, Any]) -> Atlas:
-    tracks = pq.read_table(path / "tracks.parquet").to_pandas()
+    tracks, original = _song_tables(path, manifest)
     for column in ("artists", "genres"):
         tracks[column] = [list(v) if v is not None else [] for v in tracks[column].to_numpy()]
-    original = pq.read_table(path / "original.parquet").to_pandas()
     personas = pq.read_table(path / "personas.parquet").to_pandas()
     for column in ("reasons", "dominant_genres"):
         personas[column] = personas[column].map(json.loads)
+    for method, column in PERSONA_COLUMNS.items():
+        if column in tracks and not isinstance(tracks[column].dtype, pd.CategoricalDtype):
+            names = personas.loc[personas["method"] == method, "persona"]
+            tracks[column] = pd.Categorical(tracks[column], categories=names.unique())
     selection = pq.read_table(path / "selection.parquet").to_pandas()
     with np.load(path / "model.npz", allow_pickle=False) as arrays:
         model = {name: arrays[name] for name in arrays.files}

@@ -15,6 +15,7 @@ from soundatlas.cli.render import (
     JsonOption,
     agreement_table,
     console,
+    engine_text,
     err_console,
     escape,
     methods_table,
@@ -31,6 +32,7 @@ from soundatlas.exports import EXPORT_FORMATS, export_atlas, write_table
 from soundatlas.schema import AUDIO_FEATURES
 from soundatlas.store import check_atlas_target, load_atlas, read_manifest
 
+ENGINES = ("local", "spark")
 ColumnOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -118,7 +120,13 @@ def validate(
 
 @app.command()
 def build(
-    file: Annotated[Path, typer.Argument(help="Track table: CSV/TSV/pipe, Parquet, JSON, JSONL.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="Track table: CSV/TSV/pipe, Parquet, JSON, JSONL (spark engine: CSV, Parquet, "
+            "or a folder or glob of Parquet parts)."
+        ),
+    ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Atlas folder to write.")],
     k: Annotated[
         str, typer.Option("--k", help="Clusters for K-Means and Ward: auto or N.")
@@ -133,6 +141,14 @@ def build(
     eps: Annotated[float | None, typer.Option(help="DBSCAN eps [default: knee].")] = None,
     min_samples: Annotated[int | None, typer.Option(help="DBSCAN min_samples.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    engine: Annotated[
+        str,
+        typer.Option(help="local (this process) or spark (Apache Spark, for huge catalogs)."),
+    ] = "local",
+    master: Annotated[
+        str | None,
+        typer.Option(help="With --engine spark: local[N], spark://HOST:PORT or yarn [local[2]]."),
+    ] = None,
     quiet: QuietOption = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -148,10 +164,22 @@ def build(
         columns=parse_columns(column),
         random_state=seed,
     )
+    if engine not in ENGINES:
+        raise ConfigError(f"--engine {engine}: use one of {', '.join(ENGINES)}.")
+    if master is not None and engine != "spark":
+        raise ConfigError("--master applies to --engine spark only.")
     check_atlas_target(output)
     with progress_bars(quiet=quiet or as_json) as tick:
-        atlas = build_atlas(file, config, progress=tick)
-        _save(atlas, output, tick)
+        if engine == "spark":
+            from soundatlas.spark import LOCAL_MASTER, build_atlas_spark
+
+            build_atlas_spark(file, output, config, master=master or LOCAL_MASTER, progress=tick)
+            tick("load", 0.0)
+            atlas = load_atlas(output)
+            tick("load", 1.0)
+        else:
+            atlas = build_atlas(file, config, progress=tick)
+            _save(atlas, output, tick)
     _print_notes(atlas.report)
     if as_json:
         saved = dataclasses.replace(atlas, manifest=read_manifest(output))
@@ -278,6 +306,7 @@ def _print_notes(report) -> None:
 
 
 def _print_atlas(atlas) -> None:
+    console.print(engine_text(atlas))
     console.print(methods_table(atlas))
     console.print(rules_text(atlas))
     console.print(projection_text(atlas))
@@ -299,5 +328,6 @@ def _summary_json(atlas, path: Path) -> dict:
         "methods": manifest.get("methods"),
         "agreement": manifest.get("agreement"),
         "timings": manifest.get("timings"),
+        "engine": manifest.get("engine") or {"name": "local"},
         "personas": personas.to_dict(orient="records"),
     }

@@ -38,6 +38,7 @@ console = Console(highlight=False, soft_wrap=False)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 STAGE_TITLES = {
+    "start": "Starting Spark",
     "read": "Reading and validating",
     "scale": "Scaling features",
     "kmeans": "K-Means: choosing k and fitting",
@@ -144,7 +145,7 @@ def methods_table(atlas: Any) -> Table:
         stability = summary.details.get("stability", {}).get("mean_ari")
         sample = scores.get("silhouette_sample")
         silhouette = fmt(scores.get("silhouette"))
-        if sample and sample < len(atlas.tracks) and scores.get("silhouette") is not None:
+        if sample and sample < atlas.report.tracks and scores.get("silhouette") is not None:
             silhouette += f"\n(sample {sample:,})"
         table.add_row(
             summary.title,
@@ -163,6 +164,15 @@ def projection_text(atlas: Any) -> str:
     projection = atlas.projection
     axes = ", ".join(projection.axis_label(i) for i in range(len(projection.components)))
     return f"[bold]PCA[/]: {escape(axes)}"
+
+
+def engine_text(atlas: Any) -> str:
+    """Which engine built the atlas, and what it did differently (samples, method variants)."""
+    engine = atlas.manifest.get("engine") or {"name": "local"}
+    where = f" on {engine['master']}, Spark {engine['spark_version']}" if "master" in engine else ""
+    lines = [f"[bold]Engine[/]: {escape(engine['name'])}{escape(where)}"]
+    lines += [f"  • {escape(note)}" for note in engine.get("notes", [])]
+    return "\n".join(lines)
 
 
 def rules_text(atlas: Any) -> str:

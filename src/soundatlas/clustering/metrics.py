@@ -133,6 +133,33 @@ def agreement(first: np.ndarray, second: np.ndarray) -> dict[str, float]:
     }
 
 
+def agreement_of_counts(contingency: np.ndarray) -> dict[str, float]:
+    """`agreement` from a contingency table (songs per pair of labels), for engines that count
+    pairs where the labels live instead of bringing every label to one place."""
+    from sklearn.metrics import mutual_info_score
+
+    table = np.asarray(contingency, dtype=np.float64)
+    n = table.sum()
+    rows, columns = table.sum(axis=1), table.sum(axis=0)
+
+    def pairs(counts: np.ndarray) -> float:
+        return float(np.sum(counts * (counts - 1) / 2.0))
+
+    together, first, second = pairs(table.ravel()), pairs(rows), pairs(columns)
+    expected = first * second / (n * (n - 1) / 2.0) if n > 1 else 0.0
+    top = (first + second) / 2.0
+    ari = 1.0 if top == expected else (together - expected) / (top - expected)
+    information = mutual_info_score(None, None, contingency=table)
+
+    def entropy(counts: np.ndarray) -> float:
+        shares = counts[counts > 0] / n
+        return float(-np.sum(shares * np.log(shares)))
+
+    spread = (entropy(rows) + entropy(columns)) / 2.0
+    nmi = 1.0 if spread == 0 else float(information / spread)
+    return {"adjusted_rand": float(ari), "nmi": nmi}
+
+
 def relabel_by_size(labels: np.ndarray) -> np.ndarray:
     """Renumber clusters 0, 1, 2 … from largest to smallest (ties by old label); noise stays -1."""
     labels = np.asarray(labels, dtype=np.int64)

@@ -22,6 +22,8 @@ from soundatlas.clustering.metrics import NOISE
 from soundatlas.schema import AUDIO_FEATURES
 
 NOISE_NAME = "Noise (no dense group)"
+GENRES_SHOWN = 3
+"""Genres named per cluster."""
 BALANCED = 0.35
 """Below this |z| on every feature a cluster is close to the catalog average: "Balanced Mix"."""
 
@@ -165,13 +167,38 @@ def name_clusters(
     frame = frame.assign(_label=labels)
     means = frame.groupby("_label")[features].mean()
     sizes = frame.groupby("_label").size()
-    z = (means - stats.means) / stats.stds
-    clusters = [c for c in means.index if c != NOISE]
-    names = _assign_names({c: z.loc[c].to_dict() for c in clusters})
-    names[NOISE] = NOISE_NAME
     genres = dominant_genres(
         genre_table if genre_table is not None else exploded_genres(tracks), labels
     )
+    return persona_table(method, stats, means, sizes, genres)
+
+
+def persona_table(
+    method: str,
+    stats: CatalogStats,
+    means: pd.DataFrame,
+    sizes: pd.Series,
+    genres: dict[int, list[dict[str, float]]],
+) -> pd.DataFrame:
+    """The persona table from per-cluster aggregates: whichever engine computed them, the
+    same names and reasons follow.
+
+    Parameters
+    ----------
+    stats
+        Catalog means and standard deviations of the audio features described.
+    means, sizes
+        Mean of each of those features per cluster (index: cluster, -1 for noise) and the
+        number of songs in each.
+    genres
+        `dominant_genres` of each cluster.
+    """
+    features = list(stats.means.index)
+    total = float(sizes.sum())
+    z = (means[features] - stats.means) / stats.stds
+    clusters = [c for c in means.index if c != NOISE]
+    names = _assign_names({c: z.loc[c].to_dict() for c in clusters})
+    names[NOISE] = NOISE_NAME
     rows = []
     for cluster in means.index:
         profile = z.loc[cluster]
@@ -182,7 +209,7 @@ def name_clusters(
                 "cluster": int(cluster),
                 "persona": names[cluster],
                 "size": int(sizes.loc[cluster]),
-                "share": float(sizes.loc[cluster] / len(labels)),
+                "share": float(sizes.loc[cluster] / total),
                 "reasons": [
                     {
                         "feature": feature,
@@ -281,7 +308,7 @@ def exploded_genres(tracks: pd.DataFrame) -> pd.DataFrame:
 
 
 def dominant_genres(
-    exploded: pd.DataFrame, labels: np.ndarray, top: int = 3
+    exploded: pd.DataFrame, labels: np.ndarray, top: int = GENRES_SHOWN
 ) -> dict[int, list[dict[str, float]]]:
     """The ``top`` most common genres of each cluster, with the share of its songs carrying each."""
     if exploded.empty:
@@ -292,6 +319,14 @@ def dominant_genres(
         {"cluster": labels[exploded["row"].to_numpy()], "genre": exploded["genre"]}
     )
     counts = pairs.value_counts().reset_index(name="count")
+    return genre_shares(counts, sizes, top)
+
+
+def genre_shares(
+    counts: pd.DataFrame, sizes: pd.Series, top: int = GENRES_SHOWN
+) -> dict[int, list[dict[str, float]]]:
+    """The ``top`` genres of each cluster from ``counts`` (columns cluster, genre, count; at
+    least the top ones per cluster), with the share of the cluster's ``sizes`` carrying each."""
     counts = counts.sort_values(["cluster", "count", "genre"], ascending=[True, False, True])
     best = counts.groupby("cluster").head(top)
     result: dict[int, list[dict[str, float]]] = {}

@@ -26,6 +26,7 @@ LOCAL_MASTER = "local[2]"
 DRIVER_MEMORY = "6g"
 """Heap of the JVM in local mode (driver and executors share it): enough for 10M songs."""
 _PANDAS_WARNING = "PySpark does not yet fully support pandas"
+_LOG_KEY = "soundatlas.log"
 
 
 def check_master(master: str) -> str:
@@ -43,7 +44,8 @@ def check_master(master: str) -> str:
 def spark_session(
     master: str = LOCAL_MASTER, *, app_name: str = "soundatlas"
 ) -> Iterator[SparkSession]:
-    """Start a Spark session for one build and stop it afterwards.
+    """Start a Spark session for one build and stop it afterwards; a session already active
+    in this process (a notebook's, or a test suite's) is used as it is and left running.
 
     Raises
     ------
@@ -53,10 +55,16 @@ def spark_session(
     """
     master = check_master(master)
     _require_pyspark()
-    _require_java()
-    log = _log_file()
+    from pyspark.sql import SparkSession
+
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=_PANDAS_WARNING)
+        _quiet_python_warnings()
+        active = SparkSession.getActiveSession()
+        if active is not None:
+            yield active
+            return
+        _require_java()
+        log = _log_file()
         with spark_errors(log):
             session = _start(master, app_name, log)
         try:
@@ -64,6 +72,14 @@ def spark_session(
         finally:
             with contextlib.suppress(Exception):
                 session.stop()
+
+
+def _quiet_python_warnings() -> None:
+    """PySpark 4 warns about pandas 3 (which it handles for what the engine uses) and pandas 3
+    about arguments PySpark still passes: nothing a user can act on, so not on their terminal."""
+    warnings.filterwarnings("ignore", message=_PANDAS_WARNING)
+    warnings.filterwarnings("ignore", message="The copy keyword is deprecated")
+    warnings.filterwarnings("ignore", module=r"pyspark(\.|$)")
 
 
 def _require_pyspark() -> None:
@@ -104,10 +120,11 @@ def _start(master: str, app_name: str, log: Path) -> SparkSession:
         .config("spark.sql.execution.arrow.maxRecordsPerBatch", "20000")
         .config("spark.sql.adaptive.enabled", "true")
         .config("spark.driver.extraJavaOptions", "-Dlog4j2.level=warn")
-        .config("spark.pyspark.python", sys.executable)
-        .config("spark.pyspark.driver.python", sys.executable)
     )
     if master.startswith("local"):
+        # Workers run this very Python, so they import the same SoundAtlas and libraries; on a
+        # cluster PYSPARK_PYTHON names the executors' Python (see the README).
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         builder = (
             builder.config(
                 "spark.driver.memory", os.environ.get("SOUNDATLAS_SPARK_MEMORY", DRIVER_MEMORY)
@@ -118,7 +135,14 @@ def _start(master: str, app_name: str, log: Path) -> SparkSession:
     with _output_to(log):
         session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
+    session.conf.set(_LOG_KEY, str(log))
     return session
+
+
+def log_of(session: SparkSession) -> Path | None:
+    """The file the session's JVM writes its log to (None for a session started elsewhere)."""
+    value = session.conf.get(_LOG_KEY, None)
+    return Path(value) if value else None
 
 
 @contextlib.contextmanager

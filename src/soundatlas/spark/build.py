@@ -1,0 +1,530 @@
+"""Build an atlas on Apache Spark: the same folder `load_atlas`, the CLI and the dashboard read.
+
+Per-song tables are written by Spark as Parquet parts (``tracks/``, ``original/``) straight into
+the atlas's temporary folder, which replaces the target only once the manifest is written, as
+for the local engine. Above `IN_MEMORY_SONGS` the atlas also holds a uniform random sample of
+about that many tracks (``sample.parquet``) for charts and lookups.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from soundatlas.atlas import PCA_COLUMNS, Atlas, MethodSummary, Progress
+from soundatlas.clustering.metrics import NOISE, agreement_of_counts
+from soundatlas.clustering.personas import CatalogStats, genre_shares, persona_table
+from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS
+from soundatlas.config import BuildConfig
+from soundatlas.errors import ConfigError
+from soundatlas.schema import AUDIO_FEATURES
+from soundatlas.spark import clustering
+from soundatlas.spark.catalog import CANONICAL_COLUMNS, LINE, STATUS, TRACK_LINE, validate
+from soundatlas.spark.session import LOCAL_MASTER, log_of, spark_errors, spark_session
+from soundatlas.spark.source import read_source
+from soundatlas.store import IN_MEMORY_SONGS, staged_atlas, write_atlas_files
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+SOURCE_LINE = "source_line"
+"""Where each track is in the user's file (its line, or record number for Parquet)."""
+
+
+def build_atlas_spark(
+    source: str | Path,
+    output: str | Path,
+    config: BuildConfig | None = None,
+    *,
+    master: str = LOCAL_MASTER,
+    progress: Progress | None = None,
+) -> Path:
+    """Build the atlas of ``source`` on Spark and save it to the folder ``output``.
+
+    Parameters
+    ----------
+    source
+        A CSV file, a Parquet file, or a folder or glob of Parquet parts.
+    output
+        The atlas folder; an atlas already there is replaced only once the new one is complete.
+    master
+        Where Spark runs: ``local[N]`` on this machine, ``spark://host:7077``, ``yarn``, ….
+
+    Returns
+    -------
+    Path
+        ``output``; open it with `soundatlas.load_atlas`.
+
+    Raises
+    ------
+    CatalogError, ConfigError
+        The same input problems, in the same words, as the local engine.
+    EngineError
+        Spark cannot start or a job fails (the message names the log with the details).
+    """
+    config = config or BuildConfig()
+    if config.density_algorithm != "dbscan" and "dbscan" in config.methods:
+        raise ConfigError(
+            f"--density {config.density_algorithm}: the spark engine runs DBSCAN only; build "
+            "with the local engine for HDBSCAN."
+        )
+    tick = progress or (lambda stage, fraction: None)
+    tick("start", 0.0)
+    with spark_session(master) as spark, spark_errors(log_of(spark)):
+        tick("start", 1.0)
+        return _Build(spark, source, Path(output), config, master, tick).run()
+
+
+class _Build:
+    def __init__(
+        self, spark, source: str | Path, output: Path, config: BuildConfig, master: str, tick
+    ) -> None:
+        self.spark = spark
+        self.source = source
+        self.output = output
+        self.config = config
+        self.master = master
+        self.tick = tick
+        self.timings: dict[str, float] = {}
+
+    def _timed(self, stage: str, started: float) -> None:
+        self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - started
+        self.tick(stage, 1.0)
+
+    def run(self) -> Path:
+        from pyspark import StorageLevel
+
+        config, tick = self.config, self.tick
+        started = time.perf_counter()
+        tick("read", 0.0)
+        source = read_source(self.spark, self.source)
+        catalog = validate(source, features=config.features, overrides=config.columns)
+        size = catalog.size
+        self._timed("read", started)
+        if config.k is not None and config.k > size // 2:
+            raise ConfigError(
+                f"k={config.k}: {source.name} has {size:,} usable songs, too few for "
+                f"{config.k} clusters; choose k of at most {max(2, size // 2)} or auto."
+            )
+
+        started = time.perf_counter()
+        scaler = clustering.fit_scaler(catalog.tracks, config.features, config.scaling)
+        scaled = clustering.with_scaled(catalog.tracks, scaler, size).persist(
+            StorageLevel.MEMORY_AND_DISK
+        )
+        distinct = clustering.distinct_songs(scaled, config.features, source.name)
+        if config.k is not None and config.k > distinct:
+            raise ConfigError(
+                f"k={config.k}: {source.name} has only {distinct:,} songs that differ in their "
+                f"features; choose k of at most {distinct} or auto."
+            )
+        samples = clustering.draw_samples(scaled, size, config)
+        self._timed("scale", started)
+
+        fitted: dict[str, clustering.SparkMethod] = {}
+        for method in ("kmeans", "dbscan", "hierarchical"):
+            if method not in config.methods:
+                continue
+            started = time.perf_counter()
+            progress = _stage_tick(tick, method)
+            if method == "dbscan":
+                fitted[method] = clustering.fit_density(scaled, size, config, progress)
+            else:
+                fitted[method] = clustering.fit_partitional(
+                    method, scaled, size, distinct, samples, config, progress
+                )
+            self._timed(method, started)
+            if method == "kmeans":
+                started = time.perf_counter()
+                projection = clustering.fit_projection(scaled, config.features)
+                self._timed("pca", started)
+        if "kmeans" not in fitted:
+            started = time.perf_counter()
+            projection = clustering.fit_projection(scaled, config.features)
+            self._timed("pca", started)
+
+        started = time.perf_counter()
+        labelled = scaled
+        for method, fit in fitted.items():
+            labelled = fit.apply(labelled, LABEL_COLUMNS[method])
+        labelled = labelled.select("*", *clustering.projected(projection))
+        labelled = labelled.persist(StorageLevel.MEMORY_AND_DISK)
+        summary = _Summary(labelled, fitted, config)
+        samples_labelled = samples.silhouette
+        for method, fit in fitted.items():
+            samples_labelled = fit.apply(samples_labelled, LABEL_COLUMNS[method])
+        samples_labelled = summary.renumbered(samples_labelled)
+        labelled = summary.renumbered(labelled)
+        scaled.unpersist()
+        personas = summary.personas()
+        methods = {
+            method: MethodSummary(
+                method=method,
+                params=fit.params,
+                rule=fit.rule,
+                scores=summary.scores(method, samples_labelled, samples.silhouette_size),
+                details=fit.details | summary.extra_details(method),
+                timings=fit.timings,
+            )
+            for method, fit in fitted.items()
+        }
+        self._timed("personas", started)
+
+        started = time.perf_counter()
+        tick("save", 0.0)
+        with staged_atlas(self.output) as folder:
+            parts = _write_tables(labelled, catalog, personas, methods, folder, config, size)
+            atlas = Atlas(
+                tracks=pd.DataFrame(),
+                original=pd.DataFrame(),
+                report=catalog.report,
+                config=config,
+                scaler=scaler,
+                projection=projection,
+                methods=methods,
+                centroids=summary.centroids,
+                personas=personas,
+                selection=_selection_tables(fitted),
+                linkage=None,
+                manifest={
+                    "source": {"name": source.name},
+                    "agreement": summary.agreement(),
+                    "timings": self.timings,
+                    "engine": self._engine(samples, fitted, size, parts),
+                },
+            )
+            write_atlas_files(atlas, folder, parts=parts)
+        labelled.unpersist()
+        self._timed("save", started)
+        return self.output
+
+    def _engine(self, samples, fitted, size: int, parts: dict[str, Any]) -> dict[str, Any]:
+        notes = [
+            f"K-Means and bisecting candidates for k fitted on a random sample of "
+            f"{samples.selection_size:,} songs"
+            + (" (every song)" if samples.selection_size == size else "")
+            + "; final models fitted on every song",
+            f"silhouette: Spark's ClusteringEvaluator (squared Euclidean) on a random sample "
+            f"of {samples.silhouette_size:,} songs; Davies–Bouldin and Calinski–Harabasz on "
+            "every song",
+        ]
+        if "hierarchical" in fitted:
+            notes.append(
+                "hierarchical is MLlib's bisecting K-Means (divisive), not Ward's agglomerative "
+                "merging"
+            )
+        if "dbscan" in fitted:
+            notes.append(
+                f"DBSCAN fitted on a random sample of {fitted['dbscan'].details['fitted_on']:,} "
+                "songs; every song joins its nearest core song's cluster within eps, or noise"
+            )
+        if parts.get("sample"):
+            notes.append(
+                f"charts and lookups load a uniform random sample of "
+                f"{parts['sample']['songs']:,} of {size:,} songs; counts, sizes, means and "
+                "exports cover every song"
+            )
+        import pyspark
+
+        return {
+            "name": "spark",
+            "master": self.master,
+            "spark_version": pyspark.__version__,
+            "notes": notes,
+        }
+
+
+def _stage_tick(tick: Progress, stage: str):
+    return lambda fraction: tick(stage, fraction)
+
+
+class _Summary:
+    """Everything the atlas records about the labels, computed in a few passes over them."""
+
+    def __init__(self, labelled: DataFrame, fitted, config: BuildConfig) -> None:
+        from pyspark.sql import functions as F
+
+        self.labelled = labelled
+        self.methods = list(fitted)
+        self.config = config
+        scaled = clustering.scaled_columns(config.features)
+        self.scaled_names = scaled
+        self.audio = [f for f in AUDIO_FEATURES if f in config.features] or list(AUDIO_FEATURES)
+        long = labelled.select(
+            F.explode(
+                F.array(
+                    *[
+                        F.struct(F.lit(m).alias("method"), F.col(LABEL_COLUMNS[m]).alias("label"))
+                        for m in self.methods
+                    ]
+                )
+            ).alias("entry"),
+            *self.audio,
+            *scaled,
+        ).select("entry.method", "entry.label", *self.audio, *scaled)
+        rows = (
+            long.groupBy("method", "label")
+            .agg(
+                F.count(F.lit(1)).alias("size"),
+                *[F.avg(f).alias(f"mean_{f}") for f in self.audio],
+                *[F.avg(c).alias(c) for c in scaled],
+            )
+            .toPandas()
+        )
+        catalog = labelled.agg(
+            *[F.avg(f).alias(f"mean_{f}") for f in self.audio],
+            *[F.stddev_pop(f).alias(f"std_{f}") for f in self.audio],
+        ).collect()[0]
+        self.stats = CatalogStats(
+            pd.Series({f: catalog[f"mean_{f}"] for f in self.audio}),
+            pd.Series({f: catalog[f"std_{f}"] for f in self.audio}).replace(0.0, 1.0),
+        )
+        self.mapping: dict[str, dict[int, int]] = {}
+        self.tables: dict[str, pd.DataFrame] = {}
+        for method in self.methods:
+            table = rows[rows["method"] == method].set_index("label").sort_index()
+            clusters = table.index[table.index != NOISE]
+            order = sorted(clusters, key=lambda c: (-table.loc[c, "size"], c))
+            mapping = {int(old): new for new, old in enumerate(order)}
+            mapping[NOISE] = NOISE
+            self.mapping[method] = mapping
+            table.index = [mapping[int(c)] for c in table.index]
+            self.tables[method] = table.sort_index()
+        self.centroids = {
+            m: t.loc[t.index != NOISE, scaled].to_numpy(dtype=np.float64)
+            for m, t in self.tables.items()
+        }
+        self.size = int(self.tables[self.methods[0]]["size"].sum())
+        self._dispersion = self._dispersions()
+
+    def renumbered(self, frame: DataFrame) -> DataFrame:
+        """``frame`` with every label column numbered by cluster size (largest first)."""
+        from pyspark.sql import functions as F
+
+        for method, mapping in self.mapping.items():
+            if all(old == new for old, new in mapping.items()):
+                continue
+            column = LABEL_COLUMNS[method]
+            expression = F.col(column)
+            for old, new in mapping.items():
+                expression = F.when(F.col(column) == old, F.lit(new)).otherwise(expression)
+            frame = frame.withColumn(column, expression)
+        return frame
+
+    def _dispersions(self) -> dict[str, pd.DataFrame]:
+        """Per method and cluster: mean and sum of squared distances to the centroid."""
+        from pyspark.sql import functions as F
+
+        out = {}
+        frame = self.renumbered(self.labelled)
+        for method in self.methods:
+            label = F.col(LABEL_COLUMNS[method])
+            centroids = self.centroids[method]
+            if len(centroids) == 0:
+                out[method] = pd.DataFrame(columns=["spread", "squares"])
+                continue
+            squared = F.lit(0.0)
+            for cluster, centroid in enumerate(centroids):
+                distance = sum(
+                    (F.col(name) - float(value)) ** 2
+                    for name, value in zip(self.scaled_names, centroid, strict=True)
+                )
+                squared = F.when(label == cluster, distance).otherwise(squared)
+            out[method] = (
+                frame.filter(label != NOISE)
+                .groupBy(label.alias("label"))
+                .agg(
+                    F.avg(F.sqrt(squared)).alias("spread"),
+                    F.sum(squared).alias("squares"),
+                )
+                .toPandas()
+                .set_index("label")
+                .sort_index()
+            )
+        return out
+
+    def scores(self, method: str, sample: DataFrame, sample_size: int) -> dict[str, Any]:
+        """Silhouette on the sample; Davies–Bouldin and Calinski–Harabasz on every song."""
+        table = self.tables[method]
+        clusters = table[table.index != NOISE]
+        k = len(clusters)
+        noise = int(table.loc[NOISE, "size"]) if NOISE in table.index else 0
+        scores: dict[str, Any] = {
+            "silhouette": None,
+            "silhouette_sample": sample_size,
+            "silhouette_distance": "squared euclidean",
+            "davies_bouldin": None,
+            "calinski_harabasz": None,
+            "n_clusters": k,
+            "noise_share": noise / self.size if self.size else 0.0,
+        }
+        kept = int(clusters["size"].sum())
+        if k < 2 or kept <= k:
+            return scores
+        scores["silhouette"] = clustering.silhouette_of(sample, LABEL_COLUMNS[method])
+        centroids = self.centroids[method]
+        sizes = clusters["size"].to_numpy(dtype=np.float64)
+        dispersion = self._dispersion[method]
+        within = float(dispersion["squares"].sum())
+        overall = (centroids * sizes[:, None]).sum(axis=0) / sizes.sum()
+        between = float(np.sum(sizes * np.sum((centroids - overall) ** 2, axis=1)))
+        scores["calinski_harabasz"] = (
+            float(between * (kept - k) / (within * (k - 1))) if within > 0 else None
+        )
+        spread = dispersion["spread"].reindex(range(k)).to_numpy(dtype=np.float64)
+        gaps = np.sqrt(((centroids[:, None, :] - centroids[None, :, :]) ** 2).sum(axis=2))
+        np.fill_diagonal(gaps, np.inf)
+        ratios = (spread[:, None] + spread[None, :]) / gaps
+        scores["davies_bouldin"] = float(np.mean(ratios.max(axis=1)))
+        return scores
+
+    def extra_details(self, method: str) -> dict[str, Any]:
+        table = self.tables[method]
+        noise = int(table.loc[NOISE, "size"]) if NOISE in table.index else 0
+        return {"noise_songs": noise} if method == "dbscan" else {}
+
+    def personas(self) -> pd.DataFrame:
+        """The persona table of every method, named by the local engine's rules."""
+        from pyspark.sql import Window
+        from pyspark.sql import functions as F
+
+        frame = self.renumbered(self.labelled)
+        long = frame.select(
+            F.explode(
+                F.array(
+                    *[
+                        F.struct(F.lit(m).alias("method"), F.col(LABEL_COLUMNS[m]).alias("cluster"))
+                        for m in self.methods
+                    ]
+                )
+            ).alias("entry"),
+            F.explode("genres").alias("genre"),
+        ).select("entry.method", "entry.cluster", "genre")
+        rank = F.row_number().over(
+            Window.partitionBy("method", "cluster").orderBy(F.desc("count"), "genre")
+        )
+        counts = (
+            long.groupBy("method", "cluster", "genre")
+            .count()
+            .withColumn("rank", rank)
+            .filter(F.col("rank") <= 3)
+            .toPandas()
+        )
+        tables = []
+        for method in self.methods:
+            table = self.tables[method]
+            means = table[[f"mean_{f}" for f in self.audio]]
+            means.columns = self.audio
+            mine = counts[counts["method"] == method][["cluster", "genre", "count"]]
+            genres = genre_shares(mine, table["size"]) if len(mine) else {}
+            tables.append(persona_table(method, self.stats, means, table["size"], genres))
+        return pd.concat(tables, ignore_index=True)
+
+    def agreement(self) -> list[dict[str, Any]]:
+        """Adjusted Rand index and NMI between every pair of methods, from counted pairs."""
+        frame = self.renumbered(self.labelled)
+        columns = [LABEL_COLUMNS[m] for m in self.methods]
+        if len(columns) < 2:
+            return []
+        counts = frame.groupBy(*columns).count().toPandas()
+        rows = []
+        for i, first in enumerate(self.methods):
+            for second in self.methods[i + 1 :]:
+                table = counts.pivot_table(
+                    index=LABEL_COLUMNS[first],
+                    columns=LABEL_COLUMNS[second],
+                    values="count",
+                    aggfunc="sum",
+                    fill_value=0,
+                )
+                rows.append(
+                    {"first": first, "second": second} | agreement_of_counts(table.to_numpy())
+                )
+        return rows
+
+
+def _selection_tables(fitted) -> pd.DataFrame:
+    tables = [f.selection.assign(method=m) for m, f in fitted.items() if f.selection is not None]
+    if not tables:
+        return pd.DataFrame(columns=["method", "k"])
+    return pd.concat(tables, ignore_index=True)
+
+
+def _write_tables(
+    labelled: DataFrame,
+    catalog,
+    personas: pd.DataFrame,
+    methods: dict[str, MethodSummary],
+    folder: Path,
+    config: BuildConfig,
+    size: int,
+) -> dict[str, Any]:
+    """Write the per-song tables as Parquet parts in file order; name them for the manifest."""
+    from pyspark.sql import functions as F
+
+    named = []
+    for method in methods:
+        names = personas[personas["method"] == method].set_index("cluster")["persona"]
+        persona = F.lit(None).cast("string")
+        for cluster, name in names.items():
+            persona = F.when(
+                F.col(LABEL_COLUMNS[method]) == int(cluster), F.lit(str(name))
+            ).otherwise(persona)
+        named += [
+            F.col(LABEL_COLUMNS[method]).cast("int").alias(LABEL_COLUMNS[method]),
+            persona.alias(PERSONA_COLUMNS[method]),
+        ]
+    tracks = labelled.select(
+        *[c for c in CANONICAL_COLUMNS if c != "release_year"],
+        F.col("release_year").cast("long").alias("release_year"),
+        F.col(LINE).alias(SOURCE_LINE),
+        *PCA_COLUMNS,
+        *named,
+    ).orderBy(SOURCE_LINE)
+    parts: dict[str, Any] = {"tracks": _write_parts(tracks, folder, "tracks")}
+    source = catalog.source
+    original = catalog.rows.select(
+        *[F.col(c).alias(h) for c, h in zip(source.columns, source.headers, strict=True)],
+        LINE,
+        STATUS,
+        TRACK_LINE,
+    ).orderBy(LINE)
+    parts["original"] = _write_parts(original, folder, "original")
+    parts["sample"] = None
+    if size > IN_MEMORY_SONGS:
+        fraction = IN_MEMORY_SONGS / size
+        sample = tracks.sample(fraction=fraction, seed=config.random_state).orderBy(SOURCE_LINE)
+        (written,) = _write_parts(sample.coalesce(1), folder, "_sample")
+        shutil.move(folder / written, folder / "sample.parquet")
+        shutil.rmtree(folder / "_sample")
+        songs = pq_rows(folder / "sample.parquet")
+        parts["sample"] = {
+            "file": "sample.parquet",
+            "songs": songs,
+            "of": size,
+            "method": f"uniform random (Bernoulli, fraction {fraction:.4f}, seed "
+            f"{config.random_state})",
+        }
+    parts["rows"] = size
+    return parts
+
+
+def pq_rows(path: Path) -> int:
+    """Rows in a Parquet file, from its footer."""
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).metadata.num_rows
+
+
+def _write_parts(frame: DataFrame, folder: Path, name: str) -> list[str]:
+    """Write ``frame`` as Parquet parts under ``folder/name``; the part files, in order."""
+    target = folder / name
+    frame.write.option("compression", "zstd").parquet(str(target))
+    for extra in [*target.glob(".*.crc"), *target.glob("_*")]:
+        extra.unlink()
+    return sorted(str(p.relative_to(folder)) for p in target.glob("part-*.parquet"))

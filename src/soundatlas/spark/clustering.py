@@ -1,0 +1,405 @@
+"""Cluster a catalog in Spark MLlib, every song labelled, with the local engine's rules.
+
+- K-Means: candidate k fitted on a stated random sample (every k of the range, as the local
+  engine does above 200,000 songs), scored with Spark's `ClusteringEvaluator` silhouette on a
+  stated sample, k chosen by `choose_k`; the final model is fitted on every song.
+- Hierarchical: MLlib's bisecting K-Means — divisive (top-down), not Ward's agglomerative
+  merging; k chosen by the same rule.
+- DBSCAN: the local code on a stated random sample (eps from that sample's k-distance knee);
+  then every song joins the cluster of its nearest core song of the sample within eps, or noise.
+- PCA: MLlib's PCA of the scaled features.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from soundatlas.clustering.dbscan import cluster_density
+from soundatlas.clustering.kmeans import SELECTION_ROWS
+from soundatlas.clustering.metrics import NOISE, silhouette_sample
+from soundatlas.clustering.selection import choose_k, k_candidates
+from soundatlas.config import BuildConfig
+from soundatlas.errors import CatalogError, ConfigError
+from soundatlas.features import Scaler, scaler_from
+from soundatlas.projection import COMPONENTS, Projection
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame
+
+DENSITY_SAMPLE = 100_000
+"""Songs DBSCAN is fitted on (the local code, on one machine); every song is then assigned."""
+VECTOR = "features_vector"
+FINAL_INITS_SMALL, FINAL_INITS_LARGE = 3, 1
+"""K-Means restarts of the final fit (the best is kept), as the local engine does."""
+_TREES: dict[str, Any] = {}
+"""Core-song kd-trees of DBSCAN, built once per worker process."""
+
+
+def scaled_columns(features: tuple[str, ...]) -> list[str]:
+    """Names of the scaled feature columns."""
+    return [f"_sa_s{i}" for i in range(len(features))]
+
+
+def fit_scaler(tracks: DataFrame, features: tuple[str, ...], kind: str) -> Scaler:
+    """The local engine's scaler, from statistics Spark computes over every track."""
+    from pyspark.sql import functions as F
+
+    aggregates = []
+    for i, feature in enumerate(features):
+        column = F.col(feature)
+        aggregates += [
+            F.avg(column).alias(f"mean{i}"),
+            F.stddev_pop(column).alias(f"std{i}"),
+            F.min(column).alias(f"low{i}"),
+            F.max(column).alias(f"high{i}"),
+        ]
+        if kind == "robust":
+            aggregates.append(
+                F.percentile_approx(column, [0.25, 0.5, 0.75], 10_000).alias(f"quartiles{i}")
+            )
+    row = tracks.agg(*aggregates).collect()[0]
+    stats = {
+        name: np.array([row[f"{name}{i}"] for i in range(len(features))], dtype=np.float64)
+        for name in ("mean", "std", "low", "high")
+    }
+    if kind == "robust":
+        quartiles = np.array([row[f"quartiles{i}"] for i in range(len(features))])
+        stats["q1"], stats["median"], stats["q3"] = quartiles.T
+    return scaler_from(features, kind, stats)
+
+
+SONGS_PER_PARTITION = 250_000
+"""MLlib runs a job per iteration with a task per partition: tiny partitions cost more in
+scheduling than they save (1,769 songs in 8 partitions: K-Means several times slower)."""
+
+
+def with_scaled(tracks: DataFrame, scaler: Scaler, size: int) -> DataFrame:
+    """``tracks`` plus the scaled features, as columns and as one MLlib vector, in about one
+    partition per `SONGS_PER_PARTITION` songs."""
+    from pyspark.ml.feature import VectorAssembler
+    from pyspark.sql import functions as F
+
+    wanted = max(1, -(-size // SONGS_PER_PARTITION))
+    if tracks.rdd.getNumPartitions() > wanted:
+        tracks = tracks.coalesce(wanted)
+
+    names = scaled_columns(scaler.features)
+    scaled = tracks.select(
+        "*",
+        *[
+            ((F.col(f) - float(c)) / float(s)).alias(name)
+            for f, c, s, name in zip(
+                scaler.features, scaler.center, scaler.scale, names, strict=True
+            )
+        ],
+    )
+    return VectorAssembler(inputCols=names, outputCol=VECTOR).transform(scaled)
+
+
+def distinct_songs(scaled: DataFrame, features: tuple[str, ...], source: str) -> int:
+    """How many different feature vectors there are; refuse a catalog with one (the local
+    engine's rule and words)."""
+    distinct = scaled.select(*scaled_columns(features)).distinct().count()
+    if distinct < 2:
+        count = scaled.count()
+        raise CatalogError(
+            f"{source}: all {count:,} usable songs have the same values for every clustering "
+            f"feature ({', '.join(features)}), so there is nothing to cluster. Check the "
+            "columns hold real audio features."
+        )
+    return distinct
+
+
+@dataclass(frozen=True)
+class SparkMethod:
+    """One method's fit, its labels still in Spark: what the atlas needs to record it."""
+
+    method: str
+    params: dict[str, Any]
+    rule: str
+    details: dict[str, Any]
+    timings: dict[str, float]
+    selection: pd.DataFrame | None
+    apply: Callable[[DataFrame, str], DataFrame]
+    """Adds the method's label (clusters numbered by size, noise -1) of each row of a frame
+    holding the scaled features, under the given column name."""
+
+
+@dataclass(frozen=True)
+class Samples:
+    """The stated random samples the engine works on where every song is not needed."""
+
+    selection: DataFrame
+    """Songs candidate values of k are fitted on (every song up to SELECTION_ROWS)."""
+    silhouette: DataFrame
+    """Songs silhouettes are computed on."""
+    selection_size: int
+    silhouette_size: int
+
+
+def draw_samples(scaled: DataFrame, size: int, config: BuildConfig) -> Samples:
+    """The selection and silhouette samples, drawn once and kept in memory."""
+    from pyspark import StorageLevel
+
+    vectors = scaled.select("_sa_line", VECTOR, *scaled_columns(config.features))
+    selection = _sample(vectors, size, SELECTION_ROWS, config.random_state)
+    silhouette = _sample(vectors, size, config.silhouette_sample, config.random_state + 1)
+    selection = selection.persist(StorageLevel.MEMORY_AND_DISK)
+    silhouette = silhouette.persist(StorageLevel.MEMORY_AND_DISK)
+    return Samples(selection, silhouette, selection.count(), silhouette.count())
+
+
+def _sample(frame: DataFrame, size: int, wanted: int, seed: int) -> DataFrame:
+    if size <= wanted:
+        return frame
+    # A little over the fraction, then exactly `wanted` rows: Bernoulli sampling varies in size.
+    fraction = min(1.0, wanted / size * 1.05 + 100 / size)
+    return frame.sample(fraction=fraction, seed=seed).orderBy("_sa_line").limit(wanted)
+
+
+def silhouette_of(labelled: DataFrame, label: str) -> float | None:
+    """Spark's silhouette (squared Euclidean) of a labelled sample; noise left out."""
+    from pyspark.ml.evaluation import ClusteringEvaluator
+    from pyspark.sql import functions as F
+
+    kept = labelled.filter(F.col(label) != NOISE)
+    if kept.select(label).distinct().count() < 2:
+        return None
+    evaluator = ClusteringEvaluator(featuresCol=VECTOR, predictionCol=label)
+    return float(evaluator.evaluate(kept))
+
+
+def fit_partitional(
+    method: str,
+    scaled: DataFrame,
+    size: int,
+    distinct: int,
+    samples: Samples,
+    config: BuildConfig,
+    tick: Callable[[float], None],
+) -> SparkMethod:
+    """K-Means (``method="kmeans"``) or bisecting K-Means (``"hierarchical"``)."""
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    selection, k = None, config.k
+    rule = f"fixed by the user (k={k})"
+    if k is None:
+        selection = _selection_table(method, samples, size, distinct, config, tick)
+        k, rule = choose_k(selection)
+        timings["selection"] = time.perf_counter() - started
+    fit_started = time.perf_counter()
+    inits = (
+        1
+        if method == "hierarchical"
+        else (FINAL_INITS_SMALL if size <= SELECTION_ROWS else FINAL_INITS_LARGE)
+    )
+    model, cost = _best_fit(method, scaled.select(VECTOR), k, inits, config.random_state)
+    timings["fit"] = time.perf_counter() - fit_started
+    tick(1.0)
+    sizes = np.asarray(model.summary.clusterSizes, dtype=np.int64)
+    order = np.lexsort((np.arange(len(sizes)), -sizes))
+    mapping = {int(old): new for new, old in enumerate(order)}
+    params: dict[str, Any] = {"k": int(k)}
+    details: dict[str, Any] = {
+        "inertia": cost,
+        "engine": "spark",
+        "candidates_fitted_on": samples.selection_size if selection is not None else None,
+    }
+    if method == "kmeans":
+        params["n_init"] = inits
+    else:
+        params["variant"] = "bisecting"
+        details["variant"] = (
+            "bisecting K-Means (divisive: clusters split top-down), Spark MLlib; not Ward's "
+            "agglomerative merging"
+        )
+    return SparkMethod(
+        method, params, rule, details, timings, selection, _predicted(model, mapping)
+    )
+
+
+def _estimator(method: str, k: int, seed: int):
+    from pyspark.ml.clustering import BisectingKMeans, KMeans
+
+    if method == "kmeans":
+        return KMeans(k=k, seed=seed, featuresCol=VECTOR, maxIter=50, tol=1e-4)
+    return BisectingKMeans(k=k, seed=seed, featuresCol=VECTOR, maxIter=20)
+
+
+def _best_fit(method: str, vectors: DataFrame, k: int, inits: int, seed: int):
+    """The lowest-cost of ``inits`` fits with different seeds (K-Means's n_init)."""
+    best, best_cost = None, np.inf
+    for attempt in range(inits):
+        model = _estimator(method, k, seed + attempt).fit(vectors)
+        cost = float(model.summary.trainingCost)
+        if cost < best_cost:
+            best, best_cost = model, cost
+    return best, best_cost
+
+
+def _predicted(model, mapping: dict[int, int]) -> Callable[[DataFrame, str], DataFrame]:
+    """Adds the size-ordered label of each row (the model's prediction, renumbered)."""
+    from pyspark.sql import functions as F
+
+    def apply(frame: DataFrame, name: str) -> DataFrame:
+        predicted = model.setPredictionCol("_sa_prediction").transform(frame)
+        renumbered = F.lit(None).cast("int")
+        for old, new in mapping.items():
+            renumbered = F.when(F.col("_sa_prediction") == old, F.lit(new)).otherwise(renumbered)
+        return predicted.withColumn(name, renumbered).drop("_sa_prediction")
+
+    return apply
+
+
+def _selection_table(
+    method: str,
+    samples: Samples,
+    size: int,
+    distinct: int,
+    config: BuildConfig,
+    tick: Callable[[float], None],
+) -> pd.DataFrame:
+    """Every candidate k fitted on the selection sample and scored, for `choose_k`."""
+    rows = []
+    candidates = k_candidates(size, config.k_range, distinct)
+    vectors = samples.selection.select(VECTOR)
+    for position, k in enumerate(candidates):
+        model, cost = _best_fit(method, vectors, k, 1, config.random_state)
+        scored = model.setPredictionCol("label").transform(samples.silhouette)
+        sizes = np.asarray(model.summary.clusterSizes, dtype=np.float64)
+        rows.append(
+            {
+                "k": k,
+                "silhouette": silhouette_of(scored, "label"),
+                "davies_bouldin": None,
+                "calinski_harabasz": None,
+                "inertia": cost * size / samples.selection_size,
+                "smallest_share": float(sizes.min() / sizes.sum()),
+            }
+        )
+        tick(0.8 * (position + 1) / len(candidates))
+    return pd.DataFrame(rows)
+
+
+def fit_density(
+    samples_frame: DataFrame,
+    size: int,
+    config: BuildConfig,
+    tick: Callable[[float], None],
+) -> SparkMethod:
+    """DBSCAN fitted on a random sample with the local code; every song then assigned to the
+    cluster of its nearest core song within eps (or noise)."""
+    from scipy.spatial import cKDTree
+
+    if config.density_algorithm != "dbscan":
+        raise ConfigError(
+            f"--density {config.density_algorithm}: the spark engine runs DBSCAN only; build "
+            "with the local engine for HDBSCAN."
+        )
+    started = time.perf_counter()
+    columns = scaled_columns(config.features)
+    sample = _sample(samples_frame, size, DENSITY_SAMPLE, config.random_state + 2)
+    x = sample.select(*columns).toPandas().to_numpy(dtype=np.float64)
+    tick(0.2)
+    local = cluster_density(
+        x,
+        sample=silhouette_sample(x, size=min(len(x), 2_000), random_state=config.random_state),
+        eps=config.eps,
+        min_samples=config.min_samples,
+        random_state=config.random_state,
+    )
+    eps, min_samples = float(local.params["eps"]), int(local.params["min_samples"])
+    counts = cKDTree(x).query_ball_point(x, eps, return_length=True)
+    core = (counts >= min_samples) & (local.labels != NOISE)
+    tick(0.6)
+    key = uuid.uuid4().hex
+    points, labels = x[core], local.labels[core].astype(np.int32)
+    rule = (
+        f"{local.rule}; fitted on a random sample of {len(x):,} of {size:,} songs, then every "
+        "song assigned to the cluster of its nearest core song within eps (noise if none)"
+        if len(x) < size
+        else f"{local.rule}; every song assigned to the cluster of its nearest core song "
+        "within eps (noise if none)"
+    )
+    details = {
+        "fitted_on": len(x),
+        "core_songs": int(core.sum()),
+        "engine": "spark",
+        "k_distance_quantiles": local.details["k_distance_quantiles"],
+    }
+
+    def apply(frame: DataFrame, name: str) -> DataFrame:
+        from pyspark.sql import functions as F
+
+        nearest = _nearest_core(key, points, labels, eps)
+        return frame.withColumn(name, nearest(*[F.col(c) for c in columns]))
+
+    return SparkMethod(
+        "dbscan",
+        local.params | {"algorithm": "dbscan"},
+        rule,
+        details,
+        {"fit": time.perf_counter() - started},
+        None,
+        apply,
+    )
+
+
+def _nearest_core(key: str, points: np.ndarray, labels: np.ndarray, eps: float):
+    """A pandas UDF: the cluster of the nearest core song within eps, else noise."""
+    from pyspark.sql import functions as F
+
+    @F.pandas_udf("int")
+    def nearest(*columns: pd.Series) -> pd.Series:
+        tree = _TREES.get(key)
+        if tree is None:
+            from scipy.spatial import cKDTree
+
+            _TREES.clear()
+            tree = _TREES[key] = cKDTree(points)
+        x = np.column_stack([c.to_numpy(dtype=np.float64) for c in columns])
+        distances, nearest_index = tree.query(x, k=1, distance_upper_bound=eps)
+        found = np.isfinite(distances)
+        out = np.full(len(x), NOISE, dtype=np.int32)
+        out[found] = labels[nearest_index[found]]
+        return pd.Series(out)
+
+    return nearest
+
+
+def fit_projection(scaled: DataFrame, features: tuple[str, ...]) -> Projection:
+    """PCA of the scaled features with MLlib, in the local engine's form (mean, axes, shares;
+    each axis signed so its largest loading is positive, for stable maps)."""
+    from pyspark.ml.feature import PCA
+    from pyspark.sql import functions as F
+
+    count = min(COMPONENTS, len(features))
+    model = PCA(k=count, inputCol=VECTOR, outputCol="_sa_pca").fit(scaled.select(VECTOR))
+    components = np.array(model.pc.toArray(), dtype=np.float64).T
+    signs = np.sign(components[np.arange(count), np.abs(components).argmax(axis=1)])
+    components *= np.where(signs == 0, 1.0, signs)[:, None]
+    means = scaled.agg(*[F.avg(c) for c in scaled_columns(features)]).collect()[0]
+    ratio = np.asarray(model.explainedVariance.toArray(), dtype=np.float64)
+    return Projection(tuple(features), np.asarray(list(means), dtype=np.float64), components, ratio)
+
+
+def projected(projection: Projection) -> list[Column]:
+    """The PCA coordinates ``pc1``… of each row, as column expressions."""
+    from pyspark.sql import functions as F
+
+    names = scaled_columns(projection.features)
+    columns = []
+    for axis, component in enumerate(projection.components):
+        value = sum(
+            (F.col(name) - float(mean)) * float(weight)
+            for name, mean, weight in zip(names, projection.mean, component, strict=True)
+        )
+        columns.append(value.cast("float").alias(f"pc{axis + 1}"))
+    return columns
