@@ -205,11 +205,11 @@ def recall_at_10(atlas, count: int, rng: np.random.Generator) -> float:
     hits = 0
     for row in rng.choice(index.size, size=count, replace=False):
         scores = index.unit @ index.unit[row]
-        scores[index.copies_of(int(row))] = -np.inf
+        scores[index.releases_of(int(row))] = -np.inf
         order = np.argsort(-scores, kind="stable")
         expected, seen = [], set()
         for candidate in order:
-            group = int(index.copy_group[candidate])
+            group = int(index.recording[candidate])
             if group not in seen:
                 seen.add(group)
                 expected.append(int(candidate))
