@@ -11,6 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 from realdata import GENRES_11K, TOPHITS, shared_file
+from scipy.sparse.csgraph import connected_components
 
 from soundatlas.atlas import build_atlas
 from soundatlas.catalog import load_catalog
@@ -25,7 +26,7 @@ from soundatlas.discovery import (
     similar_tracks,
 )
 from soundatlas.discovery.index import discovery_index
-from soundatlas.discovery.recordings import recording_groups
+from soundatlas.discovery.recordings import RELATIVE, TOLERANCE, recording_groups
 from soundatlas.discovery.search import OTHER_TITLES_SEPARATOR
 from soundatlas.discovery.text import recording_titles
 
@@ -179,6 +180,32 @@ def test_releases_join_through_each_other() -> None:
     """A shares its title with B, B its sound with C: one recording, numbered in row order."""
     sound = np.array([[0.1, 0.1], [0.9, 0.2], [0.7, 0.7], [0.9, 0.2]])
     assert _groups([1, 1, 2, 1], [7, 8, 9, 7], sound) == [0, 0, 1, 0]
+
+
+def test_the_compiled_pass_equals_comparing_every_pair() -> None:
+    """Random songs, many near-copies (some within rounding, some just beyond), one artist in
+    ten without a name: the groups equal the connected components of every pair compared."""
+    rng = np.random.default_rng(3)
+    base = np.column_stack(
+        [rng.uniform(0, 1, (300, 7)), rng.uniform(-20, -3, 300), rng.uniform(60, 180, 300)]
+    )
+    picks = rng.integers(0, 300, 500)
+    level = rng.choice([0.0, 0.0002, 0.0005, 0.0007], size=(500, 1))  # the same on every feature
+    noise = level * rng.choice([-1, 1], (500, 9))
+    sound = np.vstack([base, base[picks] + noise])
+    primary = rng.integers(-1, 9, len(sound))
+    primary[300:] = np.where(rng.random(500) < 0.8, primary[picks], primary[300:])
+    titles = rng.integers(0, 400, len(sound))
+    close = np.abs(sound[:, None, :] - sound[None, :, :]) <= (
+        TOLERANCE + RELATIVE * np.maximum(np.abs(sound[:, None, :]), np.abs(sound[None, :, :]))
+    )
+    same_artist = (primary[:, None] == primary[None, :]) & (primary[:, None] >= 0)
+    linked = same_artist & (close.all(axis=2) | (titles[:, None] == titles[None, :]))
+    _, expected = connected_components(linked, directed=False)
+    groups = recording_groups(primary, titles, sound)
+    assert len(sound) - (groups.max() + 1) > 100  # many rows merged
+    assert (pd.crosstab(groups, expected) > 0).sum(axis=1).eq(1).all()
+    assert (pd.crosstab(groups, expected) > 0).sum(axis=0).eq(1).all()
 
 
 # ------------------------------------------------------------------------- one catalog, five

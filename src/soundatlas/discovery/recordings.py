@@ -69,9 +69,9 @@ def recording_groups(primary: np.ndarray, titles: np.ndarray, sound: np.ndarray)
 
     Notes
     -----
-    Rows are sorted by primary artist, then by the sum of their features; rows within
-    tolerance of each other on every feature have sums within a known window, so each row is
-    compared only with the few after it inside that window (a compiled pass, tens of
+    Two rows that sound the same have feature sums at most a known window apart, so rows are
+    sorted by primary artist, then by their sum in buckets as wide as that window, and each row
+    is compared only with the rows after it in its own and the next bucket (a compiled pass,
     milliseconds at a million songs), never with every song of its artist.
     """
     size = len(primary)
@@ -85,12 +85,12 @@ def recording_groups(primary: np.ndarray, titles: np.ndarray, sound: np.ndarray)
     sound = np.ascontiguousarray(sound, dtype=np.float64)
     total = sound.sum(axis=1)
     measured = known[np.isfinite(total[known])]
-    order = measured[np.lexsort((total[measured], primary[measured]))]
-    if len(order):
-        features = sound.shape[1]
-        largest = float(np.abs(sound[order]).sum(axis=1).max())
-        window = features * TOLERANCE * 1.001 + 4 * RELATIVE * largest
-        _join_same_sound(order, primary, total, sound, window, parent)
+    if len(measured):
+        largest = float(np.abs(sound).sum(axis=1)[measured].max())
+        window = sound.shape[1] * TOLERANCE * 1.001 + 4 * RELATIVE * largest
+        bucket = ((total[measured] - total[measured].min()) // window).astype(np.int64)
+        order = np.argsort(primary[measured] * (int(bucket.max()) + 1) + bucket, kind="stable")
+        _join_same_sound(measured[order], primary[measured][order], bucket[order], sound, parent)
     return pd.factorize(_roots(parent))[0].astype(np.int64)
 
 
@@ -112,22 +112,18 @@ def _roots(parent: np.ndarray) -> np.ndarray:
 
 @numba.njit(cache=True, nogil=True)
 def _join_same_sound(
-    order: np.ndarray,
-    primary: np.ndarray,
-    total: np.ndarray,
-    sound: np.ndarray,
-    window: float,
-    parent: np.ndarray,
+    rows: np.ndarray, artist: np.ndarray, bucket: np.ndarray, sound: np.ndarray, parent: np.ndarray
 ) -> None:
-    """Join every two rows of ``order`` (sorted by artist, then feature sum) with the same
-    primary artist and every feature equal within tolerance."""
+    """Join every two of ``rows`` with the same artist, buckets at most one apart and every
+    feature equal within tolerance. ``rows`` are sorted by artist, then bucket; ``artist``
+    and ``bucket`` are the rows', in the same order."""
     features = sound.shape[1]
-    for p in range(len(order)):
-        a = order[p]
-        for q in range(p + 1, len(order)):
-            b = order[q]
-            if primary[b] != primary[a] or total[b] - total[a] > window:
+    for p in range(len(rows)):
+        a = rows[p]
+        for q in range(p + 1, len(rows)):
+            if artist[q] != artist[p] or bucket[q] > bucket[p] + 1:
                 break
+            b = rows[q]
             same = True
             for f in range(features):
                 x, y = sound[a, f], sound[b, f]
