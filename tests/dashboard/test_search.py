@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
+from soundatlas.discovery.index import discovery_index
+
 WORD = "radio"
 """A word in many of the synthetic titles."""
 
@@ -48,3 +52,15 @@ def test_nothing_found_says_so(app, text_of):
     at = app("search", q="zzzqqqxxx no such song")
     assert "No song matches" in text_of(at)
     assert "No artist matches" in text_of(at)
+
+
+def test_search_lists_each_recording_once_with_its_releases(app, hostile_atlas):
+    index = discovery_index(hostile_atlas)
+    row = int(np.flatnonzero(index.releases[index.recording] > 1)[0])
+    title = str(hostile_atlas.tracks["name"].iat[row])
+    at = app("search", q=title)
+    songs = at.dataframe[0].value
+    listed = songs[songs["name"] == title]
+    assert len(listed) == 1
+    assert listed["releases"].iat[0] == index.releases[index.recording[row]] > 1
+    assert {"releases", "other_titles"} <= set(songs)

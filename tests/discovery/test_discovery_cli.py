@@ -158,6 +158,20 @@ def test_search_tables_and_json(run, charts) -> None:
     assert result.exit_code == 2 and "has no letters or digits" in result.stderr
 
 
+def test_search_lists_a_recording_once_with_its_other_titles(run, charts) -> None:
+    """DJ Snake's "Taki Taki" is in the file twice, credited "with" and "feat.": one recording."""
+    data = json.loads(run("search", charts, "taki taki", "--json").stdout)
+    assert len(data["songs"]) == 1
+    song = data["songs"][0]
+    titles = {song["name"], song["other_titles"]}
+    assert song["releases"] == 2
+    assert titles == {f"Taki Taki ({w} Selena Gomez, Ozuna & Cardi B)" for w in ("with", "feat.")}
+    result = run("search", charts, "taki taki")
+    assert result.exit_code == 0, result.output
+    assert "releases" in result.stdout and "also as" in result.stdout
+    assert song["other_titles"] in result.stdout
+
+
 def test_artist_profile_and_file(run, charts, tmp_path) -> None:
     result = run("artist", charts, "eminem", "-o", tmp_path / "eminem.json")
     assert result.exit_code == 0, result.output

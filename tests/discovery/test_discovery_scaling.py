@@ -77,7 +77,7 @@ def test_similarity_is_the_cosine_seen_from_the_catalog_mean(scaled_atlases, sca
         assert result["similarity"].to_numpy() == pytest.approx(expected, abs=1e-5)
         # And these are the best songs: nothing left out scores higher than the 20th.
         everything = cosine(songs, songs[query])
-        everything[discovery_index(atlas).copies_of(int(query))] = -np.inf
+        everything[discovery_index(atlas).releases_of(int(query))] = -np.inf
         assert everything.max() == pytest.approx(expected[0], abs=1e-5)
     pair = [3, 30]
     result = similar_to_many(atlas, pair, n=5)

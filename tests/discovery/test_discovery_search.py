@@ -59,7 +59,7 @@ def shelf():
         ("Love", "Nobody Known", 1),  # exact
         ("Thunderstruck", "AC/DC", 70),
         ("Back in Black", "AC/DC", 72),
-        ("Back in Black", "AC/DC", 40),  # a second copy of the song
+        ("Back in Black", "AC/DC", 40),  # a second release of the recording
         ("Halo", "Beyoncé", 74),
         ("Quiet", "Ann", 10),
     ]
@@ -98,10 +98,10 @@ def test_punctuation_insensitive_artist_search(shelf, query) -> None:
     assert found.artists["artist"].tolist() == ["AC/DC"]
     assert found.artists["match"].iat[0] == "exact"
     assert found.artists["songs"].iat[0] == 3
-    # Their songs come after title matches, found through the artist; copies shown once.
+    # Their songs come after title matches, found through the artist; releases shown once.
     assert sorted(found.songs["name"]) == ["Back in Black", "Thunderstruck"]
-    copies = found.songs.set_index("name")["copies"]
-    assert copies["Back in Black"] == 2 and copies["Thunderstruck"] == 1
+    releases = found.songs.set_index("name")["releases"]
+    assert releases["Back in Black"] == 2 and releases["Thunderstruck"] == 1
     assert found.songs.set_index("name")["popularity"]["Back in Black"] == 72
 
 

@@ -176,9 +176,9 @@ def test_allowed_gives_the_best_n_among_a_narrow_filter(atlas_of) -> None:
         index = discovery_index(atlas)
         scores = index.unit @ index.unit[query]
         scores[~mask] = -np.inf
-        scores[index.copies_of(query)] = -np.inf
+        scores[index.releases_of(query)] = -np.inf
         order = np.argsort(-scores, kind="stable")
-        _, first = np.unique(index.copy_group[order], return_index=True)
+        _, first = np.unique(index.recording[order], return_index=True)
         best = scores[order[np.sort(first)[:10]]]
         assert result["similarity"].to_numpy() == pytest.approx(best, abs=1e-6)
         rows = similar_tracks(atlas, query, n=10, allowed=np.flatnonzero(mask))

@@ -263,7 +263,8 @@ def search_command(
         print_json({"songs": _records(found.songs), "artists": _records(found.artists)})
         return
     songs = {"rank": "#", "name": "song", "artists": "artists", "match": "match"}
-    songs |= {"popularity": "popularity", "track_id": "track id"}
+    songs |= {"popularity": "popularity", "releases": "releases", "other_titles": "also as"}
+    songs |= {"track_id": "track id"}
     console.print(_song_table(f"Songs matching {text!r}", found.songs, songs))
     artists = {"rank": "#", "artist": "artist", "match": "match", "songs": "songs"}
     artists |= {"popularity": "popularity", "genres": "genres"}

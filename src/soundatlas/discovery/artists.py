@@ -137,7 +137,7 @@ def artist_profile(atlas: Atlas, name: str) -> ArtistProfile:
     popularity = np.nan_to_num(index.popularity[rows], nan=-1.0)
     rows = rows[np.lexsort((rows, -popularity))]
     songs = pd.DataFrame(index.song_columns(rows))
-    top = index.first_copies(rows)[:TOP_SONGS]
+    top = index.first_releases(rows)[:TOP_SONGS]
     shares, dominant = _cluster_shares(index, rows)
     return ArtistProfile(
         name=str(index.artist_names[code]),

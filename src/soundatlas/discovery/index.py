@@ -21,7 +21,12 @@ import pyarrow.compute as pc
 from soundatlas.atlas import PERSONA_COLUMNS, Atlas
 from soundatlas.clustering.result import LABEL_COLUMNS
 from soundatlas.discovery.nearest import unit_rows
-from soundatlas.discovery.text import normalise_array
+from soundatlas.discovery.recordings import (
+    recording_groups,
+    recording_sound,
+    recording_title_codes,
+)
+from soundatlas.discovery.text import name_keys
 from soundatlas.discovery.textindex import SortedNames, TextIndex, sorted_unique
 from soundatlas.schema import AUDIO_FEATURES
 
@@ -75,10 +80,13 @@ class DiscoveryIndex:
     title_keys, song_keys, reverse_keys
         Normalised ``title``, ``title artists`` and ``artists title`` of every song (see
         `soundatlas.discovery.text`); `text` holds the lookups built on them.
-    copy_group
-        Songs with the same normalised title and the same set of normalised artists share a
-        group: the copies of one song a catalog lists once per album. A song without artists
-        is only ever its own copy (nothing says two "Intro"s by unknown artists are one song).
+    primary_artist
+        Code of each song's first listed artist (-1 for a song without artists).
+    recording, releases
+        The recording each song is a release of, numbered from 0 (see
+        `soundatlas.discovery.recordings`: same primary artist, and the same title once
+        release qualifiers such as "- Remastered 2011" are removed or every audio feature
+        equal within rounding); and how many songs of the catalog each recording has.
     artists
         One row per artist (artists are identified by normalised name): ``artist`` (most
         common spelling), ``key``, ``songs``, ``popularity`` (of their most popular song).
@@ -131,7 +139,7 @@ class DiscoveryIndex:
         self._text_lock = threading.Lock()
         self._build_artists(tracks)
         self._build_keys()
-        self._build_copies()
+        self._build_recordings(tracks)
 
     # ------------------------------------------------------------------------------ building
 
@@ -140,13 +148,16 @@ class DiscoveryIndex:
         flat = pa.array(list(chain.from_iterable(self.artist_lists)), type=pa.large_string())
         pair_rows = np.repeat(np.arange(self.size, dtype=np.int64), lengths)
         spelled = pc.dictionary_encode(flat)
-        spelling_keys = _keys_of(spelled.dictionary)
+        spelling_keys = name_keys(spelled.dictionary)
         encoded = pc.dictionary_encode(spelling_keys)
         key_of_spelling = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
         keys = encoded.dictionary
         spelling = spelled.indices.to_numpy(zero_copy_only=False).astype(np.int64)
         codes = key_of_spelling[spelling] if len(spelling) else spelling
         n_artists = len(keys)
+        self.primary_artist = np.full(self.size, -1, dtype=np.int64)
+        credited = lengths > 0
+        self.primary_artist[credited] = codes[(np.cumsum(lengths) - lengths)[credited]]
         pairs = sorted_unique(pair_rows * max(n_artists, 1) + codes)
         pair_rows, codes = pairs // max(n_artists, 1), pairs % max(n_artists, 1)
         display = _display_names(spelled, key_of_spelling)
@@ -184,7 +195,7 @@ class DiscoveryIndex:
             self.artist_unit = np.zeros((0, len(self.features)), dtype=np.float32)
 
     def _build_keys(self) -> None:
-        titles = _keys_of(pa.array(self.names, type=pa.large_string()))
+        titles = name_keys(pa.array(self.names, type=pa.large_string()))
         offsets = pa.array(self.row_artist_ptr)
         members = pc.take(self.artist_keys, pa.array(self.row_artist_codes))
         artist_text = pc.binary_join(
@@ -200,33 +211,14 @@ class DiscoveryIndex:
             has_artist, pc.binary_join_element_wise(artist_text, titles, space), titles
         ).cast(pa.large_string())
 
-    def _build_copies(self) -> None:
-        title_codes = pc.dictionary_encode(self.title_keys).indices.to_numpy(zero_copy_only=False)
-        title_codes = title_codes.astype(np.int64)
-        per_row = np.diff(self.row_artist_ptr)
-        signature = np.full(self.size, -1, dtype=np.int64)
-        single = per_row == 1
-        signature[single] = self.row_artist_codes[self.row_artist_ptr[:-1][single]]
-        n_artists = len(self.artists)
-        sets: dict[tuple[int, ...], int] = {}
-        for row in np.flatnonzero(per_row > 1):
-            members = tuple(
-                self.row_artist_codes[self.row_artist_ptr[row] : self.row_artist_ptr[row + 1]]
-            )
-            signature[row] = n_artists + sets.setdefault(members, len(sets))
-        known = signature >= 0
-        combined = title_codes[known] * (n_artists + len(sets) + 1) + signature[known]
-        codes, uniques = pd.factorize(combined)
-        group = np.empty(self.size, dtype=np.int64)
-        group[known] = codes
-        group[~known] = len(uniques) + np.arange(int((~known).sum()))
-        self.copy_group = group
-        self.copy_count = np.bincount(group)
-        order = np.argsort(group, kind="stable")
-        self._group_rows = order
-        self._group_ptr = np.concatenate(
-            [[0], np.cumsum(np.bincount(group, minlength=int(group.max(initial=-1)) + 1))]
+    def _build_recordings(self, tracks: pd.DataFrame) -> None:
+        titles = recording_title_codes(
+            pa.array(self.names, type=pa.large_string()), self.title_keys
         )
+        self.recording = recording_groups(self.primary_artist, titles, recording_sound(tracks))
+        self.releases = np.bincount(self.recording)
+        self._recording_rows = np.argsort(self.recording, kind="stable")
+        self._recording_ptr = np.concatenate([[0], np.cumsum(self.releases)])
 
     # ------------------------------------------------------------------------------ lookups
 
@@ -239,15 +231,16 @@ class DiscoveryIndex:
                     self._text = NameIndexes(self)
         return self._text
 
-    def copies_of(self, row: int) -> np.ndarray:
-        """Every row that is a copy of ``row`` (itself included), ascending."""
-        group = self.copy_group[row]
-        return self._group_rows[self._group_ptr[group] : self._group_ptr[group + 1]]
+    def releases_of(self, row: int) -> np.ndarray:
+        """Every row that is a release of the recording of ``row`` (itself included),
+        ascending."""
+        group = self.recording[row]
+        return self._recording_rows[self._recording_ptr[group] : self._recording_ptr[group + 1]]
 
-    def first_copies(self, rows: np.ndarray) -> np.ndarray:
-        """Positions in ``rows`` of the first copy of each song there, ascending: with ``rows``
-        best first, one entry per song, each its best-ranked copy."""
-        _, first = np.unique(self.copy_group[rows], return_index=True)
+    def first_releases(self, rows: np.ndarray) -> np.ndarray:
+        """Positions in ``rows`` of the first release of each recording there, ascending: with
+        ``rows`` best first, one entry per recording, each its best-ranked release."""
+        _, first = np.unique(self.recording[rows], return_index=True)
         return np.sort(first)
 
     def artists_of(self, row: int) -> np.ndarray:
@@ -335,15 +328,6 @@ class NameIndexes:
         )
         self.artists = TextIndex(index.artist_keys)
         self.song_score = np.nan_to_num(index.popularity, nan=-1.0)
-
-
-def _keys_of(names: pa.Array) -> pa.Array:
-    """Normalised keys; a name that is all punctuation ("!!!") keeps its lowercase self."""
-    keys = normalise_array(names)
-    fallback = pc.utf8_lower(
-        pc.utf8_trim_whitespace(pc.fill_null(names.cast(pa.large_string()), ""))
-    )
-    return pc.if_else(pc.equal(keys, ""), fallback, keys)
 
 
 def _display_names(spelled: pa.DictionaryArray, key_of_spelling: np.ndarray) -> np.ndarray:

@@ -39,7 +39,7 @@ def top_cosine(
     labels, wanted
         When given, only rows whose label is in ``wanted`` are considered.
     banned
-        Rows never returned (the query and its copies, an artist's songs). Checked by binary
+        Rows never returned (the query's releases, an artist's songs). Checked by binary
         search only for rows good enough to enter the top ``k``, so a long list costs little.
     allowed
         Boolean mask over the rows (length n): when given, only rows where it is True are

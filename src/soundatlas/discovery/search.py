@@ -4,9 +4,11 @@ Matching ignores case, accents and punctuation ("beyonce" finds "Beyoncé", "ac 
 find "AC/DC") and accepts part of a name. Results are ranked exact > prefix > word prefix >
 substring, ties broken by popularity. Songs found only through their artist ("beyonce" on a
 song titled "Halo") come after every title match, unless the title-and-artist text is exactly
-what was typed ("halo beyonce"). A song the catalog lists several times (once per album) is
-shown once, with the number of copies. Lookups use sorted names and word lists built once per
-atlas (`soundatlas.discovery.textindex`), so a search costs milliseconds at 100k songs.
+what was typed ("halo beyonce"). A recording the catalog lists several times (once per album,
+remaster or radio edit; see `soundatlas.discovery.recordings`) is one result, its most popular
+release, with the number of releases and the titles of the others. Lookups use sorted names
+and word lists built once per atlas (`soundatlas.discovery.textindex`), so a search costs
+milliseconds at 100k songs.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ __all__ = ["SONG_TIERS", "SearchResults", "normalise_text", "search"]
 SONG_TIERS: tuple[str, ...] = (*MATCH_TIERS, "title and artist")
 """Match tiers of songs: the four title tiers, then songs found through their artist."""
 MAX_LIMIT = 1_000
+OTHER_TITLES_SEPARATOR = " | "
 
 
 @dataclass(frozen=True)
@@ -38,8 +41,10 @@ class SearchResults:
     ----------
     songs
         ``rank, match`` (see `SONG_TIERS`), ``row, track_id, name, artists``, each method's
-        cluster and persona, ``genres``, popularity and the audio features, ``copies`` (rows
-        the catalog holds for this song).
+        cluster and persona, ``genres``, popularity and the audio features, ``releases``
+        (songs the catalog holds for this recording, this one included) and ``other_titles``
+        (the other releases' titles where they differ from this one, ``" | "`` between them;
+        ``""`` when none do). One row per recording: its best-matching, most popular release.
     artists
         ``rank, artist, match, songs, popularity`` (of their most popular song), ``genres``
         (their three most common).
@@ -123,7 +128,7 @@ def match_songs(
         lambda: titles.containing(key),
         through_artist,
     ]
-    return rank_matches(tiers, text.song_score, index.copy_group, limit)
+    return rank_matches(tiers, text.song_score, index.recording, limit)
 
 
 def match_artists(
@@ -143,14 +148,22 @@ def match_artists(
 
 def song_table(index: DiscoveryIndex, rows: np.ndarray, tiers: np.ndarray) -> pd.DataFrame:
     """The songs results table for ``rows`` matched at ``tiers``."""
-    copies = index.copy_count[index.copy_group[rows]]
+    releases = index.releases[index.recording[rows]]
     frame: dict[str, object] = {
         "rank": np.arange(1, len(rows) + 1),
         "match": np.array([SONG_TIERS[t] for t in tiers], dtype=object),
         **index.song_columns(rows),
-        "copies": np.asarray(copies, dtype=np.int64),
+        "releases": np.asarray(releases, dtype=np.int64),
+        "other_titles": pd.array([_other_titles(index, r) for r in rows], dtype="str"),
     }
     return pd.DataFrame(frame)
+
+
+def _other_titles(index: DiscoveryIndex, row: int) -> str:
+    """The distinct titles of the other releases of ``row``'s recording, in catalog order."""
+    titles = dict.fromkeys(str(index.names[r]) for r in index.releases_of(row))
+    titles.pop(str(index.names[row]), None)
+    return OTHER_TITLES_SEPARATOR.join(titles)
 
 
 def artist_table(index: DiscoveryIndex, codes: np.ndarray, tiers: np.ndarray) -> pd.DataFrame:

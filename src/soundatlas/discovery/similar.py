@@ -7,9 +7,10 @@ similarities as meaningful as a standard one. Each result says why it was chosen
 features where it is closest to the query and where it differs most, in the features' own units
 ("tempo +28 BPM, acousticness −0.31").
 
-A song is never its own neighbour, and neither is any copy of it: the same normalised title by
-the same normalised artists, which real catalogs list once per album or compilation. Results
-hold each song once.
+A song is never its own neighbour, and neither is any other release of its recording (the same
+primary artist, and the same title once "- Remastered 2011", "(Mono)", "- Radio Edit" and the
+like are removed, or the same audio features; see `soundatlas.discovery.recordings`), which
+real catalogs list once per album, compilation or remaster. Results hold each recording once.
 """
 
 from __future__ import annotations
@@ -43,8 +44,8 @@ def resolve_track(atlas: Atlas, query: str) -> int:
     Tried in order: an exact track id (a Spotify track URL, with or without an ``/intl-xx/``
     segment and query string, or a ``spotify:track:`` URI works too); a title, or
     ``title artist`` / ``artist title``, equal to the query once case, accents and punctuation
-    are ignored; then a partial match of the title or ``title artist``. Copies of one song
-    (same title, same artists) count as one song: the most popular copy is returned.
+    are ignored; then a partial match of the title or ``title artist``. Releases of one
+    recording count as one song: the most popular release matching the query is returned.
 
     Raises
     ------
@@ -79,7 +80,7 @@ def resolve_track(atlas: Atlas, query: str) -> int:
         )
     exact = exact_songs(index, key)
     if len(exact):
-        rows, tiers = rank_matches([lambda: exact], index.text.song_score, index.copy_group, None)
+        rows, tiers = rank_matches([lambda: exact], index.text.song_score, index.recording, None)
         return _one_song(index, text, rows, tiers)
     rows, tiers = match_songs(index, key, limit=None)
     if len(rows):
@@ -149,9 +150,10 @@ def similar_tracks(
         Compare on these scaled features only (default: all the atlas clustered on).
     allowed
         Only these songs may be returned: a boolean mask over ``atlas.tracks`` (one value per
-        row) or an array of row positions. The query need not be among them; it and its copies
-        are never returned. Songs left out cost nothing, so a narrow filter is fast, and ``n``
-        songs still come back whenever that many are allowed (none when none are).
+        row) or an array of row positions. The query need not be among them; it and the other
+        releases of its recording are never returned. Songs left out cost nothing, so a narrow
+        filter is fast, and ``n`` songs still come back whenever that many are allowed (none
+        when none are).
 
     Returns
     -------
@@ -160,7 +162,7 @@ def similar_tracks(
         ``closest`` (the two features nearest the query's), ``differs`` (the two farthest, as
         signed differences in the feature's unit), each method's ``cluster``/``persona``
         columns, ``genres``, popularity, release year, duration, explicit and the audio
-        features. Never the query itself or a copy of it; each song once.
+        features. Never a release of the query's recording; each recording once.
 
     Raises
     ------
@@ -224,7 +226,7 @@ def similar_to_many(
             f"{', '.join(index.features[c] for c in columns)}, so no direction to compare; "
             "use more features or other songs."
         )
-    excluded = np.unique(np.concatenate([index.copies_of(r) for r in rows]))
+    excluded = np.unique(np.concatenate([index.releases_of(r) for r in rows]))
     if exclude_same_artist:
         codes = np.unique(np.concatenate([index.artists_of(r) for r in rows]))
         if len(codes):
@@ -338,14 +340,14 @@ def _nearest(
     allowed: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Top ``n`` distinct songs outside ``excluded`` (and inside ``allowed``). The exact search
-    skips excluded rows itself; it is asked for a few more than ``n`` because copies of one
-    song take places, and asked again for more in the rare case they run out."""
+    skips excluded rows itself; it is asked for a few more than ``n`` because releases of one
+    recording take places, and asked again for more in the rare case they run out."""
     k = n + 8
     while True:
         rows, scores = top_cosine(
             unit, query, k, labels=labels, wanted=wanted, banned=excluded, allowed=allowed
         )
-        first = index.first_copies(rows)
+        first = index.first_releases(rows)
         if len(first) >= n or len(rows) < k or k >= index.size:
             chosen = first[:n]
             return rows[chosen], scores[chosen]

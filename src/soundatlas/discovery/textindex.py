@@ -194,7 +194,7 @@ def rank_matches(
     limit: int | None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The best ``limit`` items over tiers of matches, tier first, then ``score`` (high first),
-    then item; one item per ``group`` (copies of a song), each item at its best tier.
+    then item; one item per ``group`` (releases of a recording), each item at its best tier.
 
     Parameters
     ----------

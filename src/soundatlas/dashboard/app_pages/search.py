@@ -72,9 +72,27 @@ with song_tab:
         )
         if picked is None:
             shown = [
-                c for c in ("name", "artists", persona_column, "popularity", "genres") if c in songs
+                c
+                for c in (
+                    "name",
+                    "artists",
+                    persona_column,
+                    "popularity",
+                    "releases",
+                    "other_titles",
+                    "genres",
+                )
+                if c in songs
             ]
-            st.dataframe(songs[shown], hide_index=True)
+            st.dataframe(
+                songs[shown],
+                hide_index=True,
+                column_config={persona_column: "persona", "other_titles": "also released as"},
+            )
+            st.caption(
+                "Each recording is listed once: 'releases' counts the songs of the catalog that "
+                "are releases of it (remasters, radio edits, other albums)."
+            )
         else:
             try:
                 allowed = view.mask if restrict else None

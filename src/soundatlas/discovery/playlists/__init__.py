@@ -11,8 +11,9 @@ When fewer songs pass than were asked for, the playlist is shorter: it is never 
 songs below the threshold, and it says how many passed and which constraint cut the most.
 
 The parts, one noun each: `~.request` (the request and its validation), `~.candidates` (the
-songs in scope, filters, copies and the artist cap), `~.ordering` (the order songs play in),
-`~.playlist` (generating the playlist and its account) and `~.files` (CSV, JSON, Spotify URLs).
+songs in scope, filters, one release per recording and the artist cap), `~.ordering` (the order
+songs play in), `~.playlist` (generating the playlist and its account) and `~.files` (CSV, JSON,
+Spotify URLs).
 """
 
 from soundatlas.discovery.playlists.candidates import artist_cap

@@ -4,8 +4,9 @@ The songs in scope (a cluster's, or the whole catalog's) are scored by cosine si
 sound asked for: the seeds' centroid, else the cluster's, seen from the catalog's average sound
 like every similarity in discovery. Each filter (threshold, ``min_*``/``max_*`` limits, no
 explicit songs) rejects songs independently; the songs passing all of them are ranked by
-closeness to the targets, then similarity, then catalog order. Then only the best copy of each
-song is kept, and songs whose artist already has ``max_per_artist`` songs are dropped.
+closeness to the targets, then similarity, then catalog order. Then only the best release of
+each recording is kept (and none of a seed's recording: see `soundatlas.discovery.recordings`),
+and songs whose artist already has ``max_per_artist`` songs are dropped.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class Source:
         Unit vector (from the catalog mean, see `DiscoveryIndex.direction`) songs are compared
         with.
     seed_rows
-        Rows of the seed songs (they and their copies are never chosen).
+        Rows of the seed songs (no release of their recordings is chosen).
     scope_text, reference_text
         Both in words, for the playlist's message.
     """
@@ -94,16 +95,16 @@ def select(
     failing = _filters(atlas, request, scope, similarity)
     passing = ~np.logical_or.reduce(list(failing.values()))
     if len(source.seed_rows):
-        seed_copies = np.concatenate([index.copies_of(r) for r in source.seed_rows])
-        passing &= ~np.isin(scope, seed_copies)
+        seed_releases = np.concatenate([index.releases_of(r) for r in source.seed_rows])
+        passing &= ~np.isin(scope, seed_releases)
     positions = np.flatnonzero(passing)
     distance = _target_distance(atlas, request, scope[positions])
     ranking = rank_order(similarity[positions], distance, scope[positions])
     positions, distance = positions[ranking], distance[ranking]
-    unique = index.first_copies(scope[positions])
+    unique = index.first_releases(scope[positions])
     kept = unique[artist_cap(index, scope[positions[unique]], request.max_per_artist)]
     cut_by = {name: int(mask.sum()) for name, mask in failing.items()}
-    cut_by["copies"] = int(len(positions) - len(unique))
+    cut_by["releases"] = int(len(positions) - len(unique))
     cut_by["max_per_artist"] = int(len(unique) - len(kept))
     chosen = positions[kept]
     return Candidates(scope[chosen], similarity[chosen], distance[kept], cut_by)

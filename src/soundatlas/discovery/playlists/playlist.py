@@ -33,7 +33,9 @@ class Playlist:
     cut_by
         Songs each constraint removed. Filters (``threshold``, ``min_*``, ``max_*``,
         ``explicit``) are counted independently over the songs in scope (a song failing two
-        counts for both); ``copies`` and ``max_per_artist`` among the songs passing every filter.
+        counts for both); ``releases`` (other releases of a recording already chosen, see
+        `soundatlas.discovery.recordings`) and ``max_per_artist`` among the songs passing every
+        filter.
     message
         One sentence saying what happened, for people.
     """
@@ -106,7 +108,7 @@ _ADVICE = {
     "threshold": "lower the threshold",
     "explicit": "allow explicit songs",
     "max_per_artist": "allow more songs per artist",
-    "copies": "choose another source of sound (the catalog lists these songs several times)",
+    "releases": "choose another source of sound (the catalog lists these recordings several times)",
 }
 
 

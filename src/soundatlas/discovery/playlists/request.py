@@ -43,7 +43,7 @@ class PlaylistRequest:
     seeds, seed_artists
         Up to 5 songs (track ids or text, see `resolve_track`) and artists in all; similarity
         is measured to the centroid of the seed songs and of each seed artist's average sound.
-        Seed songs (and their copies) are not repeated in the playlist.
+        Seed songs (and other releases of their recordings) are not repeated in the playlist.
     size
         Songs wanted, 1-50.
     threshold
@@ -152,7 +152,7 @@ def describe_constraint(name: str, request: PlaylistRequest) -> str:
         return "no explicit songs"
     if name == "max_per_artist":
         return f"at most {request.max_per_artist} songs per artist"
-    return "one copy of each song"
+    return "one release of each recording"
 
 
 def _limits(name: str, values: object) -> dict[str, float]:
