@@ -153,6 +153,12 @@ class Atlas:
         return self.scaler.transform(self.tracks)
 
     @property
+    def sampled(self) -> bool:
+        """Whether ``tracks`` is a sample of the catalog (an atlas too big to load whole: see
+        `soundatlas.store.IN_MEMORY_SONGS`); ``report.tracks`` counts every song."""
+        return bool((self.manifest.get("parts") or {}).get("sample"))
+
+    @property
     def fingerprint(self) -> str:
         """An id unique to this build, for cache keys."""
         return str(self.manifest.get("fingerprint", ""))

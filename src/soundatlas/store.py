@@ -105,6 +105,8 @@ def write_atlas_files(atlas: Atlas, folder: Path, *, parts: dict[str, Any] | Non
         listed = [*parts["tracks"], *parts["original"]]
         if parts.get("sample"):
             listed.append(parts["sample"]["file"])
+        if parts.get("directory"):
+            listed += [parts["directory"]["songs_file"], parts["directory"]["index_file"]]
         hashes |= {name: file_sha256(folder / name) for name in listed}
     manifest = _manifest(atlas, hashes)
     if parts is not None:

@@ -252,7 +252,10 @@ def demo(
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="Atlas folder (or, with --catalog-only, a .csv/.parquet file)."
+            "--output",
+            "-o",
+            help="Atlas folder (or, with --catalog-only, a .csv/.parquet file, or a folder for "
+            "Parquet parts).",
         ),
     ] = None,
     catalog_only: Annotated[
@@ -272,7 +275,9 @@ def demo(
         raise ConfigError(f"--size {size}: a demo needs at least 10 songs.")
     if catalog_only:
         if output is None:
-            raise ConfigError("--catalog-only needs -o FILE (.csv or .parquet).")
+            raise ConfigError(
+                "--catalog-only needs -o FILE (.csv or .parquet) or -o FOLDER (Parquet parts)."
+            )
         with progress_bars(quiet=quiet) as tick:
             write_catalog(
                 output,

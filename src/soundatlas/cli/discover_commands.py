@@ -29,6 +29,7 @@ from soundatlas.discovery import (
     playlist_json,
     save_playlist,
     search,
+    similar_in_catalog,
     similar_to_many,
     similar_tracks,
 )
@@ -158,7 +159,14 @@ def similar(
     chosen = [f.strip() for f in features.split(",")] if features else None
     options = {"n": n, "same_cluster": same_cluster, "exclude_same_artist": exclude_artist}
     with _asks_to_choose(as_json=as_json):
-        if also:
+        if atlas.sampled:
+            if also or chosen:
+                raise ConfigError(
+                    "--also and --features need every song in memory; this atlas is too big "
+                    "for that, so it answers one song at a time on all features."
+                )
+            result = similar_in_catalog(atlas, query, **options)
+        elif also:
             result = similar_to_many(atlas, [query, *also], features=chosen, **options)
         else:
             result = similar_tracks(atlas, query, features=chosen, **options)
@@ -172,7 +180,8 @@ def similar(
     persona = _persona_column(result)
     if persona:
         columns[persona] = "persona"
-    columns |= {"closest": "closest", "differs": "differs most"}
+    if "closest" in result:
+        columns |= {"closest": "closest", "differs": "differs most"}
     console.print(_song_table(f"Songs like {about}", result, columns))
 
 

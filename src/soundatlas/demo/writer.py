@@ -8,6 +8,8 @@ bounded memory, into a temporary file that replaces the destination only once it
 from __future__ import annotations
 
 import os
+import shutil
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -18,11 +20,13 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from soundatlas.demo.generator import check_song_count, empty_frame, iter_catalog_chunks
-from soundatlas.errors import ConfigError
-from soundatlas.files import atomic_path
+from soundatlas.errors import ConfigError, OutputError
+from soundatlas.files import atomic_path, fsync_folder
 
-#: File types write_catalog can produce, chosen by the path's suffix.
+#: File types write_catalog can produce, chosen by the path's suffix (none: a folder of parts).
 _SUFFIXES = (".csv", ".parquet")
+#: Songs per Parquet part when the catalog is written as a folder of parts.
+PART_SONGS = 500_000
 
 
 class _TableWriter(Protocol):
@@ -109,10 +113,12 @@ def write_catalog(
     """
     target = Path(path)
     suffix = target.suffix.lower()
+    if not suffix:
+        return _write_parts(target, check_song_count(n_songs), random_state, progress)
     if suffix not in _SUFFIXES:
         raise ConfigError(
-            f"{target}: the demo catalog can be written as .csv or .parquet, not "
-            f"{suffix or 'a file without suffix'!r}; choose a path ending in .csv or .parquet."
+            f"{target}: the demo catalog can be written as .csv or .parquet, or as a folder of "
+            f"Parquet parts (a path without suffix), not {suffix!r}."
         )
     n_songs = check_song_count(n_songs)
     chunks = iter_catalog_chunks(n_songs, random_state=random_state)
@@ -129,4 +135,45 @@ def write_catalog(
     with atomic_path(target) as temporary, temporary.open("wb") as handle:
         report(0)
         _write_chunks(handle, suffix, chunks, report)
+    return target
+
+
+def _write_parts(
+    target: Path, n_songs: int, random_state: int, progress: Callable[[int, int], None] | None
+) -> Path:
+    """The catalog as ``part-00000.parquet``, … of `PART_SONGS` songs each in the folder
+    ``target`` (what Spark users keep their tables as), swapped in once every part is written."""
+    if target.exists() and (
+        not target.is_dir() or any(not p.name.startswith("part-") for p in target.iterdir())
+    ):
+        raise OutputError(
+            f"{target}: exists and is not a folder of catalog parts; choose another path so "
+            "nothing of yours is overwritten."
+        )
+    temporary = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
+    try:
+        temporary.mkdir(parents=True)
+        done = 0
+        if progress is not None:
+            progress(0, n_songs)
+        chunks = iter_catalog_chunks(n_songs, chunk_size=PART_SONGS, random_state=random_state)
+        for number, chunk in enumerate(chunks):
+            with (temporary / f"part-{number:05d}.parquet").open("wb") as handle:
+                _write_chunks(handle, ".parquet", iter([chunk]), lambda rows: None)
+                handle.flush()
+                os.fsync(handle.fileno())
+            done += len(chunk)
+            if progress is not None:
+                progress(done, n_songs)
+        fsync_folder(temporary)
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(temporary, target)
+        fsync_folder(target.parent)
+    except OSError as exc:
+        raise OutputError(
+            f"{target}: cannot be written ({exc.strerror}). Choose another location."
+        ) from exc
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
     return target

@@ -6,6 +6,7 @@ keys, the artist table) is computed once per atlas (`soundatlas.discovery.index`
 """
 
 from soundatlas.discovery.artists import ArtistProfile, artist_profile, resolve_artist
+from soundatlas.discovery.directory import similar_in_catalog
 from soundatlas.discovery.genres import GenreLens, genre_lens
 from soundatlas.discovery.playlists import (
     ORDERS,
@@ -37,6 +38,7 @@ __all__ = [
     "resolve_track",
     "save_playlist",
     "search",
+    "similar_in_catalog",
     "similar_to_many",
     "similar_tracks",
     "spotify_urls",

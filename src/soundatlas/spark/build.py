@@ -179,6 +179,18 @@ class _Build:
         tick("save", 0.0)
         with staged_atlas(self.output) as folder:
             parts = _write_tables(labelled, catalog, personas, methods, folder, config, size)
+            if parts["sample"]:
+                from soundatlas.discovery.directory import write_song_directory
+
+                parts["directory"] = write_song_directory(
+                    folder,
+                    parts["tracks"],
+                    scaler=scaler,
+                    centre=projection.mean,
+                    methods=list(methods),
+                    random_state=config.random_state,
+                    progress=_stage_tick(tick, "save"),
+                )
             atlas = Atlas(
                 tracks=pd.DataFrame(),
                 original=pd.DataFrame(),
@@ -228,6 +240,12 @@ class _Build:
                 f"charts and lookups load a uniform random sample of "
                 f"{parts['sample']['songs']:,} of {size:,} songs; counts, sizes, means and "
                 "exports cover every song"
+            )
+            directory = parts["directory"]
+            notes.append(
+                f"similar songs come from every song through an approximate index ("
+                f"{directory['index']}, {directory['lists']:,} lists, {directory['probes']} "
+                "probed per query)"
             )
         import pyspark
 

@@ -74,7 +74,9 @@ class SparkSource:
 
 
 def read_source(spark: SparkSession, source: str | Path) -> SparkSource:
-    """Open ``source`` lazily in Spark (nothing is read until a job runs).
+    """Open ``source`` lazily in Spark (nothing is read until a job runs): a local CSV or
+    Parquet file, a local folder or glob of Parquet parts, or a URL of the cluster's storage
+    (``s3a://…``, ``hdfs://…``) that Spark lists itself.
 
     Raises
     ------
@@ -83,6 +85,14 @@ def read_source(spark: SparkSession, source: str | Path) -> SparkSource:
         message says what to pass instead.
     """
     text = str(source)
+    if "://" in text and not text.startswith("file://"):
+        # A cluster's storage (s3a://, hdfs://, gs://…): only Spark can list it.
+        if text.lower().endswith((".csv", ".csv.gz", ".tsv", ".txt")):
+            raise CatalogError(
+                f"{text}: the spark engine reads CSV from local files only (it reads the "
+                "header first); convert remote tables to Parquet."
+            )
+        return _read_parquet(spark, [text], text)
     if _GLOB_CHARACTERS & set(text):
         paths = sorted(p for p in glob.glob(text) if Path(p).is_file())
         if not paths:

@@ -1,0 +1,211 @@
+"""`soundatlas build --engine spark`: the local engine's exit codes and messages, no JVM noise,
+Parquet parts in, and the stated sample for catalogs too big to load whole."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from realdata import TOPHITS, shared_file
+from test_cli import BAD_INPUTS, good_csv
+from typer.testing import CliRunner
+
+from soundatlas import load_atlas
+from soundatlas.cli import app
+
+pytestmark = pytest.mark.spark
+runner = CliRunner()
+
+
+def run(*args: object):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.mark.parametrize(("file_name", "content", "message"), BAD_INPUTS)
+def test_bad_input_exits_2_with_the_local_engines_message(
+    spark, tmp_path, file_name, content, message
+):
+    path = tmp_path / file_name
+    path.write_bytes(content)
+    result = run("build", path, "-o", tmp_path / "atlas", "--engine", "spark", "--quiet")
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert str(path) in result.output.replace("\n", "")
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "atlas").exists()
+
+
+def test_missing_column_message_is_the_same_on_both_engines(spark, tmp_path):
+    path = tmp_path / "tracks.csv"
+    path.write_text(good_csv(20).replace("tempo", "bpm_value"))
+    local = run("build", path, "-o", tmp_path / "a", "--quiet")
+    distributed = run("build", path, "-o", tmp_path / "b", "--engine", "spark", "--quiet")
+    assert local.exit_code == distributed.exit_code == 2
+    assert local.output == distributed.output
+
+
+def test_options_that_do_not_fit_the_engine_are_refused(spark, tmp_path):
+    path = tmp_path / "tracks.csv"
+    path.write_text(good_csv(20))
+    master_alone = run("build", path, "-o", tmp_path / "a", "--master", "local[2]")
+    assert (
+        master_alone.exit_code == 2 and "--master applies to --engine spark" in master_alone.output
+    )
+    bad_engine = run("build", path, "-o", tmp_path / "a", "--engine", "dask")
+    assert bad_engine.exit_code == 2 and "--engine dask" in bad_engine.output
+    hdbscan = run("build", path, "-o", tmp_path / "a", "--engine", "spark", "--density", "hdbscan")
+    assert hdbscan.exit_code == 2 and "DBSCAN only" in hdbscan.output
+
+
+def test_jvm_output_stays_off_the_terminal(tmp_path):
+    """A fresh process starts its own JVM: nothing of it reaches stdout or stderr."""
+    from spark.conftest import require_spark
+
+    require_spark()
+    path = tmp_path / "tracks.csv"
+    path.write_text(good_csv(30))
+    broken = tmp_path / "broken.csv"
+    broken.write_text(good_csv(30).replace("tempo", "bpm_value"))
+    env = os.environ | {"SOUNDATLAS_HOME": str(tmp_path / "home")}
+    command = [sys.executable, "-c", "from soundatlas.cli import main; main()"]
+    good = subprocess.run(
+        [
+            *command,
+            "build",
+            path,
+            "-o",
+            tmp_path / "atlas",
+            "--engine",
+            "spark",
+            "--k",
+            "2",
+            "--methods",
+            "kmeans",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert good.returncode == 0, good.stderr
+    bad = subprocess.run(
+        [*command, "build", broken, "-o", tmp_path / "other", "--engine", "spark", "--quiet"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert bad.returncode == 2
+    assert bad.stdout == ""
+    assert len(bad.stderr.strip().splitlines()) == 1
+    assert bad.stderr.startswith("error: ") and "missing required audio-feature" in bad.stderr
+    for output in (good.stdout + good.stderr, bad.stdout + bad.stderr):
+        for noise in ("WARN", "log4j", "Exception", "Traceback", "SparkContext", "py4j"):
+            assert noise not in output, output
+    assert (tmp_path / "home" / "logs").is_dir()  # the JVM's output went to the log instead
+
+
+def test_parquet_parts_folder_and_glob_give_the_csv_result(spark, tmp_path):
+    from soundatlas import load_catalog
+
+    source = shared_file(TOPHITS)
+    frame = pd.read_csv(source, dtype=str, keep_default_na=False)
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    for number, start in enumerate(range(0, len(frame), 700)):
+        frame.iloc[start : start + 700].to_parquet(parts / f"part-{number:05d}.parquet")
+    local = load_catalog(source)
+    local_lines = local.original["_sa_line"].to_numpy()[local.tracks["source_row"].to_numpy()]
+    for label, given in (("folder", parts), ("glob", f"{parts}/part-*.parquet")):
+        result = run(
+            "build",
+            given,
+            "-o",
+            tmp_path / label,
+            "--engine",
+            "spark",
+            "--k",
+            "3",
+            "--methods",
+            "kmeans",
+            "--quiet",
+        )
+        assert result.exit_code == 0, result.output
+        atlas = load_atlas(tmp_path / label)
+        assert atlas.report.file_format == "parquet"
+        assert atlas.report.tracks == local.report.tracks
+        assert atlas.report.dropped == local.report.dropped
+        # Records are numbered across the parts in path order: line n of the CSV is record n-1.
+        assert set(atlas.tracks["source_line"]) == {line - 1 for line in local_lines}
+
+
+@pytest.fixture(scope="module")
+def sampled_atlas(spark, tmp_path_factory):
+    """The tophits atlas built as if its 1,769 songs were too many to load (limit: 500)."""
+    import soundatlas.spark.build as spark_build
+
+    folder = tmp_path_factory.mktemp("sampled") / "atlas"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(spark_build, "IN_MEMORY_SONGS", 500)
+        result = run(
+            "build",
+            shared_file(TOPHITS),
+            "-o",
+            folder,
+            "--engine",
+            "spark",
+            "--k",
+            "4",
+            "--methods",
+            "kmeans,dbscan",
+            "--quiet",
+        )
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+def test_catalog_above_the_memory_limit_loads_a_stated_sample(sampled_atlas, tmp_path):
+    atlas = load_atlas(sampled_atlas)
+    sample = atlas.manifest["parts"]["sample"]
+    assert 350 < sample["songs"] < 650 and sample["of"] == atlas.report.tracks == 1769
+    assert atlas.sampled and len(atlas.tracks) == sample["songs"]
+    assert atlas.personas_of("kmeans")["size"].sum() == 1769  # sizes cover every song
+    info = run("info", sampled_atlas)
+    assert info.exit_code == 0
+    assert "uniform random sample" in info.output and "Engine" in info.output
+    exported = run("export", sampled_atlas, "-f", "csv", "-o", tmp_path / "all.csv")
+    assert exported.exit_code == 0, exported.output
+    assert len(pd.read_csv(tmp_path / "all.csv")) == 1769  # exports cover every song
+
+
+def test_similar_songs_of_a_sampled_atlas_come_from_every_song(sampled_atlas):
+    import json
+
+    import numpy as np
+
+    from soundatlas.discovery.directory import (
+        exact_neighbours,
+        similar_in_catalog,
+        song_directory,
+    )
+
+    atlas = load_atlas(sampled_atlas)
+    directory = song_directory(atlas)
+    assert directory.size == atlas.report.tracks == 1769
+    outside = sorted(set(directory.songs["track_id"].to_pylist()) - set(atlas.tracks["track_id"]))
+    query = outside[0]  # a song the in-memory sample does not hold
+    found = similar_in_catalog(atlas, query, n=10)
+    assert len(found) == 10 and query not in set(found["track_id"])
+    assert np.all(np.diff(found["similarity"].to_numpy()) <= 0)
+    row = directory.resolve(query)
+    approximate, _ = directory.neighbours(row, 11)
+    exact, _ = exact_neighbours(atlas, row, 11)
+    assert len(set(approximate) & set(exact)) >= 9  # recall@10 of the index, with the query
+    cli = run("similar", sampled_atlas, query, "--json")
+    assert cli.exit_code == 0, cli.output
+    assert [r["track_id"] for r in json.loads(cli.output)] == found["track_id"].tolist()
+    by_title = similar_in_catalog(atlas, "Oops!...I Did It Again Britney Spears", n=3)
+    assert "Oops!...I Did It Again" not in set(by_title["name"])
