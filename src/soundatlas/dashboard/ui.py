@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from soundatlas.clustering.result import METHOD_TITLES
 from soundatlas.dashboard.sidebar import reset_filters
 from soundatlas.dashboard.state import View
 
@@ -32,6 +31,14 @@ def page_header(title: str, view: View) -> None:
     """Page title and a one-line reminder of the method and the filtered count."""
     st.title(title)
     st.caption(
-        f"{METHOD_TITLES[view.method]} · {view.count:,} of {view.total:,} songs"
+        f"{view.atlas.methods[view.method].title} · {view.count:,} of {view.total:,} songs"
         + (" (filtered)" if view.filters.active else "")
     )
+    if view.atlas.sampled:
+        st.info(
+            f"This atlas holds {view.atlas.report.tracks:,} songs; a uniform random sample of "
+            f"{view.total:,} is loaded, and charts, filters, search and playlists use it. "
+            "Persona sizes and shares cover every song, and `soundatlas export` writes every "
+            "song.",
+            icon=":material/info:",
+        )

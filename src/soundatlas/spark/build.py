@@ -1,15 +1,20 @@
 """Build an atlas on Apache Spark: the same folder `load_atlas`, the CLI and the dashboard read.
 
-Per-song tables are written by Spark as Parquet parts (``tracks/``, ``original/``) straight into
-the atlas's temporary folder, which replaces the target only once the manifest is written, as
-for the local engine. Above `IN_MEMORY_SONGS` the atlas also holds a uniform random sample of
-about that many tracks (``sample.parquet``) for charts and lookups.
+The data flow keeps every pass narrow: the rows as validated and the tracks are written once to
+a work folder beside the atlas (Parquet, so later passes read only the columns they need); the
+clustering passes read a cached frame of each song's line and scaled-feature vector; the final
+write recomputes the labels on the wide track table instead of joining them back. Per-song
+tables are written by Spark as Parquet parts (``tracks/``, ``original/``) straight into the
+atlas's temporary folder, which replaces the target only once the manifest is written, as for
+the local engine. Above `IN_MEMORY_SONGS` the atlas also holds a uniform random sample of about
+that many tracks (``sample.parquet``) and the whole-catalog similar-songs directory.
 """
 
 from __future__ import annotations
 
 import shutil
 import time
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,12 +27,20 @@ from soundatlas.clustering.personas import CatalogStats, genre_shares, persona_t
 from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS
 from soundatlas.config import BuildConfig
 from soundatlas.errors import ConfigError
+from soundatlas.features import Scaler
 from soundatlas.schema import AUDIO_FEATURES
 from soundatlas.spark import clustering
-from soundatlas.spark.catalog import CANONICAL_COLUMNS, LINE, STATUS, TRACK_LINE, validate
+from soundatlas.spark.catalog import (
+    CANONICAL_COLUMNS,
+    LINE,
+    STATUS,
+    TRACK_LINE,
+    SparkCatalog,
+    validate,
+)
 from soundatlas.spark.session import LOCAL_MASTER, log_of, spark_errors, spark_session
 from soundatlas.spark.source import read_source
-from soundatlas.store import IN_MEMORY_SONGS, staged_atlas, write_atlas_files
+from soundatlas.store import IN_MEMORY_SONGS, check_atlas_target, staged_atlas, write_atlas_files
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -49,7 +62,8 @@ def build_atlas_spark(
     Parameters
     ----------
     source
-        A CSV file, a Parquet file, or a folder or glob of Parquet parts.
+        A CSV file, a Parquet file, a folder or glob of Parquet parts, or a URL of Parquet
+        data on the cluster's storage.
     output
         The atlas folder; an atlas already there is replaced only once the new one is complete.
     master
@@ -73,16 +87,30 @@ def build_atlas_spark(
             f"--density {config.density_algorithm}: the spark engine runs DBSCAN only; build "
             "with the local engine for HDBSCAN."
         )
+    output = Path(output)
+    check_atlas_target(output)
     tick = progress or (lambda stage, fraction: None)
     tick("start", 0.0)
     with spark_session(master) as spark, spark_errors(log_of(spark)):
         tick("start", 1.0)
-        return _Build(spark, source, Path(output), config, master, tick).run()
+        work = output.parent / f".{output.name}.tmp-work-{uuid.uuid4().hex[:8]}"
+        work.mkdir()
+        try:
+            return _Build(spark, source, output, config, master, tick, work).run()
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 class _Build:
     def __init__(
-        self, spark, source: str | Path, output: Path, config: BuildConfig, master: str, tick
+        self,
+        spark,
+        source: str | Path,
+        output: Path,
+        config: BuildConfig,
+        master: str,
+        tick: Progress,
+        work: Path,
     ) -> None:
         self.spark = spark
         self.source = source
@@ -90,6 +118,7 @@ class _Build:
         self.config = config
         self.master = master
         self.tick = tick
+        self.work = work
         self.timings: dict[str, float] = {}
 
     def _timed(self, stage: str, started: float) -> None:
@@ -103,27 +132,32 @@ class _Build:
         started = time.perf_counter()
         tick("read", 0.0)
         source = read_source(self.spark, self.source)
-        catalog = validate(source, features=config.features, overrides=config.columns)
+        catalog = validate(
+            source, features=config.features, overrides=config.columns, work=self.work
+        )
         size = catalog.size
-        self._timed("read", started)
         if config.k is not None and config.k > size // 2:
             raise ConfigError(
                 f"k={config.k}: {source.name} has {size:,} usable songs, too few for "
                 f"{config.k} clusters; choose k of at most {max(2, size // 2)} or auto."
             )
+        catalog.tracks.write.parquet(str(self.work / "tracks"))
+        tracks = self.spark.read.parquet(str(self.work / "tracks"))
+        self._timed("read", started)
 
         started = time.perf_counter()
-        scaler = clustering.fit_scaler(catalog.tracks, config.features, config.scaling)
-        scaled = clustering.with_scaled(catalog.tracks, scaler, size).persist(
-            StorageLevel.MEMORY_AND_DISK
-        )
-        distinct = clustering.distinct_songs(scaled, config.features, source.name)
+        scaler = clustering.fit_scaler(tracks, config.features, config.scaling)
+        distinct = clustering.distinct_songs(tracks, config.features, source.name, size)
         if config.k is not None and config.k > distinct:
             raise ConfigError(
                 f"k={config.k}: {source.name} has only {distinct:,} songs that differ in their "
                 f"features; choose k of at most {distinct} or auto."
             )
-        samples = clustering.draw_samples(scaled, size, config)
+        described = _described_features(config.features)
+        raw = [f for f in described if f not in config.features]
+        vectors = clustering.with_vector(tracks, scaler, size, keep=raw)
+        vectors = vectors.persist(StorageLevel.MEMORY_AND_DISK)
+        samples = clustering.draw_samples(vectors, size, config)
         self._timed("scale", started)
 
         fitted: dict[str, clustering.SparkMethod] = {}
@@ -133,52 +167,45 @@ class _Build:
             started = time.perf_counter()
             progress = _stage_tick(tick, method)
             if method == "dbscan":
-                fitted[method] = clustering.fit_density(scaled, size, config, progress)
+                fitted[method] = clustering.fit_density(vectors, size, config, progress)
             else:
+                chosen = fitted["kmeans"].params["k"] if "kmeans" in fitted else None
                 fitted[method] = clustering.fit_partitional(
-                    method, scaled, size, distinct, samples, config, progress
+                    method, vectors, size, distinct, samples, config, progress, kmeans_k=chosen
                 )
             self._timed(method, started)
-            if method == "kmeans":
-                started = time.perf_counter()
-                projection = clustering.fit_projection(scaled, config.features)
-                self._timed("pca", started)
-        if "kmeans" not in fitted:
-            started = time.perf_counter()
-            projection = clustering.fit_projection(scaled, config.features)
-            self._timed("pca", started)
+        started = time.perf_counter()
+        projection = clustering.fit_projection(vectors, config.features)
+        self._timed("pca", started)
 
         started = time.perf_counter()
-        labelled = scaled
-        for method, fit in fitted.items():
-            labelled = fit.apply(labelled, LABEL_COLUMNS[method])
-        labelled = labelled.select("*", *clustering.projected(projection))
-        labelled = labelled.persist(StorageLevel.MEMORY_AND_DISK)
-        summary = _Summary(labelled, fitted, config)
-        samples_labelled = samples.silhouette
-        for method, fit in fitted.items():
-            samples_labelled = fit.apply(samples_labelled, LABEL_COLUMNS[method])
-        samples_labelled = summary.renumbered(samples_labelled)
-        labelled = summary.renumbered(labelled)
-        scaled.unpersist()
-        personas = summary.personas()
+        labelled = _labelled(vectors, fitted).persist(StorageLevel.MEMORY_AND_DISK)
+        summary = _Summary(labelled, fitted, scaler, described)
+        vectors.unpersist()
+        scored = summary.renumbered(_labelled(samples.silhouette, fitted))
         methods = {
             method: MethodSummary(
                 method=method,
                 params=fit.params,
                 rule=fit.rule,
-                scores=summary.scores(method, samples_labelled, samples.silhouette_size),
+                scores=summary.scores(method, scored, samples.silhouette_size),
                 details=fit.details | summary.extra_details(method),
                 timings=fit.timings,
             )
             for method, fit in fitted.items()
         }
+        agreement = summary.agreement()
+        names = summary.personas({m: {} for m in fitted})
+        labelled.unpersist()
         self._timed("personas", started)
 
         started = time.perf_counter()
         tick("save", 0.0)
         with staged_atlas(self.output) as folder:
-            parts = _write_tables(labelled, catalog, personas, methods, folder, config, size)
+            final = _final_tracks(tracks, scaler, size, fitted, summary, projection, names)
+            parts = _write_tables(final, catalog, folder, config, size)
+            written = self.spark.read.parquet(*[str(folder / p) for p in parts["tracks"]])
+            personas = summary.personas(_genre_counts(written, summary))
             if parts["sample"]:
                 from soundatlas.discovery.directory import write_song_directory
 
@@ -191,6 +218,7 @@ class _Build:
                     random_state=config.random_state,
                     progress=_stage_tick(tick, "save"),
                 )
+            self.timings["save"] = time.perf_counter() - started
             atlas = Atlas(
                 tracks=pd.DataFrame(),
                 original=pd.DataFrame(),
@@ -205,20 +233,21 @@ class _Build:
                 linkage=None,
                 manifest={
                     "source": {"name": source.name},
-                    "agreement": summary.agreement(),
+                    "agreement": agreement,
                     "timings": self.timings,
                     "engine": self._engine(samples, fitted, size, parts),
                 },
             )
             write_atlas_files(atlas, folder, parts=parts)
-        labelled.unpersist()
-        self._timed("save", started)
+        tick("save", 1.0)
         return self.output
 
     def _engine(self, samples, fitted, size: int, parts: dict[str, Any]) -> dict[str, Any]:
+        import pyspark
+
         notes = [
-            f"K-Means and bisecting candidates for k fitted on a random sample of "
-            f"{samples.selection_size:,} songs"
+            f"candidate values of k fitted on a random sample of {samples.selection_size:,} "
+            "songs"
             + (" (every song)" if samples.selection_size == size else "")
             + "; final models fitted on every song",
             f"silhouette: Spark's ClusteringEvaluator (squared Euclidean) on a random sample "
@@ -247,8 +276,6 @@ class _Build:
                 f"{directory['index']}, {directory['lists']:,} lists, {directory['probes']} "
                 "probed per query)"
             )
-        import pyspark
-
         return {
             "name": "spark",
             "master": self.master,
@@ -261,18 +288,41 @@ def _stage_tick(tick: Progress, stage: str):
     return lambda fraction: tick(stage, fraction)
 
 
-class _Summary:
-    """Everything the atlas records about the labels, computed in a few passes over them."""
+def _described_features(features: tuple[str, ...]) -> list[str]:
+    """The audio features personas describe (as `CatalogStats.of` chooses them)."""
+    return [f for f in AUDIO_FEATURES if f in features] or list(AUDIO_FEATURES)
 
-    def __init__(self, labelled: DataFrame, fitted, config: BuildConfig) -> None:
+
+def _labelled(frame: DataFrame, fitted: dict[str, clustering.SparkMethod]) -> DataFrame:
+    """``frame`` with every method's label (numbered by the fit's cluster sizes)."""
+    for method, fit in fitted.items():
+        frame = fit.apply(frame, LABEL_COLUMNS[method])
+    return frame
+
+
+class _Summary:
+    """Everything the atlas records about the labels, computed in a few passes over them.
+
+    Per-cluster means of the described features come from the means of the scaled features
+    (scaling is linear), so the cached frame holds only each song's vector and labels.
+    """
+
+    def __init__(
+        self,
+        labelled: DataFrame,
+        fitted: dict[str, clustering.SparkMethod],
+        scaler: Scaler,
+        described: list[str],
+    ) -> None:
         from pyspark.sql import functions as F
 
         self.labelled = labelled
         self.methods = list(fitted)
-        self.config = config
-        scaled = clustering.scaled_columns(config.features)
-        self.scaled_names = scaled
-        self.audio = [f for f in AUDIO_FEATURES if f in config.features] or list(AUDIO_FEATURES)
+        self.scaler = scaler
+        self.described = described
+        width = len(scaler.features)
+        values = [clustering.scaled_value(i).alias(f"_sa_s{i}") for i in range(width)]
+        raw = [f for f in described if f not in scaler.features]
         long = labelled.select(
             F.explode(
                 F.array(
@@ -282,28 +332,40 @@ class _Summary:
                     ]
                 )
             ).alias("entry"),
-            *self.audio,
-            *scaled,
-        ).select("entry.method", "entry.label", *self.audio, *scaled)
+            *values,
+            *raw,
+        ).select("entry.method", "entry.label", *[f"_sa_s{i}" for i in range(width)], *raw)
         rows = (
             long.groupBy("method", "label")
             .agg(
                 F.count(F.lit(1)).alias("size"),
-                *[F.avg(f).alias(f"mean_{f}") for f in self.audio],
-                *[F.avg(c).alias(c) for c in scaled],
+                *[F.avg(f"_sa_s{i}").alias(f"_sa_s{i}") for i in range(width)],
+                *[F.avg(f).alias(f) for f in raw],
             )
             .toPandas()
         )
-        catalog = labelled.agg(
-            *[F.avg(f).alias(f"mean_{f}") for f in self.audio],
-            *[F.stddev_pop(f).alias(f"std_{f}") for f in self.audio],
-        ).collect()[0]
-        self.stats = CatalogStats(
-            pd.Series({f: catalog[f"mean_{f}"] for f in self.audio}),
-            pd.Series({f: catalog[f"std_{f}"] for f in self.audio}).replace(0.0, 1.0),
+        spread = (
+            labelled.select(*values, *raw)
+            .agg(
+                *[F.avg(f"_sa_s{i}").alias(f"mean_s{i}") for i in range(width)],
+                *[F.stddev_pop(f"_sa_s{i}").alias(f"std_s{i}") for i in range(width)],
+                *[F.avg(f).alias(f"mean_{f}") for f in raw],
+                *[F.stddev_pop(f).alias(f"std_{f}") for f in raw],
+            )
+            .collect()[0]
         )
+        means, stds = {}, {}
+        for feature in described:
+            if feature in scaler.features:
+                i = scaler.features.index(feature)
+                means[feature] = spread[f"mean_s{i}"] * scaler.scale[i] + scaler.center[i]
+                stds[feature] = spread[f"std_s{i}"] * scaler.scale[i]
+            else:
+                means[feature], stds[feature] = spread[f"mean_{feature}"], spread[f"std_{feature}"]
+        self.stats = CatalogStats(pd.Series(means), pd.Series(stds).replace(0.0, 1.0))
         self.mapping: dict[str, dict[int, int]] = {}
         self.tables: dict[str, pd.DataFrame] = {}
+        scaled = [f"_sa_s{i}" for i in range(width)]
         for method in self.methods:
             table = rows[rows["method"] == method].set_index("label").sort_index()
             clusters = table.index[table.index != NOISE]
@@ -312,7 +374,12 @@ class _Summary:
             mapping[NOISE] = NOISE
             self.mapping[method] = mapping
             table.index = [mapping[int(c)] for c in table.index]
-            self.tables[method] = table.sort_index()
+            table = table.sort_index()
+            for feature in described:
+                if feature in scaler.features:
+                    i = scaler.features.index(feature)
+                    table[feature] = table[f"_sa_s{i}"] * scaler.scale[i] + scaler.center[i]
+            self.tables[method] = table
         self.centroids = {
             m: t.loc[t.index != NOISE, scaled].to_numpy(dtype=np.float64)
             for m, t in self.tables.items()
@@ -340,6 +407,7 @@ class _Summary:
 
         out = {}
         frame = self.renumbered(self.labelled)
+        width = len(self.scaler.features)
         for method in self.methods:
             label = F.col(LABEL_COLUMNS[method])
             centroids = self.centroids[method]
@@ -349,17 +417,13 @@ class _Summary:
             squared = F.lit(0.0)
             for cluster, centroid in enumerate(centroids):
                 distance = sum(
-                    (F.col(name) - float(value)) ** 2
-                    for name, value in zip(self.scaled_names, centroid, strict=True)
+                    (clustering.scaled_value(i) - float(centroid[i])) ** 2 for i in range(width)
                 )
                 squared = F.when(label == cluster, distance).otherwise(squared)
             out[method] = (
                 frame.filter(label != NOISE)
                 .groupBy(label.alias("label"))
-                .agg(
-                    F.avg(F.sqrt(squared)).alias("spread"),
-                    F.sum(squared).alias("squares"),
-                )
+                .agg(F.avg(F.sqrt(squared)).alias("spread"), F.sum(squared).alias("squares"))
                 .toPandas()
                 .set_index("label")
                 .sort_index()
@@ -406,41 +470,16 @@ class _Summary:
         noise = int(table.loc[NOISE, "size"]) if NOISE in table.index else 0
         return {"noise_songs": noise} if method == "dbscan" else {}
 
-    def personas(self) -> pd.DataFrame:
+    def personas(self, genres: dict[str, dict[int, list[dict[str, float]]]]) -> pd.DataFrame:
         """The persona table of every method, named by the local engine's rules."""
-        from pyspark.sql import Window
-        from pyspark.sql import functions as F
-
-        frame = self.renumbered(self.labelled)
-        long = frame.select(
-            F.explode(
-                F.array(
-                    *[
-                        F.struct(F.lit(m).alias("method"), F.col(LABEL_COLUMNS[m]).alias("cluster"))
-                        for m in self.methods
-                    ]
-                )
-            ).alias("entry"),
-            F.explode("genres").alias("genre"),
-        ).select("entry.method", "entry.cluster", "genre")
-        rank = F.row_number().over(
-            Window.partitionBy("method", "cluster").orderBy(F.desc("count"), "genre")
-        )
-        counts = (
-            long.groupBy("method", "cluster", "genre")
-            .count()
-            .withColumn("rank", rank)
-            .filter(F.col("rank") <= 3)
-            .toPandas()
-        )
         tables = []
         for method in self.methods:
             table = self.tables[method]
-            means = table[[f"mean_{f}" for f in self.audio]]
-            means.columns = self.audio
-            mine = counts[counts["method"] == method][["cluster", "genre", "count"]]
-            genres = genre_shares(mine, table["size"]) if len(mine) else {}
-            tables.append(persona_table(method, self.stats, means, table["size"], genres))
+            tables.append(
+                persona_table(
+                    method, self.stats, table[self.described], table["size"], genres[method]
+                )
+            )
         return pd.concat(tables, ignore_index=True)
 
     def agreement(self) -> list[dict[str, Any]]:
@@ -466,6 +505,41 @@ class _Summary:
         return rows
 
 
+def _genre_counts(tracks: DataFrame, summary: _Summary) -> dict[str, dict]:
+    """Each method's dominant genres per cluster, counted over the written track parts."""
+    methods = summary.methods
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    long = tracks.select(
+        F.explode(
+            F.array(
+                *[
+                    F.struct(F.lit(m).alias("method"), F.col(LABEL_COLUMNS[m]).alias("cluster"))
+                    for m in methods
+                ]
+            )
+        ).alias("entry"),
+        F.explode("genres").alias("genre"),
+    ).select("entry.method", "entry.cluster", "genre")
+    rank = F.row_number().over(
+        Window.partitionBy("method", "cluster").orderBy(F.desc("count"), "genre")
+    )
+    counts = (
+        long.groupBy("method", "cluster", "genre")
+        .count()
+        .withColumn("rank", rank)
+        .filter(F.col("rank") <= 3)
+        .toPandas()
+    )
+    out = {}
+    for method in methods:
+        mine = counts[counts["method"] == method][["cluster", "genre", "count"]]
+        sizes = summary.tables[method]["size"]
+        out[method] = genre_shares(mine, sizes) if len(mine) else {}
+    return out
+
+
 def _selection_tables(fitted) -> pd.DataFrame:
     tables = [f.selection.assign(method=m) for m, f in fitted.items() if f.selection is not None]
     if not tables:
@@ -473,20 +547,26 @@ def _selection_tables(fitted) -> pd.DataFrame:
     return pd.concat(tables, ignore_index=True)
 
 
-def _write_tables(
-    labelled: DataFrame,
-    catalog,
-    personas: pd.DataFrame,
-    methods: dict[str, MethodSummary],
-    folder: Path,
-    config: BuildConfig,
+def _final_tracks(
+    tracks: DataFrame,
+    scaler: Scaler,
     size: int,
-) -> dict[str, Any]:
-    """Write the per-song tables as Parquet parts in file order; name them for the manifest."""
+    fitted: dict[str, clustering.SparkMethod],
+    summary: _Summary,
+    projection,
+    personas: pd.DataFrame,
+) -> DataFrame:
+    """The track table the atlas holds: canonical columns, source line, PCA, each method's
+    cluster and persona, in file order. Labels are recomputed on the wide table (cheaper than
+    joining them back)."""
     from pyspark.sql import functions as F
 
+    wide = clustering.with_vector(tracks, scaler, size, keep=CANONICAL_COLUMNS)
+    wide = summary.renumbered(_labelled(wide, fitted)).select(
+        "*", *clustering.projected(projection)
+    )
     named = []
-    for method in methods:
+    for method in fitted:
         names = personas[personas["method"] == method].set_index("cluster")["persona"]
         persona = F.lit(None).cast("string")
         for cluster, name in names.items():
@@ -497,13 +577,21 @@ def _write_tables(
             F.col(LABEL_COLUMNS[method]).cast("int").alias(LABEL_COLUMNS[method]),
             persona.alias(PERSONA_COLUMNS[method]),
         ]
-    tracks = labelled.select(
+    return wide.select(
         *[c for c in CANONICAL_COLUMNS if c != "release_year"],
         F.col("release_year").cast("long").alias("release_year"),
         F.col(LINE).alias(SOURCE_LINE),
         *PCA_COLUMNS,
         *named,
     ).orderBy(SOURCE_LINE)
+
+
+def _write_tables(
+    tracks: DataFrame, catalog: SparkCatalog, folder: Path, config: BuildConfig, size: int
+) -> dict[str, Any]:
+    """Write the per-song tables as Parquet parts in file order; name them for the manifest."""
+    from pyspark.sql import functions as F
+
     parts: dict[str, Any] = {"tracks": _write_parts(tracks, folder, "tracks")}
     source = catalog.source
     original = catalog.rows.select(
@@ -516,14 +604,14 @@ def _write_tables(
     parts["sample"] = None
     if size > IN_MEMORY_SONGS:
         fraction = IN_MEMORY_SONGS / size
-        sample = tracks.sample(fraction=fraction, seed=config.random_state).orderBy(SOURCE_LINE)
-        (written,) = _write_parts(sample.coalesce(1), folder, "_sample")
-        shutil.move(folder / written, folder / "sample.parquet")
+        written = tracks.sparkSession.read.parquet(str(folder / "tracks"))
+        sample = written.sample(fraction=fraction, seed=config.random_state)
+        (part,) = _write_parts(sample.orderBy(SOURCE_LINE).coalesce(1), folder, "_sample")
+        shutil.move(folder / part, folder / "sample.parquet")
         shutil.rmtree(folder / "_sample")
-        songs = pq_rows(folder / "sample.parquet")
         parts["sample"] = {
             "file": "sample.parquet",
-            "songs": songs,
+            "songs": pq_rows(folder / "sample.parquet"),
             "of": size,
             "method": f"uniform random (Bernoulli, fraction {fraction:.4f}, seed "
             f"{config.random_state})",

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from soundatlas.catalog import (
+    LINE_COLUMN,
     MIN_TRACKS,
     TRACK_LINE_COLUMN,
     ColumnChoices,
@@ -50,7 +52,7 @@ CANONICAL_SCHEMA = (
 CANONICAL_COLUMNS = [part.split()[0] for part in CANONICAL_SCHEMA.split(", ")]
 STATUS = "_sa_status"
 RAGGED = "ragged row"
-LINE = "_sa_line"
+LINE = LINE_COLUMN
 TRACK_LINE = TRACK_LINE_COLUMN
 
 
@@ -87,16 +89,20 @@ def validate(
     *,
     features: tuple[str, ...],
     overrides: dict[str, str],
+    work: Path,
     min_tracks: int = MIN_TRACKS,
 ) -> SparkCatalog:
     """Apply the local engine's rules to every row of ``source``, in Spark.
+
+    The row pass (the only Python work per row) runs once and is written to ``work/rows``;
+    every count after it reads just the columns it needs from there. Duplicates are found by
+    counting track ids, so only the rows of repeated ids (usually few) are ever regrouped.
 
     Raises
     ------
     CatalogError
         A required column is missing, or too few rows are usable (the local engine's words).
     """
-    from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
     column_map = map_columns(source.headers, features, overrides, source.name)
@@ -113,35 +119,37 @@ def validate(
     probe.canonical()
     notes = [f for f in probe.findings if f.severity == "note"]
 
-    rows = whole.mapInPandas(
+    passed = whole.mapInPandas(
         _row_pass(shape, features, overrides, choices),
         f"{', '.join(f'{c} {t}' for c, t in _passed_types(whole))}, {CANONICAL_SCHEMA}, "
         f"{STATUS} string, _sa_rules array<string>, _sa_examples array<string>, "
         "_sa_fields int",
     )
-    rows = rows.persist(StorageLevel.MEMORY_AND_DISK)
+    passed.write.parquet(str(work / "rows"))
+    rows = whole.sparkSession.read.parquet(str(work / "rows"))
+
     findings = [*notes, *_rule_findings(rows, source, probe.specs)]
-    ragged = _ragged(rows, source.shape)
+    ragged = _ragged(rows, shape)
     if ragged is not None:
         findings.append(ragged)
-    rows, tempo_finding = _fill_tempo(rows, source, column_map, features)
+    fill, tempo_finding = _tempo_fill(rows, source, column_map, features)
     if tempo_finding is not None:
         findings.append(tempo_finding)
-    passed = rows
     rows = rows.filter(F.col(STATUS) != RAGGED)
-    rows = _merge_duplicates(rows, column_map).persist(StorageLevel.MEMORY_AND_DISK)
     counts = {r[STATUS]: r["count"] for r in rows.groupBy(STATUS).count().collect()}
-    passed.unpersist()
-    findings.extend(_merged_findings(rows, source, column_map, counts))
+    rows, merged_counts, merged_findings = _merge_duplicates(rows, source, column_map)
+    findings.extend(merged_findings)
     ragged_count = ragged.count if ragged is not None else 0
+    counts[""] = counts.get("", 0) - sum(merged_counts.values())
+    counts |= merged_counts
     tracks_count = counts.pop("", 0)
-    merged = sum(counts.get(spec.rule, 0) for spec in duplicate_specs(None))
+    merged = sum(merged_counts.values())
     total = sum(counts.values()) + tracks_count
     if tracks_count < min_tracks:
         raise CatalogError(
             too_few_message(source.name, tracks_count, total + ragged_count, min_tracks, findings)
         )
-    dropped = dict(sorted(counts.items(), key=lambda item: -item[1]))
+    dropped = dict(sorted(((k, v) for k, v in counts.items() if v), key=lambda item: -item[1]))
     if ragged_count:
         dropped["ragged row"] = ragged_count
     layout = source.layout
@@ -158,7 +166,12 @@ def validate(
         encoding=layout.encoding if layout else None,
         delimiter=layout.delimiter if layout else None,
     )
-    tracks = rows.filter(F.col(STATUS) == "").select(*CANONICAL_COLUMNS, LINE)
+    tracks = rows.filter(F.col(STATUS) == "")
+    if fill is not None:
+        tracks = tracks.withColumn(
+            "tempo", F.when(F.col("tempo") == 0, F.lit(fill)).otherwise(F.col("tempo"))
+        )
+    tracks = tracks.select(*CANONICAL_COLUMNS, LINE)
     rows = rows.select(*source.columns, LINE, STATUS, TRACK_LINE)
     return SparkCatalog(rows, tracks, report, source)
 
@@ -311,17 +324,18 @@ def _ragged(rows: DataFrame, source: SourceShape) -> Finding | None:
     )
 
 
-def _fill_tempo(
+def _tempo_fill(
     rows: DataFrame,
     source: SparkSource,
     column_map: dict[str, str],
     features: tuple[str, ...],
-) -> tuple[DataFrame, Finding | None]:
-    """Set undetected tempos (0) of usable rows to the median detected tempo, as locally."""
+) -> tuple[float | None, Finding | None]:
+    """The tempo undetected tempos (0) of usable rows get — the median detected tempo, as
+    locally — and its finding; None when no usable row has a tempo of 0."""
     from pyspark.sql import functions as F
 
     if "tempo" not in features:
-        return rows, None
+        return None, None
     usable = F.col(STATUS) == ""
     zero = usable & (F.col("tempo") == 0)
     summary = rows.agg(
@@ -330,71 +344,105 @@ def _fill_tempo(
     ).collect()[0]
     count, median = summary["zero"] or 0, summary["median"]
     if not count:
-        return rows, None
+        return None, None
     first = rows.filter(zero).select(LINE).orderBy(LINE).limit(SHOWN_ROWS).collect()
     fill, where_from = tempo_fill(None, median)
     spec = undetected_tempo_spec(column_map["tempo"], fill, where_from)
     finding = finding_of(source.name, source.location_word, spec, count, [r[LINE] for r in first])
-    return rows.withColumn("tempo", F.when(zero, F.lit(fill)).otherwise(F.col("tempo"))), finding
+    return fill, finding
 
 
-def _merge_duplicates(rows: DataFrame, column_map: dict[str, str]) -> DataFrame:
+BROADCAST_ROWS = 2_000_000
+"""Rows of repeated ids sent whole to every worker when joined back (more are joined by
+shuffling, which is slower but has no size limit)."""
+
+
+def _merge_duplicates(
+    rows: DataFrame, source: SparkSource, column_map: dict[str, str]
+) -> tuple[DataFrame, dict[str, int], list[Finding]]:
     """Fold exact duplicate rows and repeated track ids into their first usable row.
 
-    Rows with the same cells have the same track id, so one partitioning by track id finds
-    both: the first line of an id is the row every copy and repeat is kept under, and its genres
-    are extended with those of the repeats (in file order), as the local engine does.
+    Rows with the same cells have the same track id, so counting track ids finds both; only
+    the rows of ids seen more than once are regrouped: the first line of an id is the row every
+    copy and repeat is kept under, and its genres are extended with those of the repeats (in
+    file order), as the local engine does.
+
+    Returns
+    -------
+    rows, counts, findings
+        Every row with its final ``_sa_status`` and ``_sa_track_line``; how many rows each
+        merge rule took; its findings.
     """
+    from pyspark import StorageLevel
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     exact_spec, repeated_spec = duplicate_specs(column_map.get("track_id"))
     usable = F.col(STATUS) == ""
+    kept_under_itself = F.when(usable, F.col(LINE)).cast("long")
+    candidates = rows.filter(usable).select(LINE, "track_id", "_sa_hash", "genres")
+    repeated = candidates.groupBy("track_id").count().filter(F.col("count") > 1).select("track_id")
     by_id = Window.partitionBy("track_id")
-    first_of_cells = F.min(LINE).over(Window.partitionBy("track_id", "_sa_hash"))
-    genres_of_id = F.array_distinct(
-        F.flatten(
-            F.transform(
-                F.array_sort(F.collect_list(F.struct(LINE, "genres")).over(by_id)),
-                lambda entry: entry["genres"],
-            )
-        )
-    )
-    kept = (
-        rows.filter(usable)
+    members = (
+        candidates.join(repeated, "track_id")
         .withColumn(TRACK_LINE, F.min(LINE).over(by_id))
-        .withColumn("genres", genres_of_id)
+        .withColumn("_sa_first_copy", F.min(LINE).over(Window.partitionBy("track_id", "_sa_hash")))
         .withColumn(
-            STATUS,
-            F.when(F.col(LINE) != first_of_cells, F.lit(exact_spec.rule))
+            "_sa_merged",
+            F.when(F.col(LINE) != F.col("_sa_first_copy"), F.lit(exact_spec.rule))
             .when(F.col(LINE) != F.col(TRACK_LINE), F.lit(repeated_spec.rule))
             .otherwise(F.lit("")),
         )
+        .withColumn(
+            "_sa_genres",
+            F.array_distinct(
+                F.flatten(
+                    F.transform(
+                        F.array_sort(F.collect_list(F.struct(LINE, "genres")).over(by_id)),
+                        lambda entry: entry["genres"],
+                    )
+                )
+            ),
+        )
+        .select(LINE, TRACK_LINE, "_sa_merged", "_sa_genres")
+        .persist(StorageLevel.MEMORY_AND_DISK)
     )
-    left_out = rows.filter(~usable).withColumn(TRACK_LINE, F.lit(None).cast("long"))
-    return kept.unionByName(left_out)
+    counted = {r["_sa_merged"]: r["count"] for r in members.groupBy("_sa_merged").count().collect()}
+    if not sum(counted.values()):
+        members.unpersist()
+        return rows.withColumn(TRACK_LINE, kept_under_itself), {}, []
+    counts = {
+        rule: counted[rule] for rule in (exact_spec.rule, repeated_spec.rule) if counted.get(rule)
+    }
+    findings = _merged_findings(members, source, [exact_spec, repeated_spec], counts)
+    joined = F.broadcast(members) if sum(counted.values()) <= BROADCAST_ROWS else members
+    merged = (
+        rows.join(joined, LINE, "left")
+        .withColumn(STATUS, F.coalesce(F.col("_sa_merged"), F.col(STATUS)))
+        .withColumn(TRACK_LINE, F.coalesce(F.col(TRACK_LINE), kept_under_itself))
+        .withColumn("genres", F.coalesce(F.col("_sa_genres"), F.col("genres")))
+        .drop("_sa_merged", "_sa_genres")
+    )
+    return merged, counts, findings
 
 
 def _merged_findings(
-    rows: DataFrame, source: SparkSource, column_map: dict[str, str], counts: dict[str, int]
+    members: DataFrame, source: SparkSource, specs: list[RuleSpec], counts: dict[str, int]
 ) -> list[Finding]:
     """The findings for rows merged into earlier ones, with their first lines."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    specs = [s for s in duplicate_specs(column_map.get("track_id")) if counts.get(s.rule)]
-    if not specs:
-        return []
-    rank = F.row_number().over(Window.partitionBy(STATUS).orderBy(LINE))
+    rank = F.row_number().over(Window.partitionBy("_sa_merged").orderBy(LINE))
     first = (
-        rows.filter(F.col(STATUS).isin([s.rule for s in specs]))
-        .select(STATUS, LINE, rank.alias("rank"))
+        members.filter(F.col("_sa_merged") != "")
+        .select("_sa_merged", LINE, rank.alias("rank"))
         .filter(F.col("rank") <= SHOWN_ROWS)
         .collect()
     )
     lines: dict[str, list[tuple[int, int]]] = {}
     for row in first:
-        lines.setdefault(row[STATUS], []).append((row["rank"], row[LINE]))
+        lines.setdefault(row["_sa_merged"], []).append((row["rank"], row[LINE]))
     return [
         finding_of(
             source.name,
@@ -404,4 +452,5 @@ def _merged_findings(
             [line for _, line in sorted(lines[spec.rule])],
         )
         for spec in specs
+        if spec.rule in counts
     ]

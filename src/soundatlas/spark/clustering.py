@@ -4,10 +4,13 @@
   engine does above 200,000 songs), scored with Spark's `ClusteringEvaluator` silhouette on a
   stated sample, k chosen by `choose_k`; the final model is fitted on every song.
 - Hierarchical: MLlib's bisecting K-Means — divisive (top-down), not Ward's agglomerative
-  merging; k chosen by the same rule.
+  merging — with the k chosen for K-Means (or chosen by the same rule when K-Means is not run).
 - DBSCAN: the local code on a stated random sample (eps from that sample's k-distance knee);
   then every song joins the cluster of its nearest core song of the sample within eps, or noise.
 - PCA: MLlib's PCA of the scaled features.
+
+Songs travel as one MLlib vector of scaled features (`VECTOR`) beside their line: the smallest
+form every step can read.
 """
 
 from __future__ import annotations
@@ -29,22 +32,33 @@ from soundatlas.config import BuildConfig
 from soundatlas.errors import CatalogError, ConfigError
 from soundatlas.features import Scaler, scaler_from
 from soundatlas.projection import COMPONENTS, Projection
+from soundatlas.spark.catalog import LINE
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
 
 DENSITY_SAMPLE = 100_000
 """Songs DBSCAN is fitted on (the local code, on one machine); every song is then assigned."""
-VECTOR = "features_vector"
+VECTOR = "_sa_vector"
 FINAL_INITS_SMALL, FINAL_INITS_LARGE = 3, 1
-"""K-Means restarts of the final fit (the best is kept), as the local engine does."""
+"""K-Means restarts of the final fit (the best is kept): MLlib's k-means|| start is good
+enough that more restarts change little, and each is a dozen passes over every song."""
+CANDIDATE_ITERATIONS, FINAL_ITERATIONS = 20, 50
+"""Lloyd iterations at most: MLlib's default for candidate values of k (their inertia and
+silhouette settle well before), more for the model every song is labelled by."""
+SONGS_PER_PARTITION = 250_000
+"""MLlib runs a job per iteration with a task per partition: tiny partitions cost more in
+scheduling than they save (1,769 songs in 8 partitions: K-Means several times slower)."""
 _TREES: dict[str, Any] = {}
 """Core-song kd-trees of DBSCAN, built once per worker process."""
 
 
-def scaled_columns(features: tuple[str, ...]) -> list[str]:
-    """Names of the scaled feature columns."""
-    return [f"_sa_s{i}" for i in range(len(features))]
+def scaled_value(index: int) -> Column:
+    """The scaled value of feature ``index`` of each row, from its vector."""
+    from pyspark.ml.functions import vector_to_array
+    from pyspark.sql import functions as F
+
+    return vector_to_array(F.col(VECTOR))[index]
 
 
 def fit_scaler(tracks: DataFrame, features: tuple[str, ...], kind: str) -> Scaler:
@@ -75,13 +89,26 @@ def fit_scaler(tracks: DataFrame, features: tuple[str, ...], kind: str) -> Scale
     return scaler_from(features, kind, stats)
 
 
-SONGS_PER_PARTITION = 250_000
-"""MLlib runs a job per iteration with a task per partition: tiny partitions cost more in
-scheduling than they save (1,769 songs in 8 partitions: K-Means several times slower)."""
+def distinct_songs(tracks: DataFrame, features: tuple[str, ...], source: str, size: int) -> int:
+    """How many different feature vectors there are (exactly when few, else a HyperLogLog
+    estimate: only "fewer than k" matters); refuse a catalog with one (the local engine's
+    rule and words)."""
+    from pyspark.sql import functions as F
+
+    signature = F.xxhash64(*[F.col(f) for f in features])
+    estimate = tracks.agg(F.approx_count_distinct(signature).alias("n")).collect()[0]["n"]
+    distinct = estimate if estimate > 10_000 else tracks.select(*features).distinct().count()
+    if distinct < 2:
+        raise CatalogError(
+            f"{source}: all {size:,} usable songs have the same values for every clustering "
+            f"feature ({', '.join(features)}), so there is nothing to cluster. Check the "
+            "columns hold real audio features."
+        )
+    return int(distinct)
 
 
-def with_scaled(tracks: DataFrame, scaler: Scaler, size: int) -> DataFrame:
-    """``tracks`` plus the scaled features, as columns and as one MLlib vector, in about one
+def with_vector(tracks: DataFrame, scaler: Scaler, size: int, *, keep: list[str]) -> DataFrame:
+    """``_sa_line``, the columns ``keep`` and the scaled features as one vector, in about one
     partition per `SONGS_PER_PARTITION` songs."""
     from pyspark.ml.feature import VectorAssembler
     from pyspark.sql import functions as F
@@ -89,10 +116,9 @@ def with_scaled(tracks: DataFrame, scaler: Scaler, size: int) -> DataFrame:
     wanted = max(1, -(-size // SONGS_PER_PARTITION))
     if tracks.rdd.getNumPartitions() > wanted:
         tracks = tracks.coalesce(wanted)
-
-    names = scaled_columns(scaler.features)
+    names = [f"_sa_s{i}" for i in range(len(scaler.features))]
     scaled = tracks.select(
-        "*",
+        *dict.fromkeys([LINE, *keep]),
         *[
             ((F.col(f) - float(c)) / float(s)).alias(name)
             for f, c, s, name in zip(
@@ -100,21 +126,7 @@ def with_scaled(tracks: DataFrame, scaler: Scaler, size: int) -> DataFrame:
             )
         ],
     )
-    return VectorAssembler(inputCols=names, outputCol=VECTOR).transform(scaled)
-
-
-def distinct_songs(scaled: DataFrame, features: tuple[str, ...], source: str) -> int:
-    """How many different feature vectors there are; refuse a catalog with one (the local
-    engine's rule and words)."""
-    distinct = scaled.select(*scaled_columns(features)).distinct().count()
-    if distinct < 2:
-        count = scaled.count()
-        raise CatalogError(
-            f"{source}: all {count:,} usable songs have the same values for every clustering "
-            f"feature ({', '.join(features)}), so there is nothing to cluster. Check the "
-            "columns hold real audio features."
-        )
-    return distinct
+    return VectorAssembler(inputCols=names, outputCol=VECTOR).transform(scaled).drop(*names)
 
 
 @dataclass(frozen=True)
@@ -129,7 +141,7 @@ class SparkMethod:
     selection: pd.DataFrame | None
     apply: Callable[[DataFrame, str], DataFrame]
     """Adds the method's label (clusters numbered by size, noise -1) of each row of a frame
-    holding the scaled features, under the given column name."""
+    holding the vector, under the given column name."""
 
 
 @dataclass(frozen=True)
@@ -144,24 +156,24 @@ class Samples:
     silhouette_size: int
 
 
-def draw_samples(scaled: DataFrame, size: int, config: BuildConfig) -> Samples:
+def draw_samples(vectors: DataFrame, size: int, config: BuildConfig) -> Samples:
     """The selection and silhouette samples, drawn once and kept in memory."""
     from pyspark import StorageLevel
 
-    vectors = scaled.select("_sa_line", VECTOR, *scaled_columns(config.features))
-    selection = _sample(vectors, size, SELECTION_ROWS, config.random_state)
-    silhouette = _sample(vectors, size, config.silhouette_sample, config.random_state + 1)
+    vectors = vectors.select(LINE, VECTOR)
+    selection = sample_of(vectors, size, SELECTION_ROWS, config.random_state)
+    silhouette = sample_of(vectors, size, config.silhouette_sample, config.random_state + 1)
     selection = selection.persist(StorageLevel.MEMORY_AND_DISK)
     silhouette = silhouette.persist(StorageLevel.MEMORY_AND_DISK)
     return Samples(selection, silhouette, selection.count(), silhouette.count())
 
 
-def _sample(frame: DataFrame, size: int, wanted: int, seed: int) -> DataFrame:
+def sample_of(frame: DataFrame, size: int, wanted: int, seed: int) -> DataFrame:
+    """A uniform random sample of about ``wanted`` rows (every row when there are fewer):
+    Bernoulli sampling, so every song has the same chance and the size varies a little."""
     if size <= wanted:
         return frame
-    # A little over the fraction, then exactly `wanted` rows: Bernoulli sampling varies in size.
-    fraction = min(1.0, wanted / size * 1.05 + 100 / size)
-    return frame.sample(fraction=fraction, seed=seed).orderBy("_sa_line").limit(wanted)
+    return frame.sample(fraction=wanted / size, seed=seed)
 
 
 def silhouette_of(labelled: DataFrame, label: str) -> float | None:
@@ -178,18 +190,32 @@ def silhouette_of(labelled: DataFrame, label: str) -> float | None:
 
 def fit_partitional(
     method: str,
-    scaled: DataFrame,
+    vectors: DataFrame,
     size: int,
     distinct: int,
     samples: Samples,
     config: BuildConfig,
     tick: Callable[[float], None],
+    *,
+    kmeans_k: int | None = None,
 ) -> SparkMethod:
-    """K-Means (``method="kmeans"``) or bisecting K-Means (``"hierarchical"``)."""
+    """K-Means (``method="kmeans"``) or bisecting K-Means (``"hierarchical"``).
+
+    With k chosen from the data, bisecting K-Means takes the k chosen for K-Means when K-Means
+    ran (``kmeans_k``): its candidate fits are the slowest step of a build (every level of the
+    division is a pass per iteration), and a divisive split of the same songs into the same
+    number of clusters is what the comparison of methods needs.
+    """
     timings: dict[str, float] = {}
     started = time.perf_counter()
     selection, k = None, config.k
     rule = f"fixed by the user (k={k})"
+    if k is None and kmeans_k is not None:
+        k = kmeans_k
+        rule = (
+            f"k={k}, the k chosen for K-Means (bisecting K-Means splits the songs top-down "
+            "until there are k clusters)"
+        )
     if k is None:
         selection = _selection_table(method, samples, size, distinct, config, tick)
         k, rule = choose_k(selection)
@@ -200,7 +226,9 @@ def fit_partitional(
         if method == "hierarchical"
         else (FINAL_INITS_SMALL if size <= SELECTION_ROWS else FINAL_INITS_LARGE)
     )
-    model, cost = _best_fit(method, scaled.select(VECTOR), k, inits, config.random_state)
+    model, cost = _best_fit(
+        method, vectors.select(VECTOR), k, inits, config.random_state, FINAL_ITERATIONS
+    )
     timings["fit"] = time.perf_counter() - fit_started
     tick(1.0)
     sizes = np.asarray(model.summary.clusterSizes, dtype=np.int64)
@@ -220,24 +248,25 @@ def fit_partitional(
             "bisecting K-Means (divisive: clusters split top-down), Spark MLlib; not Ward's "
             "agglomerative merging"
         )
+        details["clusters_found"] = int(np.count_nonzero(sizes))
     return SparkMethod(
         method, params, rule, details, timings, selection, _predicted(model, mapping)
     )
 
 
-def _estimator(method: str, k: int, seed: int):
+def _estimator(method: str, k: int, seed: int, iterations: int):
     from pyspark.ml.clustering import BisectingKMeans, KMeans
 
     if method == "kmeans":
-        return KMeans(k=k, seed=seed, featuresCol=VECTOR, maxIter=50, tol=1e-4)
-    return BisectingKMeans(k=k, seed=seed, featuresCol=VECTOR, maxIter=20)
+        return KMeans(k=k, seed=seed, featuresCol=VECTOR, maxIter=iterations, tol=1e-4)
+    return BisectingKMeans(k=k, seed=seed, featuresCol=VECTOR, maxIter=iterations)
 
 
-def _best_fit(method: str, vectors: DataFrame, k: int, inits: int, seed: int):
+def _best_fit(method: str, vectors: DataFrame, k: int, inits: int, seed: int, iterations: int):
     """The lowest-cost of ``inits`` fits with different seeds (K-Means's n_init)."""
     best, best_cost = None, np.inf
     for attempt in range(inits):
-        model = _estimator(method, k, seed + attempt).fit(vectors)
+        model = _estimator(method, k, seed + attempt, iterations).fit(vectors)
         cost = float(model.summary.trainingCost)
         if cost < best_cost:
             best, best_cost = model, cost
@@ -271,7 +300,7 @@ def _selection_table(
     candidates = k_candidates(size, config.k_range, distinct)
     vectors = samples.selection.select(VECTOR)
     for position, k in enumerate(candidates):
-        model, cost = _best_fit(method, vectors, k, 1, config.random_state)
+        model, cost = _best_fit(method, vectors, k, 1, config.random_state, CANDIDATE_ITERATIONS)
         scored = model.setPredictionCol("label").transform(samples.silhouette)
         sizes = np.asarray(model.summary.clusterSizes, dtype=np.float64)
         rows.append(
@@ -288,8 +317,17 @@ def _selection_table(
     return pd.DataFrame(rows)
 
 
+def collect_vectors(frame: DataFrame) -> np.ndarray:
+    """The scaled features of (a sample of) songs as a float64 matrix on the driver."""
+    from pyspark.ml.functions import vector_to_array
+    from pyspark.sql import functions as F
+
+    values = frame.select(vector_to_array(F.col(VECTOR)).alias("v")).toPandas()["v"]
+    return np.stack(values.to_numpy()).astype(np.float64) if len(values) else np.zeros((0, 0))
+
+
 def fit_density(
-    samples_frame: DataFrame,
+    vectors: DataFrame,
     size: int,
     config: BuildConfig,
     tick: Callable[[float], None],
@@ -304,9 +342,7 @@ def fit_density(
             "with the local engine for HDBSCAN."
         )
     started = time.perf_counter()
-    columns = scaled_columns(config.features)
-    sample = _sample(samples_frame, size, DENSITY_SAMPLE, config.random_state + 2)
-    x = sample.select(*columns).toPandas().to_numpy(dtype=np.float64)
+    x = collect_vectors(sample_of(vectors, size, DENSITY_SAMPLE, config.random_state + 2))
     tick(0.2)
     local = cluster_density(
         x,
@@ -316,17 +352,21 @@ def fit_density(
         random_state=config.random_state,
     )
     eps, min_samples = float(local.params["eps"]), int(local.params["min_samples"])
-    counts = cKDTree(x).query_ball_point(x, eps, return_length=True)
-    core = (counts >= min_samples) & (local.labels != NOISE)
+    # A core song has min_samples songs (itself included) within eps: its min_samples-th
+    # nearest neighbour is within eps. The search stops there, whatever the density.
+    distances, _ = cKDTree(x).query(x, k=min_samples, distance_upper_bound=eps, workers=-1)
+    core = np.isfinite(distances[:, -1]) & (local.labels != NOISE)
     tick(0.6)
     key = uuid.uuid4().hex
     points, labels = x[core], local.labels[core].astype(np.int32)
-    rule = (
-        f"{local.rule}; fitted on a random sample of {len(x):,} of {size:,} songs, then every "
-        "song assigned to the cluster of its nearest core song within eps (noise if none)"
+    where = (
+        f"fitted on a random sample of {len(x):,} of {size:,} songs, then every song"
         if len(x) < size
-        else f"{local.rule}; every song assigned to the cluster of its nearest core song "
-        "within eps (noise if none)"
+        else "every song"
+    )
+    rule = (
+        f"{local.rule}; {where} assigned to the cluster of its nearest core song within eps "
+        "(noise if none)"
     )
     details = {
         "fitted_on": len(x),
@@ -336,10 +376,11 @@ def fit_density(
     }
 
     def apply(frame: DataFrame, name: str) -> DataFrame:
+        from pyspark.ml.functions import vector_to_array
         from pyspark.sql import functions as F
 
         nearest = _nearest_core(key, points, labels, eps)
-        return frame.withColumn(name, nearest(*[F.col(c) for c in columns]))
+        return frame.withColumn(name, nearest(vector_to_array(F.col(VECTOR))))
 
     return SparkMethod(
         "dbscan",
@@ -357,14 +398,14 @@ def _nearest_core(key: str, points: np.ndarray, labels: np.ndarray, eps: float):
     from pyspark.sql import functions as F
 
     @F.pandas_udf("int")
-    def nearest(*columns: pd.Series) -> pd.Series:
+    def nearest(vectors: pd.Series) -> pd.Series:
         tree = _TREES.get(key)
         if tree is None:
             from scipy.spatial import cKDTree
 
             _TREES.clear()
             tree = _TREES[key] = cKDTree(points)
-        x = np.column_stack([c.to_numpy(dtype=np.float64) for c in columns])
+        x = np.stack(vectors.to_numpy()).astype(np.float64)
         distances, nearest_index = tree.query(x, k=1, distance_upper_bound=eps)
         found = np.isfinite(distances)
         out = np.full(len(x), NOISE, dtype=np.int32)
@@ -374,32 +415,31 @@ def _nearest_core(key: str, points: np.ndarray, labels: np.ndarray, eps: float):
     return nearest
 
 
-def fit_projection(scaled: DataFrame, features: tuple[str, ...]) -> Projection:
+def fit_projection(vectors: DataFrame, features: tuple[str, ...]) -> Projection:
     """PCA of the scaled features with MLlib, in the local engine's form (mean, axes, shares;
     each axis signed so its largest loading is positive, for stable maps)."""
     from pyspark.ml.feature import PCA
-    from pyspark.sql import functions as F
+    from pyspark.ml.stat import Summarizer
 
     count = min(COMPONENTS, len(features))
-    model = PCA(k=count, inputCol=VECTOR, outputCol="_sa_pca").fit(scaled.select(VECTOR))
+    model = PCA(k=count, inputCol=VECTOR, outputCol="_sa_pca").fit(vectors.select(VECTOR))
     components = np.array(model.pc.toArray(), dtype=np.float64).T
     signs = np.sign(components[np.arange(count), np.abs(components).argmax(axis=1)])
     components *= np.where(signs == 0, 1.0, signs)[:, None]
-    means = scaled.agg(*[F.avg(c) for c in scaled_columns(features)]).collect()[0]
+    mean = vectors.select(Summarizer.mean(vectors[VECTOR]).alias("m")).collect()[0]["m"]
     ratio = np.asarray(model.explainedVariance.toArray(), dtype=np.float64)
-    return Projection(tuple(features), np.asarray(list(means), dtype=np.float64), components, ratio)
+    return Projection(
+        tuple(features), np.asarray(mean.toArray(), dtype=np.float64), components, ratio
+    )
 
 
 def projected(projection: Projection) -> list[Column]:
-    """The PCA coordinates ``pc1``… of each row, as column expressions."""
-    from pyspark.sql import functions as F
-
-    names = scaled_columns(projection.features)
+    """The PCA coordinates ``pc1``… of each row, as column expressions over its vector."""
     columns = []
     for axis, component in enumerate(projection.components):
         value = sum(
-            (F.col(name) - float(mean)) * float(weight)
-            for name, mean, weight in zip(names, projection.mean, component, strict=True)
+            (scaled_value(i) - float(mean)) * float(weight)
+            for i, (mean, weight) in enumerate(zip(projection.mean, component, strict=True))
         )
         columns.append(value.cast("float").alias(f"pc{axis + 1}"))
     return columns

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from soundatlas.catalog import LINE_COLUMN
 from soundatlas.errors import CatalogError
 from soundatlas.reading import TextLayout, refuse_binary, text_layout
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 CORRUPT_COLUMN = "_sa_corrupt"
+LINE = LINE_COLUMN
 """The text of a CSV record whose field count differs from the header's (a ragged row)."""
 _GLOB_CHARACTERS = set("*?[")
 
@@ -174,8 +176,7 @@ def _read_csv(spark: SparkSession, path: Path) -> SparkSource:
         .option("maxCharsPerColumn", -1)
         .csv(str(path))
     )
-    first_line = 2
-    frame = _numbered(spark, frame, first_line, [f.name for f in fields])
+    frame = _numbered(spark, frame, 2, len(fields))
     return SparkSource(frame, layout.headers, str(path), "csv", layout)
 
 
@@ -206,12 +207,29 @@ def _read_parquet(spark: SparkSession, paths: list[str], name: str) -> SparkSour
         ):
             column = column.cast("array<string>")
         columns.append(column.alias(f"_c{position}"))
-    frame = frame.select(*columns, F.lit(None).cast("string").alias(CORRUPT_COLUMN))
-    frame = _numbered(spark, frame, 1, [f"_c{i}" for i in range(len(headers))])
-    return SparkSource(frame, headers, name, "parquet")
+    frame = frame.select(
+        *columns,
+        F.lit(None).cast("string").alias(CORRUPT_COLUMN),
+        F.col("_metadata.file_path").alias("_sa_file"),
+        F.col("_metadata.row_index").alias("_sa_row"),
+    )
+    # Parquet numbers each file's rows itself; the files' row counts (from their footers) give
+    # where each starts.
+    files = frame.groupBy("_sa_file").count().orderBy("_sa_file").collect()
+    offsets, start = [], 1
+    for file in files:
+        offsets.append((file["_sa_file"], start))
+        start += file["count"]
+    table = spark.createDataFrame(offsets, "_sa_file string, _sa_start long")
+    frame = (
+        frame.join(F.broadcast(table), "_sa_file")
+        .withColumn(LINE, F.col("_sa_start") + F.col("_sa_row"))
+        .drop("_sa_file", "_sa_row", "_sa_start")
+    )
+    return SparkSource(_hashed(frame, len(headers)), headers, name, "parquet")
 
 
-def _numbered(spark: SparkSession, frame: DataFrame, first: int, cells: list[str]) -> DataFrame:
+def _numbered(spark: SparkSession, frame: DataFrame, first: int, width: int) -> DataFrame:
     """Add ``_sa_line`` (file order: files by path, then their splits, then rows) and
     ``_sa_hash``. A small job counts the rows of each split to find where it starts."""
     from pyspark.sql import functions as F
@@ -233,10 +251,18 @@ def _numbered(spark: SparkSession, frame: DataFrame, first: int, cells: list[str
         offsets.append((split["_sa_file"], split["_sa_block"], start - split["first_mid"]))
         start += split["rows"]
     table = spark.createDataFrame(offsets, "_sa_file string, _sa_block long, _sa_shift long")
-    marked = [F.coalesce(F.col(c).cast("string"), F.lit("\u0000")) for c in cells]
-    return (
+    numbered = (
         frame.join(F.broadcast(table), ["_sa_file", "_sa_block"])
-        .withColumn("_sa_line", F.col("_sa_mid") + F.col("_sa_shift"))
-        .withColumn("_sa_hash", F.xxhash64(*marked))
+        .withColumn(LINE, F.col("_sa_mid") + F.col("_sa_shift"))
         .drop("_sa_file", "_sa_block", "_sa_mid", "_sa_shift")
     )
+    return _hashed(numbered, width)
+
+
+def _hashed(frame: DataFrame, width: int) -> DataFrame:
+    """Add ``_sa_hash``: a 64-bit hash of a row's cells (missing cells marked, so that a
+    missing cell and an empty one differ)."""
+    from pyspark.sql import functions as F
+
+    marked = [F.coalesce(F.col(f"_c{i}").cast("string"), F.lit("\u0000")) for i in range(width)]
+    return frame.withColumn("_sa_hash", F.xxhash64(*marked))
