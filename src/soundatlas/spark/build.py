@@ -43,9 +43,11 @@ from soundatlas.spark.source import read_source
 from soundatlas.store import IN_MEMORY_SONGS, check_atlas_target, staged_atlas, write_atlas_files
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame
+    from pyspark.sql import Column, DataFrame
 
 SOURCE_LINE = "source_line"
+PART_SONGS = 1_000_000
+"""Songs per Parquet part of the track table."""
 """Where each track is in the user's file (its line, or record number for Parquet)."""
 
 
@@ -155,7 +157,10 @@ class _Build:
             )
         described = _described_features(config.features)
         raw = [f for f in described if f not in config.features]
-        vectors = clustering.with_vector(tracks, scaler, size, keep=raw)
+        narrow = tracks.select(LINE, *config.features, *raw)
+        if narrow.rdd.getNumPartitions() > clustering.partitions_for(size):
+            narrow = narrow.coalesce(clustering.partitions_for(size))
+        vectors = clustering.with_vector(narrow, scaler, keep=raw)
         vectors = vectors.persist(StorageLevel.MEMORY_AND_DISK)
         samples = clustering.draw_samples(vectors, size, config)
         self._timed("scale", started)
@@ -178,34 +183,37 @@ class _Build:
         projection = clustering.fit_projection(vectors, config.features)
         self._timed("pca", started)
 
-        started = time.perf_counter()
-        labelled = _labelled(vectors, fitted).persist(StorageLevel.MEMORY_AND_DISK)
-        summary = _Summary(labelled, fitted, scaler, described)
         vectors.unpersist()
-        scored = summary.renumbered(_labelled(samples.silhouette, fitted))
-        methods = {
-            method: MethodSummary(
-                method=method,
-                params=fit.params,
-                rule=fit.rule,
-                scores=summary.scores(method, scored, samples.silhouette_size),
-                details=fit.details | summary.extra_details(method),
-                timings=fit.timings,
-            )
-            for method, fit in fitted.items()
-        }
-        agreement = summary.agreement()
-        names = summary.personas({m: {} for m in fitted})
-        labelled.unpersist()
-        self._timed("personas", started)
-
         started = time.perf_counter()
         tick("save", 0.0)
         with staged_atlas(self.output) as folder:
-            final = _final_tracks(tracks, scaler, size, fitted, summary, projection, names)
-            parts = _write_tables(final, catalog, folder, config, size)
-            written = self.spark.read.parquet(*[str(folder / p) for p in parts["tracks"]])
-            personas = summary.personas(_genre_counts(written, summary))
+            # Labels are computed once, in the pass that writes the track table; the summary
+            # reads them back from the parts, and the final numbering and persona names are
+            # written into the parts afterwards (a rewrite on this machine, part by part).
+            labelled = _final_tracks(tracks, scaler, size, fitted, projection)
+            part_names = _write_parts(labelled, folder, "tracks")
+            self.timings["labels"] = time.perf_counter() - started
+            started = time.perf_counter()
+            written = self.spark.read.parquet(*[str(folder / p) for p in part_names])
+            summary = _Summary(written, list(fitted), scaler, described)
+            scored = summary.renumbered(_labelled(samples.silhouette, fitted))
+            methods = {
+                method: MethodSummary(
+                    method=method,
+                    params=fit.params,
+                    rule=fit.rule,
+                    scores=summary.scores(method, scored, samples.silhouette_size),
+                    details=fit.details | summary.extra_details(method),
+                    timings=fit.timings,
+                )
+                for method, fit in fitted.items()
+            }
+            agreement = summary.agreement()
+            personas = summary.personas(_genre_counts(summary.renumbered(written), summary))
+            self._timed("personas", started)
+            started = time.perf_counter()
+            _name_parts(folder, part_names, summary.mapping, personas)
+            parts = _write_tables(part_names, catalog, folder, config, size)
             if parts["sample"]:
                 from soundatlas.discovery.directory import write_song_directory
 
@@ -308,20 +316,16 @@ class _Summary:
     """
 
     def __init__(
-        self,
-        labelled: DataFrame,
-        fitted: dict[str, clustering.SparkMethod],
-        scaler: Scaler,
-        described: list[str],
+        self, labelled: DataFrame, methods: list[str], scaler: Scaler, described: list[str]
     ) -> None:
         from pyspark.sql import functions as F
 
         self.labelled = labelled
-        self.methods = list(fitted)
+        self.methods = methods
         self.scaler = scaler
         self.described = described
         width = len(scaler.features)
-        values = [clustering.scaled_value(i).alias(f"_sa_s{i}") for i in range(width)]
+        values = [self.scaled(i).alias(f"_sa_s{i}") for i in range(width)]
         raw = [f for f in described if f not in scaler.features]
         long = labelled.select(
             F.explode(
@@ -387,6 +391,13 @@ class _Summary:
         self.size = int(self.tables[self.methods[0]]["size"].sum())
         self._dispersion = self._dispersions()
 
+    def scaled(self, index: int) -> Column:
+        """The scaled value of feature ``index`` of each track, from its raw value."""
+        from pyspark.sql import functions as F
+
+        feature = self.scaler.features[index]
+        return (F.col(feature) - float(self.scaler.center[index])) / float(self.scaler.scale[index])
+
     def renumbered(self, frame: DataFrame) -> DataFrame:
         """``frame`` with every label column numbered by cluster size (largest first)."""
         from pyspark.sql import functions as F
@@ -416,9 +427,7 @@ class _Summary:
                 continue
             squared = F.lit(0.0)
             for cluster, centroid in enumerate(centroids):
-                distance = sum(
-                    (clustering.scaled_value(i) - float(centroid[i])) ** 2 for i in range(width)
-                )
+                distance = sum((self.scaled(i) - float(centroid[i])) ** 2 for i in range(width))
                 squared = F.when(label == cluster, distance).otherwise(squared)
             out[method] = (
                 frame.filter(label != NOISE)
@@ -552,47 +561,70 @@ def _final_tracks(
     scaler: Scaler,
     size: int,
     fitted: dict[str, clustering.SparkMethod],
-    summary: _Summary,
     projection,
-    personas: pd.DataFrame,
 ) -> DataFrame:
-    """The track table the atlas holds: canonical columns, source line, PCA, each method's
-    cluster and persona, in file order. Labels are recomputed on the wide table (cheaper than
-    joining them back)."""
+    """The track table the atlas holds, in file order: canonical columns, source line, PCA
+    and each method's cluster as its fit numbered them (`_name_parts` renumbers them by size
+    and adds the persona names)."""
     from pyspark.sql import functions as F
 
-    wide = clustering.with_vector(tracks, scaler, size, keep=CANONICAL_COLUMNS)
-    wide = summary.renumbered(_labelled(wide, fitted)).select(
-        "*", *clustering.projected(projection)
-    )
-    named = []
-    for method in fitted:
-        names = personas[personas["method"] == method].set_index("cluster")["persona"]
-        persona = F.lit(None).cast("string")
-        for cluster, name in names.items():
-            persona = F.when(
-                F.col(LABEL_COLUMNS[method]) == int(cluster), F.lit(str(name))
-            ).otherwise(persona)
-        named += [
-            F.col(LABEL_COLUMNS[method]).cast("int").alias(LABEL_COLUMNS[method]),
-            persona.alias(PERSONA_COLUMNS[method]),
-        ]
+    # Sorted before labelling: a range sort first samples its input, which would otherwise run
+    # the DBSCAN assignment (a Python UDF, the costliest step per song) a second time.
+    ordered = tracks.repartitionByRange(-(-size // PART_SONGS), LINE).sortWithinPartitions(LINE)
+    wide = clustering.with_vector(ordered, scaler, keep=CANONICAL_COLUMNS)
+    wide = _labelled(wide, fitted).select("*", *clustering.projected(projection))
     return wide.select(
         *[c for c in CANONICAL_COLUMNS if c != "release_year"],
         F.col("release_year").cast("long").alias("release_year"),
         F.col(LINE).alias(SOURCE_LINE),
         *PCA_COLUMNS,
-        *named,
-    ).orderBy(SOURCE_LINE)
+        *[F.col(LABEL_COLUMNS[m]).cast("int").alias(LABEL_COLUMNS[m]) for m in fitted],
+    )
+
+
+def _name_parts(
+    folder: Path, names: list[str], mapping: dict[str, dict[int, int]], personas: pd.DataFrame
+) -> None:
+    """Rewrite each track part with clusters numbered by size and each method's persona
+    column, one part at a time (file names and order kept; each part replaced atomically)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    lookups = {}
+    for method, renumber in mapping.items():
+        top = max(renumber) + 2
+        table = np.full(top, NOISE, dtype=np.int32)
+        for old, new in renumber.items():
+            table[old + 1] = new
+        named = personas[personas["method"] == method].set_index("cluster")["persona"]
+        lookups[method] = (table, named)
+    for name in names:
+        path = folder / name
+        table = pq.read_table(path)
+        for method, (renumber, named) in lookups.items():
+            column = LABEL_COLUMNS[method]
+            old = table[column].to_numpy(zero_copy_only=False).astype(np.int64)
+            new = renumber[old + 1]
+            categories = [str(named[c]) for c in named.index]
+            codes = pd.Index(named.index).get_indexer(new).astype(np.int32)
+            persona = pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(categories))
+            at = table.schema.get_field_index(column)
+            table = table.set_column(at, column, pa.array(new, type=pa.int32()))
+            table = table.add_column(at + 1, PERSONA_COLUMNS[method], persona)
+        temporary = path.with_name(f".{path.name}.tmp")
+        pq.write_table(table, temporary, compression="zstd")
+        temporary.replace(path)
 
 
 def _write_tables(
-    tracks: DataFrame, catalog: SparkCatalog, folder: Path, config: BuildConfig, size: int
+    tracks: list[str], catalog: SparkCatalog, folder: Path, config: BuildConfig, size: int
 ) -> dict[str, Any]:
-    """Write the per-song tables as Parquet parts in file order; name them for the manifest."""
+    """Write the original rows as Parquet parts in file order, and the chart sample of a
+    catalog above `IN_MEMORY_SONGS`; name every part for the manifest."""
     from pyspark.sql import functions as F
 
-    parts: dict[str, Any] = {"tracks": _write_parts(tracks, folder, "tracks")}
+    spark = catalog.rows.sparkSession
+    parts: dict[str, Any] = {"tracks": tracks}
     source = catalog.source
     original = catalog.rows.select(
         *[F.col(c).alias(h) for c, h in zip(source.columns, source.headers, strict=True)],
@@ -604,7 +636,7 @@ def _write_tables(
     parts["sample"] = None
     if size > IN_MEMORY_SONGS:
         fraction = IN_MEMORY_SONGS / size
-        written = tracks.sparkSession.read.parquet(str(folder / "tracks"))
+        written = spark.read.parquet(*[str(folder / p) for p in tracks])
         sample = written.sample(fraction=fraction, seed=config.random_state)
         (part,) = _write_parts(sample.orderBy(SOURCE_LINE).coalesce(1), folder, "_sample")
         shutil.move(folder / part, folder / "sample.parquet")

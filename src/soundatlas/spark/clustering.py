@@ -107,15 +107,11 @@ def distinct_songs(tracks: DataFrame, features: tuple[str, ...], source: str, si
     return int(distinct)
 
 
-def with_vector(tracks: DataFrame, scaler: Scaler, size: int, *, keep: list[str]) -> DataFrame:
-    """``_sa_line``, the columns ``keep`` and the scaled features as one vector, in about one
-    partition per `SONGS_PER_PARTITION` songs."""
+def with_vector(tracks: DataFrame, scaler: Scaler, *, keep: list[str]) -> DataFrame:
+    """``_sa_line``, the columns ``keep`` and the scaled features as one vector."""
     from pyspark.ml.feature import VectorAssembler
     from pyspark.sql import functions as F
 
-    wanted = max(1, -(-size // SONGS_PER_PARTITION))
-    if tracks.rdd.getNumPartitions() > wanted:
-        tracks = tracks.coalesce(wanted)
     names = [f"_sa_s{i}" for i in range(len(scaler.features))]
     scaled = tracks.select(
         *dict.fromkeys([LINE, *keep]),
@@ -127,6 +123,11 @@ def with_vector(tracks: DataFrame, scaler: Scaler, size: int, *, keep: list[str]
         ],
     )
     return VectorAssembler(inputCols=names, outputCol=VECTOR).transform(scaled).drop(*names)
+
+
+def partitions_for(size: int) -> int:
+    """Partitions for ``size`` songs: one per `SONGS_PER_PARTITION`."""
+    return max(1, -(-size // SONGS_PER_PARTITION))
 
 
 @dataclass(frozen=True)
@@ -259,7 +260,8 @@ def _estimator(method: str, k: int, seed: int, iterations: int):
 
     if method == "kmeans":
         return KMeans(k=k, seed=seed, featuresCol=VECTOR, maxIter=iterations, tol=1e-4)
-    return BisectingKMeans(k=k, seed=seed, featuresCol=VECTOR, maxIter=iterations)
+    # Bisecting runs every iteration of every split (no tolerance): MLlib's default count.
+    return BisectingKMeans(k=k, seed=seed, featuresCol=VECTOR, maxIter=CANDIDATE_ITERATIONS)
 
 
 def _best_fit(method: str, vectors: DataFrame, k: int, inits: int, seed: int, iterations: int):
@@ -406,8 +408,10 @@ def _nearest_core(key: str, points: np.ndarray, labels: np.ndarray, eps: float):
             _TREES.clear()
             tree = _TREES[key] = cKDTree(points)
         x = np.stack(vectors.to_numpy()).astype(np.float64)
-        distances, nearest_index = tree.query(x, k=1, distance_upper_bound=eps)
-        found = np.isfinite(distances)
+        # An unbounded search then the eps test: in 9 dimensions cKDTree's bounded search
+        # prunes worse and was twice as slow (31 vs 61 µs a song, 90,000 core songs).
+        distances, nearest_index = tree.query(x, k=1)
+        found = distances <= eps
         out = np.full(len(x), NOISE, dtype=np.int32)
         out[found] = labels[nearest_index[found]]
         return pd.Series(out)
