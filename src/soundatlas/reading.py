@@ -13,7 +13,9 @@ import gzip
 import hashlib
 import io
 import json
+import os
 import re
+import stat
 import sys
 import warnings
 import zlib
@@ -75,13 +77,20 @@ _BINARY_MAGIC = {
 }
 
 
+MAX_TABLE_BYTES = 1 << 30
+"""Largest table read, in bytes as stored or once decompressed (1 GiB; about 4 million songs in
+the seed schema). Reading takes about six times a table's size in memory, so this keeps a
+table, or a small file that expands into a huge one, from taking the machine's memory."""
+
+
 def read_table(path: str | Path) -> RawTable:
     """Read a track table from CSV/TSV/pipe-separated text, Parquet, JSON or JSON Lines.
 
     Raises
     ------
     CatalogError
-        If the file is missing, empty, binary, or not a table; the message says what to do.
+        If the file is missing, empty, binary, larger than `MAX_TABLE_BYTES` (stored or
+        decompressed), or not a table; the message says what to do.
     """
     path = Path(path)
     if not path.exists():
@@ -90,27 +99,39 @@ def read_table(path: str | Path) -> RawTable:
         raise CatalogError(
             f"{path}: is a folder, not a track table. Pass a CSV, Parquet or JSON file."
         )
-    if not path.is_file():
-        raise CatalogError(
-            f"{path}: is not a regular file (a pipe or device). Save the tracks to a file first."
-        )
+    with _open_regular(path) as handle:
+        _check_size(path, os.fstat(handle.fileno()).st_size, "is")
+        head = handle.read(SNIFF_BYTES)
+        if not head.strip():
+            raise CatalogError(
+                f"{path}: the file is empty. Export your tracks with a header row and try again."
+            )
+        if head.startswith(b"PAR1"):
+            return _read_parquet(path, handle)
+        if head.startswith(b"\x1f\x8b"):
+            return _read_text(path, _gunzip(path, handle), note="decompressed from gzip")
+        refuse_binary(path, head)
+        handle.seek(0)
+        return _read_text(path, handle.read())
+
+
+def _open_regular(path: Path) -> io.BufferedReader:
+    """Open ``path`` for reading only if it is a regular file. Opened without blocking and
+    checked on the open descriptor, so a pipe cannot hang the read and a device such as
+    /dev/zero is never read, even if one replaces the file after it was looked at."""
     try:
-        with path.open("rb") as handle:
-            head = handle.read(SNIFF_BYTES)
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
         raise CatalogError(
             f"{path}: cannot be read ({exc.strerror}). Check its permissions."
         ) from exc
-    if not head.strip():
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
         raise CatalogError(
-            f"{path}: the file is empty. Export your tracks with a header row and try again."
+            f"{path}: is not a regular file (a pipe or device). Save the tracks to a file first."
         )
-    if head.startswith(b"PAR1"):
-        return _read_parquet(path)
-    if head.startswith(b"\x1f\x8b"):
-        return _read_text(path, _gunzip(path), note="decompressed from gzip")
-    refuse_binary(path, head)
-    return _read_text(path, path.read_bytes())
+    os.set_blocking(descriptor, True)
+    return os.fdopen(descriptor, "rb")
 
 
 def refuse_binary(path: Path, head: bytes) -> None:
@@ -127,10 +148,30 @@ def refuse_binary(path: Path, head: bytes) -> None:
             )
 
 
-def _gunzip(path: Path) -> bytes:
+def _check_size(path: Path, size: int, how: str) -> None:
+    if size > MAX_TABLE_BYTES:
+        raise CatalogError(
+            f"{path}: {how} {size / 2**30:.1f} GiB or more, more than the "
+            f"{MAX_TABLE_BYTES / 2**30:.0f} GiB SoundAtlas reads (about 4 million songs). "
+            "Keep only the columns SoundAtlas uses, or split the catalog."
+        )
+
+
+def _gunzip(path: Path, handle: io.BufferedReader) -> bytes:
+    """The decompressed bytes, refused when they would pass `MAX_TABLE_BYTES`: a first pass
+    only counts them, in blocks, so a small file that expands without end (a gzip bomb) is
+    refused before any of it is kept in memory."""
     try:
-        with gzip.open(path, "rb") as handle:
-            return handle.read()
+        for keep in (False, True):
+            handle.seek(0)
+            blocks, size = [], 0
+            with gzip.GzipFile(fileobj=handle, mode="rb") as stream:
+                while block := stream.read(1 << 20):
+                    size += len(block)
+                    _check_size(path, size, "decompresses to")
+                    if keep:
+                        blocks.append(block)
+        return b"".join(blocks)
     except (OSError, EOFError, zlib.error) as exc:
         raise CatalogError(
             f"{path}: is gzip-compressed but cannot be decompressed ({exc}); the file is "
@@ -138,9 +179,17 @@ def _gunzip(path: Path) -> bytes:
         ) from exc
 
 
-def _read_parquet(path: Path) -> RawTable:
+def _read_parquet(path: Path, handle: io.BufferedReader) -> RawTable:
     try:
-        frame = pq.read_table(path).to_pandas()
+        handle.seek(0)
+        parquet = pq.ParquetFile(handle)
+        metadata = parquet.metadata
+        _check_size(
+            path,
+            sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups)),
+            "decompresses to",
+        )
+        frame = parquet.read().to_pandas()
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise CatalogError(
             f"{path}: looks like Parquet but cannot be read ({str(exc)[:200]}). "

@@ -134,6 +134,15 @@ def check_atlas_target(path: str | Path) -> None:
             f"{path}: exists and is not an atlas folder; choose another output folder so "
             "nothing of yours is overwritten."
         )
+    if (path / MANIFEST).is_file():
+        foreign = sorted(set(os.listdir(path)) - set(_listed_files(path)) - {MANIFEST})
+        foreign = [name for name in foreign if not name.startswith(".")]
+        if foreign:
+            raise AtlasError(
+                f"{path}: holds {', '.join(foreign[:5])} besides the atlas; a new build "
+                "replaces the whole folder, so they would be deleted. Move them out of the "
+                "folder, or choose another output folder."
+            )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -142,6 +151,15 @@ def check_atlas_target(path: str | Path) -> None:
         ) from exc
     if not os.access(path.parent, os.W_OK):
         raise OutputError(f"{path}: {path.parent} is not writable. Choose another location.")
+
+
+def _listed_files(path: Path) -> list[str]:
+    """The files an atlas folder's manifest lists (those of the current layout if it cannot
+    be read: a damaged atlas is still replaced by a new build)."""
+    try:
+        return list(read_manifest(path)["files"])
+    except AtlasError:
+        return list(FILES)
 
 
 LEFTOVER_AGE_SECONDS = 3600
