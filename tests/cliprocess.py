@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import resource
 import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 CLI = (sys.executable, "-c", "from soundatlas.cli import main; main()")
@@ -54,3 +58,67 @@ def run_cli(*args: object, timeout: float = 120) -> Finished:
             done.stderr.decode(errors="replace"),
             int(peak.read_text()) / 1024,
         )
+
+
+def _forked_main(args: list[str], output: str, report: Connection) -> None:
+    """In a forked child: ``soundatlas ARGS`` with stdout and stderr sent to ``output``, then its
+    peak RSS (KiB) sent back, however the command ended."""
+    descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    os.dup2(descriptor, 1)
+    os.dup2(descriptor, 2)
+    sys.argv = ["soundatlas", *args]
+    try:
+        from soundatlas.cli import main
+
+        main()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        report.send(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+class ForkedCli:
+    """``soundatlas`` run in children forked from one process that imported it once.
+
+    Starting Python and importing SoundAtlas takes seconds; forking takes milliseconds, so tests
+    that run the command many times (generated tables, killing builds) stay fast while every
+    run is still a process of its own: its exit code, output, memory and death are its own. A
+    child's peak RSS includes the pages it shares with the process it was forked from, so
+    `baseline_mib`, the peak of a command that reads nothing, is subtracted from it.
+    """
+
+    def __init__(self) -> None:
+        self._context = multiprocessing.get_context("forkserver")
+        self._context.set_forkserver_preload(["soundatlas.cli", "cliprocess"])
+        self._folder = tempfile.TemporaryDirectory()
+        self.baseline_mib = self.run("validate", Path(self._folder.name) / "absent").peak_mib
+
+    def start(self, *args: object) -> tuple[multiprocessing.process.BaseProcess, Path, Connection]:
+        """Start ``soundatlas ARGS``; returns the child, its output file and its report pipe."""
+        output = Path(tempfile.mkstemp(dir=self._folder.name)[1])
+        receive, send = self._context.Pipe(duplex=False)
+        child = self._context.Process(
+            target=_forked_main, args=([str(a) for a in args], str(output), send)
+        )
+        child.start()
+        send.close()
+        return child, output, receive
+
+    def run(self, *args: object, timeout: float = 120) -> Finished:
+        """``soundatlas ARGS`` to its end."""
+        child, output, report = self.start(*args)
+        child.join(timeout)
+        if child.exitcode is None:
+            child.kill()
+            child.join()
+        with report:
+            peak = report.recv() if report.poll() else 0
+        text = output.read_text(errors="replace")
+        output.unlink()
+        code = child.exitcode
+        child.close()
+        return Finished(code, "", text, peak / 1024)
+
+    def close(self) -> None:
+        """Remove the output files (the fork server ends with the test session)."""
+        self._folder.cleanup()

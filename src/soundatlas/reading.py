@@ -293,6 +293,9 @@ def _decodes(data: bytes, encoding: str) -> bool:
     return True
 
 
+_LONE_CR = re.compile("\r(?!\n)")
+
+
 class _NotJson(CatalogError):
     """The text starts like JSON but does not parse as JSON or JSON Lines."""
 
@@ -301,9 +304,10 @@ def _read_text(path: Path, data: bytes, note: str | None = None) -> RawTable:
     text, encoding, notes = _decode(path, data)
     if note:
         notes = (note, *notes)
-    if "\r" in text and "\n" not in text:
-        text = text.replace("\r", "\n")
-        notes = (*notes, "the file ends its lines with CR only (old Mac style); read as lines")
+    if "\r" in text and _LONE_CR.search(text):
+        # pyarrow ends a line at a lone CR; the csv module (header, line numbers) would not.
+        text = _LONE_CR.sub("\n", text)
+        notes = (*notes, "lines ending with CR only (old Mac style) were read as lines")
     stripped = text.lstrip()
     if not stripped:
         raise CatalogError(
@@ -410,8 +414,12 @@ def _cell_to_text(value: object) -> object:
 
 
 def sniff_delimiter(sample: str) -> str:
-    """The delimiter whose field count is most consistent over the first lines (comma on a tie)."""
-    lines = [line for line in sample.splitlines()[:50] if line.strip()]
+    """The delimiter whose field count is most consistent over the first lines (comma on a tie).
+
+    Lines end at "\n" only, as for the parser: ``str.splitlines`` would also end them at
+    form feeds, U+0085 or U+2028 inside names, and miscount every delimiter.
+    """
+    lines = [line for line in sample.split("\n")[:50] if line.strip()]
     if len(lines) > 1 and not sample.endswith("\n"):
         lines = lines[:-1]
     best, best_score = ",", (0.0, 0)
@@ -472,7 +480,7 @@ def _preamble(text: str) -> tuple[int, str | None, str | None]:
 
 def _header(path: Path, text: str, delimiter: str) -> tuple[list[str], int]:
     """Column names (blank ones named, repeats numbered) and how many lines the header spans."""
-    with _long_fields():
+    with _long_fields(), _parsing(path, delimiter):
         reader = csv.reader(_lines(text), delimiter=delimiter)
         first = next(reader, None)
         lines = reader.line_num
@@ -539,10 +547,14 @@ def _read_delimited(path: Path, text: str, encoding: str, notes: tuple[str, ...]
             ),
         )
     except pa.ArrowInvalid as exc:
+        raise _unparsable(path, delimiter, exc) from exc
+    if table.num_rows == 0 and ragged:
+        first = ragged[0]
         raise CatalogError(
-            f"{path}: cannot be parsed as {_DELIMITER_NAMES[delimiter]}-separated text "
-            f"({str(exc)[:200]}). Check for an unclosed quote, or export the file again."
-        ) from exc
+            f"{path}: none of its {len(ragged):,} rows has the header's {first.expected} fields "
+            f"when split at each {_DELIMITER_NAMES[delimiter]} (the first has {first.found}). "
+            "Check the delimiter, and quote cells that contain it."
+        )
     if table.num_rows == 0:
         raise CatalogError(
             f"{path}: has a header but no rows of tracks. Export the tracks too and try again."
@@ -568,6 +580,22 @@ def _read_delimited(path: Path, text: str, encoding: str, notes: tuple[str, ...]
 
 
 _NON_BLANK = re.compile(r"\S")
+
+
+def _unparsable(path: Path, delimiter: str, exc: Exception) -> CatalogError:
+    return CatalogError(
+        f"{path}: cannot be parsed as {_DELIMITER_NAMES[delimiter]}-separated text "
+        f"({str(exc)[:200]}). Check for an unclosed quote, or export the file again."
+    )
+
+
+@contextlib.contextmanager
+def _parsing(path: Path, delimiter: str) -> Iterator[None]:
+    """Python's csv module's errors as the same message as pyarrow's."""
+    try:
+        yield
+    except csv.Error as exc:
+        raise _unparsable(path, delimiter, exc) from exc
 
 
 def _lines(text: str) -> Iterator[str]:
@@ -599,12 +627,12 @@ def _record_start_lines(
 
     Also catches a quote that is opened and never closed: the records after it are swallowed
     into one cell, which would silently lose them. Falls back to record numbers if Python's
-    csv module splits the file differently from pyarrow.
+    csv module splits the file differently from pyarrow (or cannot split it).
     """
     kept: list[int] = []
     odd: list[int] = []
     start = 1
-    with _long_fields():
+    with _long_fields(), contextlib.suppress(csv.Error):
         reader = csv.reader(io.StringIO(text), delimiter=delimiter)
         for number, row in enumerate(reader):
             end = reader.line_num
