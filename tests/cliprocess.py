@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -60,12 +61,16 @@ def run_cli(*args: object, timeout: float = 120) -> Finished:
         )
 
 
-def _forked_main(args: list[str], output: str, report: Connection) -> None:
+def _forked_main(args: list[str], output: str, report: Connection, die_at_rename: int) -> None:
     """In a forked child: ``soundatlas ARGS`` with stdout and stderr sent to ``output``, then its
-    peak RSS (KiB) sent back, however the command ended."""
+    peak RSS (KiB) sent back, however the command ended. With ``die_at_rename`` N, the child
+    kills itself (SIGKILL) right after its N-th ``os.replace``: a moment too short to hit by
+    chance, such as between the two renames that swap an atlas into place."""
     descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
     os.dup2(descriptor, 1)
     os.dup2(descriptor, 2)
+    if die_at_rename:
+        _die_at_rename(die_at_rename)
     sys.argv = ["soundatlas", *args]
     try:
         from soundatlas.cli import main
@@ -75,6 +80,18 @@ def _forked_main(args: list[str], output: str, report: Connection) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         report.send(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def _die_at_rename(number: int) -> None:
+    replace, done = os.replace, []
+
+    def replace_then_die(*args: object, **kwargs: object) -> None:
+        replace(*args, **kwargs)
+        done.append(args)
+        if len(done) == number:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    os.replace = replace_then_die
 
 
 class ForkedCli:
@@ -93,12 +110,14 @@ class ForkedCli:
         self._folder = tempfile.TemporaryDirectory()
         self.baseline_mib = self.run("validate", Path(self._folder.name) / "absent").peak_mib
 
-    def start(self, *args: object) -> tuple[multiprocessing.process.BaseProcess, Path, Connection]:
+    def start(
+        self, *args: object, die_at_rename: int = 0
+    ) -> tuple[multiprocessing.process.BaseProcess, Path, Connection]:
         """Start ``soundatlas ARGS``; returns the child, its output file and its report pipe."""
         output = Path(tempfile.mkstemp(dir=self._folder.name)[1])
         receive, send = self._context.Pipe(duplex=False)
         child = self._context.Process(
-            target=_forked_main, args=([str(a) for a in args], str(output), send)
+            target=_forked_main, args=([str(a) for a in args], str(output), send, die_at_rename)
         )
         child.start()
         send.close()
@@ -122,3 +141,32 @@ class ForkedCli:
     def close(self) -> None:
         """Remove the output files (the fork server ends with the test session)."""
         self._folder.cleanup()
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process started by ``pid``, and by those, that is still alive (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry))
+    found, waiting = [], list(children.get(pid, []))
+    while waiting:
+        child = waiting.pop()
+        found.append(child)
+        waiting.extend(children.get(child, []))
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` is running (a zombie waiting to be reaped counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

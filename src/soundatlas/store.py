@@ -16,7 +16,6 @@ import json
 import os
 import re
 import shutil
-import time
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -76,7 +75,12 @@ def staged_atlas(path: str | Path) -> Iterator[Path]:
     _remove_leftovers(path)
     temporary = path.parent / f".{path.name}.tmp-{uuid.uuid4().hex[:8]}"
     try:
-        temporary.mkdir()
+        with _folder_lock(path.parent):
+            temporary.mkdir()
+            # Held until this save ends, however it ends (the kernel drops it when the process
+            # dies): a temporary folder nobody holds is a leftover `_remove_leftovers` deletes.
+            owner = os.open(temporary, os.O_RDONLY)
+            fcntl.flock(owner, fcntl.LOCK_EX)
     except OSError as exc:
         raise OutputError(
             f"{path}: cannot be written ({exc.strerror}). Choose another folder."
@@ -90,6 +94,8 @@ def staged_atlas(path: str | Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)
         raise
+    finally:
+        os.close(owner)
 
 
 def write_atlas_files(atlas: Atlas, folder: Path, *, parts: dict[str, Any] | None = None) -> None:
@@ -127,6 +133,7 @@ def check_atlas_target(path: str | Path) -> None:
         The path is a folder of other things (saving would replace them).
     """
     path = Path(path)
+    _recover_interrupted_swap(path)
     if path.is_file():
         raise OutputError(f"{path}: is a file; give a folder name for the atlas (-o my-atlas).")
     if path.exists() and not (path / MANIFEST).exists() and any(path.iterdir()):
@@ -135,7 +142,8 @@ def check_atlas_target(path: str | Path) -> None:
             "nothing of yours is overwritten."
         )
     if (path / MANIFEST).is_file():
-        foreign = sorted(set(os.listdir(path)) - set(_listed_files(path)) - {MANIFEST})
+        listed = {PurePosixPath(name).parts[0] for name in _listed_files(path)}
+        foreign = sorted(set(os.listdir(path)) - listed - {MANIFEST})
         foreign = [name for name in foreign if not name.startswith(".")]
         if foreign:
             raise AtlasError(
@@ -162,25 +170,34 @@ def _listed_files(path: Path) -> list[str]:
         return list(FILES)
 
 
-LEFTOVER_AGE_SECONDS = 3600
-
-
 def _remove_leftovers(path: Path) -> None:
-    """Delete what a save killed long ago left beside ``path`` (its temporary folder, or an
-    old atlas moved aside once the new one is in place); a save running now is left alone."""
-    now = time.time()
-    for leftover in path.parent.glob(f".{path.name}.*-*"):
-        kind = leftover.name.removeprefix(f".{path.name}.").split("-", 1)[0]
-        if kind not in ("tmp", "old") or not leftover.is_dir():
-            continue
-        if kind == "old" and not (path / MANIFEST).exists():
-            continue  # the only copy of the atlas: load_atlas puts it back
-        try:
-            old = now - leftover.stat().st_mtime > LEFTOVER_AGE_SECONDS
-        except OSError:
-            continue
-        if old:
-            shutil.rmtree(leftover, ignore_errors=True)
+    """Delete what killed saves left beside ``path``: temporary folders no running save holds,
+    and an old atlas moved aside once a new one is in place. Swaps hold the folder lock, so
+    none is half-done while this holds it; an old atlas whose swap was cut short is the only
+    copy, and `_recover_interrupted_swap` has put it back already."""
+    with _folder_lock(path.parent):
+        has_atlas = (path / MANIFEST).is_file()
+        for leftover in path.parent.glob(f".{path.name}.*-*"):
+            kind = leftover.name.removeprefix(f".{path.name}.").split("-", 1)[0]
+            if not leftover.is_dir() or kind not in ("tmp", "old"):
+                continue
+            if (kind == "old" and has_atlas) or (kind == "tmp" and not _held(leftover)):
+                shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _held(folder: Path) -> bool:
+    """Whether a running save holds ``folder`` (its flock)."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return True
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(descriptor)
+    return False
 
 
 def _write_files(atlas: Atlas, folder: Path, *, tables: bool = True) -> dict[str, str]:
@@ -249,8 +266,8 @@ def _folder_lock(folder: Path) -> Iterator[None]:
 def _swap_into_place(temporary: Path, path: Path) -> None:
     """Rename the finished folder to ``path``; an old atlas there is moved aside, then removed.
 
-    If the process dies between the two renames, `load_atlas` finds the old atlas aside and
-    puts it back.
+    If the process dies between the two renames, the next load or build finds the old atlas
+    aside and puts it back (`_recover_interrupted_swap`).
     """
     with _folder_lock(path.parent):
         try:
