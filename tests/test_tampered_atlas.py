@@ -22,7 +22,7 @@ from soundatlas.atlas import build_atlas
 from soundatlas.config import BuildConfig
 from soundatlas.demo import generate_catalog
 from soundatlas.errors import AtlasError
-from soundatlas.store import MANIFEST, load_atlas
+from soundatlas.store import MANIFEST, load_atlas, read_manifest
 
 runner = CliRunner()
 
@@ -271,3 +271,15 @@ def _app():
     from soundatlas.cli import app
 
     return app
+
+
+def test_the_dashboards_atlas_list_describes_a_tampered_atlas_without_failing(tampered):
+    from soundatlas.dashboard.catalogs import describe
+
+    for folder, _, _ in tampered.values():
+        try:
+            read_manifest(folder)
+        except AtlasError:
+            assert describe(folder) == f"{folder.name} (unreadable manifest)"
+        else:
+            assert describe(folder).endswith("built " + read_manifest(folder)["created"][:10])
