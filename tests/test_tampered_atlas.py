@@ -283,3 +283,37 @@ def test_the_dashboards_atlas_list_describes_a_tampered_atlas_without_failing(ta
             assert describe(folder) == f"{folder.name} (unreadable manifest)"
         else:
             assert describe(folder).endswith("built " + read_manifest(folder)["created"][:10])
+
+
+def _as_parts(folder: Path) -> None:
+    """Lay the atlas out as the spark engine does: per-song tables as Parquet parts."""
+    manifest = json.loads((folder / MANIFEST).read_text())
+    parts: dict[str, object] = {"sample": None, "rows": manifest["rows"]["tracks"]}
+    for table in ("tracks", "original"):
+        (folder / table).mkdir()
+        name = f"{table}/part-00000.parquet"
+        (folder / f"{table}.parquet").rename(folder / name)
+        digest = manifest["files"].pop(f"{table}.parquet")
+        manifest["files"][name] = digest
+        parts[table] = [name]
+    manifest["parts"] = parts
+    (folder / MANIFEST).write_text(json.dumps(manifest))
+
+
+def test_atlases_in_parquet_parts_are_checked_the_same_way(atlases, tmp_path):
+    folder = tmp_path / "parts"
+    shutil.copytree(atlases["atlas"], folder)
+    _as_parts(folder)
+    assert len(load_atlas(folder).tracks) == 240
+    manifest = json.loads((folder / MANIFEST).read_text())
+    unlisted = tmp_path / "unlisted"
+    shutil.copytree(folder, unlisted)
+    del manifest["files"]["tracks/part-00000.parquet"]
+    (unlisted / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(AtlasError, match=r"manifest\.json.*tracks/part-00000\.parquet"):
+        load_atlas(unlisted)
+    cut = folder / "tracks" / "part-00000.parquet"
+    cut.write_bytes(cut.read_bytes()[:100])
+    _rehash(folder, "tracks/part-00000.parquet")
+    with pytest.raises(AtlasError, match=r"tracks/part-00000\.parquet cannot be read"):
+        load_atlas(folder)
