@@ -48,6 +48,10 @@ class _Payload:
         return (open, (self.marker, "w"))
 
 
+Tampering = Callable[[Path, Path, Path], str]
+"""``tamper(atlas folder, another atlas, marker file)`` -> the name of the file at fault."""
+
+
 def _rehash(folder: Path, name: str) -> None:
     """Make the manifest agree with an edited file, as a careful tamperer would."""
     manifest = json.loads((folder / MANIFEST).read_text())
@@ -55,7 +59,7 @@ def _rehash(folder: Path, name: str) -> None:
     (folder / MANIFEST).write_text(json.dumps(manifest))
 
 
-def _edit_manifest(change: Callable[[dict], object]) -> Callable[[Path, Path, Path], str]:
+def _edit_manifest(change: Callable[[dict], object]) -> Tampering:
     def tamper(folder: Path, other: Path, marker: Path) -> str:
         manifest = json.loads((folder / MANIFEST).read_text())
         change(manifest)
@@ -84,20 +88,8 @@ def _truncated_parquet(folder: Path, other: Path, marker: Path) -> str:
     return "tracks.parquet"
 
 
-def _truncated_parquet_rehashed(folder: Path, other: Path, marker: Path) -> str:
-    _truncated_parquet(folder, other, marker)
-    _rehash(folder, "tracks.parquet")
-    return "tracks.parquet"
-
-
 def _model_swapped(folder: Path, other: Path, marker: Path) -> str:
     shutil.copyfile(other / "model.npz", folder / "model.npz")
-    return "model.npz"
-
-
-def _model_swapped_rehashed(folder: Path, other: Path, marker: Path) -> str:
-    _model_swapped(folder, other, marker)
-    _rehash(folder, "model.npz")
     return "model.npz"
 
 
@@ -109,7 +101,6 @@ def _pickle_in_model(folder: Path, other: Path, marker: Path) -> str:
     model["scaler_center"] = payload
     with (folder / "model.npz").open("wb") as handle:
         np.savez(handle, **model)
-    _rehash(folder, "model.npz")
     return "model.npz"
 
 
@@ -128,10 +119,20 @@ def _manifest_a_list(folder: Path, other: Path, marker: Path) -> str:
     return MANIFEST
 
 
-def _parquet_swapped_rehashed(folder: Path, other: Path, marker: Path) -> str:
+def _personas_swapped(folder: Path, other: Path, marker: Path) -> str:
     shutil.copyfile(other / "personas.parquet", folder / "personas.parquet")
-    _rehash(folder, "personas.parquet")
     return "personas.parquet"
+
+
+def _rehashed(tamper: Tampering) -> Tampering:
+    """``tamper``, then the manifest's checksum made to agree, as a careful tamperer would."""
+
+    def tamper_and_rehash(folder: Path, other: Path, marker: Path) -> str:
+        name = tamper(folder, other, marker)
+        _rehash(folder, name)
+        return name
+
+    return tamper_and_rehash
 
 
 def _set(key: str, value: object) -> Callable[[dict], object]:
@@ -142,7 +143,7 @@ def _files_outside(manifest: dict) -> None:
     manifest["files"]["../other/model.npz"] = manifest["files"]["model.npz"]
 
 
-TAMPERINGS: dict[str, Callable[[Path, Path, Path], str]] = {
+TAMPERINGS: dict[str, Tampering] = {
     "hash changed": _hash_changed,
     "json broken": _broken_json,
     "manifest missing": _manifest_missing,
@@ -161,11 +162,11 @@ TAMPERINGS: dict[str, Callable[[Path, Path, Path], str]] = {
     "report a list": _edit_manifest(_set("report", [])),
     "format version text": _edit_manifest(_set("format_version", "1")),
     "parquet truncated": _truncated_parquet,
-    "parquet truncated, rehashed": _truncated_parquet_rehashed,
-    "parquet from another atlas": _parquet_swapped_rehashed,
+    "parquet truncated, rehashed": _rehashed(_truncated_parquet),
+    "parquet from another atlas": _rehashed(_personas_swapped),
     "model swapped": _model_swapped,
-    "model swapped, rehashed": _model_swapped_rehashed,
-    "model holds a pickle": _pickle_in_model,
+    "model swapped, rehashed": _rehashed(_model_swapped),
+    "model holds a pickle": _rehashed(_pickle_in_model),
     "file missing": _file_missing,
 }
 
