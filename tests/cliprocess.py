@@ -94,6 +94,19 @@ def _die_at_rename(number: int) -> None:
     os.replace = replace_then_die
 
 
+def _share_numba_start_lock() -> None:
+    """Create numba's process lock (a named semaphore) here, once, for every forked child to
+    inherit: a child creating its own when numba first starts threads leaks it when killed, and
+    the resource tracker then warns about every killed build at the end of the test run."""
+    from numba.np.ufunc import parallel
+
+    if not parallel._backend_init_process_lock:
+        parallel._set_init_process_lock()
+
+
+_share_numba_start_lock()
+
+
 class ForkedCli:
     """``soundatlas`` run in children forked from one process that imported it once.
 
