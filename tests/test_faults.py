@@ -229,3 +229,19 @@ def test_a_swap_cut_short_is_undone_by_the_next_build_even_one_that_fails(catalo
     assert failed.returncode == 2
     assert read_manifest(target)["fingerprint"] == fingerprint
     assert sorted(p.name for p in tmp_path.iterdir()) == ["atlas", "empty.csv"]
+
+
+def test_a_save_removes_only_what_killed_saves_left(catalogs, tmp_path):
+    """Leftovers of killed saves go (a temporary folder nobody holds, an old atlas once a new
+    one is in place); another program's folder beside the atlas, such as the spark engine's
+    work folder of a build still running, stays."""
+    from soundatlas.atlas import build_atlas
+
+    atlas = build_atlas(catalogs["tiny"])
+    target = tmp_path / "atlas"
+    atlas.save(target)
+    for name in (".atlas.tmp-0a1b2c3d", ".atlas.old-4e5f6a7b", ".atlas.tmp-work-8c9d0e1f"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "part-0.parquet").write_bytes(b"x")
+    atlas.save(target)
+    assert _leftovers(target) == [".atlas.tmp-work-8c9d0e1f"]

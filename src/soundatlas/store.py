@@ -175,12 +175,14 @@ def _remove_leftovers(path: Path) -> None:
     and an old atlas moved aside once a new one is in place. Swaps hold the folder lock, so
     none is half-done while this holds it; an old atlas whose swap was cut short is the only
     copy, and `_recover_interrupted_swap` has put it back already."""
+    ours = re.compile(rf"\.{re.escape(path.name)}\.(tmp|old)-[0-9a-f]{{8}}")
     with _folder_lock(path.parent):
         has_atlas = (path / MANIFEST).is_file()
         for leftover in path.parent.glob(f".{path.name}.*-*"):
-            kind = leftover.name.removeprefix(f".{path.name}.").split("-", 1)[0]
-            if not leftover.is_dir() or kind not in ("tmp", "old"):
+            match = ours.fullmatch(leftover.name)  # not, say, the spark engine's work folder
+            if match is None or not leftover.is_dir():
                 continue
+            kind = match.group(1)
             if (kind == "old" and has_atlas) or (kind == "tmp" and not _held(leftover)):
                 shutil.rmtree(leftover, ignore_errors=True)
 
