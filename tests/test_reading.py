@@ -253,3 +253,30 @@ def test_a_pipe_or_device_is_refused(tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(CatalogError, match="not a regular file"):
         read_table(fifo)
+
+
+def test_line_breaking_characters_inside_names_do_not_fool_the_sniffer(tmp_path):
+    path = tmp_path / "names.csv"
+    names = ["A\x0cB\x0cC", "D\u2028E\x85F", "G, H", "I\x1cJ"]
+    path.write_text(
+        "name;energy;tempo\n" + "".join(f"{n};0.{i};12{i}\n" for i, n in enumerate(names)),
+        encoding="utf-8",
+    )
+    raw = read_table(path)
+    assert raw.delimiter == ";"
+    assert raw.frame["name"].tolist() == names
+
+
+def test_rows_that_never_split_like_the_header_are_named_as_such(tmp_path):
+    path = tmp_path / "short.csv"
+    path.write_text("a,b,c\n1,2\n3,4\n", encoding="utf-8")
+    with pytest.raises(CatalogError, match="none of its 2 rows has the header's 3 fields"):
+        read_table(path)
+
+
+def test_lone_cr_line_ends_after_a_preamble_line(tmp_path):
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(b'# exported\nname,energy\r"A",0.1\r"B",0.2\r')
+    raw = read_table(path)
+    assert raw.frame["name"].tolist() == ["A", "B"]
+    assert any("CR only" in note for note in raw.notes)

@@ -61,6 +61,30 @@ def fsync_folder(folder: str | Path) -> None:
         os.close(descriptor)
 
 
+def check_not_input(output: str | Path, source: str | Path) -> None:
+    """Refuse, before any work, to write ``output`` over ``source`` (a file a command reads) or
+    inside it (an atlas folder: its files would be overwritten, and anything else in it is
+    deleted when the atlas is next rebuilt). Links are followed, so a second name for the
+    same file is caught too.
+
+    Raises
+    ------
+    OutputError
+        ``output`` is ``source``, or inside the folder ``source``.
+    """
+    target, read = Path(output).resolve(), Path(source).resolve()
+    if target == read or (target.exists() and read.exists() and os.path.samefile(target, read)):
+        raise OutputError(
+            f"{output}: is {source}, which this command reads; writing it would destroy the "
+            "input. Choose another file name."
+        )
+    if read in target.parents:
+        raise OutputError(
+            f"{output}: is inside the atlas folder {source}; files there are overwritten or "
+            "deleted when the atlas is rebuilt. Write it outside the atlas folder."
+        )
+
+
 def write_bytes_atomic(target: str | Path, data: bytes) -> Path:
     """Write ``data`` to ``target`` atomically."""
     with atomic_path(target) as temporary:

@@ -13,7 +13,9 @@ import gzip
 import hashlib
 import io
 import json
+import os
 import re
+import stat
 import sys
 import warnings
 import zlib
@@ -75,13 +77,20 @@ _BINARY_MAGIC = {
 }
 
 
+MAX_TABLE_BYTES = 1 << 30
+"""Largest table read, in bytes as stored or once decompressed (1 GiB; about 4 million songs in
+the seed schema). Reading takes about six times a table's size in memory, so this keeps a
+table, or a small file that expands into a huge one, from taking the machine's memory."""
+
+
 def read_table(path: str | Path) -> RawTable:
     """Read a track table from CSV/TSV/pipe-separated text, Parquet, JSON or JSON Lines.
 
     Raises
     ------
     CatalogError
-        If the file is missing, empty, binary, or not a table; the message says what to do.
+        If the file is missing, empty, binary, larger than `MAX_TABLE_BYTES` (stored or
+        decompressed), or not a table; the message says what to do.
     """
     path = Path(path)
     if not path.exists():
@@ -90,27 +99,39 @@ def read_table(path: str | Path) -> RawTable:
         raise CatalogError(
             f"{path}: is a folder, not a track table. Pass a CSV, Parquet or JSON file."
         )
-    if not path.is_file():
-        raise CatalogError(
-            f"{path}: is not a regular file (a pipe or device). Save the tracks to a file first."
-        )
+    with _open_regular(path) as handle:
+        _check_size(path, os.fstat(handle.fileno()).st_size, "is")
+        head = handle.read(SNIFF_BYTES)
+        if not head.strip():
+            raise CatalogError(
+                f"{path}: the file is empty. Export your tracks with a header row and try again."
+            )
+        if head.startswith(b"PAR1"):
+            return _read_parquet(path, handle)
+        if head.startswith(b"\x1f\x8b"):
+            return _read_text(path, _gunzip(path, handle), note="decompressed from gzip")
+        refuse_binary(path, head)
+        handle.seek(0)
+        return _read_text(path, handle.read())
+
+
+def _open_regular(path: Path) -> io.BufferedReader:
+    """Open ``path`` for reading only if it is a regular file. Opened without blocking and
+    checked on the open descriptor, so a pipe cannot hang the read and a device such as
+    /dev/zero is never read, even if one replaces the file after it was looked at."""
     try:
-        with path.open("rb") as handle:
-            head = handle.read(SNIFF_BYTES)
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
         raise CatalogError(
             f"{path}: cannot be read ({exc.strerror}). Check its permissions."
         ) from exc
-    if not head.strip():
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
         raise CatalogError(
-            f"{path}: the file is empty. Export your tracks with a header row and try again."
+            f"{path}: is not a regular file (a pipe or device). Save the tracks to a file first."
         )
-    if head.startswith(b"PAR1"):
-        return _read_parquet(path)
-    if head.startswith(b"\x1f\x8b"):
-        return _read_text(path, _gunzip(path), note="decompressed from gzip")
-    refuse_binary(path, head)
-    return _read_text(path, path.read_bytes())
+    os.set_blocking(descriptor, True)
+    return os.fdopen(descriptor, "rb")
 
 
 def refuse_binary(path: Path, head: bytes) -> None:
@@ -127,10 +148,30 @@ def refuse_binary(path: Path, head: bytes) -> None:
             )
 
 
-def _gunzip(path: Path) -> bytes:
+def _check_size(path: Path, size: int, how: str) -> None:
+    if size > MAX_TABLE_BYTES:
+        raise CatalogError(
+            f"{path}: {how} {size / 2**30:.1f} GiB or more, more than the "
+            f"{MAX_TABLE_BYTES / 2**30:.0f} GiB SoundAtlas reads (about 4 million songs). "
+            "Keep only the columns SoundAtlas uses, or split the catalog."
+        )
+
+
+def _gunzip(path: Path, handle: io.BufferedReader) -> bytes:
+    """The decompressed bytes, refused when they would pass `MAX_TABLE_BYTES`: a first pass
+    only counts them, in blocks, so a small file that expands without end (a gzip bomb) is
+    refused before any of it is kept in memory."""
     try:
-        with gzip.open(path, "rb") as handle:
-            return handle.read()
+        for keep in (False, True):
+            handle.seek(0)
+            blocks, size = [], 0
+            with gzip.GzipFile(fileobj=handle, mode="rb") as stream:
+                while block := stream.read(1 << 20):
+                    size += len(block)
+                    _check_size(path, size, "decompresses to")
+                    if keep:
+                        blocks.append(block)
+        return b"".join(blocks)
     except (OSError, EOFError, zlib.error) as exc:
         raise CatalogError(
             f"{path}: is gzip-compressed but cannot be decompressed ({exc}); the file is "
@@ -138,9 +179,17 @@ def _gunzip(path: Path) -> bytes:
         ) from exc
 
 
-def _read_parquet(path: Path) -> RawTable:
+def _read_parquet(path: Path, handle: io.BufferedReader) -> RawTable:
     try:
-        frame = pq.read_table(path).to_pandas()
+        handle.seek(0)
+        parquet = pq.ParquetFile(handle)
+        metadata = parquet.metadata
+        _check_size(
+            path,
+            sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups)),
+            "decompresses to",
+        )
+        frame = parquet.read().to_pandas()
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise CatalogError(
             f"{path}: looks like Parquet but cannot be read ({str(exc)[:200]}). "
@@ -244,6 +293,9 @@ def _decodes(data: bytes, encoding: str) -> bool:
     return True
 
 
+_LONE_CR = re.compile("\r(?!\n)")
+
+
 class _NotJson(CatalogError):
     """The text starts like JSON but does not parse as JSON or JSON Lines."""
 
@@ -252,9 +304,10 @@ def _read_text(path: Path, data: bytes, note: str | None = None) -> RawTable:
     text, encoding, notes = _decode(path, data)
     if note:
         notes = (note, *notes)
-    if "\r" in text and "\n" not in text:
-        text = text.replace("\r", "\n")
-        notes = (*notes, "the file ends its lines with CR only (old Mac style); read as lines")
+    if "\r" in text and _LONE_CR.search(text):
+        # pyarrow ends a line at a lone CR; the csv module (header, line numbers) would not.
+        text = _LONE_CR.sub("\n", text)
+        notes = (*notes, "lines ending with CR only (old Mac style) were read as lines")
     stripped = text.lstrip()
     if not stripped:
         raise CatalogError(
@@ -361,8 +414,12 @@ def _cell_to_text(value: object) -> object:
 
 
 def sniff_delimiter(sample: str) -> str:
-    """The delimiter whose field count is most consistent over the first lines (comma on a tie)."""
-    lines = [line for line in sample.splitlines()[:50] if line.strip()]
+    """The delimiter whose field count is most consistent over the first lines (comma on a tie).
+
+    Lines end at "\n" only, as for the parser: ``str.splitlines`` would also end them at
+    form feeds, U+0085 or U+2028 inside names, and miscount every delimiter.
+    """
+    lines = [line for line in sample.split("\n")[:50] if line.strip()]
     if len(lines) > 1 and not sample.endswith("\n"):
         lines = lines[:-1]
     best, best_score = ",", (0.0, 0)
@@ -423,7 +480,7 @@ def _preamble(text: str) -> tuple[int, str | None, str | None]:
 
 def _header(path: Path, text: str, delimiter: str) -> tuple[list[str], int]:
     """Column names (blank ones named, repeats numbered) and how many lines the header spans."""
-    with _long_fields():
+    with _long_fields(), _parsing(path, delimiter):
         reader = csv.reader(_lines(text), delimiter=delimiter)
         first = next(reader, None)
         lines = reader.line_num
@@ -490,10 +547,14 @@ def _read_delimited(path: Path, text: str, encoding: str, notes: tuple[str, ...]
             ),
         )
     except pa.ArrowInvalid as exc:
+        raise _unparsable(path, delimiter, exc) from exc
+    if table.num_rows == 0 and ragged:
+        first = ragged[0]
         raise CatalogError(
-            f"{path}: cannot be parsed as {_DELIMITER_NAMES[delimiter]}-separated text "
-            f"({str(exc)[:200]}). Check for an unclosed quote, or export the file again."
-        ) from exc
+            f"{path}: none of its {len(ragged):,} rows has the header's {first.expected} fields "
+            f"when split at each {_DELIMITER_NAMES[delimiter]} (the first has {first.found}). "
+            "Check the delimiter, and quote cells that contain it."
+        )
     if table.num_rows == 0:
         raise CatalogError(
             f"{path}: has a header but no rows of tracks. Export the tracks too and try again."
@@ -519,6 +580,22 @@ def _read_delimited(path: Path, text: str, encoding: str, notes: tuple[str, ...]
 
 
 _NON_BLANK = re.compile(r"\S")
+
+
+def _unparsable(path: Path, delimiter: str, exc: Exception) -> CatalogError:
+    return CatalogError(
+        f"{path}: cannot be parsed as {_DELIMITER_NAMES[delimiter]}-separated text "
+        f"({str(exc)[:200]}). Check for an unclosed quote, or export the file again."
+    )
+
+
+@contextlib.contextmanager
+def _parsing(path: Path, delimiter: str) -> Iterator[None]:
+    """Python's csv module's errors as the same message as pyarrow's."""
+    try:
+        yield
+    except csv.Error as exc:
+        raise _unparsable(path, delimiter, exc) from exc
 
 
 def _lines(text: str) -> Iterator[str]:
@@ -550,12 +627,12 @@ def _record_start_lines(
 
     Also catches a quote that is opened and never closed: the records after it are swallowed
     into one cell, which would silently lose them. Falls back to record numbers if Python's
-    csv module splits the file differently from pyarrow.
+    csv module splits the file differently from pyarrow (or cannot split it).
     """
     kept: list[int] = []
     odd: list[int] = []
     start = 1
-    with _long_fields():
+    with _long_fields(), contextlib.suppress(csv.Error):
         reader = csv.reader(io.StringIO(text), delimiter=delimiter)
         for number, row in enumerate(reader):
             end = reader.line_num

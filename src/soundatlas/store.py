@@ -14,13 +14,14 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
-import time
 import uuid
+import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from importlib import metadata
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
@@ -29,9 +30,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from soundatlas.atlas import Atlas, MethodSummary
-from soundatlas.clustering.result import PERSONA_COLUMNS
+from soundatlas.clustering.result import LABEL_COLUMNS, METHOD_TITLES, PERSONA_COLUMNS
 from soundatlas.config import BuildConfig
-from soundatlas.errors import AtlasError, OutputError
+from soundatlas.errors import AtlasError, OutputError, SoundAtlasError
 from soundatlas.features import Scaler
 from soundatlas.files import fsync_folder
 from soundatlas.projection import Projection
@@ -74,7 +75,12 @@ def staged_atlas(path: str | Path) -> Iterator[Path]:
     _remove_leftovers(path)
     temporary = path.parent / f".{path.name}.tmp-{uuid.uuid4().hex[:8]}"
     try:
-        temporary.mkdir()
+        with _folder_lock(path.parent):
+            temporary.mkdir()
+            # Held until this save ends, however it ends (the kernel drops it when the process
+            # dies): a temporary folder nobody holds is a leftover `_remove_leftovers` deletes.
+            owner = os.open(temporary, os.O_RDONLY)
+            fcntl.flock(owner, fcntl.LOCK_EX)
     except OSError as exc:
         raise OutputError(
             f"{path}: cannot be written ({exc.strerror}). Choose another folder."
@@ -88,6 +94,8 @@ def staged_atlas(path: str | Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)
         raise
+    finally:
+        os.close(owner)
 
 
 def write_atlas_files(atlas: Atlas, folder: Path, *, parts: dict[str, Any] | None = None) -> None:
@@ -125,6 +133,7 @@ def check_atlas_target(path: str | Path) -> None:
         The path is a folder of other things (saving would replace them).
     """
     path = Path(path)
+    _recover_interrupted_swap(path)
     if path.is_file():
         raise OutputError(f"{path}: is a file; give a folder name for the atlas (-o my-atlas).")
     if path.exists() and not (path / MANIFEST).exists() and any(path.iterdir()):
@@ -132,6 +141,16 @@ def check_atlas_target(path: str | Path) -> None:
             f"{path}: exists and is not an atlas folder; choose another output folder so "
             "nothing of yours is overwritten."
         )
+    if (path / MANIFEST).is_file():
+        listed = {PurePosixPath(name).parts[0] for name in _listed_files(path)}
+        foreign = sorted(set(os.listdir(path)) - listed - {MANIFEST})
+        foreign = [name for name in foreign if not name.startswith(".")]
+        if foreign:
+            raise AtlasError(
+                f"{path}: holds {', '.join(foreign[:5])} besides the atlas; a new build "
+                "replaces the whole folder, so they would be deleted. Move them out of the "
+                "folder, or choose another output folder."
+            )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -142,25 +161,45 @@ def check_atlas_target(path: str | Path) -> None:
         raise OutputError(f"{path}: {path.parent} is not writable. Choose another location.")
 
 
-LEFTOVER_AGE_SECONDS = 3600
+def _listed_files(path: Path) -> list[str]:
+    """The files an atlas folder's manifest lists (those of the current layout if it cannot
+    be read: a damaged atlas is still replaced by a new build)."""
+    try:
+        return list(read_manifest(path)["files"])
+    except AtlasError:
+        return list(FILES)
 
 
 def _remove_leftovers(path: Path) -> None:
-    """Delete what a save killed long ago left beside ``path`` (its temporary folder, or an
-    old atlas moved aside once the new one is in place); a save running now is left alone."""
-    now = time.time()
-    for leftover in path.parent.glob(f".{path.name}.*-*"):
-        kind = leftover.name.removeprefix(f".{path.name}.").split("-", 1)[0]
-        if kind not in ("tmp", "old") or not leftover.is_dir():
-            continue
-        if kind == "old" and not (path / MANIFEST).exists():
-            continue  # the only copy of the atlas: load_atlas puts it back
-        try:
-            old = now - leftover.stat().st_mtime > LEFTOVER_AGE_SECONDS
-        except OSError:
-            continue
-        if old:
-            shutil.rmtree(leftover, ignore_errors=True)
+    """Delete what killed saves left beside ``path``: temporary folders no running save holds,
+    and an old atlas moved aside once a new one is in place. Swaps hold the folder lock, so
+    none is half-done while this holds it; an old atlas whose swap was cut short is the only
+    copy, and `_recover_interrupted_swap` has put it back already."""
+    ours = re.compile(rf"\.{re.escape(path.name)}\.(tmp|old)-[0-9a-f]{{8}}")
+    with _folder_lock(path.parent):
+        has_atlas = (path / MANIFEST).is_file()
+        for leftover in path.parent.glob(f".{path.name}.*-*"):
+            match = ours.fullmatch(leftover.name)  # not, say, the spark engine's work folder
+            if match is None or not leftover.is_dir():
+                continue
+            kind = match.group(1)
+            if (kind == "old" and has_atlas) or (kind == "tmp" and not _held(leftover)):
+                shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _held(folder: Path) -> bool:
+    """Whether a running save holds ``folder`` (its flock)."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return True
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(descriptor)
+    return False
 
 
 def _write_files(atlas: Atlas, folder: Path, *, tables: bool = True) -> dict[str, str]:
@@ -229,8 +268,8 @@ def _folder_lock(folder: Path) -> Iterator[None]:
 def _swap_into_place(temporary: Path, path: Path) -> None:
     """Rename the finished folder to ``path``; an old atlas there is moved aside, then removed.
 
-    If the process dies between the two renames, `load_atlas` finds the old atlas aside and
-    puts it back.
+    If the process dies between the two renames, the next load or build finds the old atlas
+    aside and puts it back (`_recover_interrupted_swap`).
     """
     with _folder_lock(path.parent):
         try:
@@ -313,13 +352,14 @@ def load_atlas(path: str | Path, *, verify: bool = True) -> Atlas:
     Raises
     ------
     AtlasError
-        If the folder is missing, incomplete, damaged or from a newer format.
+        If the folder is missing, incomplete, damaged, edited or from a newer format; the
+        message names the file at fault.
     """
     path = Path(path)
     _recover_interrupted_swap(path)
     manifest = read_manifest(path)
     if verify:
-        for name, expected in manifest.get("files", {}).items():
+        for name, expected in manifest["files"].items():
             if not (path / name).is_file():
                 raise AtlasError(f"{path}: {name} is missing; the atlas is incomplete. Rebuild it.")
             if file_sha256(path / name) != expected:
@@ -327,10 +367,9 @@ def load_atlas(path: str | Path, *, verify: bool = True) -> Atlas:
                     f"{path}: {name} does not match its checksum in the manifest (damaged or "
                     "edited). Rebuild the atlas with `soundatlas build`."
                 )
-    try:
-        return _assemble(path, manifest)
-    except (OSError, KeyError, ValueError, pa.ArrowException) as exc:
-        raise AtlasError(f"{path}: cannot be read as an atlas ({exc}). Rebuild it.") from exc
+    atlas = _assemble(path, manifest)
+    _check_parts_agree(path, atlas)
+    return atlas
 
 
 def _recover_interrupted_swap(path: Path) -> None:
@@ -350,26 +389,36 @@ def _song_tables(path: Path, manifest: dict[str, Any]) -> tuple[pd.DataFrame, pd
     above `IN_MEMORY_SONGS`) the stated sample of tracks and no original rows."""
     parts = manifest.get("parts")
     if parts is None:
-        tracks = pq.read_table(path / "tracks.parquet").to_pandas()
-        return tracks, pq.read_table(path / "original.parquet").to_pandas()
-    if parts.get("sample"):
-        tracks = pq.read_table(path / parts["sample"]["file"]).to_pandas()
-        schema = pq.read_schema(path / parts["original"][0])
-        original = schema.empty_table().to_pandas()
+        tracks = _read_parquet_files(path, ["tracks.parquet"])
+        original = _read_parquet_files(path, ["original.parquet"])
+    elif parts.get("sample"):
+        tracks = _read_parquet_files(path, [parts["sample"]["file"]])
+        with _reading(path, parts["original"][0]):
+            original = pq.read_schema(path / parts["original"][0]).empty_table().to_pandas()
     else:
-        tracks = _concat(path, parts["tracks"])
-        original = _concat(path, parts["original"])
+        tracks = _read_parquet_files(path, parts["tracks"])
+        original = _read_parquet_files(path, parts["original"])
+    with _reading(path, "tracks.parquet" if parts is None else "the tracks' Parquet parts"):
+        for column in ("artists", "genres"):
+            tracks[column] = [list(v) if v is not None else [] for v in tracks[column].to_numpy()]
     return tracks, original
 
 
-def _concat(path: Path, names: list[str]) -> pd.DataFrame:
-    return pa.concat_tables([pq.read_table(path / name) for name in names]).to_pandas()
+def _read_parquet_files(path: Path, names: list[str]) -> pd.DataFrame:
+    """One table from Parquet files of the atlas, read in order; a failure names the file."""
+    tables = []
+    for name in names:
+        with _reading(path, name):
+            tables.append(pq.read_table(path / name))
+    with _reading(path, names[0]):
+        return pa.concat_tables(tables).to_pandas()
 
 
 def read_manifest(path: str | Path) -> dict[str, Any]:
     """An atlas folder's manifest (what was built, from what, how), without loading its tables.
 
-    Raises AtlasError when the folder holds no atlas or one of a newer format.
+    Raises AtlasError when the folder holds no atlas, one of a newer format, or a manifest
+    whose fields are missing or of the wrong kind (edited by hand, say).
     """
     path = Path(path)
     if not path.exists():
@@ -384,58 +433,252 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
         )
     try:
         manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise AtlasError(f"{path}: {MANIFEST} is damaged ({exc}). Rebuild the atlas.") from exc
-    version = manifest.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    version = manifest.get("format_version") if isinstance(manifest, dict) else None
+    if type(version) is int and version > FORMAT_VERSION:
         raise AtlasError(
             f"{path}: atlas format {version!r} is newer than this SoundAtlas reads "
             f"({FORMAT_VERSION}). Upgrade SoundAtlas or rebuild the atlas."
         )
+    problem = _manifest_problem(manifest)
+    if problem:
+        raise AtlasError(
+            f"{path}: {MANIFEST} is damaged or was edited ({problem}). Rebuild the atlas with "
+            "`soundatlas build`."
+        )
     return manifest
+
+
+_REQUIRED = {
+    "format_version": int,
+    "files": dict,
+    "config": dict,
+    "report": dict,
+    "scaler": dict,
+    "projection": dict,
+    "methods": dict,
+}
+_OPTIONAL = {
+    "source": dict,
+    "rows": dict,
+    "agreement": list,
+    "timings": dict,
+    "created": str,
+    "fingerprint": str,
+}
+_METHOD_FIELDS = {"params": dict, "rule": str, "scores": dict, "details": dict, "timings": dict}
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def _manifest_problem(manifest: object) -> str | None:
+    """What is wrong with a manifest's shape, in a few words, or None.
+
+    The manifest is the one file its own checksums cannot cover, so every field the loader and
+    the commands read is checked for its kind before anything is built from it.
+    """
+    if not isinstance(manifest, dict):
+        return f"a {type(manifest).__name__} instead of an object"
+    for key, kind in (_REQUIRED | _OPTIONAL).items():
+        if key not in manifest:
+            if key in _REQUIRED:
+                return f"'{key}' is missing"
+        elif not _is(manifest[key], kind):
+            return f"'{key}' is a {type(manifest[key]).__name__}, not a {kind.__name__}"
+    if not 1 <= manifest["format_version"] <= FORMAT_VERSION:
+        return f"format_version {manifest['format_version']} is unknown"
+    files = manifest["files"]
+    for name, digest in files.items():
+        if not _inside(name):
+            return f"'files' names {name!r}, which is not a file in the atlas folder"
+        if not (isinstance(digest, str) and _SHA256.fullmatch(digest)):
+            return f"the checksum of {name} is not a SHA-256"
+    parts = manifest.get("parts")
+    if parts is not None:
+        problem = _parts_problem(parts, files)
+        if problem:
+            return problem
+    whole = ("tracks.parquet", "original.parquet")
+    unlisted = [n for n in FILES if n not in files and not (parts is not None and n in whole)]
+    if unlisted:
+        return f"'files' does not list {', '.join(unlisted)}"
+    methods = manifest["methods"]
+    if not methods or not set(methods) <= set(METHOD_TITLES):
+        return f"'methods' holds {', '.join(map(str, methods)) or 'nothing'}"
+    for method, summary in methods.items():
+        for key, kind in _METHOD_FIELDS.items():
+            if not (isinstance(summary, dict) and _is(summary.get(key), kind)):
+                return f"'methods.{method}.{key}' is missing or not a {kind.__name__}"
+    for part in ("scaler", "projection"):
+        features = manifest[part].get("features")
+        if not (isinstance(features, list) and features and all(_is(f, str) for f in features)):
+            return f"'{part}.features' is not a list of feature names"
+    if not _is(manifest["scaler"].get("kind"), str):
+        return "'scaler.kind' is not a name"
+    if not all(isinstance(row, dict) for row in manifest.get("agreement", [])):
+        return "'agreement' is not a list of objects"
+    return None
+
+
+def _parts_problem(parts: object, files: dict[str, str]) -> str | None:
+    """What is wrong with the ``parts`` entry of a manifest (per-song tables written as
+    Parquet parts by the spark engine), or None: every file it names must be checksummed."""
+    if not isinstance(parts, dict):
+        return "'parts' is not an object"
+    named: list[object] = []
+    for key in ("tracks", "original"):
+        names = parts.get(key)
+        if not (isinstance(names, list) and names):
+            return f"'parts.{key}' is not a list of files"
+        named += names
+    for key, fields in (("sample", ("file",)), ("directory", ("songs_file", "index_file"))):
+        entry = parts.get(key)
+        if entry is None:
+            continue
+        if not isinstance(entry, dict):
+            return f"'parts.{key}' is not an object"
+        named += [entry.get(field) for field in fields]
+    unlisted = [str(n) for n in named if not (isinstance(n, str) and n in files)]
+    if unlisted:
+        return f"'parts' names {', '.join(unlisted[:3])}, which 'files' does not list"
+    return None
+
+
+def _inside(name: str) -> bool:
+    """Whether ``name`` is a relative path that stays inside the atlas folder."""
+    relative = PurePosixPath(name)
+    return bool(name) and not relative.is_absolute() and ".." not in relative.parts
+
+
+def _is(value: object, kind: type) -> bool:
+    """isinstance, except that True/False do not count as numbers."""
+    return isinstance(value, kind) and not (isinstance(value, bool) and kind is not bool)
+
+
+_READ_ERRORS = (
+    OSError,
+    EOFError,
+    KeyError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    IndexError,
+    zipfile.BadZipFile,
+    pa.ArrowException,
+    SoundAtlasError,
+)
+
+
+@contextlib.contextmanager
+def _reading(path: Path, name: str) -> Iterator[None]:
+    """Turn any failure to read or make sense of one file of an atlas into one AtlasError
+    naming that file."""
+    try:
+        yield
+    except _READ_ERRORS as exc:
+        reason = str(exc)[:200] or type(exc).__name__
+        raise AtlasError(
+            f"{path}: {name} cannot be read as part of an atlas ({reason}). Rebuild the atlas "
+            "with `soundatlas build`."
+        ) from exc
 
 
 def _assemble(path: Path, manifest: dict[str, Any]) -> Atlas:
     tracks, original = _song_tables(path, manifest)
-    for column in ("artists", "genres"):
-        tracks[column] = [list(v) if v is not None else [] for v in tracks[column].to_numpy()]
-    personas = pq.read_table(path / "personas.parquet").to_pandas()
-    for column in ("reasons", "dominant_genres"):
-        personas[column] = personas[column].map(json.loads)
-    for method, column in PERSONA_COLUMNS.items():
-        if column in tracks and not isinstance(tracks[column].dtype, pd.CategoricalDtype):
-            names = personas.loc[personas["method"] == method, "persona"]
-            tracks[column] = pd.Categorical(tracks[column], categories=names.unique())
-    selection = pq.read_table(path / "selection.parquet").to_pandas()
-    with np.load(path / "model.npz", allow_pickle=False) as arrays:
+    with _reading(path, "personas.parquet"):
+        personas = pq.read_table(path / "personas.parquet").to_pandas()
+        for column in ("reasons", "dominant_genres"):
+            personas[column] = personas[column].map(json.loads)
+        for method, column in PERSONA_COLUMNS.items():
+            if column in tracks and not isinstance(tracks[column].dtype, pd.CategoricalDtype):
+                names = personas.loc[personas["method"] == method, "persona"]
+                tracks[column] = pd.Categorical(tracks[column], categories=names.unique())
+    with _reading(path, "selection.parquet"):
+        selection = pq.read_table(path / "selection.parquet").to_pandas()
+    with _reading(path, "model.npz"), np.load(path / "model.npz", allow_pickle=False) as arrays:
         model = {name: arrays[name] for name in arrays.files}
-    config = BuildConfig.from_dict(manifest["config"])
-    methods = {
-        m: MethodSummary(m, v["params"], v["rule"], v["scores"], v["details"], v["timings"])
-        for m, v in manifest["methods"].items()
+        for name, values in model.items():
+            if values.dtype.kind not in "biuf":
+                raise ValueError(f"{name} holds {values.dtype} values, not numbers")
+    with _reading(path, MANIFEST):
+        config = BuildConfig.from_dict(manifest["config"])
+        report = ValidationReport.from_dict(manifest["report"])
+        methods = {
+            m: MethodSummary(m, v["params"], v["rule"], v["scores"], v["details"], v["timings"])
+            for m, v in manifest["methods"].items()
+        }
+    with _reading(path, "model.npz"):
+        return Atlas(
+            tracks=tracks,
+            original=original,
+            report=report,
+            config=config,
+            scaler=Scaler(
+                tuple(manifest["scaler"]["features"]),
+                manifest["scaler"]["kind"],
+                model["scaler_center"],
+                model["scaler_scale"],
+            ),
+            projection=Projection(
+                tuple(manifest["projection"]["features"]),
+                model["pca_mean"],
+                model["pca_components"],
+                model["pca_explained_variance_ratio"],
+            ),
+            methods=methods,
+            centroids={m: model[f"centroids_{m}"] for m in methods},
+            personas=personas,
+            selection=selection,
+            linkage=model.get("linkage"),
+            linkage_songs=model.get("linkage_songs"),
+            manifest=manifest | {"path": str(path)},
+        )
+
+
+def _check_parts_agree(path: Path, atlas: Atlas) -> None:
+    """Refuse an atlas whose files do not belong together (one copied in from another atlas,
+    with the manifest's checksum edited to match): commands would otherwise fail deep inside,
+    or answer from mismatched tables."""
+    features = atlas.config.features
+    if atlas.scaler.features != features or atlas.projection.features != features:
+        raise _disagree(path, MANIFEST, "its scaler, projection and config name other features")
+    width = len(features)
+    model = {
+        "scaler_center": atlas.scaler.center,
+        "scaler_scale": atlas.scaler.scale,
+        "pca_mean": atlas.projection.mean,
+        **{f"centroids_{m}": c for m, c in atlas.centroids.items()},
     }
-    return Atlas(
-        tracks=tracks,
-        original=original,
-        report=ValidationReport.from_dict(manifest["report"]),
-        config=config,
-        scaler=Scaler(
-            tuple(manifest["scaler"]["features"]),
-            manifest["scaler"]["kind"],
-            model["scaler_center"],
-            model["scaler_scale"],
-        ),
-        projection=Projection(
-            tuple(manifest["projection"]["features"]),
-            model["pca_mean"],
-            model["pca_components"],
-            model["pca_explained_variance_ratio"],
-        ),
-        methods=methods,
-        centroids={m: model[f"centroids_{m}"] for m in methods},
-        personas=personas,
-        selection=selection,
-        linkage=model.get("linkage"),
-        linkage_songs=model.get("linkage_songs"),
-        manifest=manifest | {"path": str(path)},
+    for name, values in model.items():
+        if values.ndim not in (1, 2) or values.shape[-1] != width:
+            raise _disagree(path, "model.npz", f"{name} is not made of {width} features")
+    components = atlas.projection.components
+    if components.ndim != 2 or components.shape[1] != width:
+        raise _disagree(path, "model.npz", f"pca_components is not made of {width} features")
+    missing = [f for f in features if f not in atlas.tracks]
+    if missing:
+        raise _disagree(path, "tracks.parquet", f"it has no {', '.join(missing)} column")
+    rows = atlas.manifest.get("rows", {}).get("tracks", len(atlas.tracks))
+    sampled = bool((atlas.manifest.get("parts") or {}).get("sample"))
+    if rows != len(atlas.tracks) and not sampled:
+        raise _disagree(path, "tracks.parquet", f"it holds {len(atlas.tracks):,} songs, not {rows}")
+    for method in atlas.methods:
+        column = LABEL_COLUMNS[method]
+        if column not in atlas.tracks or atlas.tracks[column].dtype.kind not in "iu":
+            raise _disagree(path, "tracks.parquet", f"it has no {method} labels")
+        named = set(atlas.personas.loc[atlas.personas["method"] == method, "cluster"].tolist())
+        if named - {-1} != set(range(len(atlas.centroids[method]))):
+            raise _disagree(
+                path, "personas.parquet", f"its {method} clusters are not those of model.npz"
+            )
+        if not set(np.unique(atlas.tracks[column]).tolist()) <= named:
+            raise _disagree(path, "tracks.parquet", f"its {method} labels are not the clusters'")
+    if atlas.linkage is not None and (atlas.linkage.ndim != 2 or atlas.linkage.shape[1] != 4):
+        raise _disagree(path, "model.npz", "its Ward linkage is not a linkage matrix")
+
+
+def _disagree(path: Path, name: str, what: str) -> AtlasError:
+    return AtlasError(
+        f"{path}: {name} does not belong with the rest of the atlas ({what}); a file was "
+        "replaced or edited. Rebuild the atlas with `soundatlas build`."
     )

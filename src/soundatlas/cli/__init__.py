@@ -2,12 +2,15 @@
 
 Every error the library raises on purpose (`SoundAtlasError`) is printed as one message and
 turned into the exit code it carries (2 for bad input); nothing prints a traceback unless
-``SOUNDATLAS_DEBUG=1`` is set.
+``SOUNDATLAS_DEBUG=1`` is set. Ctrl+C and SIGTERM stop a command the same way, with one line
+and the shell's usual exit codes (130 and 143): files being written are removed, an atlas being
+replaced stays as it was, and the Ward worker process is stopped.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 
 import click
 import typer
@@ -15,6 +18,14 @@ from typer.core import TyperGroup
 
 from soundatlas.cli.render import err_console, escape
 from soundatlas.errors import SoundAtlasError
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the command is, so that it stops the way Ctrl+C stops it."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
 
 
 class _Commands(TyperGroup):
@@ -28,9 +39,13 @@ class _Commands(TyperGroup):
         except SoundAtlasError as exc:
             err_console.print(f"[bold red]error:[/] {escape(str(exc))}")
             raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            err_console.print("[yellow]interrupted[/]: nothing was replaced.")
-            raise typer.Exit(130) from None
+        except KeyboardInterrupt as exc:
+            how, code = ("stopped by SIGTERM", 143) if isinstance(exc, Terminated) else ("", 130)
+            err_console.print(
+                f"[yellow]interrupted[/]{how and f' ({how})'}: stopped before finishing; "
+                "no file was left half-written."
+            )
+            raise typer.Exit(code) from None
         except Exception as exc:
             if os.environ.get("SOUNDATLAS_DEBUG"):
                 raise
@@ -61,5 +76,10 @@ from soundatlas.cli import (  # noqa: E402
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point. SIGTERM is handled here, not in the library: a program using
+    SoundAtlas keeps its own signal handling."""
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        app()
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -29,6 +29,7 @@ from soundatlas.cli.render import (
 from soundatlas.config import BuildConfig
 from soundatlas.errors import ConfigError
 from soundatlas.exports import EXPORT_FORMATS, export_atlas, write_table
+from soundatlas.files import check_not_input
 from soundatlas.schema import AUDIO_FEATURES
 from soundatlas.store import check_atlas_target, load_atlas, read_manifest
 
@@ -96,6 +97,8 @@ def validate(
     Exit code 0: every row usable; 1: some rows would be left out or merged; 2: the file
     cannot be used.
     """
+    if rejected is not None:
+        check_not_input(rejected, file)
     with progress_bars(quiet=as_json) as tick:
         catalog = load_catalog(
             file,
@@ -234,6 +237,7 @@ def export(
     unchanged, plus cluster, cluster_dbscan, cluster_hc and the persona names (blank for rows
     left out); csv/parquet/json give the clustered track table.
     """
+    check_not_input(output, atlas_dir)
     atlas = load_atlas(atlas_dir)
     export_atlas(atlas, output, file_format, raw=raw)
     console.print(f"Wrote {escape(str(output))} ({file_format}).")

@@ -15,6 +15,7 @@ import typer
 from soundatlas.cli import app
 from soundatlas.cli.render import console, err_console, escape, progress_bars
 from soundatlas.errors import ConfigError
+from soundatlas.files import check_not_input
 from soundatlas.store import load_atlas
 
 APP_SCRIPT = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
@@ -127,6 +128,9 @@ def report(
 
     if file_format not in REPORT_FORMATS:
         raise ConfigError(f"--format {file_format}: use one of {', '.join(REPORT_FORMATS)}.")
+    for written in (output, figures):
+        if written is not None:
+            check_not_input(written, atlas_dir)
     atlas = load_atlas(atlas_dir)
     write_report(atlas, output, file_format)
     console.print(f"Wrote {escape(str(output))} ({file_format}).")

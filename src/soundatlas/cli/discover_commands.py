@@ -17,6 +17,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
+from soundatlas.atlas import Atlas
 from soundatlas.cli import app
 from soundatlas.cli.render import JsonOption, console, err_console, escape, fmt, print_json
 from soundatlas.clustering.result import METHOD_TITLES, PERSONA_COLUMNS
@@ -35,7 +36,7 @@ from soundatlas.discovery import (
 )
 from soundatlas.errors import AmbiguousQuery, ConfigError
 from soundatlas.exports import write_table
-from soundatlas.files import write_text_atomic
+from soundatlas.files import check_not_input, write_text_atomic
 from soundatlas.store import load_atlas
 
 AtlasArgument = Annotated[Path, typer.Argument(metavar="ATLAS", help="Atlas folder.")]
@@ -77,6 +78,13 @@ def _records(frame: pd.DataFrame | None) -> list[dict]:
     if frame is None:
         return []
     return json.loads(frame.to_json(orient="records", force_ascii=False))
+
+
+def _load(atlas_dir: Path, output: Path | None) -> Atlas:
+    """The atlas, once ``-o`` is known not to overwrite it or write inside it."""
+    if output is not None:
+        check_not_input(output, atlas_dir)
+    return load_atlas(atlas_dir)
 
 
 def _write_frame(frame: pd.DataFrame, output: Path) -> None:
@@ -155,7 +163,7 @@ def similar(
     as_json: JsonOption = False,
 ) -> None:
     """Songs that sound most like a song (or like several, with --also)."""
-    atlas = load_atlas(atlas_dir)
+    atlas = _load(atlas_dir, output)
     chosen = [f.strip() for f in features.split(",")] if features else None
     options = {"n": n, "same_cluster": same_cluster, "exclude_same_artist": exclude_artist}
     with _asks_to_choose(as_json=as_json):
@@ -234,7 +242,7 @@ def playlist(
         max_per_artist=max_per_artist,
         order=order,
     )
-    atlas = load_atlas(atlas_dir)
+    atlas = _load(atlas_dir, output)
     with _asks_to_choose(as_json=as_json):
         result = generate_playlist(atlas, request)
     if output is not None:
@@ -290,7 +298,7 @@ def artist(
     as_json: JsonOption = False,
 ) -> None:
     """An artist's songs, clusters, sound against the catalog, and similar artists."""
-    atlas = load_atlas(atlas_dir)
+    atlas = _load(atlas_dir, output)
     with _asks_to_choose(as_json=as_json):
         profile = artist_profile(atlas, name)
     data = {
@@ -355,7 +363,9 @@ def genres(
     as_json: JsonOption = False,
 ) -> None:
     """Genre labels against the sound: purity and entropy per genre, NMI, likely mislabels."""
-    lens = genre_lens(load_atlas(atlas_dir), method=method, min_songs=min_songs, outliers=outliers)
+    lens = genre_lens(
+        _load(atlas_dir, output), method=method, min_songs=min_songs, outliers=outliers
+    )
     data = {
         "method": lens.method,
         "agreement": _records(lens.agreement),

@@ -7,12 +7,16 @@ other methods use the first core.
 
 from __future__ import annotations
 
-import multiprocessing
+import contextlib
 import os
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+from multiprocessing.connection import Connection
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -28,57 +32,113 @@ from soundatlas.clustering.metrics import (
 from soundatlas.clustering.result import ClusteringResult
 from soundatlas.clustering.selection import candidate_row, choose_k, k_candidates
 from soundatlas.clustering.ward import EXACT_LIMIT, WardTree, ward_tree
+from soundatlas.errors import SoundAtlasError
 
 BACKGROUND_MIN_SONGS = 20_000
 """Below this, Ward takes about two seconds and a second process would cost more than it saves."""
 
 
 class WardJob:
-    """A Ward tree being built, in a second process for large catalogs, inline otherwise."""
+    """A Ward tree being built, in a second process for large catalogs, inline otherwise.
+
+    The second process is started in a session of its own: Ctrl+C at a terminal interrupts the
+    whole foreground process group, and a worker caught while starting up would print a
+    traceback. The build is interrupted instead, and stops the worker itself (`cancel`).
+    """
 
     def __init__(self, x: np.ndarray, *, exact_limit: int, random_state: int) -> None:
         self.started = time.perf_counter()
-        self._executor: ProcessPoolExecutor | None = None
-        self._future: Future | None = None
+        self._worker: subprocess.Popen | None = None
+        self._channel: Connection | None = None
+        self._sender: threading.Thread | None = None
         self._tree: WardTree | None = None
+        self.seconds: float | None = None
         kwargs = {"exact_limit": exact_limit, "random_state": random_state}
-        if len(x) >= BACKGROUND_MIN_SONGS:
-            self._executor = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn")
-            )
-            self._future = self._executor.submit(_ward_tree_in_worker, x, os.getpid(), **kwargs)
-            self.seconds: float | None = None
-        else:
+        if len(x) < BACKGROUND_MIN_SONGS:
             self._tree = ward_tree(x, **kwargs)
             self.seconds = time.perf_counter() - self.started
+            return
+        ours, theirs = socket.socketpair()
+        with ours, theirs:
+            self._worker = subprocess.Popen(
+                [sys.executable, "-c", _WORKER, str(theirs.fileno()), str(os.getpid())],
+                pass_fds=[theirs.fileno()],
+                env={**os.environ, "PYTHONPATH": _import_path()},
+                start_new_session=True,
+            )
+            self._channel = Connection(os.dup(ours.fileno()))
+        # Sent from a thread: the worker takes a second or two to start reading.
+        self._sender = threading.Thread(
+            target=_send_quietly, args=(self._channel, (x, kwargs)), daemon=True
+        )
+        self._sender.start()
 
     def running(self) -> bool:
         """Whether the tree is still being built in the second process."""
-        return self._future is not None and not self._future.done()
+        return self._tree is None and self._channel is not None and not self._channel.poll()
 
     def result(self) -> WardTree:
         """Wait for the tree (re-raising any error from the worker)."""
         if self._tree is None:
-            assert self._future is not None and self._executor is not None
+            assert self._worker is not None and self._channel is not None
             try:
-                self._tree = self._future.result()
+                built, value = self._channel.recv()
+            except (EOFError, OSError):
+                raise SoundAtlasError(
+                    "hierarchical clustering: the second process building the Ward tree "
+                    f"stopped before finishing (exit code {self._worker.wait()}; out of "
+                    "memory?). Build again, or leave it out with --methods kmeans,dbscan."
+                ) from None
             finally:
-                self._executor.shutdown(wait=True, cancel_futures=True)
+                self._close_channel()
+            self._worker.wait()
+            if not built:
+                raise value
+            self._tree = value
         if self.seconds is None:
             self.seconds = time.perf_counter() - self.started
         return self._tree
 
     def cancel(self) -> None:
-        """Stop the worker, for a build that failed elsewhere."""
-        if self._executor is not None:
-            for process in list(getattr(self._executor, "_processes", {}).values()):
-                process.terminate()
-            self._executor.shutdown(wait=False, cancel_futures=True)
+        """Stop the worker, for a build that failed or was interrupted elsewhere."""
+        if self._worker is not None and self._worker.poll() is None:
+            self._worker.kill()
+            self._worker.wait()
+        self._close_channel()
+
+    def _close_channel(self) -> None:
+        """Close the channel once the sending thread has stopped using it (the worker has
+        read the features, or is dead and the send failed)."""
+        if self._sender is not None:
+            self._sender.join()
+        if self._channel is not None:
+            self._channel.close()
 
 
-def _ward_tree_in_worker(x: np.ndarray, parent: int, **kwargs: object) -> WardTree:
-    """`ward_tree` in the second process, which ends itself if the build process dies (a
-    killed build must not leave a worker computing for nobody, holding its output pipes)."""
+_WORKER = (
+    "import sys; from soundatlas.clustering.hierarchical import serve_ward_tree; "
+    "serve_ward_tree(int(sys.argv[1]), int(sys.argv[2]))"
+)
+
+
+def _import_path() -> str:
+    """PYTHONPATH for the worker: where this SoundAtlas was imported from, then the rest."""
+    here = str(Path(__file__).resolve().parents[2])
+    return os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH")) if p)
+
+
+def _send_quietly(channel: Connection, message: object) -> None:
+    """Send, unless the worker is gone already (the build was interrupted meanwhile)."""
+    with contextlib.suppress(OSError):
+        channel.send(message)
+
+
+def serve_ward_tree(descriptor: int, parent: int) -> None:
+    """The worker: receive the scaled features, build the tree, send it back.
+
+    It ends itself if the build process dies (a killed build must not leave a worker
+    computing for nobody).
+    """
 
     def watch() -> None:
         while True:
@@ -87,7 +147,17 @@ def _ward_tree_in_worker(x: np.ndarray, parent: int, **kwargs: object) -> WardTr
                 os._exit(1)
 
     threading.Thread(target=watch, daemon=True).start()
-    return ward_tree(x, **kwargs)
+    channel = Connection(descriptor)
+    try:
+        x, kwargs = channel.recv()
+    except EOFError:
+        return
+    try:
+        tree = ward_tree(x, **kwargs)
+    except Exception as exc:
+        channel.send((False, exc))
+    else:
+        channel.send((True, tree))
 
 
 def start_ward_tree(

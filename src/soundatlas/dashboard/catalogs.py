@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -33,9 +32,9 @@ from soundatlas.atlas import Atlas, Progress, build_atlas
 from soundatlas.catalog import Catalog, load_catalog
 from soundatlas.config import BuildConfig
 from soundatlas.demo import data_home
-from soundatlas.errors import CatalogError
+from soundatlas.errors import AtlasError, CatalogError
 from soundatlas.files import write_bytes_atomic
-from soundatlas.store import MANIFEST
+from soundatlas.store import MANIFEST, read_manifest
 from soundatlas.validation import source_name
 
 STARTUP_ID = "startup"
@@ -195,8 +194,8 @@ def is_atlas(path: Path) -> bool:
 def describe(path: Path) -> str:
     """``"tracks.csv · 11,200 songs · built 2026-01-02"`` from an atlas's manifest (cheap)."""
     try:
-        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        manifest = read_manifest(path)
+    except (OSError, AtlasError):
         return f"{path.name} (unreadable manifest)"
     source = str((manifest.get("source") or {}).get("name") or path.name)
     source = source_name(source)
