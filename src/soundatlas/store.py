@@ -71,13 +71,27 @@ def staged_atlas(path: str | Path) -> Iterator[Path]:
     """A temporary folder beside ``path`` to write an atlas into; when the block ends normally
     (the manifest written last) it replaces ``path``, and on any error it is removed."""
     path = Path(path)
+    with scratch_folder(path) as temporary:
+        yield temporary
+        if not (temporary / MANIFEST).is_file():
+            raise AtlasError(f"{path}: the build wrote no manifest; nothing was replaced.")
+        fsync_folder(temporary)
+        _swap_into_place(temporary, path)
+
+
+@contextlib.contextmanager
+def scratch_folder(path: str | Path) -> Iterator[Path]:
+    """A new temporary folder beside the atlas folder ``path``, removed when the block ends
+    (unless it was moved away) — and, if the process is killed, by the next save there: the
+    folder is held (flock) while the block runs, and one nobody holds is a leftover."""
+    path = Path(path)
     check_atlas_target(path)
     _remove_leftovers(path)
     temporary = path.parent / f".{path.name}.tmp-{uuid.uuid4().hex[:8]}"
     try:
         with _folder_lock(path.parent):
             temporary.mkdir()
-            # Held until this save ends, however it ends (the kernel drops it when the process
+            # Held until the block ends, however it ends (the kernel drops it when the process
             # dies): a temporary folder nobody holds is a leftover `_remove_leftovers` deletes.
             owner = os.open(temporary, os.O_RDONLY)
             fcntl.flock(owner, fcntl.LOCK_EX)
@@ -87,14 +101,8 @@ def staged_atlas(path: str | Path) -> Iterator[Path]:
         ) from exc
     try:
         yield temporary
-        if not (temporary / MANIFEST).is_file():
-            raise AtlasError(f"{path}: the build wrote no manifest; nothing was replaced.")
-        fsync_folder(temporary)
-        _swap_into_place(temporary, path)
-    except BaseException:
-        shutil.rmtree(temporary, ignore_errors=True)
-        raise
     finally:
+        shutil.rmtree(temporary, ignore_errors=True)
         os.close(owner)
 
 
@@ -179,7 +187,7 @@ def _remove_leftovers(path: Path) -> None:
     with _folder_lock(path.parent):
         has_atlas = (path / MANIFEST).is_file()
         for leftover in path.parent.glob(f".{path.name}.*-*"):
-            match = ours.fullmatch(leftover.name)  # not, say, the spark engine's work folder
+            match = ours.fullmatch(leftover.name)
             if match is None or not leftover.is_dir():
                 continue
             kind = match.group(1)

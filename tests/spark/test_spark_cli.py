@@ -119,6 +119,8 @@ def test_parquet_parts_folder_and_glob_give_the_csv_result(spark, tmp_path):
         frame.iloc[start : start + 700].to_parquet(parts / f"part-{number:05d}.parquet")
     local = load_catalog(source)
     local_lines = local.original["_sa_line"].to_numpy()[local.tracks["source_row"].to_numpy()]
+    stale = tmp_path / ".folder.tmp-0123abcd"  # what a killed build leaves; nobody holds it
+    stale.mkdir()
     for label, given in (("folder", parts), ("glob", f"{parts}/part-*.parquet")):
         result = run(
             "build",
@@ -140,6 +142,8 @@ def test_parquet_parts_folder_and_glob_give_the_csv_result(spark, tmp_path):
         assert atlas.report.dropped == local.report.dropped
         # Records are numbered across the parts in path order: line n of the CSV is record n-1.
         assert set(atlas.tracks["source_line"]) == {line - 1 for line in local_lines}
+    assert not stale.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder", "glob", "parts"]
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import shutil
 import time
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +39,13 @@ from soundatlas.spark.catalog import (
 )
 from soundatlas.spark.session import LOCAL_MASTER, log_of, spark_errors, spark_session
 from soundatlas.spark.source import read_source
-from soundatlas.store import IN_MEMORY_SONGS, check_atlas_target, staged_atlas, write_atlas_files
+from soundatlas.store import (
+    IN_MEMORY_SONGS,
+    check_atlas_target,
+    scratch_folder,
+    staged_atlas,
+    write_atlas_files,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -93,14 +98,13 @@ def build_atlas_spark(
     check_atlas_target(output)
     tick = progress or (lambda stage, fraction: None)
     tick("start", 0.0)
-    with spark_session(master) as spark, spark_errors(log_of(spark)):
+    with (
+        spark_session(master) as spark,
+        spark_errors(log_of(spark)),
+        scratch_folder(output) as work,
+    ):
         tick("start", 1.0)
-        work = output.parent / f".{output.name}.tmp-work-{uuid.uuid4().hex[:8]}"
-        work.mkdir()
-        try:
-            return _Build(spark, source, output, config, master, tick, work).run()
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+        return _Build(spark, source, output, config, master, tick, work).run()
 
 
 class _Build:
