@@ -151,8 +151,13 @@ class SongDirectory:
     """The memory-mapped songs of an atlas and its similarity index (read-only, thread-safe)."""
 
     def __init__(self, atlas: Atlas) -> None:
-        import faiss
-
+        try:
+            import faiss
+        except ImportError:
+            raise AtlasError(
+                f"{atlas.manifest.get('path', 'this atlas')}: its similar-songs index needs "
+                "faiss; install it with pip install 'soundatlas[spark]'."
+            ) from None
         entry = (atlas.manifest.get("parts") or {}).get("directory")
         if not entry:
             raise AtlasError(
