@@ -129,6 +129,10 @@ def _directory_batch(
     )
     unit = unit_rows((raw - scaler.center) / scaler.scale, centre)
     vectors = pa.FixedSizeListArray.from_arrays(pa.array(unit.ravel()), unit.shape[1])
+    for feature in [*scaler.features, *(f for f in AUDIO_FEATURES if f in table.column_names)]:
+        if feature in table.column_names and pa.types.is_float64(table[feature].type):
+            at = table.schema.get_field_index(feature)
+            table = table.set_column(at, feature, table[feature].cast(pa.float32()))
     names = table["name"].combine_chunks().cast(pa.large_string())
     keys = name_keys(names)
     recordings = name_keys(recording_titles(names))
