@@ -187,3 +187,9 @@ def test_every_song_the_same_is_refused(tmp_path):
     result = run("build", path, "-o", tmp_path / "a", "--quiet")
     assert result.exit_code == 2
     assert "same values for every clustering feature" in result.output
+
+
+def test_an_unknown_option_is_a_usage_error_not_an_internal_error(tmp_path):
+    result = run("validate", tmp_path / "tracks.csv", "--no-such-option")
+    assert result.exit_code == 2
+    assert "No such option" in result.output and "internal error" not in result.output

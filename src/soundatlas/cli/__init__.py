@@ -34,7 +34,15 @@ class _Commands(TyperGroup):
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.Abort, typer.Exit, typer.Abort):
+        except (
+            click.exceptions.Exit,
+            click.ClickException,
+            click.Abort,
+            typer.Exit,
+            typer.Abort,
+            # Typer vendors its own click: a usage error (an unknown option) is one of these.
+            typer.exceptions.TyperException,
+        ):
             raise
         except SoundAtlasError as exc:
             err_console.print(f"[bold red]error:[/] {escape(str(exc))}")
