@@ -213,3 +213,21 @@ def test_similar_songs_of_a_sampled_atlas_come_from_every_song(sampled_atlas):
     assert [r["track_id"] for r in json.loads(cli.output)] == found["track_id"].tolist()
     by_title = similar_in_catalog(atlas, "Oops!...I Did It Again Britney Spears", n=3)
     assert "Oops!...I Did It Again" not in set(by_title["name"])
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("search", "Britney"),
+        ("playlist", "--cluster", "1", "--size", "5"),
+        ("artist", "Britney Spears"),
+        ("genres",),
+        ("report", "-o", "{tmp}/report.html"),
+    ],
+    ids=lambda c: c[0],
+)
+def test_every_command_reads_a_sampled_atlas(sampled_atlas, tmp_path, command):
+    args = [str(a).replace("{tmp}", str(tmp_path)) for a in command]
+    result = run(args[0], sampled_atlas, *args[1:])
+    assert result.exit_code == 0, result.output
+    assert "error" not in result.output.lower()

@@ -48,8 +48,9 @@ DETAILS = ("popularity", "release_year", "duration_ms", "explicit")
 
 
 def lists_for(songs: int) -> int:
-    """Inverted lists for a catalog: about the square root of its size, 64 to 4,096."""
-    return int(min(4096, max(64, round(np.sqrt(songs)))))
+    """Inverted lists for a catalog: about the square root of its size, 64 to 4,096, and
+    never more than one per 39 songs (faiss's k-means wants at least 39 points a list)."""
+    return int(max(1, min(4096, max(64, round(np.sqrt(songs))), songs // 39)))
 
 
 def write_song_directory(

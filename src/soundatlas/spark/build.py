@@ -12,7 +12,6 @@ that many tracks (``sample.parquet``) and the whole-catalog similar-songs direct
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -640,20 +639,43 @@ def _write_tables(
     parts["sample"] = None
     if size > IN_MEMORY_SONGS:
         fraction = IN_MEMORY_SONGS / size
-        written = spark.read.parquet(*[str(folder / p) for p in tracks])
-        sample = written.sample(fraction=fraction, seed=config.random_state)
-        (part,) = _write_parts(sample.orderBy(SOURCE_LINE).coalesce(1), folder, "_sample")
-        shutil.move(folder / part, folder / "sample.parquet")
-        shutil.rmtree(folder / "_sample")
         parts["sample"] = {
             "file": "sample.parquet",
-            "songs": pq_rows(folder / "sample.parquet"),
+            "songs": _write_sample(folder, tracks, fraction, config.random_state),
             "of": size,
             "method": f"uniform random (Bernoulli, fraction {fraction:.4f}, seed "
             f"{config.random_state})",
         }
     parts["rows"] = size
     return parts
+
+
+def _write_sample(folder: Path, tracks: list[str], fraction: float, seed: int) -> int:
+    """Write ``sample.parquet``: each song of the finished track parts kept with probability
+    ``fraction``, in file order; the songs kept.
+
+    Read on the driver with pyarrow, part by part: the parts were rewritten after Spark last
+    read them (`_name_parts`), and Spark's cached view of those files would miss the persona
+    columns."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(seed)
+    temporary = folder / ".sample.parquet.tmp"
+    kept, writer = 0, None
+    try:
+        for name in tracks:
+            for batch in pq.ParquetFile(folder / name).iter_batches(batch_size=65_536):
+                chosen = batch.filter(pa.array(rng.random(batch.num_rows) < fraction))
+                if writer is None:
+                    writer = pq.ParquetWriter(temporary, batch.schema, compression="zstd")
+                writer.write_batch(chosen)
+                kept += chosen.num_rows
+    finally:
+        if writer is not None:
+            writer.close()
+    temporary.replace(folder / "sample.parquet")
+    return kept
 
 
 def pq_rows(path: Path) -> int:
