@@ -626,7 +626,6 @@ def _write_tables(
     catalog above `IN_MEMORY_SONGS`; name every part for the manifest."""
     from pyspark.sql import functions as F
 
-    spark = catalog.rows.sparkSession
     parts: dict[str, Any] = {"tracks": tracks}
     source = catalog.source
     original = catalog.rows.select(
