@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from realdata import GENRES_11K, TOPHITS
@@ -195,3 +196,25 @@ def test_genres_lens(run, genres_atlas, tmp_path) -> None:
     data = json.loads(result.stdout)
     assert len(data["genres"]) == 112 and len(data["outliers"]) == 50
     assert (tmp_path / "g.csv").read_text().startswith("genre,songs,clusters")
+
+
+def test_every_count_option_takes_n(run, charts, genres_atlas) -> None:
+    """``-n`` is the short form of each count of results, and means the same as the long one."""
+    for args, long_form, count in [
+        (["similar", charts, "halo beyonce", "--json"], "--n", lambda d: len(d)),
+        (
+            ["playlist", charts, "--cluster", "0", "--threshold", "0.7", "--json"],
+            "--size",
+            lambda d: len(d["tracks"]),
+        ),
+        (["search", charts, "love", "--json"], "--limit", lambda d: len(d["songs"])),
+    ]:
+        short = run(*args, "-n", "3")
+        assert short.exit_code == 0, (args, short.output)
+        assert count(json.loads(short.stdout)) == 3
+        assert short.stdout == run(*args, long_form, "3").stdout
+    result = run("genres", genres_atlas, "-n", "5")
+    assert result.exit_code == 0, result.output
+    assert "… 107 more genres" in result.stdout
+    for command in ("similar", "playlist", "search", "genres"):
+        assert re.search(r"(?<![-\w])-n\b", run(command, "--help").stdout), command

@@ -1,8 +1,9 @@
 """Commands that explore an atlas: similar, playlist, search, artist, genres.
 
 Each prints a readable table, or pure JSON on stdout with ``--json``; ``-o FILE`` saves the
-result where that makes sense. A query naming several songs or artists exits with code 2 and
-lists the candidates to choose from.
+result where that makes sense; ``-n`` is how many results to give (songs, playlist songs, table
+rows). A query naming several songs or artists exits with code 2 and lists the candidates to
+choose from.
 """
 
 from __future__ import annotations
@@ -143,7 +144,7 @@ def _plain(value: object) -> object:
 def similar(
     atlas_dir: AtlasArgument,
     query: Annotated[str, typer.Argument(help="Track id, or title (and artist) text.")],
-    n: Annotated[int, typer.Option("--n", help="Number of songs.")] = 10,
+    n: Annotated[int, typer.Option("--n", "-n", help="Number of songs.")] = 10,
     same_cluster: Annotated[
         str | None, typer.Option(metavar="METHOD", help="Only songs in the query's cluster.")
     ] = None,
@@ -204,7 +205,7 @@ def playlist(
     seed_artist: Annotated[
         list[str] | None, typer.Option(metavar="NAME", help="Seed artist. Repeatable.")
     ] = None,
-    size: Annotated[int, typer.Option(help="Songs wanted, 1-50.")] = 20,
+    size: Annotated[int, typer.Option("--size", "-n", help="Songs wanted, 1-50.")] = 20,
     threshold: Annotated[float, typer.Option(help="Least similarity, 0.70-1.00.")] = 0.80,
     minimum: Annotated[
         list[str] | None,
@@ -271,7 +272,9 @@ def playlist(
 def search_command(
     atlas_dir: AtlasArgument,
     text: Annotated[str, typer.Argument(help="Part of a title or an artist's name.")],
-    limit: Annotated[int, typer.Option(help="Most songs, and most artists, shown.")] = 20,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", help="Most songs, and most artists, shown.")
+    ] = 20,
     as_json: JsonOption = False,
 ) -> None:
     """Find songs and artists by name: any case, accents and punctuation optional."""
@@ -355,7 +358,9 @@ def genres(
     ),
     min_songs: Annotated[int, typer.Option(help="Leave out genres with fewer songs.")] = 5,
     outliers: Annotated[int, typer.Option(help="Candidate mislabels to list.")] = 50,
-    limit: Annotated[int, typer.Option(help="Genre rows shown in the table.")] = 30,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", help="Genre rows shown in the table.")
+    ] = 30,
     output: Annotated[
         Path | None,
         typer.Option("--output", "-o", help="Save: .csv (genre table) or .json (everything)."),

@@ -18,7 +18,7 @@ from soundatlas.errors import SoundAtlasError
 
 st.set_page_config(
     page_title="SoundAtlas",
-    page_icon=":material/graphic_eq:",
+    page_icon="🎧",  # an emoji is drawn in the page (a :material/…: icon is fetched from Google)
     layout="wide",
     initial_sidebar_state="auto",
 )

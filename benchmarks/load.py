@@ -1,0 +1,442 @@
+"""Many users: concurrent browser sessions on one dashboard server at 95,837 songs.
+
+Serves ``soundatlas dashboard ATLAS`` on 127.0.0.1 (loopback only), then for each session count
+runs that many browser sessions at once in Debian's Chromium, each opening every section of the
+navigation in turn (the first by loading the URL, the others by clicking the sidebar link, as a
+visitor does). A page counts as drawn when Streamlit has finished its run, the page's title and
+main content (metrics, charts, tables, forms) are on screen and nothing has changed for
+`QUIET_MS` (the same rule as the browser tests, `tests/browser/driving.py`); its time is from the
+navigation to the page's last change. Errors are Streamlit exception boxes, error alerts,
+browser console errors and pages not drawn within `PAGE_TIMEOUT`. The server's process tree is
+sampled with psutil every `SAMPLE_EVERY` seconds (resident and proportional set size).
+
+One Chromium with one browser context per session: contexts share nothing (cookies, storage,
+websocket), so the server sees separate visitors, and the browser's own overhead is paid once.
+Client and server share this machine's 2 cores: the CPU the browser uses is printed beside the
+server's, and the figures are a pessimistic bound for a server with the machine to itself.
+
+``--soak MINUTES`` keeps `SOAK_SESSIONS` sessions going round the sections for that long, each
+round in a fresh browser context (a new visitor, so sessions are created and dropped all the
+time), and prints the server's memory after the first round and at the end.
+
+The atlas is the synthetic scale-up of `benchmarks/dashboard.py` (demo songs, not real data),
+built once and cached under ``benchmarks/out/``, or any atlas given with ``--atlas``.
+
+Usage::
+
+    .venv/bin/python benchmarks/load.py                      # 1, 5, 10 and 20 sessions
+    .venv/bin/python benchmarks/load.py --sessions 5 20 --atlas DIR
+    .venv/bin/python benchmarks/load.py --soak 10            # 10 minutes at 5 sessions
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+HERE = Path(__file__).resolve().parent
+sys.path.append(str(HERE.parent / "tests"))
+
+from browser.driving import (  # noqa: E402  (tests/ is put on the path just above)
+    IDLE,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    QUIET_MS,
+    settle_async,
+    start_dashboard,
+    stop,
+)
+from dashboard import atlas_for  # noqa: E402  (benchmarks/dashboard.py, beside this file)
+
+SONGS = 95_837
+SESSIONS = (1, 5, 10, 20)
+SOAK_SESSIONS = 5
+PAGE_TIMEOUT = 60.0
+"""Seconds a page may take to be drawn before it counts as an error."""
+WALL_CAP = 30 * 60.0
+"""Seconds the whole measurement may take (the soak adds its own minutes)."""
+SAMPLE_EVERY = 0.5
+VIEWPORT = {"width": 1280, "height": 800}
+TARGET_P95 = 3.0
+TARGET_MEMORY = 3 * 1024**3
+TARGET_SOAK_GROWTH = 0.10
+GB = 1024**3
+
+
+@dataclass(frozen=True)
+class Section:
+    """A section of the navigation and what shows it is drawn: its title and, for each CSS
+    selector, how many elements must match."""
+
+    link: str
+    path: str
+    title: str
+    content: tuple[tuple[str, int], ...]
+
+
+CHART = '[data-testid="stPlotlyChart"] svg.main-svg:first-of-type'
+TABLE = '[data-testid="stDataFrame"] canvas'
+SECTIONS = (
+    Section("Overview", "/", "Overview", (('[data-testid="stMetric"]', 4), (TABLE, 1))),
+    Section("Cluster distribution", "/distribution", "Cluster distribution", ((CHART, 2),)),
+    Section("Audio features", "/features", "Audio features", ((CHART, 4),)),
+    Section(
+        "Playlist generator",
+        "/playlists",
+        "Smart playlist generator",
+        (('[data-testid="stFormSubmitButton"] button', 1),),
+    ),
+    Section(
+        "Search & recommendations",
+        "/search",
+        "Search & recommendations",
+        (('[data-testid="stTextInput"] input', 1),),
+    ),
+    Section("Export & reports", "/exports", "Export & reports", (('[data-testid="stButton"]', 1),)),
+    Section(
+        "Open a catalog",
+        "/open_catalog",
+        "Open a catalog",
+        (('[data-testid="stFileUploaderDropzone"]', 1),),
+    ),
+)
+DRAWN = """([title, content]) => {
+    const heading = document.querySelector('[data-testid="stMain"] h1');
+    if (!heading || !heading.textContent.trim().startsWith(title)) return false;
+    return content.every(([selector, count]) => {
+        const found = [...document.querySelectorAll(selector)].filter(
+            e => e.getClientRects().length > 0);
+        return found.length >= count;
+    });
+}"""
+"""True when the section's title and main content are on screen."""
+PROBLEMS = """() => [
+    ...[...document.querySelectorAll('[data-testid="stException"]')].map(
+        e => 'exception: ' + e.innerText.slice(0, 200)),
+    ...[...document.querySelectorAll('[data-testid="stAlertContentError"]')].map(
+        e => 'error alert: ' + e.innerText.slice(0, 200)),
+]"""
+
+
+@dataclass
+class Load:
+    """One page drawn (or not) in one session."""
+
+    section: str
+    seconds: float
+    error: str = ""
+
+
+@dataclass
+class Memory:
+    """Samples the server's process tree in a thread: resident and proportional set size."""
+
+    pid: int
+    peak_rss: int = 0
+    peak_pss: int = 0
+    last: tuple[int, int] = (0, 0)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def sample(self) -> tuple[int, int]:
+        """``(rss, pss)`` of the server and its children, in bytes, now."""
+        root = psutil.Process(self.pid)
+        rss = pss = 0
+        for process in [root, *root.children(recursive=True)]:
+            try:
+                info = process.memory_full_info()
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+            rss += info.rss
+            pss += info.pss
+        self.last = (rss, pss)
+        self.peak_rss = max(self.peak_rss, rss)
+        self.peak_pss = max(self.peak_pss, pss)
+        return rss, pss
+
+    def reset(self) -> None:
+        """Start a new peak from the current value."""
+        self.peak_rss = self.peak_pss = 0
+        self.sample()
+
+    def run(self) -> None:
+        while not self._stop.wait(SAMPLE_EVERY):
+            try:
+                self.sample()
+            except psutil.NoSuchProcess:
+                return
+
+    def __enter__(self) -> Memory:
+        self.sample()
+        threading.Thread(target=self.run, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+
+
+def cpu_seconds(pid: int, *, leave_out: int | None = None) -> float:
+    """User + system CPU seconds used so far by a process and its descendants (except the tree
+    of ``leave_out``), counting those that ended through their parents' children's times."""
+    root = psutil.Process(pid)
+    skip = set()
+    if leave_out is not None:
+        server = psutil.Process(leave_out)
+        skip = {server.pid} | {p.pid for p in server.children(recursive=True)}
+    total = 0.0
+    for process in [root, *root.children(recursive=True)]:
+        if process.pid in skip:
+            continue
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system + times.children_user + times.children_system
+    return total
+
+
+async def _open(page, url: str, section: Section, *, first: bool) -> Load:
+    """Open ``section`` (by URL if ``first``, else by its sidebar link) and time it."""
+    from playwright.async_api import Error as PlaywrightError
+
+    clock = time.monotonic()
+    try:
+        if first:
+            await page.goto(url + section.path, timeout=PAGE_TIMEOUT * 1000)
+        else:
+            link = page.locator('[data-testid="stSidebarNavLink"]').filter(has_text=section.link)
+            await link.first.click(timeout=PAGE_TIMEOUT * 1000)
+        await page.wait_for_function(
+            DRAWN,
+            arg=[section.title, [list(c) for c in section.content]],
+            timeout=PAGE_TIMEOUT * 1000,
+        )
+        quiet = await settle_async(page, PAGE_TIMEOUT * 1000)
+    except PlaywrightError as exc:
+        reason = str(exc).splitlines()[0][:160]
+        return Load(section.link, time.monotonic() - clock, f"not drawn: {reason}")
+    seconds = time.monotonic() - clock - quiet / 1000
+    problems = await page.evaluate(PROBLEMS)
+    return Load(section.link, seconds, "; ".join(problems))
+
+
+async def _round(browser, url: str, until: float | None) -> list[Load]:
+    """A new visitor (fresh browser context) opening every section in turn."""
+    context = await browser.new_context(viewport=VIEWPORT)
+    page = await context.new_page()
+    console: list[str] = []
+    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: console.append(str(e)))
+    loads: list[Load] = []
+    recover = True
+    try:
+        for section in SECTIONS:
+            if until is not None and time.monotonic() >= until:
+                break
+            load = await _open(page, url, section, first=recover)
+            load.error = "; ".join(
+                [e for e in (load.error, *(f"console: {c}" for c in console)) if e]
+            )
+            console.clear()
+            recover = load.error.startswith("not drawn")
+            loads.append(load)
+    finally:
+        await context.close()
+    return loads
+
+
+async def visit(browser, url: str, *, until: float | None = None) -> list[Load]:
+    """One visitor opening every section once (or, with ``until``, round after round until
+    that `time.monotonic`, each round a new visitor)."""
+    loads = await _round(browser, url, until)
+    while until is not None and time.monotonic() < until:
+        loads += await _round(browser, url, until)
+    return loads
+
+
+async def _level(browser, url: str, sessions: int, cap: float) -> list[Load]:
+    visitors = [visit(browser, url) for _ in range(sessions)]
+    results = await asyncio.wait_for(asyncio.gather(*visitors), timeout=cap)
+    return [load for loads in results for load in loads]
+
+
+async def _soak(browser, url: str, memory: Memory, minutes: float) -> dict:
+    """`SOAK_SESSIONS` visitors going round the sections for ``minutes``; memory after the
+    first round of every visitor, then each minute, and at the end."""
+    first = await _level(browser, url, SOAK_SESSIONS, PAGE_TIMEOUT * len(SECTIONS) * 3)
+    start = memory.sample()
+    began = time.monotonic()
+    until = began + minutes * 60
+    trail: list[tuple[float, int, int]] = [(0.0, *start)]
+
+    async def watch() -> None:
+        while time.monotonic() < until:
+            await asyncio.sleep(min(60.0, max(until - time.monotonic(), 0.0)))
+            trail.append(((time.monotonic() - began) / 60, *memory.sample()))
+
+    visitors = [visit(browser, url, until=until) for _ in range(SOAK_SESSIONS)]
+    watcher = asyncio.create_task(watch())
+    results = await asyncio.gather(*visitors)
+    await watcher
+    end = memory.sample()
+    loads = first + [load for group in results for load in group]
+    return {"loads": loads, "start": start, "end": end, "trail": trail}
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def _row(sessions: object, loads: list[Load], memory: Memory, cpu: tuple[float, float]) -> str:
+    seconds = [load.seconds for load in loads if not load.error]
+    errors = [load for load in loads if load.error]
+    p50 = statistics.median(seconds) if seconds else float("nan")
+    p95 = _p95(seconds) if seconds else float("nan")
+    top = max(seconds) if seconds else float("nan")
+    passed = p95 <= TARGET_P95 and memory.peak_rss <= TARGET_MEMORY and not errors
+    return (
+        f"| {sessions} | {len(loads)} | {p50:.2f} s | {p95:.2f} s | {top:.2f} s | {len(errors)} | "
+        f"{memory.peak_rss / GB:.2f} / {memory.peak_pss / GB:.2f} GB | "
+        f"{cpu[0]:.0f} / {cpu[1]:.0f} s | {'pass' if passed else 'FAIL'} |"
+    )
+
+
+def _errors(loads: list[Load]) -> None:
+    for load in loads:
+        if load.error:
+            print(f"  error on {load.section}: {load.error}", flush=True)
+
+
+def _slowest(loads: list[Load]) -> str:
+    by_section: dict[str, list[float]] = {}
+    for load in loads:
+        if not load.error:
+            by_section.setdefault(load.section, []).append(load.seconds)
+    return ", ".join(
+        f"{name} {statistics.median(values):.2f}/{max(values):.2f}"
+        for name, values in by_section.items()
+    )
+
+
+def _cpu(server: int, since: tuple[float, float] = (0.0, 0.0)) -> tuple[float, float]:
+    """CPU seconds of the server, and of the client (this script, Playwright's driver and
+    Chromium), since ``since``."""
+    return (
+        cpu_seconds(server) - since[0],
+        cpu_seconds(os.getpid(), leave_out=server) - since[1],
+    )
+
+
+async def measure(url: str, server_pid: int, levels: list[int], soak: float | None) -> int:
+    """Warm the server with one visit, then run each session count (or the soak); prints."""
+    from playwright.async_api import async_playwright
+
+    failures = 0
+    deadline = time.monotonic() + WALL_CAP + (soak or 0) * 60
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        with Memory(server_pid) as memory:
+            idle = memory.last
+            warm = await _level(browser, url, 1, PAGE_TIMEOUT * len(SECTIONS))
+            print(
+                f"server at rest: {idle[0] / GB:.2f} GB RSS; first visit after start (loads the "
+                f"atlas for everyone): {warm[0].seconds:.1f} s, then "
+                f"{statistics.median(w.seconds for w in warm[1:]):.2f} s per page",
+                flush=True,
+            )
+            _errors(warm)
+            print(
+                "\n| sessions | pages loaded | p50 | p95 | max | errors | server peak RSS / PSS "
+                "| CPU server / client | target |\n|---|---|---|---|---|---|---|---|---|",
+                flush=True,
+            )
+            for sessions in [] if soak else levels:
+                memory.reset()
+                before = _cpu(server_pid)
+                try:
+                    loads = await _level(
+                        browser, url, sessions, max(deadline - time.monotonic(), 1.0)
+                    )
+                except TimeoutError:
+                    print(f"| {sessions} | wall cap of {WALL_CAP / 60:.0f} min reached |")
+                    return 1
+                row = _row(sessions, loads, memory, _cpu(server_pid, since=before))
+                failures += "FAIL" in row
+                print(row, flush=True)
+                print(f"  per section (median/max s): {_slowest(loads)}", flush=True)
+                _errors(loads)
+            if soak:
+                memory.reset()
+                before = _cpu(server_pid)
+                result = await _soak(browser, url, memory, soak)
+                loads = result["loads"]
+                start, end = result["start"], result["end"]
+                growth = (end[1] - start[1]) / start[1]
+                print(
+                    _row(f"{SOAK_SESSIONS} (soak)", loads, memory, _cpu(server_pid, since=before))
+                )
+                _errors(loads)
+                print(
+                    f"\nsoak: {soak:g} min at {SOAK_SESSIONS} sessions, {len(loads)} pages; server "
+                    f"PSS {start[1] / GB:.3f} GB after the first round -> {end[1] / GB:.3f} GB "
+                    f"at the end ({growth:+.1%}; RSS {start[0] / GB:.3f} -> {end[0] / GB:.3f} "
+                    f"GB); target <= {TARGET_SOAK_GROWTH:.0%}: "
+                    f"{'pass' if growth <= TARGET_SOAK_GROWTH else 'FAIL'}"
+                )
+                print(
+                    "  PSS by minute: "
+                    + ", ".join(f"{m:.0f}: {pss / GB:.3f}" for m, _, pss in result["trail"])
+                )
+                failures += growth > TARGET_SOAK_GROWTH
+        await browser.close()
+    return failures
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build (or reuse) the atlas, serve it, run the sessions, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--atlas", type=Path, help="Atlas folder [default: 95,837 synthetic].")
+    parser.add_argument("--sessions", type=int, nargs="+", default=list(SESSIONS))
+    parser.add_argument("--soak", type=float, metavar="MINUTES", help="Soak at 5 sessions.")
+    args = parser.parse_args(argv)
+    if any(not 1 <= n <= 50 for n in args.sessions):
+        parser.error("--sessions: each count must be from 1 to 50")
+    if args.soak is not None and not 0 < args.soak <= 60:
+        parser.error("--soak: from 0 to 60 minutes")
+    atlas = args.atlas or atlas_for(SONGS)
+    load = os.getloadavg()
+    print(
+        f"atlas: {atlas}\nclient and server share this machine ({os.cpu_count()} cores, "
+        f"load average {load[0]:.2f} at start); one Chromium, one context per session; a page "
+        f"is drawn when the run is over, its content is on screen and it stays unchanged for "
+        f"{QUIET_MS} ms (not counted); per-page timeout {PAGE_TIMEOUT:.0f} s.",
+        flush=True,
+    )
+    with tempfile.TemporaryDirectory(prefix="soundatlas-load-") as scratch:
+        home = Path(scratch)
+        process, url = start_dashboard(atlas, home=home, logs=home)
+        try:
+            failures = asyncio.run(measure(url, process.pid, args.sessions, args.soak))
+        finally:
+            stop(process)
+    print(
+        f"\nTargets: at 20 sessions p95 <= {TARGET_P95:.0f} s per page, server peak RSS <= "
+        f"{TARGET_MEMORY / GB:.0f} GB, no error; soak memory growth <= {TARGET_SOAK_GROWTH:.0%}."
+    )
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
