@@ -56,3 +56,20 @@ def hostile_catalog(target: Path, *, songs: int = SONGS, seed: int = SEED) -> Pa
     """`hostile_frame` written as CSV at ``target``."""
     hostile_frame(songs, seed=seed).to_csv(target, index=False)
     return target
+
+
+def gaps_catalog(target: Path, *, songs: int = 300, seed: int = SEED) -> Path:
+    """`hostile_frame` with metadata missing where real tables miss it: no popularity for every
+    7th song, no release date for every 5th, no genres for every 11th, no explicit flag for
+    every 13th (the audio features are all there, so every song is clustered). Written as CSV
+    at ``target``."""
+    frame = hostile_frame(songs, seed=seed)
+    for column, every, blank in (
+        ("popularity_songs", 7, ""),
+        ("release_date", 5, ""),
+        ("genres", 11, "[]"),
+        ("explicit", 13, ""),
+    ):
+        frame.loc[frame.index % every == 0, column] = blank
+    frame.to_csv(target, index=False)
+    return target

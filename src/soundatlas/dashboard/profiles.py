@@ -10,6 +10,7 @@ from soundatlas.clustering.result import METHOD_TITLES
 from soundatlas.dashboard import charts
 from soundatlas.dashboard.session import show_error
 from soundatlas.dashboard.text import plain
+from soundatlas.dashboard.ui import show_table
 from soundatlas.discovery import artist_profile
 from soundatlas.errors import AmbiguousQuery, SoundAtlasError
 
@@ -22,7 +23,7 @@ def show_artist(atlas, name: str, method: str) -> None:
         show_error(exc)
         candidates = exc.candidates
         if isinstance(candidates, pd.DataFrame) and not candidates.empty:
-            st.dataframe(candidates, hide_index=True)
+            show_table(candidates)
         return
     except SoundAtlasError as exc:
         show_error(exc)
@@ -63,12 +64,11 @@ def show_artist(atlas, name: str, method: str) -> None:
     st.markdown("**Most popular songs**")
     top = profile.top_songs
     columns = ("name", "artists", PERSONA_COLUMNS[method], "popularity", "release_year", "genres")
-    st.dataframe(top[[c for c in columns if c in top]], hide_index=True)
+    show_table(top[[c for c in columns if c in top]], column_config={columns[2]: "persona"})
     if not profile.similar_artists.empty:
         st.markdown("**Artists who sound most like them**")
-        st.dataframe(
+        show_table(
             profile.similar_artists,
-            hide_index=True,
             column_config={
                 "similarity": st.column_config.ProgressColumn(
                     "similarity", format="%.3f", min_value=0.0, max_value=1.0

@@ -8,7 +8,7 @@ from soundatlas.clustering.result import METHOD_TITLES
 from soundatlas.dashboard import charts, session
 from soundatlas.dashboard.sidebar import choose_method
 from soundatlas.dashboard.summaries import cluster_sizes, split_small
-from soundatlas.dashboard.ui import page_header, require_songs
+from soundatlas.dashboard.ui import page_header, require_songs, show_table
 
 view = session.current_view()
 index = view.index
@@ -67,8 +67,7 @@ with bar:
         key="dist_bar",
         config=charts.CONFIG,
     )
-st.dataframe(
+show_table(
     sizes.rename(columns={"catalog_songs": "songs in the atlas"}),
-    hide_index=True,
     column_config={"share": st.column_config.NumberColumn("share", format="percent")},
 )

@@ -22,6 +22,7 @@ from soundatlas.dashboard.catalogs import (
     validate_upload,
 )
 from soundatlas.dashboard.settings import UPLOAD_LIMIT_MB, UPLOAD_TYPES
+from soundatlas.dashboard.ui import show_table
 from soundatlas.demo import DEMO_SIZE, demo_atlas_path, ensure_demo_atlas
 from soundatlas.errors import SoundAtlasError
 
@@ -155,7 +156,7 @@ if uploaded is not None:
                 for f in report.findings
             ]
             if findings:
-                st.dataframe(findings, hide_index=True)
+                show_table(findings)
             else:
                 st.success("No problems found.", icon=":material/check:")
             if st.button("Build the atlas", type="primary", key="open_build"):

@@ -9,7 +9,7 @@ from soundatlas.clustering.result import METHOD_TITLES
 from soundatlas.dashboard import session
 from soundatlas.dashboard.summaries import cluster_sizes
 from soundatlas.dashboard.text import plain
-from soundatlas.dashboard.ui import page_header, require_songs
+from soundatlas.dashboard.ui import page_header, require_songs, show_table
 from soundatlas.reports import dropped_rows, genre_text, method_rows
 from soundatlas.validation import source_name
 
@@ -34,9 +34,8 @@ clusters.metric(
 
 st.subheader("The three methods compared")
 methods = method_rows(atlas)
-st.dataframe(
+show_table(
     methods.drop(columns=["rule", "calinski_harabasz", "silhouette_sample"]),
-    hide_index=True,
     column_config={
         "method": "method",
         "clusters": st.column_config.NumberColumn("clusters"),
@@ -83,7 +82,7 @@ for i, cluster in enumerate(order[:CARDS]):
 if len(order) > CARDS:
     st.caption(f"{len(order) - CARDS:,} smaller clusters are listed below.")
     rest = personas.loc[order[CARDS:], ["persona", "size", "share"]].reset_index()
-    st.dataframe(rest, hide_index=True)
+    show_table(rest)
 
 st.subheader("What was dropped at ingestion")
 source = str(atlas.report.source)
@@ -104,4 +103,4 @@ if dropped.empty:
         "Nothing was dropped: every row of the file became a track.", icon=":material/check:"
     )
 else:
-    st.dataframe(dropped, hide_index=True)
+    show_table(dropped)

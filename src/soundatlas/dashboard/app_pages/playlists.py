@@ -12,7 +12,7 @@ from soundatlas.dashboard import session
 from soundatlas.dashboard.state import View
 from soundatlas.dashboard.summaries import cluster_sizes
 from soundatlas.dashboard.text import plain
-from soundatlas.dashboard.ui import page_header
+from soundatlas.dashboard.ui import page_header, show_table
 from soundatlas.discovery import ORDERS, PlaylistRequest, generate_playlist, playlist_csv
 from soundatlas.errors import AmbiguousQuery, SoundAtlasError
 
@@ -146,7 +146,7 @@ with results:
             session.show_error(exc)
             if isinstance(exc.candidates, pd.DataFrame) and not exc.candidates.empty:
                 st.caption("Copy one of these into the seed box (a track id is never ambiguous):")
-                st.dataframe(exc.candidates, hide_index=True)
+                show_table(exc.candidates)
             st.stop()
         except SoundAtlasError as exc:
             session.show_error(exc)
@@ -195,9 +195,8 @@ with results:
                 )
                 if c in tracks and (c != "rank" or playlist.request.order != "score")
             ]
-            st.dataframe(
+            show_table(
                 tracks[columns],
-                hide_index=True,
                 column_config={
                     "position": "#",
                     "similarity": st.column_config.ProgressColumn(
@@ -211,12 +210,11 @@ with results:
             )
         if playlist.cut_by and any(playlist.cut_by.values()):
             with st.expander("What each limit removed"):
-                st.dataframe(
+                show_table(
                     pd.DataFrame(
                         {
                             "limit": list(playlist.cut_by),
                             "songs removed": list(playlist.cut_by.values()),
                         }
                     ),
-                    hide_index=True,
                 )

@@ -4,12 +4,11 @@ with scores and reasons; an artist's profile."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from soundatlas.dashboard import session
 from soundatlas.dashboard.profiles import show_artist
-from soundatlas.dashboard.ui import page_header
+from soundatlas.dashboard.ui import page_header, show_table
 from soundatlas.discovery import search, similar_tracks
 from soundatlas.errors import SoundAtlasError
 
@@ -84,9 +83,8 @@ with song_tab:
                 )
                 if c in songs
             ]
-            st.dataframe(
+            show_table(
                 songs[shown],
-                hide_index=True,
                 column_config={persona_column: "persona", "other_titles": "also released as"},
             )
             st.caption(
@@ -117,9 +115,8 @@ with song_tab:
                     )
                     if c in similar
                 ]
-                st.dataframe(
+                show_table(
                     similar[columns],
-                    hide_index=True,
                     column_config={
                         "similarity": st.column_config.ProgressColumn(
                             "similarity", format="%.3f", min_value=0.0, max_value=1.0
@@ -147,6 +144,6 @@ with artist_tab:
             placeholder=f"{len(artists):,} artists found",
         )
         if name is None:
-            st.dataframe(pd.DataFrame(artists), hide_index=True)
+            show_table(artists)
         else:
             show_artist(atlas, name, view.method)
