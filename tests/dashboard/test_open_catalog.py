@@ -55,8 +55,9 @@ def test_an_upload_is_private_to_the_session_that_uploaded_it(app, text_of):
     owner = _upload_and_build(app("open_catalog"), _upload_bytes(seed=11), "private.csv")
     upload_id = owner.query_params["atlas"]
     owner.switch_page("app_pages/open_catalog.py").run()
-    labels = owner.selectbox(key="open_pick").options  # what the picker shows
-    assert any("private.csv" in label and "(your upload)" in label for label in labels)
+    picker = owner.selectbox(key="open_pick")
+    assert any("private.csv" in label and "(your upload)" in label for label in picker.options)
+    assert picker.value == upload_id  # the atlas now open, not the one picked before
 
     visitor = app("open_catalog")
     assert not any("(your upload)" in label for label in visitor.selectbox(key="open_pick").options)

@@ -51,6 +51,9 @@ def _progress_bar():
     return bar, tick
 
 
+PICK_KEY = "open_pick"
+PICKED_FOR_KEY = "_sa_picked_for"
+"""Session state: the atlas that was open when the picker was last drawn."""
 UPLOAD_KEY = "_sa_upload"
 """Session state: ``(file id, content hash, validated catalog or None)`` of the file in the
 upload box, so reruns neither hash the file again nor re-validate it. Kept in the session, not
@@ -104,12 +107,17 @@ if options:
     current = view.source if view is not None else None
     ids = [c.id for c in options]
     labels = {c.id: c.label for c in options}
+    if st.session_state.get(PICKED_FOR_KEY) != current and current in ids:
+        # The open atlas changed (an upload was opened): show it, not the last pick (set
+        # through the session, so the browser's picker is told too).
+        st.session_state[PICKED_FOR_KEY] = current
+        st.session_state[PICK_KEY] = current
     picked = st.selectbox(
         "Atlas",
         ids,
         index=ids.index(current) if current in ids else 0,
         format_func=lambda i: labels[i],
-        key="open_pick",
+        key=PICK_KEY,
     )
     if st.button("Open this atlas", key="open_button", icon=":material/folder_open:"):
         _open(picked)
