@@ -48,9 +48,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.append(str(HERE.parent / "tests"))
 
 from browser.driving import (  # noqa: E402  (tests/ is put on the path just above)
-    IDLE,
     CHROMIUM,
     CHROMIUM_ARGS,
+    IDLE,
     QUIET_MS,
     settle_async,
     start_dashboard,
@@ -120,6 +120,12 @@ DRAWN = """([title, content]) => {
     });
 }"""
 """True when the section's title and main content are on screen."""
+ANSWERED = f"""([title]) => {{
+    const heading = document.querySelector('[data-testid="stMain"] h1');
+    return Boolean(heading && heading.textContent.trim().startsWith(title) && ({IDLE})());
+}}"""
+"""True when the browser has the server's whole answer: the section's title is there and the
+script run is over (everything the run sent arrives before the message that it ended)."""
 PROBLEMS = """() => [
     ...[...document.querySelectorAll('[data-testid="stException"]')].map(
         e => 'exception: ' + e.innerText.slice(0, 200)),
@@ -134,24 +140,36 @@ class Load:
 
     section: str
     seconds: float
+    """From the navigation to the page's last change (drawn)."""
+    answered: float = float("nan")
+    """From the navigation to the end of the script run, as the browser sees it."""
     error: str = ""
+
+
+def processes(pid: int, *, leave_out: int | None = None) -> list[psutil.Process]:
+    """A process and its descendants, without the tree of ``leave_out``."""
+    root = psutil.Process(pid)
+    skip: set[int] = set()
+    if leave_out is not None:
+        skip = {p.pid for p in processes(leave_out)}
+    return [p for p in [root, *root.children(recursive=True)] if p.pid not in skip]
 
 
 @dataclass
 class Memory:
-    """Samples the server's process tree in a thread: resident and proportional set size."""
+    """Samples a process tree in a thread: resident and proportional set size, with peaks."""
 
     pid: int
+    leave_out: int | None = None
     peak_rss: int = 0
     peak_pss: int = 0
     last: tuple[int, int] = (0, 0)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def sample(self) -> tuple[int, int]:
-        """``(rss, pss)`` of the server and its children, in bytes, now."""
-        root = psutil.Process(self.pid)
+        """``(rss, pss)`` of the tree now, in bytes."""
         rss = pss = 0
-        for process in [root, *root.children(recursive=True)]:
+        for process in processes(self.pid, leave_out=self.leave_out):
             try:
                 info = process.memory_full_info()
             except (psutil.NoSuchProcess, psutil.AccessDenied):
@@ -185,17 +203,10 @@ class Memory:
 
 
 def cpu_seconds(pid: int, *, leave_out: int | None = None) -> float:
-    """User + system CPU seconds used so far by a process and its descendants (except the tree
-    of ``leave_out``), counting those that ended through their parents' children's times."""
-    root = psutil.Process(pid)
-    skip = set()
-    if leave_out is not None:
-        server = psutil.Process(leave_out)
-        skip = {server.pid} | {p.pid for p in server.children(recursive=True)}
+    """User + system CPU seconds used so far by a process tree (without ``leave_out``'s),
+    counting processes that ended through their parents' children's times."""
     total = 0.0
-    for process in [root, *root.children(recursive=True)]:
-        if process.pid in skip:
-            continue
+    for process in processes(pid, leave_out=leave_out):
         try:
             times = process.cpu_times()
         except psutil.NoSuchProcess:
@@ -215,6 +226,8 @@ async def _open(page, url: str, section: Section, *, first: bool) -> Load:
         else:
             link = page.locator('[data-testid="stSidebarNavLink"]').filter(has_text=section.link)
             await link.first.click(timeout=PAGE_TIMEOUT * 1000)
+        await page.wait_for_function(ANSWERED, arg=[section.title], timeout=PAGE_TIMEOUT * 1000)
+        answered = time.monotonic() - clock
         await page.wait_for_function(
             DRAWN,
             arg=[section.title, [list(c) for c in section.content]],
@@ -223,10 +236,10 @@ async def _open(page, url: str, section: Section, *, first: bool) -> Load:
         quiet = await settle_async(page, PAGE_TIMEOUT * 1000)
     except PlaywrightError as exc:
         reason = str(exc).splitlines()[0][:160]
-        return Load(section.link, time.monotonic() - clock, f"not drawn: {reason}")
-    seconds = time.monotonic() - clock - quiet / 1000
+        return Load(section.link, time.monotonic() - clock, error=f"not drawn: {reason}")
+    seconds = max(time.monotonic() - clock - quiet / 1000, answered)
     problems = await page.evaluate(PROBLEMS)
-    return Load(section.link, seconds, "; ".join(problems))
+    return Load(section.link, seconds, answered, "; ".join(problems))
 
 
 async def _round(browser, url: str, until: float | None) -> list[Load]:
@@ -298,14 +311,17 @@ def _p95(values: list[float]) -> float:
 
 
 def _row(sessions: object, loads: list[Load], memory: Memory, cpu: tuple[float, float]) -> str:
-    seconds = [load.seconds for load in loads if not load.error]
-    errors = [load for load in loads if load.error]
-    p50 = statistics.median(seconds) if seconds else float("nan")
-    p95 = _p95(seconds) if seconds else float("nan")
-    top = max(seconds) if seconds else float("nan")
+    """A table row: pages, drawn p50/p95/max, answered p95, errors, memory, CPU, verdict."""
+    drawn = [load.seconds for load in loads if not load.error]
+    answered = [load.answered for load in loads if not load.error]
+    errors = sum(bool(load.error) for load in loads)
+    nan = float("nan")
+    p95 = _p95(drawn) if drawn else nan
     passed = p95 <= TARGET_P95 and memory.peak_rss <= TARGET_MEMORY and not errors
     return (
-        f"| {sessions} | {len(loads)} | {p50:.2f} s | {p95:.2f} s | {top:.2f} s | {len(errors)} | "
+        f"| {sessions} | {len(loads)} | {statistics.median(drawn) if drawn else nan:.2f} s | "
+        f"{p95:.2f} s | {max(drawn) if drawn else nan:.2f} s | "
+        f"{_p95(answered) if answered else nan:.2f} s | {errors} | "
         f"{memory.peak_rss / GB:.2f} / {memory.peak_pss / GB:.2f} GB | "
         f"{cpu[0]:.0f} / {cpu[1]:.0f} s | {'pass' if passed else 'FAIL'} |"
     )
@@ -317,14 +333,16 @@ def _errors(loads: list[Load]) -> None:
             print(f"  error on {load.section}: {load.error}", flush=True)
 
 
-def _slowest(loads: list[Load]) -> str:
-    by_section: dict[str, list[float]] = {}
+def _by_section(loads: list[Load]) -> str:
+    """Median drawn / answered seconds per section."""
+    drawn: dict[str, list[Load]] = {}
     for load in loads:
         if not load.error:
-            by_section.setdefault(load.section, []).append(load.seconds)
+            drawn.setdefault(load.section, []).append(load)
     return ", ".join(
-        f"{name} {statistics.median(values):.2f}/{max(values):.2f}"
-        for name, values in by_section.items()
+        f"{name} {statistics.median(x.seconds for x in group):.2f}"
+        f"/{statistics.median(x.answered for x in group):.2f}"
+        for name, group in drawn.items()
     )
 
 
@@ -337,17 +355,76 @@ def _cpu(server: int, since: tuple[float, float] = (0.0, 0.0)) -> tuple[float, f
     )
 
 
+HEADER = (
+    "| sessions | pages loaded | drawn p50 | drawn p95 | drawn max | answered p95 | errors "
+    "| server peak RSS / PSS | CPU server / client | target |\n"
+    "|---|---|---|---|---|---|---|---|---|---|"
+)
+
+
+async def _levels(browser, url: str, memory: Memory, client: Memory, levels: list[int]) -> int:
+    """Each session count in turn: a table row and the medians per section; failures."""
+    failures = 0
+    deadline = time.monotonic() + WALL_CAP
+    print("\n" + HEADER, flush=True)
+    for sessions in levels:
+        memory.reset()
+        client.reset()
+        before = _cpu(memory.pid)
+        try:
+            loads = await _level(browser, url, sessions, max(deadline - time.monotonic(), 1.0))
+        except TimeoutError:
+            print(f"| {sessions} | wall cap of {WALL_CAP / 60:.0f} min reached |", flush=True)
+            return failures + 1
+        row = _row(sessions, loads, memory, _cpu(memory.pid, since=before))
+        failures += "FAIL" in row
+        print(row, flush=True)
+        print(
+            f"  median drawn/answered s: {_by_section(loads)}; client peak PSS "
+            f"{client.peak_pss / GB:.2f} GB",
+            flush=True,
+        )
+        _errors(loads)
+    return failures
+
+
+async def _soak_report(browser, url: str, memory: Memory, minutes: float) -> int:
+    """The soak, its row and the server's memory growth; 1 if it grew too much."""
+    memory.reset()
+    before = _cpu(memory.pid)
+    result = await _soak(browser, url, memory, minutes)
+    loads = result["loads"]
+    start, end = result["start"], result["end"]
+    growth = (end[1] - start[1]) / start[1]
+    print("\n" + HEADER)
+    print(_row(f"{SOAK_SESSIONS} (soak)", loads, memory, _cpu(memory.pid, since=before)))
+    _errors(loads)
+    print(
+        f"\nsoak: {minutes:g} min at {SOAK_SESSIONS} sessions, {len(loads)} pages; server PSS "
+        f"{start[1] / GB:.3f} GB after the first round -> {end[1] / GB:.3f} GB at the end "
+        f"({growth:+.1%}; RSS {start[0] / GB:.3f} -> {end[0] / GB:.3f} GB); target <= "
+        f"{TARGET_SOAK_GROWTH:.0%}: {'pass' if growth <= TARGET_SOAK_GROWTH else 'FAIL'}"
+    )
+    print(
+        "  server PSS (GB) by minute: "
+        + ", ".join(f"{m:.0f}: {pss / GB:.3f}" for m, _, pss in result["trail"])
+    )
+    return int(growth > TARGET_SOAK_GROWTH)
+
+
 async def measure(url: str, server_pid: int, levels: list[int], soak: float | None) -> int:
-    """Warm the server with one visit, then run each session count (or the soak); prints."""
+    """Warm the server with one visit, then run each session count, or the soak; prints the
+    results and returns how many targets failed."""
     from playwright.async_api import async_playwright
 
-    failures = 0
-    deadline = time.monotonic() + WALL_CAP + (soak or 0) * 60
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
         )
-        with Memory(server_pid) as memory:
+        with (
+            Memory(server_pid) as memory,
+            Memory(os.getpid(), leave_out=server_pid) as client,
+        ):
             idle = memory.last
             warm = await _level(browser, url, 1, PAGE_TIMEOUT * len(SECTIONS))
             print(
@@ -357,49 +434,10 @@ async def measure(url: str, server_pid: int, levels: list[int], soak: float | No
                 flush=True,
             )
             _errors(warm)
-            print(
-                "\n| sessions | pages loaded | p50 | p95 | max | errors | server peak RSS / PSS "
-                "| CPU server / client | target |\n|---|---|---|---|---|---|---|---|---|",
-                flush=True,
-            )
-            for sessions in [] if soak else levels:
-                memory.reset()
-                before = _cpu(server_pid)
-                try:
-                    loads = await _level(
-                        browser, url, sessions, max(deadline - time.monotonic(), 1.0)
-                    )
-                except TimeoutError:
-                    print(f"| {sessions} | wall cap of {WALL_CAP / 60:.0f} min reached |")
-                    return 1
-                row = _row(sessions, loads, memory, _cpu(server_pid, since=before))
-                failures += "FAIL" in row
-                print(row, flush=True)
-                print(f"  per section (median/max s): {_slowest(loads)}", flush=True)
-                _errors(loads)
             if soak:
-                memory.reset()
-                before = _cpu(server_pid)
-                result = await _soak(browser, url, memory, soak)
-                loads = result["loads"]
-                start, end = result["start"], result["end"]
-                growth = (end[1] - start[1]) / start[1]
-                print(
-                    _row(f"{SOAK_SESSIONS} (soak)", loads, memory, _cpu(server_pid, since=before))
-                )
-                _errors(loads)
-                print(
-                    f"\nsoak: {soak:g} min at {SOAK_SESSIONS} sessions, {len(loads)} pages; server "
-                    f"PSS {start[1] / GB:.3f} GB after the first round -> {end[1] / GB:.3f} GB "
-                    f"at the end ({growth:+.1%}; RSS {start[0] / GB:.3f} -> {end[0] / GB:.3f} "
-                    f"GB); target <= {TARGET_SOAK_GROWTH:.0%}: "
-                    f"{'pass' if growth <= TARGET_SOAK_GROWTH else 'FAIL'}"
-                )
-                print(
-                    "  PSS by minute: "
-                    + ", ".join(f"{m:.0f}: {pss / GB:.3f}" for m, _, pss in result["trail"])
-                )
-                failures += growth > TARGET_SOAK_GROWTH
+                failures = await _soak_report(browser, url, memory, soak)
+            else:
+                failures = await _levels(browser, url, memory, client, levels)
         await browser.close()
     return failures
 
@@ -433,7 +471,8 @@ def main(argv: list[str] | None = None) -> int:
             stop(process)
     print(
         f"\nTargets: at 20 sessions p95 <= {TARGET_P95:.0f} s per page, server peak RSS <= "
-        f"{TARGET_MEMORY / GB:.0f} GB, no error; soak memory growth <= {TARGET_SOAK_GROWTH:.0%}."
+        f"{TARGET_MEMORY / GB:.0f} GB, no error; soak memory growth <= {TARGET_SOAK_GROWTH:.0%}. "
+        f"Load average at the end: {os.getloadavg()[0]:.2f} (this run's own processes included)."
     )
     return 1 if failures else 0
 
