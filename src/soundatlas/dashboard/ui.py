@@ -24,6 +24,7 @@ MISSING_WHY: Mapping[str, str] = MappingProxyType(
         "release_year": f"{MISSING} means the catalog gives no release date (or one that could "
         "not be read as a year).",
         "genres": f"{MISSING} means the catalog gives no genre.",
+        "other_titles": f"{MISSING} means no other release of the recording has another title.",
         "explicit": f"{MISSING} means the catalog does not say whether the song is explicit.",
         "silhouette": _TWO_CLUSTERS,
         "davies_bouldin": _TWO_CLUSTERS,
