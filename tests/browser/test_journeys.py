@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 from dashboard.hostile import HOSTILE_SONG
@@ -175,3 +176,22 @@ def test_open_a_catalog_page(tab):
     assert not page.locator('[data-testid="stException"]').count()
     tab.shot("open-catalog")
     assert tab.fits_width()
+
+
+def test_no_request_leaves_the_server(tab):
+    """Every section loads from the dashboard's own server: nothing is fetched from elsewhere
+    (a page icon named ':material/…:' made Streamlit fetch it from fonts.gstatic.com)."""
+    elsewhere: list[str] = []
+    server = urlparse(tab.base_url).netloc
+    tab.page.on(
+        "request",
+        lambda request: (
+            elsewhere.append(request.url)
+            if urlparse(request.url).scheme in ("http", "https")
+            and urlparse(request.url).netloc != server
+            else None
+        ),
+    )
+    for path in ("/", "/distribution", "/features", "/playlists", "/search", "/exports"):
+        tab.open(path + "?method=hierarchical")
+    assert elsewhere == []
