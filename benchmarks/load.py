@@ -15,8 +15,8 @@ counted from their process times.
 
 One Chromium with one browser context per visitor: contexts share nothing (cookies, cache,
 storage, websocket), so each is a new visitor to the server. Measured against one Chromium per
-visitor at 5 visitors: the same CPU (69 s) and page times, 10% less memory (2.8 against 3.0 GB
-PSS). Client and server share this machine's 2 cores, and the browsers need far more CPU than
+visitor, 5 visitors on a busy machine: the same client CPU (69 s) and wall time (50 s), 10% less
+memory (2.8 against 3.0 GB PSS). Client and server share this machine's 2 cores, and the browsers need far more CPU than
 the server (the table prints both): the times are those of a server sharing its machine with
 all of its visitors' browsers, a pessimistic bound.
 
