@@ -132,6 +132,7 @@ def exponent(results: list[dict]) -> float | None:
 
 
 def print_tables(results: list[dict], recalls: dict[int, dict]) -> None:
+    results = sorted(results, key=lambda r: (r["engine"], r["size"]))
     print("\n## Builds (synthetic scale-ups of the real tables; 2-core machine, 24 GB)\n")
     print("| engine | songs | wall | peak memory (all processes) | target | met |")
     print("| --- | --- | --- | --- | --- | --- |")
@@ -201,7 +202,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--engines", nargs="+", default=["local", "spark"])
+    parser.add_argument(
+        "--tables", action="store_true", help="print the tables of the last run and stop"
+    )
     args = parser.parse_args()
+    saved = OUT / "scale.json"
+    if args.tables:
+        last = json.loads(saved.read_text())
+        print_tables(last["builds"], {int(k): v for k, v in last["recall"].items()})
+        return
     results, recalls = [], {}
     for size in args.sizes:
         for engine in args.engines:
@@ -218,7 +227,8 @@ def main() -> None:
                 measured = recall(result["atlas"])
                 if measured:
                     recalls[size] = measured
-    (OUT / "scale.json").write_text(json.dumps({"builds": results, "recall": recalls}, indent=1))
+            # Saved after every build: a run stopped early keeps what it measured (--tables).
+            saved.write_text(json.dumps({"builds": results, "recall": recalls}, indent=1))
     print_tables(results, recalls)
 
 
