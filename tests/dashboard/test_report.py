@@ -137,10 +137,9 @@ def test_cli_report_html_md_and_figures(hostile_atlas_path, tmp_path):
     assert result.exit_code == 0, result.output
     assert "Wrote" in result.output and (tmp_path / "r.html").is_file()
     assert len(list((tmp_path / "png").glob("*.png"))) >= 5
-    result = runner.invoke(
-        cli, ["report", str(hostile_atlas_path), "-o", str(tmp_path / "r.md"), "--format", "md"]
-    )
+    result = runner.invoke(cli, ["report", str(hostile_atlas_path), "-o", str(tmp_path / "r.md")])
     assert result.exit_code == 0, result.output
+    assert "(md)" in result.output  # the format follows the file's extension
     # The title names the file the atlas came from, not the folder it sat in on the builder's disk.
     assert (tmp_path / "r.md").read_text().startswith("# SoundAtlas report — hits.csv\n")
 

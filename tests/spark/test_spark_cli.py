@@ -231,3 +231,27 @@ def test_every_command_reads_a_sampled_atlas(sampled_atlas, tmp_path, command):
     result = run(args[0], sampled_atlas, *args[1:])
     assert result.exit_code == 0, result.output
     assert "error" not in result.output.lower()
+
+
+def test_dashboard_finds_similar_songs_among_every_song_of_a_sampled_atlas(
+    sampled_atlas, monkeypatch
+):
+    from dashboard.hostile import APP
+    from streamlit.testing.v1 import AppTest
+
+    from soundatlas.discovery.directory import similar_in_catalog
+
+    monkeypatch.setenv("SOUNDATLAS_DASHBOARD_ATLAS", str(sampled_atlas))
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    at.run()
+    at.switch_page("app_pages/search.py").run()
+    at.text_input(key="q").input("Britney").run()
+    at.selectbox(key="se_song").select_index(0).run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = at.dataframe[0].value
+    atlas = load_atlas(sampled_atlas)
+    picked = at.selectbox(key="se_song").value
+    expected = similar_in_catalog(atlas, str(atlas.tracks["track_id"].iloc[picked]), n=10)
+    assert shown["name"].tolist() == expected["name"].tolist()
+    captions = " ".join(c.value for c in at.caption)
+    assert "Found among all 1,769 songs" in captions

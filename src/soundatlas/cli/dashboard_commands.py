@@ -115,8 +115,14 @@ def report(
     atlas_dir: Annotated[Path, typer.Argument(metavar="ATLAS", help="Atlas folder.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Report file to write.")],
     file_format: Annotated[
-        str, typer.Option("--format", "-f", help="html (self-contained, with charts) or md.")
-    ] = "html",
+        str | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="html (self-contained, with charts) or md. [default: md for a .md file, "
+            "else html]",
+        ),
+    ] = None,
     figures: Annotated[
         Path | None,
         typer.Option("--figures", help="Also write the key charts as PNG files into this folder."),
@@ -126,6 +132,8 @@ def report(
     and the metrics and agreement of the methods."""
     from soundatlas.reports import REPORT_FORMATS, write_figures, write_report
 
+    if file_format is None:
+        file_format = "md" if output.suffix.lower() in {".md", ".markdown"} else "html"
     if file_format not in REPORT_FORMATS:
         raise ConfigError(f"--format {file_format}: use one of {', '.join(REPORT_FORMATS)}.")
     for written in (output, figures):

@@ -10,6 +10,7 @@ from soundatlas.dashboard import session
 from soundatlas.dashboard.profiles import show_artist
 from soundatlas.dashboard.ui import page_header, show_table
 from soundatlas.discovery import search, similar_tracks
+from soundatlas.discovery.directory import similar_in_catalog
 from soundatlas.errors import SoundAtlasError
 
 SIMILAR = 10
@@ -93,8 +94,14 @@ with song_tab:
             )
         else:
             try:
-                allowed = view.mask if restrict else None
-                similar = similar_tracks(atlas, int(picked), n=SIMILAR, allowed=allowed)
+                whole_catalog = atlas.sampled and not restrict
+                if whole_catalog:
+                    # The atlas holds a sample in memory: look among every song instead.
+                    track_id = str(atlas.tracks["track_id"].iloc[int(picked)])
+                    similar = similar_in_catalog(atlas, track_id, n=SIMILAR)
+                else:
+                    allowed = view.mask if restrict else None
+                    similar = similar_tracks(atlas, int(picked), n=SIMILAR, allowed=allowed)
             except SoundAtlasError as exc:
                 session.show_error(exc)
                 st.stop()
@@ -129,6 +136,14 @@ with song_tab:
                 st.caption(
                     "Similarity is the cosine of the songs' scaled audio features (1 = same "
                     "sound). 'Closest on' and 'differs most on' say why."
+                    + (
+                        f" Found among all {atlas.report.tracks:,} songs of the catalog with "
+                        "its approximate similar-songs index."
+                        if whole_catalog
+                        else " Found among the songs loaded here (a sample of the catalog)."
+                        if atlas.sampled
+                        else ""
+                    )
                 )
 
 with artist_tab:
