@@ -76,6 +76,9 @@ def dashboard(
         )
     atlas_dir = atlas_dir.expanduser().resolve()
     environment = {**os.environ, "SOUNDATLAS_DASHBOARD_ATLAS": str(atlas_dir)}
+    # Streamlit runs each visitor's script in a thread of its own; glibc would give those threads
+    # up to 8 heaps a core, which the server's memory then creeps across as visitors come and go.
+    environment.setdefault("MALLOC_ARENA_MAX", "2")
     url_host = "localhost" if host in ("0.0.0.0", "") else host
     console.print(
         f"SoundAtlas dashboard for [bold]{escape(str(atlas_dir))}[/] at "
