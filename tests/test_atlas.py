@@ -252,6 +252,8 @@ def test_concurrent_saves_to_one_folder_both_succeed(atlas_of, tmp_path):
     first, second = atlas_of(SEED_SAMPLE), atlas_of(TOPHITS)
     target = tmp_path / "shared"
     with ThreadPoolExecutor(max_workers=4) as pool:
-        list(pool.map(lambda atlas: atlas.save(target), [first, second] * 3))
+        # Many saves, so that one may check the folder while another swaps it (CI once caught
+        # the folder missing there, before those checks took the swap lock).
+        list(pool.map(lambda atlas: atlas.save(target), [first, second] * 10))
     assert len(load_atlas(target).tracks) in (len(first.tracks), len(second.tracks))
     assert [p.name for p in tmp_path.iterdir()] == ["shared"]

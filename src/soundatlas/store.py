@@ -144,21 +144,8 @@ def check_atlas_target(path: str | Path) -> None:
     _recover_interrupted_swap(path)
     if path.is_file():
         raise OutputError(f"{path}: is a file; give a folder name for the atlas (-o my-atlas).")
-    if path.exists() and not (path / MANIFEST).exists() and any(path.iterdir()):
-        raise AtlasError(
-            f"{path}: exists and is not an atlas folder; choose another output folder so "
-            "nothing of yours is overwritten."
-        )
-    if (path / MANIFEST).is_file():
-        listed = {PurePosixPath(name).parts[0] for name in _listed_files(path)}
-        foreign = sorted(set(os.listdir(path)) - listed - {MANIFEST})
-        foreign = [name for name in foreign if not name.startswith(".")]
-        if foreign:
-            raise AtlasError(
-                f"{path}: holds {', '.join(foreign[:5])} besides the atlas; a new build "
-                "replaces the whole folder, so they would be deleted. Move them out of the "
-                "folder, or choose another output folder."
-            )
+    if path.exists() and not path.is_dir():
+        raise OutputError(f"{path}: is not a folder; give a folder name for the atlas.")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -167,6 +154,31 @@ def check_atlas_target(path: str | Path) -> None:
         ) from exc
     if not os.access(path.parent, os.W_OK):
         raise OutputError(f"{path}: {path.parent} is not writable. Choose another location.")
+    # Under the lock swaps hold: another save's swap must not be seen half-done (the folder
+    # briefly absent, or its listing and manifest from two different atlases).
+    with _folder_lock(path.parent):
+        _refuse_foreign_contents(path)
+
+
+def _refuse_foreign_contents(path: Path) -> None:
+    if not path.is_dir():
+        return
+    names = set(os.listdir(path))
+    if MANIFEST not in names:
+        if names:
+            raise AtlasError(
+                f"{path}: exists and is not an atlas folder; choose another output folder so "
+                "nothing of yours is overwritten."
+            )
+        return
+    listed = {PurePosixPath(name).parts[0] for name in _listed_files(path)}
+    foreign = sorted(name for name in names - listed - {MANIFEST} if not name.startswith("."))
+    if foreign:
+        raise AtlasError(
+            f"{path}: holds {', '.join(foreign[:5])} besides the atlas; a new build "
+            "replaces the whole folder, so they would be deleted. Move them out of the "
+            "folder, or choose another output folder."
+        )
 
 
 def _listed_files(path: Path) -> list[str]:
