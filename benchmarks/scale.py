@@ -34,21 +34,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from build import PeakMemory
 
+from soundatlas.atlas import BUILD_STAGES
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "out"
 SIZES = (1_000_000, 3_000_000, 10_000_000)
-STAGES = (
-    "read",
-    "scale",
-    "kmeans",
-    "dbscan",
-    "pca",
-    "hierarchical",
-    "hierarchical_tree",
-    "labels",
-    "personas",
-    "save",
-)
+STAGES = (*BUILD_STAGES, "hierarchical_tree", "labels", "save")
 """Stages as the manifest times them. The local engine builds Ward's tree (hierarchical_tree) in
 a second process while K-Means and DBSCAN run; the spark engine writes every song's labels
 (labels) in one pass after the fits."""

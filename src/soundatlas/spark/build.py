@@ -215,8 +215,11 @@ class _Build:
             personas = summary.personas(_genre_counts(summary.renumbered(written), summary))
             self._timed("personas", started)
             started = time.perf_counter()
-            _name_parts(folder, part_names, summary.mapping, personas)
-            parts = _write_tables(part_names, catalog, folder, config, size)
+            fraction = IN_MEMORY_SONGS / size if size > IN_MEMORY_SONGS else None
+            sampled = _name_parts(
+                folder, part_names, summary.mapping, personas, fraction, config.random_state
+            )
+            parts = _write_tables(part_names, catalog, folder, config, size, fraction, sampled)
             if parts["sample"]:
                 from soundatlas.discovery.directory import write_song_directory
 
@@ -586,12 +589,25 @@ def _final_tracks(
 
 
 def _name_parts(
-    folder: Path, names: list[str], mapping: dict[str, dict[int, int]], personas: pd.DataFrame
-) -> None:
+    folder: Path,
+    names: list[str],
+    mapping: dict[str, dict[int, int]],
+    personas: pd.DataFrame,
+    fraction: float | None,
+    seed: int,
+) -> int:
     """Rewrite each track part with clusters numbered by size and each method's persona
-    column, one part at a time (file names and order kept; each part replaced atomically)."""
+    column, one part at a time (file names and order kept; each part replaced atomically).
+
+    With a ``fraction``, the same pass writes ``sample.parquet``: each song kept with that
+    probability, in file order; returns the songs kept (0 without). Done here, on the driver,
+    because Spark's cached view of the rewritten parts would miss the persona columns."""
     import pyarrow as pa
     import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(seed)
+    sample_path = folder / ".sample.parquet.tmp"
+    kept, sample = 0, None
 
     lookups = {}
     for method, renumber in mapping.items():
@@ -617,13 +633,29 @@ def _name_parts(
         temporary = path.with_name(f".{path.name}.tmp")
         pq.write_table(table, temporary, compression="zstd")
         temporary.replace(path)
+        if fraction is not None:
+            chosen = table.filter(pa.array(rng.random(table.num_rows) < fraction))
+            if sample is None:
+                sample = pq.ParquetWriter(sample_path, table.schema, compression="zstd")
+            sample.write_table(chosen)
+            kept += chosen.num_rows
+    if sample is not None:
+        sample.close()
+        sample_path.replace(folder / "sample.parquet")
+    return kept
 
 
 def _write_tables(
-    tracks: list[str], catalog: SparkCatalog, folder: Path, config: BuildConfig, size: int
+    tracks: list[str],
+    catalog: SparkCatalog,
+    folder: Path,
+    config: BuildConfig,
+    size: int,
+    fraction: float | None,
+    sampled: int,
 ) -> dict[str, Any]:
-    """Write the original rows as Parquet parts in file order, and the chart sample of a
-    catalog above `IN_MEMORY_SONGS`; name every part for the manifest."""
+    """Write the original rows as Parquet parts in file order; name every part for the
+    manifest, and the chart sample `_name_parts` wrote (``sampled`` songs at ``fraction``)."""
     from pyspark.sql import functions as F
 
     parts: dict[str, Any] = {"tracks": tracks}
@@ -636,52 +668,16 @@ def _write_tables(
     ).orderBy(LINE)
     parts["original"] = _write_parts(original, folder, "original")
     parts["sample"] = None
-    if size > IN_MEMORY_SONGS:
-        fraction = IN_MEMORY_SONGS / size
+    if fraction is not None:
         parts["sample"] = {
             "file": "sample.parquet",
-            "songs": _write_sample(folder, tracks, fraction, config.random_state),
+            "songs": sampled,
             "of": size,
             "method": f"uniform random (Bernoulli, fraction {fraction:.4f}, seed "
             f"{config.random_state})",
         }
     parts["rows"] = size
     return parts
-
-
-def _write_sample(folder: Path, tracks: list[str], fraction: float, seed: int) -> int:
-    """Write ``sample.parquet``: each song of the finished track parts kept with probability
-    ``fraction``, in file order; the songs kept.
-
-    Read on the driver with pyarrow, part by part: the parts were rewritten after Spark last
-    read them (`_name_parts`), and Spark's cached view of those files would miss the persona
-    columns."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    rng = np.random.default_rng(seed)
-    temporary = folder / ".sample.parquet.tmp"
-    kept, writer = 0, None
-    try:
-        for name in tracks:
-            for batch in pq.ParquetFile(folder / name).iter_batches(batch_size=65_536):
-                chosen = batch.filter(pa.array(rng.random(batch.num_rows) < fraction))
-                if writer is None:
-                    writer = pq.ParquetWriter(temporary, batch.schema, compression="zstd")
-                writer.write_batch(chosen)
-                kept += chosen.num_rows
-    finally:
-        if writer is not None:
-            writer.close()
-    temporary.replace(folder / "sample.parquet")
-    return kept
-
-
-def pq_rows(path: Path) -> int:
-    """Rows in a Parquet file, from its footer."""
-    import pyarrow.parquet as pq
-
-    return pq.ParquetFile(path).metadata.num_rows
 
 
 def _write_parts(frame: DataFrame, folder: Path, name: str) -> list[str]:
