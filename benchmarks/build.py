@@ -90,7 +90,7 @@ def _pss_kb(pid: int) -> int:
 
 def run_ours(path: Path) -> dict:
     """Build and save an atlas of ``path`` in this process; timings per stage and peak memory."""
-    from soundatlas.atlas import build_atlas
+    from soundatlas.atlas.build import build_atlas
 
     with PeakMemory() as memory:
         started = time.perf_counter()
@@ -117,8 +117,8 @@ def run_today(path: Path) -> dict:
     from sklearn.metrics import silhouette_score
     from sklearn.preprocessing import StandardScaler
 
-    from soundatlas.catalog import load_catalog
-    from soundatlas.schema import AUDIO_FEATURES
+    from soundatlas.ingest.catalog import load_catalog
+    from soundatlas.ingest.schema import AUDIO_FEATURES
 
     memory = PeakMemory().__enter__()
     started = time.perf_counter()

@@ -36,10 +36,10 @@ FULL_METHODS_LIMIT = 200_000
 
 def atlas_for(size: int) -> Path:
     """The cached benchmark atlas of ``size`` synthetic songs, built on first use."""
-    from soundatlas.atlas import build_atlas
-    from soundatlas.catalog import load_catalog
+    from soundatlas.atlas.build import build_atlas
     from soundatlas.config import BuildConfig
     from soundatlas.demo import generate_catalog
+    from soundatlas.ingest.catalog import load_catalog
 
     methods = (
         ("kmeans", "dbscan", "hierarchical") if size <= FULL_METHODS_LIMIT else ("kmeans", "dbscan")

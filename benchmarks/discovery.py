@@ -45,11 +45,11 @@ FEATURED = 0.2
 
 def atlas_for(size: int):
     """The cached atlas of ``size`` synthetic songs, written and built first if missing."""
-    from soundatlas.atlas import build_atlas
-    from soundatlas.catalog import load_catalog
+    from soundatlas.atlas.build import build_atlas
+    from soundatlas.atlas.model import load_atlas
     from soundatlas.config import BuildConfig
     from soundatlas.demo import write_catalog
-    from soundatlas.store import load_atlas
+    from soundatlas.ingest.catalog import load_catalog
 
     methods = ("kmeans", "dbscan", "hierarchical") if size < 200_000 else ("kmeans",)
     folder = OUT / f"discovery-atlas-{size}-{'-'.join(methods)}"

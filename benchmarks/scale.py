@@ -34,7 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from build import PeakMemory
 
-from soundatlas.atlas import BUILD_STAGES
+from soundatlas.atlas.build import BUILD_STAGES
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "out"
@@ -96,8 +96,8 @@ def recall(atlas_path: str) -> dict | None:
     """recall@10 of the atlas's approximate index against exact search, and query times."""
     import numpy as np
 
+    from soundatlas.atlas.model import load_atlas
     from soundatlas.discovery.directory import exact_neighbours, song_directory
-    from soundatlas.store import load_atlas
 
     atlas = load_atlas(atlas_path, verify=False)
     if not atlas.sampled:

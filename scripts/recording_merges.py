@@ -28,8 +28,7 @@ SHARED_FILES = ("tophits_2k.csv", "tracks_11k_genres.csv", "seed_schema_sample.c
 
 def merges(path: Path) -> dict[str, int]:
     """The counts of one table (see the module docstring)."""
-    from soundatlas.atlas import build_atlas
-    from soundatlas.catalog import load_catalog
+    from soundatlas.atlas.build import build_atlas
     from soundatlas.config import BuildConfig
     from soundatlas.discovery.index import discovery_index
     from soundatlas.discovery.recordings import (
@@ -37,6 +36,7 @@ def merges(path: Path) -> dict[str, int]:
         recording_sound,
         recording_title_codes,
     )
+    from soundatlas.ingest.catalog import load_catalog
 
     catalog = load_catalog(path, min_tracks=2)
     atlas = build_atlas(catalog, BuildConfig(methods=("kmeans",), k=2))

@@ -16,8 +16,8 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 def built_atlases(tmp_path_factory: pytest.TempPathFactory):
     """``built_atlases(name)``: the atlas of a shared file, built, saved and loaded once per
     session (on first use, so a test run that needs one file builds only that one)."""
-    from soundatlas.atlas import build_atlas
-    from soundatlas.store import load_atlas
+    from soundatlas.atlas.build import build_atlas
+    from soundatlas.atlas.model import load_atlas
 
     atlases = {}
 

@@ -10,12 +10,13 @@ import pandas as pd
 import pytest
 from realdata import GENRES_11K, SEED_SAMPLE, SHARED_FILES, TOPHITS, shared_file
 
-from soundatlas.atlas import build_atlas
-from soundatlas.catalog import TRACK_COLUMN, load_catalog
+from soundatlas.atlas.build import build_atlas
+from soundatlas.atlas.model import load_atlas
 from soundatlas.config import BuildConfig
 from soundatlas.errors import AtlasError, ConfigError
-from soundatlas.exports import export_atlas, neutralise_cell
-from soundatlas.store import load_atlas
+from soundatlas.formulas import neutralise_cell
+from soundatlas.ingest.catalog import TRACK_COLUMN, load_catalog
+from soundatlas.reports.exports import export_atlas
 
 
 @pytest.mark.parametrize("name", SHARED_FILES)
@@ -165,7 +166,7 @@ def test_interrupted_save_leaves_the_previous_atlas(atlas_of, tmp_path, monkeypa
     first.save(target)
     before = (target / "manifest.json").read_bytes()
     second = atlas_of(TOPHITS)
-    import soundatlas.store as store
+    import soundatlas.atlas.store as store
 
     def crash(*args, **kwargs):
         raise KeyboardInterrupt
@@ -222,7 +223,8 @@ def test_assign_places_new_songs_in_existing_clusters(atlas_of):
 
 
 def test_formula_neutralising_covers_headers_categories_and_lists(tmp_path):
-    from soundatlas.exports import neutralise_formulas, write_table
+    from soundatlas.formulas import neutralise_formulas
+    from soundatlas.reports.exports import write_table
 
     frame = pd.DataFrame(
         {

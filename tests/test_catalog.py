@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 from realdata import GENRES_11K, SEED_SAMPLE, TOPHITS, shared_file
 
-from soundatlas.catalog import STATUS_COLUMN, TRACK_COLUMN, load_catalog
 from soundatlas.errors import CatalogError, ConfigError
-from soundatlas.schema import AUDIO_FEATURES
-from soundatlas.values import parse_flags, parse_name_lists, parse_years
+from soundatlas.ingest.catalog import STATUS_COLUMN, TRACK_COLUMN, load_catalog
+from soundatlas.ingest.schema import AUDIO_FEATURES
+from soundatlas.ingest.values import parse_flags, parse_name_lists, parse_years
 
 FEATURE_ROW = {
     "danceability": 0.5,

@@ -231,9 +231,9 @@ def test_eps_from_a_sampled_curve_matches_the_whole_curve_on_real_songs(monkeypa
     """Large catalogs read eps from a sampled k-distance curve; on the 11,200 real songs of the
     genre table a 2,000-song sample must give the eps of every song's curve."""
     import soundatlas.clustering.dbscan as dbscan
-    from soundatlas.catalog import load_catalog
-    from soundatlas.features import fit_scaler
-    from soundatlas.schema import AUDIO_FEATURES
+    from soundatlas.clustering.features import fit_scaler
+    from soundatlas.ingest.catalog import load_catalog
+    from soundatlas.ingest.schema import AUDIO_FEATURES
 
     tracks = load_catalog(shared_file(GENRES_11K)).tracks
     x = fit_scaler(tracks, AUDIO_FEATURES).transform(tracks)

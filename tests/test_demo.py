@@ -15,7 +15,7 @@ from realdata import GENRES_11K, SEED_SAMPLE, shared_file
 
 from soundatlas.demo import SEED_COLUMNS, generate_catalog, iter_catalog_chunks, write_catalog
 from soundatlas.errors import ConfigError
-from soundatlas.schema import UNIT_FEATURES
+from soundatlas.ingest.schema import UNIT_FEATURES
 
 N_SONGS = 40_000
 INT_COLUMNS = [

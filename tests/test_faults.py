@@ -21,8 +21,9 @@ from pathlib import Path
 import pytest
 from cliprocess import CLI, ForkedCli, alive, descendants
 
+from soundatlas.atlas.model import load_atlas
+from soundatlas.atlas.store import read_manifest
 from soundatlas.demo import write_catalog
-from soundatlas.store import load_atlas, read_manifest
 
 pytestmark = pytest.mark.faults
 
@@ -235,7 +236,7 @@ def test_a_save_removes_only_what_killed_saves_left(catalogs, tmp_path):
     """Leftovers of killed saves go (a temporary folder nobody holds, an old atlas once a new
     one is in place); another program's folder beside the atlas, such as the spark engine's
     work folder of a build still running, stays."""
-    from soundatlas.atlas import build_atlas
+    from soundatlas.atlas.build import build_atlas
 
     atlas = build_atlas(catalogs["tiny"])
     target = tmp_path / "atlas"

@@ -30,9 +30,9 @@ from hypothesis import HealthCheck, event, given, settings, target
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from soundatlas.atlas.model import load_atlas
 from soundatlas.cli import app
-from soundatlas.schema import AUDIO_FEATURES, RANGES
-from soundatlas.store import load_atlas
+from soundatlas.ingest.schema import AUDIO_FEATURES, RANGES
 
 runner = CliRunner()
 

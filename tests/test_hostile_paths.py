@@ -14,10 +14,10 @@ import pytest
 from cliprocess import run_cli
 from typer.testing import CliRunner
 
+from soundatlas.atlas.model import load_atlas
 from soundatlas.cli import app
 from soundatlas.demo import generate_catalog
-from soundatlas.reading import MAX_TABLE_BYTES
-from soundatlas.store import load_atlas
+from soundatlas.ingest.reading import MAX_TABLE_BYTES
 
 runner = CliRunner()
 

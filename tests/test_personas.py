@@ -8,7 +8,7 @@ import pytest
 from realdata import GENRES_11K, SEED_SAMPLE, SHARED_FILES, TOPHITS
 
 from soundatlas.clustering.personas import NOISE_NAME, TRAIT_WORDS, name_clusters, reason_text
-from soundatlas.schema import AUDIO_FEATURES
+from soundatlas.ingest.schema import AUDIO_FEATURES
 
 SPEECH_WORDS = ("Rap", "Spoken", "Talk", "Hip-Hop")
 SPEECH_PERSONAS = ("Rap & Hip-Hop", "Spoken Word & Talk", "Rap & Spoken Word")

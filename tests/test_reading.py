@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from soundatlas.errors import CatalogError
-from soundatlas.reading import read_table, sniff_delimiter
+from soundatlas.ingest.reading import read_table, sniff_delimiter
 
 HEADER = ["name", "artists", "danceability", "energy"]
 ROWS = [

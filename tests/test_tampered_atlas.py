@@ -18,11 +18,12 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from soundatlas.atlas import build_atlas
+from soundatlas.atlas.build import build_atlas
+from soundatlas.atlas.model import load_atlas
+from soundatlas.atlas.store import MANIFEST, read_manifest
 from soundatlas.config import BuildConfig
 from soundatlas.demo import generate_catalog
 from soundatlas.errors import AtlasError
-from soundatlas.store import MANIFEST, load_atlas, read_manifest
 
 runner = CliRunner()
 

@@ -2,9 +2,9 @@
 
 The public API: `load_catalog` (read and validate a track table), `build_atlas` (cluster, name,
 project), `load_atlas` / `Atlas.save` (the atlas folder), and `BuildConfig` (build options).
-Discovery functions live in `soundatlas.discovery`; the Spark engine in `soundatlas.spark`.
+Discovery functions live in `soundatlas.discovery`; the Spark engine in `soundatlas.engines.spark`.
 
-Names are imported on first use, so importing one light module (``soundatlas.catalog`` in a
+Names are imported on first use, so importing one light module (``soundatlas.ingest.catalog`` in a
 Spark worker, say) does not load the clustering libraries.
 """
 
@@ -20,10 +20,10 @@ except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0.0.0"
 
 _HOMES = {
-    "Atlas": "soundatlas.atlas",
-    "build_atlas": "soundatlas.atlas",
-    "Catalog": "soundatlas.catalog",
-    "load_catalog": "soundatlas.catalog",
+    "Atlas": "soundatlas.atlas.model",
+    "build_atlas": "soundatlas.atlas.build",
+    "Catalog": "soundatlas.ingest.catalog",
+    "load_catalog": "soundatlas.ingest.catalog",
     "BuildConfig": "soundatlas.config",
     "AmbiguousQuery": "soundatlas.errors",
     "AtlasError": "soundatlas.errors",
@@ -32,7 +32,7 @@ _HOMES = {
     "EngineError": "soundatlas.errors",
     "LookupFailed": "soundatlas.errors",
     "SoundAtlasError": "soundatlas.errors",
-    "load_atlas": "soundatlas.store",
+    "load_atlas": "soundatlas.atlas.model",
 }
 
 __all__ = [
@@ -60,8 +60,8 @@ def __getattr__(name: str) -> object:
 
 
 if TYPE_CHECKING:
-    from soundatlas.atlas import Atlas, build_atlas
-    from soundatlas.catalog import Catalog, load_catalog
+    from soundatlas.atlas.build import build_atlas
+    from soundatlas.atlas.model import Atlas, load_atlas
     from soundatlas.config import BuildConfig
     from soundatlas.errors import (
         AmbiguousQuery,
@@ -72,4 +72,4 @@ if TYPE_CHECKING:
         LookupFailed,
         SoundAtlasError,
     )
-    from soundatlas.store import load_atlas
+    from soundatlas.ingest.catalog import Catalog, load_catalog

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 
 from soundatlas.clustering.dbscan import DENSITY_ALGORITHMS
+from soundatlas.clustering.features import SCALINGS
 from soundatlas.clustering.result import METHODS
 from soundatlas.clustering.ward import EXACT_LIMIT
-from soundatlas.columns import NUMERIC_COLUMNS
 from soundatlas.errors import ConfigError
-from soundatlas.features import SCALINGS
-from soundatlas.schema import AUDIO_FEATURES, CANONICAL_COLUMNS
+from soundatlas.ingest.columns import NUMERIC_COLUMNS
+from soundatlas.ingest.schema import AUDIO_FEATURES, CANONICAL_COLUMNS
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -95,3 +96,12 @@ def write_bytes_atomic(target: str | Path, data: bytes) -> Path:
 def write_text_atomic(target: str | Path, text: str) -> Path:
     """Write UTF-8 ``text`` to ``target`` atomically."""
     return write_bytes_atomic(target, text.encode("utf-8"))
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, read in blocks (for manifests and cache keys)."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -39,7 +39,7 @@ def _require_chromium() -> None:
 @pytest.fixture(scope="session")
 def browser_atlas(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small atlas of synthetic songs with hostile names (no real data needed)."""
-    from soundatlas.atlas import build_atlas
+    from soundatlas.atlas.build import build_atlas
 
     _require_chromium()
     folder = tmp_path_factory.mktemp("browser")

@@ -12,7 +12,7 @@ from dashboard.hostile import APP, hostile_catalog
 @pytest.fixture(scope="session")
 def hostile_atlas_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Folder of the atlas of `hostile_catalog` (synthetic songs), built and saved once."""
-    from soundatlas.atlas import build_atlas
+    from soundatlas.atlas.build import build_atlas
 
     folder = tmp_path_factory.mktemp("dashboard")
     source = hostile_catalog(folder / "hits.csv")
@@ -23,7 +23,7 @@ def hostile_atlas_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def hostile_atlas(hostile_atlas_path: Path):
     """The loaded hostile atlas (read it, never change it: tests share it)."""
-    from soundatlas.store import load_atlas
+    from soundatlas.atlas.model import load_atlas
 
     return load_atlas(hostile_atlas_path)
 

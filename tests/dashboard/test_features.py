@@ -76,8 +76,8 @@ def test_dendrogram_of_a_two_stage_tree_counts_songs_or_says_leaves(
     import dataclasses
     import shutil
 
+    from soundatlas.atlas.model import load_atlas
     from soundatlas.dashboard import session
-    from soundatlas.store import load_atlas
 
     copy = tmp_path / "two-stage"
     shutil.copytree(hostile_atlas_path, copy)

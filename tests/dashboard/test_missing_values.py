@@ -25,7 +25,7 @@ PAGES = ("overview", "distribution", "features", "playlists", "search", "exports
 @pytest.fixture(scope="module")
 def hostile_atlas_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The `app` fixture's atlas, for this module: the hostile catalog with metadata gaps."""
-    from soundatlas.atlas import build_atlas
+    from soundatlas.atlas.build import build_atlas
 
     folder = tmp_path_factory.mktemp("gaps")
     build_atlas(gaps_catalog(folder / "gaps.csv")).save(folder / "atlas")
@@ -35,7 +35,7 @@ def hostile_atlas_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def gap_song(hostile_atlas_path: Path) -> pd.Series:
     """A song with no popularity, release year or genres, and the name of its artist."""
-    from soundatlas.store import load_atlas
+    from soundatlas.atlas.model import load_atlas
 
     tracks = load_atlas(hostile_atlas_path).tracks
     song = tracks[tracks["popularity"].isna() & tracks["release_year"].isna()].iloc[0]

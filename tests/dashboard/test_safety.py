@@ -107,8 +107,8 @@ def test_an_ambiguous_artist_profile_error_is_plain_text(hostile_atlas_path, mon
     from streamlit.testing.v1 import AppTest
 
     def script(path: str) -> None:
+        from soundatlas.atlas.model import load_atlas
         from soundatlas.dashboard.profiles import show_artist
-        from soundatlas.store import load_atlas
 
         show_artist(load_atlas(path), "javascript", "kmeans")
 

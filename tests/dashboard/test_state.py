@@ -156,9 +156,9 @@ def test_the_shared_index_never_changes_after_it_is_built(atlas):
 
 
 def test_the_cached_loader_builds_what_others_build_lazily(hostile_atlas_path):
+    from soundatlas.atlas.model import load_atlas
     from soundatlas.dashboard import session
     from soundatlas.discovery.index import discovery_index
-    from soundatlas.store import load_atlas
 
     atlas = load_atlas(hostile_atlas_path)
     session.warm(atlas)

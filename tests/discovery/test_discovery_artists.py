@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 from realdata import GENRES_11K, SEED_SAMPLE, TOPHITS
 
-from soundatlas.atlas import build_atlas
-from soundatlas.catalog import load_catalog
+from soundatlas.atlas.build import build_atlas
 from soundatlas.config import BuildConfig
 from soundatlas.discovery import artist_profile, genre_lens, resolve_artist
 from soundatlas.errors import AmbiguousQuery, ConfigError, LookupFailed
+from soundatlas.ingest.catalog import load_catalog
 
 # ----------------------------------------------------------------------------------- artists
 

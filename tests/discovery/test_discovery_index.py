@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from soundatlas.atlas import build_atlas
-from soundatlas.catalog import load_catalog
+from soundatlas.atlas.build import build_atlas
 from soundatlas.config import BuildConfig
 from soundatlas.discovery import index as index_module
 from soundatlas.discovery.index import discovery_index
 from soundatlas.discovery.nearest import top_cosine, unit_rows
-from soundatlas.schema import UNIT_FEATURES
+from soundatlas.ingest.catalog import load_catalog
+from soundatlas.ingest.schema import UNIT_FEATURES
 
 
 def small_atlas(seed: int):

@@ -11,8 +11,7 @@ import pandas as pd
 import pytest
 from realdata import GENRES_11K, TOPHITS
 
-from soundatlas.atlas import build_atlas
-from soundatlas.catalog import load_catalog
+from soundatlas.atlas.build import build_atlas
 from soundatlas.config import BuildConfig
 from soundatlas.discovery import (
     PlaylistRequest,
@@ -24,6 +23,7 @@ from soundatlas.discovery import (
 )
 from soundatlas.discovery.playlists import Playlist, artist_cap
 from soundatlas.errors import AmbiguousQuery, ConfigError, LookupFailed
+from soundatlas.ingest.catalog import load_catalog
 
 
 @pytest.fixture(scope="module")

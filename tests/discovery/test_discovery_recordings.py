@@ -13,8 +13,7 @@ import pytest
 from realdata import GENRES_11K, TOPHITS, shared_file
 from scipy.sparse.csgraph import connected_components
 
-from soundatlas.atlas import build_atlas
-from soundatlas.catalog import load_catalog
+from soundatlas.atlas.build import build_atlas
 from soundatlas.config import BuildConfig
 from soundatlas.discovery import (
     PlaylistRequest,
@@ -29,6 +28,7 @@ from soundatlas.discovery.index import discovery_index
 from soundatlas.discovery.recordings import RELATIVE, TOLERANCE, recording_groups
 from soundatlas.discovery.search import OTHER_TITLES_SEPARATOR
 from soundatlas.discovery.text import recording_titles
+from soundatlas.ingest.catalog import load_catalog
 
 # ------------------------------------------------------------------------------------- titles
 

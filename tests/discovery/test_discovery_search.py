@@ -7,12 +7,12 @@ import pyarrow as pa
 import pytest
 from realdata import SEED_SAMPLE, TOPHITS
 
-from soundatlas.atlas import build_atlas
-from soundatlas.catalog import load_catalog
+from soundatlas.atlas.build import build_atlas
 from soundatlas.config import BuildConfig
 from soundatlas.discovery import normalise_text, search
 from soundatlas.discovery.text import normalise_array
 from soundatlas.errors import ConfigError
+from soundatlas.ingest.catalog import load_catalog
 
 FOLDS = [
     ("Beyoncé", "beyonce"),

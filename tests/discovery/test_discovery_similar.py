@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 from realdata import GENRES_11K, TOPHITS
 
-from soundatlas.atlas import build_atlas
-from soundatlas.catalog import load_catalog
+from soundatlas.atlas.build import build_atlas
 from soundatlas.config import BuildConfig
 from soundatlas.discovery import normalise_text, resolve_track, similar_to_many, similar_tracks
 from soundatlas.discovery.index import discovery_index
 from soundatlas.discovery.similar import difference_text
 from soundatlas.errors import AmbiguousQuery, ConfigError, LookupFailed
+from soundatlas.ingest.catalog import load_catalog
 
 ROOT5 = math.sqrt(5)
 
@@ -299,7 +299,7 @@ def test_resolve_by_id_url_and_accent_insensitive_text(atlas_of) -> None:
     assert resolve_track(genres, track_id) == 42
     assert resolve_track(genres, f"https://open.spotify.com/track/{track_id}?si=x") == 42
     assert resolve_track(genres, f"spotify:track:{track_id}") == 42
-    # The same pattern as the catalog reader (soundatlas.schema.SPOTIFY_TRACK_ID): localised
+    # The same pattern as the catalog reader (soundatlas.ingest.schema.SPOTIFY_TRACK_ID): localised
     # URLs, query strings and fragments, surrounding spaces.
     assert resolve_track(genres, f"https://open.spotify.com/intl-de/track/{track_id}") == 42
     assert resolve_track(genres, f"open.spotify.com/intl-pt-BR/track/{track_id}#x") == 42

@@ -29,7 +29,7 @@ def spark(tmp_path_factory: pytest.TempPathFactory):
     """The active Spark session every `build_atlas_spark` call in the tests reuses."""
     require_spark()
     os.environ.setdefault("SOUNDATLAS_HOME", str(tmp_path_factory.getbasetemp() / "home"))
-    from soundatlas.spark.session import spark_session
+    from soundatlas.engines.spark.session import spark_session
 
     with spark_session("local[2]") as session:
         yield session

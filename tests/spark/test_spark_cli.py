@@ -149,7 +149,7 @@ def test_parquet_parts_folder_and_glob_give_the_csv_result(spark, tmp_path):
 @pytest.fixture(scope="module")
 def sampled_atlas(spark, tmp_path_factory):
     """The tophits atlas built as if its 1,769 songs were too many to load (limit: 500)."""
-    import soundatlas.spark.build as spark_build
+    import soundatlas.engines.spark.build as spark_build
 
     folder = tmp_path_factory.mktemp("sampled") / "atlas"
     with pytest.MonkeyPatch.context() as patch:

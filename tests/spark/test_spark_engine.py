@@ -11,8 +11,8 @@ from realdata import GENRES_11K, TOPHITS, shared_file
 from sklearn.metrics import adjusted_rand_score
 
 from soundatlas import BuildConfig, build_atlas, load_atlas
-from soundatlas.catalog import LINE_COLUMN, STATUS_COLUMN
 from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS
+from soundatlas.ingest.catalog import LINE_COLUMN, STATUS_COLUMN
 
 pytestmark = pytest.mark.spark
 
@@ -22,7 +22,7 @@ SAME_K = {TOPHITS: 7, GENRES_11K: 6}
 @pytest.fixture(scope="module")
 def engines(spark, tmp_path_factory):
     """``engines(name)``: the local atlas and the spark-built atlas of a real table, same k."""
-    from soundatlas.spark import build_atlas_spark
+    from soundatlas.engines.spark import build_atlas_spark
 
     built = {}
 
@@ -98,7 +98,7 @@ def test_discovery_works_on_a_spark_atlas(engines):
 
 
 def test_export_streams_every_row_of_the_file(engines, tmp_path):
-    from soundatlas.exports import export_atlas
+    from soundatlas.reports.exports import export_atlas
 
     local, spark = engines(TOPHITS)
     export_atlas(spark, tmp_path / "seed.csv", "seed-csv")

@@ -8,8 +8,9 @@ from typing import Annotated
 
 import typer
 
-from soundatlas.atlas import Atlas, Progress, build_atlas
-from soundatlas.catalog import load_catalog
+from soundatlas.atlas.build import Progress, build_atlas
+from soundatlas.atlas.model import Atlas, load_atlas
+from soundatlas.atlas.store import check_atlas_target, read_manifest
 from soundatlas.cli import app
 from soundatlas.cli.render import (
     JsonOption,
@@ -28,10 +29,10 @@ from soundatlas.cli.render import (
 )
 from soundatlas.config import BuildConfig
 from soundatlas.errors import ConfigError
-from soundatlas.exports import EXPORT_FORMATS, export_atlas, write_table
 from soundatlas.files import check_not_input
-from soundatlas.schema import AUDIO_FEATURES
-from soundatlas.store import check_atlas_target, load_atlas, read_manifest
+from soundatlas.ingest.catalog import load_catalog
+from soundatlas.ingest.schema import AUDIO_FEATURES
+from soundatlas.reports.exports import EXPORT_FORMATS, export_atlas, write_table
 
 ENGINES = ("local", "spark")
 ColumnOption = Annotated[
@@ -174,7 +175,7 @@ def build(
     check_atlas_target(output)
     with progress_bars(quiet=quiet or as_json) as tick:
         if engine == "spark":
-            from soundatlas.spark import LOCAL_MASTER, build_atlas_spark
+            from soundatlas.engines.spark import LOCAL_MASTER, build_atlas_spark
 
             build_atlas_spark(file, output, config, master=master or LOCAL_MASTER, progress=tick)
             tick("load", 0.0)

@@ -12,11 +12,11 @@ from typing import Annotated
 
 import typer
 
+from soundatlas.atlas.model import load_atlas
 from soundatlas.cli import app
 from soundatlas.cli.render import console, err_console, escape, progress_bars
 from soundatlas.errors import ConfigError
 from soundatlas.files import check_not_input
-from soundatlas.store import load_atlas
 
 APP_SCRIPT = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
 

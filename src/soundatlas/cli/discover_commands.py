@@ -18,7 +18,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from soundatlas.atlas import Atlas
+from soundatlas.atlas.model import Atlas, load_atlas
 from soundatlas.cli import app
 from soundatlas.cli.render import JsonOption, console, err_console, escape, fmt, print_json
 from soundatlas.clustering.result import METHOD_TITLES, PERSONA_COLUMNS
@@ -36,9 +36,8 @@ from soundatlas.discovery import (
     similar_tracks,
 )
 from soundatlas.errors import AmbiguousQuery, ConfigError
-from soundatlas.exports import write_table
 from soundatlas.files import check_not_input, write_text_atomic
-from soundatlas.store import load_atlas
+from soundatlas.reports.exports import write_table
 
 AtlasArgument = Annotated[Path, typer.Argument(metavar="ATLAS", help="Atlas folder.")]
 

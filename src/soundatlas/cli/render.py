@@ -22,8 +22,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from soundatlas.atlas import Progress as ProgressCallback
-from soundatlas.validation import ValidationReport
+from soundatlas.atlas.build import Progress as ProgressCallback
+from soundatlas.ingest.validation import ValidationReport
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 

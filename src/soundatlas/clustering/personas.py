@@ -19,7 +19,7 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
 from soundatlas.clustering.metrics import NOISE
-from soundatlas.schema import AUDIO_FEATURES
+from soundatlas.ingest.schema import AUDIO_FEATURES
 
 NOISE_NAME = "Noise (no dense group)"
 GENRES_SHOWN = 3

@@ -60,3 +60,43 @@ class ClusteringResult:
     details: dict[str, Any] = field(default_factory=dict)
     linkage: np.ndarray | None = None
     linkage_songs: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class MethodSummary:
+    """What a loaded atlas knows about one method without its full result object."""
+
+    method: str
+    params: dict[str, Any]
+    rule: str
+    scores: dict[str, Any]
+    details: dict[str, Any]
+    timings: dict[str, float]
+
+    @property
+    def title(self) -> str:
+        """Human name of the method (as it ran: the spark engine's hierarchical clustering is
+        bisecting K-Means, not Ward)."""
+        if self.params.get("variant") == "bisecting":
+            return "Hierarchical (bisecting K-Means)"
+        return METHOD_TITLES[self.method]
+
+    @classmethod
+    def of(cls, result: ClusteringResult, silhouette_sample: int) -> MethodSummary:
+        """Summary of a fresh result whose silhouette was computed on that many songs."""
+        scores = result.scores
+        return cls(
+            method=result.method,
+            params=dict(result.params),
+            rule=result.rule,
+            scores={
+                "silhouette": scores.silhouette,
+                "silhouette_sample": silhouette_sample,
+                "davies_bouldin": scores.davies_bouldin,
+                "calinski_harabasz": scores.calinski_harabasz,
+                "n_clusters": scores.n_clusters,
+                "noise_share": scores.noise_share,
+            },
+            details=dict(result.details),
+            timings=dict(result.timings),
+        )

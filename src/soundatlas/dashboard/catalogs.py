@@ -28,14 +28,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from soundatlas.atlas import Atlas, Progress, build_atlas
-from soundatlas.catalog import Catalog, load_catalog
+from soundatlas.atlas.build import Progress, build_atlas
+from soundatlas.atlas.model import Atlas
+from soundatlas.atlas.store import MANIFEST, read_manifest
 from soundatlas.config import BuildConfig
 from soundatlas.demo import data_home
 from soundatlas.errors import AtlasError, CatalogError
 from soundatlas.files import write_bytes_atomic
-from soundatlas.store import MANIFEST, read_manifest
-from soundatlas.validation import source_name
+from soundatlas.ingest.catalog import Catalog, load_catalog
+from soundatlas.ingest.validation import source_name
 
 STARTUP_ID = "startup"
 UPLOAD_PREFIX = "upload-"

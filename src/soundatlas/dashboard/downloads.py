@@ -1,7 +1,7 @@
 """Files the dashboard hands out: the filtered songs as CSV or JSON (no Streamlit here).
 
 Text cells a spreadsheet would run as a formula are neutralised and lists (artists, genres)
-become ``"a; b"`` in CSV, both by `soundatlas.exports` (the same rules as ``soundatlas export``);
+become ``"a; b"`` in CSV, both by `soundatlas.formulas` (the rules of ``soundatlas export``);
 lists stay lists in JSON. The atlas itself is never changed.
 """
 
@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from soundatlas.atlas import Atlas
-from soundatlas.exports import flatten_lists, neutralise_formulas, track_table
+from soundatlas.atlas.model import Atlas
+from soundatlas.formulas import flatten_lists, neutralise_formulas
+from soundatlas.reports.exports import track_table
 
 
 def filtered_songs(atlas: Atlas, rows: np.ndarray) -> pd.DataFrame:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from soundatlas.atlas import PERSONA_COLUMNS
-from soundatlas.clustering.result import METHOD_TITLES
+from soundatlas.clustering.result import METHOD_TITLES, PERSONA_COLUMNS
 from soundatlas.dashboard import charts
 from soundatlas.dashboard.session import show_error
 from soundatlas.dashboard.text import plain

@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from soundatlas.atlas import Atlas
+from soundatlas.atlas.model import Atlas, load_atlas
+from soundatlas.atlas.store import MANIFEST
 from soundatlas.dashboard.catalogs import (
     STARTUP_ID,
     AtlasChoice,
@@ -34,7 +35,6 @@ from soundatlas.dashboard.settings import ATLAS_ENV
 from soundatlas.dashboard.state import AtlasIndex, View
 from soundatlas.dashboard.text import plain_lines
 from soundatlas.errors import AtlasError, SoundAtlasError
-from soundatlas.store import MANIFEST, load_atlas
 
 VIEW_KEY = "_sa_view"
 CHOICE_KEY = "_sa_atlas"

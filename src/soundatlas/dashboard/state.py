@@ -22,10 +22,10 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from soundatlas import schema
-from soundatlas.atlas import PCA_COLUMNS, PERSONA_COLUMNS, Atlas
+from soundatlas.atlas.model import PCA_COLUMNS, Atlas
 from soundatlas.clustering.personas import NOISE_NAME
-from soundatlas.clustering.result import LABEL_COLUMNS, METHODS
+from soundatlas.clustering.result import LABEL_COLUMNS, METHODS, PERSONA_COLUMNS
+from soundatlas.ingest import schema
 
 EXPLICIT_CHOICES: tuple[str, ...] = ("any", "yes", "no")
 UNIT_FEATURES = frozenset(schema.UNIT_FEATURES)

@@ -30,7 +30,7 @@ from soundatlas.demo.atlas import (
 )
 from soundatlas.demo.generator import generate_catalog, iter_catalog_chunks
 from soundatlas.demo.writer import write_catalog
-from soundatlas.schema import SEED_COLUMNS
+from soundatlas.ingest.schema import SEED_COLUMNS
 
 __all__ = [
     "DEMO_SIZE",

@@ -9,10 +9,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from soundatlas.atlas import Atlas, Progress, build_atlas
-from soundatlas.catalog import load_catalog
+from soundatlas.atlas.build import Progress, build_atlas
+from soundatlas.atlas.model import Atlas
 from soundatlas.config import BuildConfig
 from soundatlas.demo.generator import generate_catalog
+from soundatlas.ingest.catalog import load_catalog
 
 #: Songs in the demo atlas the dashboard opens by default.
 DEMO_SIZE = 20_000

@@ -20,7 +20,7 @@ from scipy.special import ndtr
 from soundatlas.demo.figures import GenreFigures, genre_figures, genre_list_texts, quantile_lookup
 from soundatlas.demo.names import ID_SPACE, artist_names, base62_ids, song_titles
 from soundatlas.errors import ConfigError
-from soundatlas.schema import SEED_COLUMNS, UNIT_FEATURES
+from soundatlas.ingest.schema import SEED_COLUMNS, UNIT_FEATURES
 
 #: Songs per artist of the real seed catalog this mimics (95,837 songs by 17,662 artists).
 SONGS_PER_ARTIST = 95_837 / 17_662

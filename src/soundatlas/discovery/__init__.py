@@ -1,7 +1,7 @@
 """Discovery on an atlas: similar songs, smart playlists, search, artist profiles, genre lens.
 
-Every function takes an `~soundatlas.atlas.Atlas` and returns a table or a frozen dataclass, so
-the CLI and the dashboard only display results. What the lookups share (unit vectors, text
+Every function takes an `~soundatlas.atlas.model.Atlas` and returns a table or a frozen dataclass,
+so the CLI and the dashboard only display results. What the lookups share (unit vectors, text
 keys, the artist table) is computed once per atlas (`soundatlas.discovery.index`).
 """
 

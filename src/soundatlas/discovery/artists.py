@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from soundatlas.atlas import Atlas
+from soundatlas.atlas.model import Atlas
 from soundatlas.discovery.index import DiscoveryIndex, discovery_index
 from soundatlas.discovery.nearest import top_cosine
 from soundatlas.discovery.search import artist_table, match_artists, query_key, top_genres

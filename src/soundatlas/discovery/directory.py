@@ -1,6 +1,6 @@
 """Every song of an atlas too big to load whole, and the songs that sound most like one of them.
 
-Above `soundatlas.store.IN_MEMORY_SONGS` an atlas loads a stated sample of its songs; similar
+Above `soundatlas.atlas.store.IN_MEMORY_SONGS` an atlas loads a stated sample of its songs; similar
 songs must still come from the whole catalog. The atlas then also holds:
 
 - ``songs.arrow``: one row per song (id, title, artists, clusters, personas, popularity, year,
@@ -28,14 +28,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from soundatlas.atlas import Atlas
+from soundatlas.atlas.model import Atlas
+from soundatlas.clustering.features import Scaler
 from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS
 from soundatlas.discovery.nearest import top_cosine, unit_rows
 from soundatlas.discovery.recordings import RELATIVE, TOLERANCE
 from soundatlas.discovery.text import name_keys, normalise_text, recording_titles
 from soundatlas.errors import AmbiguousQuery, AtlasError, ConfigError, LookupFailed
-from soundatlas.features import Scaler
-from soundatlas.schema import AUDIO_FEATURES
+from soundatlas.ingest.schema import AUDIO_FEATURES
 
 SONGS_FILE = "songs.arrow"
 INDEX_FILE = "similar.faiss"

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-from soundatlas.atlas import Atlas
+from soundatlas.atlas.model import Atlas
 from soundatlas.clustering.personas import exploded_genres
 from soundatlas.clustering.result import METHOD_TITLES
 from soundatlas.discovery.index import DiscoveryIndex, discovery_index

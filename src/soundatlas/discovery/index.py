@@ -18,8 +18,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from soundatlas.atlas import PERSONA_COLUMNS, Atlas
-from soundatlas.clustering.result import LABEL_COLUMNS
+from soundatlas.atlas.model import Atlas
+from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS
 from soundatlas.discovery.nearest import unit_rows
 from soundatlas.discovery.recordings import (
     recording_groups,
@@ -28,7 +28,7 @@ from soundatlas.discovery.recordings import (
 )
 from soundatlas.discovery.text import name_keys
 from soundatlas.discovery.textindex import SortedNames, TextIndex, sorted_unique
-from soundatlas.schema import AUDIO_FEATURES
+from soundatlas.ingest.schema import AUDIO_FEATURES
 
 DETAIL_COLUMNS: tuple[str, ...] = (
     "popularity",

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from soundatlas.discovery.text import name_keys, recording_titles
-from soundatlas.schema import AUDIO_FEATURES
+from soundatlas.ingest.schema import AUDIO_FEATURES
 
 TOLERANCE = 5e-4
 """Absolute part of "equal to within rounding": half the last digit of three decimals."""

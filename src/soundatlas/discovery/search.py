@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from soundatlas.atlas import Atlas
+from soundatlas.atlas.model import Atlas
 from soundatlas.discovery.index import DiscoveryIndex, discovery_index
 from soundatlas.discovery.text import MATCH_TIERS, normalise_text
 from soundatlas.discovery.textindex import rank_matches

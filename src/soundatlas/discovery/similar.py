@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from soundatlas.atlas import Atlas
+from soundatlas.atlas.model import Atlas
 from soundatlas.clustering.metrics import NOISE
 from soundatlas.clustering.result import METHOD_TITLES
 from soundatlas.discovery.index import DiscoveryIndex, discovery_index
@@ -29,7 +29,7 @@ from soundatlas.discovery.search import SONG_TIERS, exact_songs, match_songs
 from soundatlas.discovery.text import normalise_text
 from soundatlas.discovery.textindex import rank_matches
 from soundatlas.errors import AmbiguousQuery, ConfigError, LookupFailed
-from soundatlas.schema import SPOTIFY_TRACK_ID
+from soundatlas.ingest.schema import SPOTIFY_TRACK_ID
 
 MAX_RESULTS = 500
 CANDIDATES_SHOWN = 20

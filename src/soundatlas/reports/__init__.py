@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from soundatlas.atlas import Atlas
+from soundatlas.atlas.model import Atlas
 from soundatlas.errors import ConfigError
 from soundatlas.files import write_text_atomic
 from soundatlas.reports.figures import (

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from soundatlas.atlas import PERSONA_COLUMNS, Atlas
+from soundatlas.atlas.model import Atlas
 from soundatlas.clustering.personas import CatalogStats
-from soundatlas.clustering.result import LABEL_COLUMNS, METHOD_TITLES
+from soundatlas.clustering.result import LABEL_COLUMNS, METHOD_TITLES, PERSONA_COLUMNS
 from soundatlas.errors import ConfigError
 from soundatlas.files import write_bytes_atomic
 from soundatlas.reports.tables import is_filtered, song_positions

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from soundatlas.atlas import Atlas
+from soundatlas.atlas.model import Atlas
 from soundatlas.reports.figures import report_figures
 from soundatlas.reports.tables import Table, report_content
 

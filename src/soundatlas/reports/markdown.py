@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 
-from soundatlas.atlas import Atlas
+from soundatlas.atlas.model import Atlas
 from soundatlas.reports.tables import Table, report_content
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|<>~$])")

@@ -11,10 +11,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from soundatlas.atlas import Atlas
+from soundatlas.atlas.model import Atlas
 from soundatlas.clustering.personas import reason_text
 from soundatlas.clustering.result import LABEL_COLUMNS, METHOD_TITLES
-from soundatlas.validation import source_name
+from soundatlas.ingest.validation import source_name
 
 
 @dataclass(frozen=True)

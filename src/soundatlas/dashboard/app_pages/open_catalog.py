@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from soundatlas.atlas import BUILD_STAGES
-from soundatlas.catalog import Catalog
+from soundatlas.atlas.build import BUILD_STAGES
 from soundatlas.dashboard import session
 from soundatlas.dashboard.catalogs import (
     UPLOAD_MAX_AGE,
@@ -25,6 +24,7 @@ from soundatlas.dashboard.settings import UPLOAD_LIMIT_MB, UPLOAD_TYPES
 from soundatlas.dashboard.ui import show_table
 from soundatlas.demo import DEMO_SIZE, demo_atlas_path, ensure_demo_atlas
 from soundatlas.errors import SoundAtlasError
+from soundatlas.ingest.catalog import Catalog
 
 STAGE_TITLES = {
     "generate": "Generating demo songs",

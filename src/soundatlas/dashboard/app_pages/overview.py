@@ -10,8 +10,8 @@ from soundatlas.dashboard import session
 from soundatlas.dashboard.summaries import cluster_sizes
 from soundatlas.dashboard.text import plain
 from soundatlas.dashboard.ui import page_header, require_songs, show_table
+from soundatlas.ingest.validation import source_name
 from soundatlas.reports import dropped_rows, genre_text, method_rows
-from soundatlas.validation import source_name
 
 CARDS = 24  # persona cards drawn; more clusters (DBSCAN can find many) go in a table
 

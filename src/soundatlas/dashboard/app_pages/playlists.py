@@ -6,8 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from soundatlas.atlas import PERSONA_COLUMNS
-from soundatlas.clustering.result import METHOD_TITLES
+from soundatlas.clustering.result import METHOD_TITLES, PERSONA_COLUMNS
 from soundatlas.dashboard import session
 from soundatlas.dashboard.state import View
 from soundatlas.dashboard.summaries import cluster_sizes

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from soundatlas.atlas import Atlas
+from soundatlas.atlas.model import Atlas
 from soundatlas.clustering.metrics import NOISE
 from soundatlas.clustering.result import METHOD_TITLES
 from soundatlas.discovery.artists import artist_code

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from soundatlas.discovery.playlists.playlist import Playlist
 from soundatlas.errors import ConfigError
-from soundatlas.exports import neutralise_formulas
 from soundatlas.files import write_text_atomic
-from soundatlas.schema import SPOTIFY_TRACK_ID
+from soundatlas.formulas import neutralise_formulas
+from soundatlas.ingest.schema import SPOTIFY_TRACK_ID
 
 SPOTIFY_TRACK_URL = "https://open.spotify.com/track/"
 
@@ -39,7 +39,7 @@ def playlist_json(playlist: Playlist) -> str:
 def spotify_urls(playlist: Playlist) -> list[str]:
     """``https://open.spotify.com/track/…`` for every song, in order; an empty list unless every
     track id is a Spotify track id (22 base-62 characters, bare or as a Spotify URI or URL:
-    `soundatlas.schema.SPOTIFY_TRACK_ID`)."""
+    `soundatlas.ingest.schema.SPOTIFY_TRACK_ID`)."""
     found = [SPOTIFY_TRACK_ID.match(str(i)) for i in playlist.tracks["track_id"]]
     if not found or not all(found):
         return []

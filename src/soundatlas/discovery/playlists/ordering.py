@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from soundatlas.atlas import Atlas
+from soundatlas.atlas.model import Atlas
 
 ORDERS: tuple[str, ...] = ("score", "smooth", "rising", "falling")
 """``score``: best first; ``smooth``: each song next to the one closest in tempo and energy;

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from soundatlas.atlas import Atlas
+from soundatlas.atlas.model import Atlas
 from soundatlas.discovery.index import DiscoveryIndex, discovery_index
 from soundatlas.discovery.playlists.candidates import Candidates, Source, select, sound_source
 from soundatlas.discovery.playlists.ordering import flow_order

@@ -14,7 +14,7 @@ import numpy as np
 from soundatlas.clustering.result import METHODS
 from soundatlas.discovery.playlists.ordering import ORDERS
 from soundatlas.errors import ConfigError
-from soundatlas.schema import AUDIO_FEATURES, RANGES
+from soundatlas.ingest.schema import AUDIO_FEATURES, RANGES
 
 LIMITED_COLUMNS: tuple[str, ...] = (
     *AUDIO_FEATURES,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import gzip
-import hashlib
 import io
 import json
 import os
@@ -669,15 +668,6 @@ def _line_numbers(n_rows: int, skipped: list[int], *, first: int = 2) -> np.ndar
     lines skipped as ragged."""
     every_line = np.arange(first, first + n_rows + len(skipped), dtype=np.int64)
     return np.setdiff1d(every_line, np.asarray(skipped, dtype=np.int64))[:n_rows]
-
-
-def file_sha256(path: str | Path) -> str:
-    """SHA-256 of a file's bytes, read in blocks (for manifests and cache keys)."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

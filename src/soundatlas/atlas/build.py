@@ -1,48 +1,38 @@
-"""The atlas: a catalog clustered three ways, named, projected, and saved for reuse.
+"""Building an atlas: read, scale, cluster three ways, project, name — the heavy work, done once.
 
-``build_atlas`` does all the heavy work once; the dashboard and the discovery functions only
-read an `Atlas`. Data moves one way: catalog -> features -> models -> atlas.
+``build_atlas`` is the one orchestration of the local engine; the spark engine
+(`soundatlas.engines.spark`) runs the same stages on a cluster.
 """
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from functools import cached_property
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numba
 import numpy as np
 import pandas as pd
-from sklearn.metrics import pairwise_distances_argmin_min
-from threadpoolctl import threadpool_limits
 
-from soundatlas.catalog import Catalog, load_catalog
+from soundatlas.atlas.model import PCA_COLUMNS, Atlas
 from soundatlas.clustering.dbscan import cluster_density
-from soundatlas.clustering.hierarchical import (
-    BACKGROUND_MIN_SONGS,
-    WardJob,
-    cluster_hierarchical,
-    start_ward_tree,
-)
+from soundatlas.clustering.features import fit_scaler
+from soundatlas.clustering.hierarchical import WardJob, cluster_hierarchical, start_ward_tree
 from soundatlas.clustering.kmeans import cluster_kmeans
 from soundatlas.clustering.metrics import agreement, silhouette_sample
 from soundatlas.clustering.personas import exploded_genres, name_clusters
+from soundatlas.clustering.projection import fit_projection
 from soundatlas.clustering.result import (
     LABEL_COLUMNS,
-    METHOD_TITLES,
     PERSONA_COLUMNS,
     ClusteringResult,
+    MethodSummary,
 )
+from soundatlas.clustering.threads import threads_beside
 from soundatlas.config import BuildConfig
-from soundatlas.errors import CatalogError, ConfigError, LookupFailed
-from soundatlas.features import Scaler, fit_scaler
-from soundatlas.projection import Projection, fit_projection
-from soundatlas.reading import file_sha256
-from soundatlas.validation import ValidationReport
+from soundatlas.errors import CatalogError, ConfigError
+from soundatlas.files import file_sha256
+from soundatlas.ingest.catalog import Catalog, load_catalog
 
 Progress = Callable[[str, float], None]
 """``progress(stage, fraction_done)``: how long steps report to a progress bar."""
@@ -56,176 +46,6 @@ BUILD_STAGES: tuple[str, ...] = (
     "hierarchical",
     "personas",
 )
-PCA_COLUMNS = ("pc1", "pc2", "pc3")
-
-
-@dataclass(frozen=True)
-class MethodSummary:
-    """What a loaded atlas knows about one method without its full result object."""
-
-    method: str
-    params: dict[str, Any]
-    rule: str
-    scores: dict[str, Any]
-    details: dict[str, Any]
-    timings: dict[str, float]
-
-    @property
-    def title(self) -> str:
-        """Human name of the method (as it ran: the spark engine's hierarchical clustering is
-        bisecting K-Means, not Ward)."""
-        if self.params.get("variant") == "bisecting":
-            return "Hierarchical (bisecting K-Means)"
-        return METHOD_TITLES[self.method]
-
-    @classmethod
-    def of(cls, result: ClusteringResult, silhouette_sample: int) -> MethodSummary:
-        """Summary of a fresh result whose silhouette was computed on that many songs."""
-        scores = result.scores
-        return cls(
-            method=result.method,
-            params=dict(result.params),
-            rule=result.rule,
-            scores={
-                "silhouette": scores.silhouette,
-                "silhouette_sample": silhouette_sample,
-                "davies_bouldin": scores.davies_bouldin,
-                "calinski_harabasz": scores.calinski_harabasz,
-                "n_clusters": scores.n_clusters,
-                "noise_share": scores.noise_share,
-            },
-            details=dict(result.details),
-            timings=dict(result.timings),
-        )
-
-
-@dataclass(frozen=True)
-class Atlas:
-    """A built atlas.
-
-    Attributes
-    ----------
-    tracks
-        The canonical track table plus, for each method run, its label column (``cluster``,
-        ``cluster_dbscan``, ``cluster_hc``) and persona column (``persona``, …), and the PCA
-        coordinates ``pc1``-``pc3``.
-    original
-        The input rows as read, with where each went (see `soundatlas.catalog.Catalog`).
-    report
-        The validation report of the input.
-    config
-        The options it was built with.
-    scaler, projection
-        The fitted scaling and PCA.
-    methods
-        Per method: parameters, the rule that chose them, scores, details, timings.
-    centroids
-        Per method: cluster centroids in scaled space (row i = cluster i).
-    personas
-        One row per cluster per method: persona name, size, reasons, z-scores, genres.
-    selection
-        Candidate-k score tables per method (``method`` column), for K-Means and hierarchical.
-    linkage
-        The Ward merge tree, or None if hierarchical clustering was not run.
-    linkage_songs
-        Songs under each merge of ``linkage`` (for dendrogram labels), or None.
-    manifest
-        Versions, input hash, timings and the rest of what was recorded at build time.
-    """
-
-    tracks: pd.DataFrame
-    original: pd.DataFrame
-    report: ValidationReport
-    config: BuildConfig
-    scaler: Scaler
-    projection: Projection
-    methods: dict[str, MethodSummary]
-    centroids: dict[str, np.ndarray]
-    personas: pd.DataFrame
-    selection: pd.DataFrame
-    linkage: np.ndarray | None
-    linkage_songs: np.ndarray | None = None
-    manifest: dict[str, Any] = field(default_factory=dict)
-
-    @cached_property
-    def scaled(self) -> np.ndarray:
-        """Scaled features of every track (float64), computed once per atlas."""
-        return self.scaler.transform(self.tracks)
-
-    @property
-    def sampled(self) -> bool:
-        """Whether ``tracks`` is a sample of the catalog (an atlas too big to load whole: see
-        `soundatlas.store.IN_MEMORY_SONGS`); ``report.tracks`` counts every song."""
-        return bool((self.manifest.get("parts") or {}).get("sample"))
-
-    @property
-    def fingerprint(self) -> str:
-        """An id unique to this build, for cache keys."""
-        return str(self.manifest.get("fingerprint", ""))
-
-    def personas_of(self, method: str) -> pd.DataFrame:
-        """Persona table of one method, one row per cluster (noise first if any)."""
-        self.require_method(method)
-        return self.personas[self.personas["method"] == method].reset_index(drop=True)
-
-    def require_method(self, method: str) -> MethodSummary:
-        """The summary of a method, or a clear error if this atlas did not run it."""
-        if method not in self.methods:
-            raise LookupFailed(
-                f"method '{method}' was not run for this atlas; it has: "
-                f"{', '.join(self.methods)}. Rebuild with --methods to add it."
-            )
-        return self.methods[method]
-
-    def agreement(self) -> pd.DataFrame:
-        """Adjusted Rand index and NMI between every pair of methods."""
-        return pd.DataFrame(self.manifest.get("agreement", []))
-
-    def save(self, path: str | Path) -> Path:
-        """Write the atlas folder atomically (see `soundatlas.store.save_atlas`)."""
-        from soundatlas.store import save_atlas
-
-        return save_atlas(self, path)
-
-    def assign(self, new_tracks: str | Path | pd.DataFrame) -> pd.DataFrame:
-        """Place new songs in the existing K-Means and hierarchical clusters, without refitting.
-
-        Each song goes to the nearest cluster centroid in the atlas's scaled space (exactly
-        K-Means's own rule; the standard way to extend a Ward clustering).
-
-        Returns
-        -------
-        DataFrame
-            The new songs' canonical columns plus ``cluster``/``persona`` and
-            ``cluster_hc``/``persona_hc`` for the methods this atlas ran, and ``distance`` to
-            the K-Means centroid.
-        """
-        fill = float(self.tracks["tempo"].median()) if "tempo" in self.tracks else None
-        catalog = load_catalog(
-            new_tracks,
-            features=self.config.features,
-            columns=self.config.columns,
-            min_tracks=1,
-            fill_tempo=fill,
-        )
-        scaled = self.scaler.transform(catalog.tracks)
-        out = catalog.tracks.drop(columns=["source_row"])
-        assigned = False
-        for method in ("kmeans", "hierarchical"):
-            if method not in self.methods:
-                continue
-            labels, distances = pairwise_distances_argmin_min(scaled, self.centroids[method])
-            names = self.personas_of(method).set_index("cluster")["persona"]
-            out[LABEL_COLUMNS[method]] = labels
-            out[PERSONA_COLUMNS[method]] = names.reindex(labels).to_numpy()
-            if method == "kmeans":
-                out["distance"] = distances
-            assigned = True
-        if not assigned:
-            raise ConfigError(
-                "this atlas has neither K-Means nor hierarchical clusters to assign to."
-            )
-        return out
 
 
 def build_atlas(
@@ -368,7 +188,7 @@ def _cluster(
     timings["silhouette_sample"] = time.perf_counter() - clock
     if "kmeans" in config.methods:
         clock = time.perf_counter()
-        with _threads_beside(ward_job, len(x)):
+        with threads_beside(ward_job, len(x)):
             results["kmeans"] = cluster_kmeans(
                 x,
                 sample=sample,
@@ -382,7 +202,7 @@ def _cluster(
         timings["kmeans"] = time.perf_counter() - clock
     if "dbscan" in config.methods:
         clock = time.perf_counter()
-        with _threads_beside(ward_job, len(x)):
+        with threads_beside(ward_job, len(x)):
             results["dbscan"] = cluster_density(
                 x,
                 sample=sample,
@@ -411,31 +231,6 @@ def _cluster(
         timings["hierarchical_tree"] = ward_job.seconds or 0.0
         timings["hierarchical"] = time.perf_counter() - clock
     return results, timings
-
-
-@contextlib.contextmanager
-def _threads_beside(ward_job: WardJob | None, songs: int) -> Iterator[None]:
-    """One thread for a step while Ward runs in the second process, or on a small catalog.
-
-    With two cores and Ward on one, a step's OpenMP/numba threads share the other core, and
-    their spin-waiting makes K-Means several times slower (95,837 songs: 67 s with two
-    threads, 15 s with one, measured with the other core busy). Small catalogs gain nothing
-    from threads and lose the most when the machine is busy (1,769 songs: 16 s vs 1 s).
-    """
-    busy = songs < BACKGROUND_MIN_SONGS or (ward_job is not None and ward_job.running())
-    with _one_thread() if busy else contextlib.nullcontext():
-        yield
-
-
-@contextlib.contextmanager
-def _one_thread() -> Iterator[None]:
-    previous = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        with threadpool_limits(limits=1):
-            yield
-    finally:
-        numba.set_num_threads(previous)
 
 
 def _label_and_name(

@@ -25,14 +25,14 @@ import numpy as np
 import pandas as pd
 
 from soundatlas.clustering.dbscan import cluster_density
+from soundatlas.clustering.features import Scaler, scaler_from
 from soundatlas.clustering.kmeans import SELECTION_ROWS
 from soundatlas.clustering.metrics import NOISE, silhouette_sample
+from soundatlas.clustering.projection import COMPONENTS, Projection
 from soundatlas.clustering.selection import choose_k, k_candidates
 from soundatlas.config import BuildConfig
+from soundatlas.engines.spark.catalog import LINE
 from soundatlas.errors import CatalogError, ConfigError
-from soundatlas.features import Scaler, scaler_from
-from soundatlas.projection import COMPONENTS, Projection
-from soundatlas.spark.catalog import LINE
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame

@@ -15,19 +15,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from soundatlas.columns import NUMERIC_COLUMNS, map_columns, quoted
-from soundatlas.duplicates import combine_genres, find_duplicates
 from soundatlas.errors import CatalogError
-from soundatlas.reading import RaggedRow, RawTable, read_table
-from soundatlas.schema import (
+from soundatlas.ingest.columns import NUMERIC_COLUMNS, map_columns, quoted
+from soundatlas.ingest.duplicates import combine_genres, find_duplicates
+from soundatlas.ingest.reading import RaggedRow, RawTable, read_table
+from soundatlas.ingest.schema import (
     AUDIO_FEATURES,
     PERCENT_SUFFIX,
     RANGES,
     SPOTIFY_TRACK_ID,
     normalise_header,
 )
-from soundatlas.validation import SHOWN_ROWS, Finding, ValidationReport, where
-from soundatlas.values import (
+from soundatlas.ingest.validation import SHOWN_ROWS, Finding, ValidationReport, where
+from soundatlas.ingest.values import (
     parse_flags,
     parse_name_lists,
     parse_years,
@@ -57,7 +57,7 @@ class Catalog:
     Attributes
     ----------
     tracks
-        The canonical table, one row per usable track (see `soundatlas.schema`), with
+        The canonical table, one row per usable track (see `soundatlas.ingest.schema`), with
         ``source_row``: the position of the row it came from in ``original``.
     original
         Every row of the file as read, plus ``_sa_line`` (where it is in the file),

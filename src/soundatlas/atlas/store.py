@@ -22,22 +22,28 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from soundatlas.atlas import Atlas, MethodSummary
-from soundatlas.clustering.result import LABEL_COLUMNS, METHOD_TITLES, PERSONA_COLUMNS
+from soundatlas.clustering.features import Scaler
+from soundatlas.clustering.projection import Projection
+from soundatlas.clustering.result import (
+    LABEL_COLUMNS,
+    METHOD_TITLES,
+    PERSONA_COLUMNS,
+    MethodSummary,
+)
 from soundatlas.config import BuildConfig
 from soundatlas.errors import AtlasError, OutputError, SoundAtlasError
-from soundatlas.features import Scaler
-from soundatlas.files import fsync_folder
-from soundatlas.projection import Projection
-from soundatlas.reading import file_sha256
-from soundatlas.validation import ValidationReport
+from soundatlas.files import file_sha256, fsync_folder
+from soundatlas.ingest.validation import ValidationReport
+
+if TYPE_CHECKING:
+    from soundatlas.atlas.model import Atlas
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -361,8 +367,9 @@ def _json_default(value: object) -> object:
     raise TypeError(f"cannot store {type(value).__name__} in the manifest")
 
 
-def load_atlas(path: str | Path, *, verify: bool = True) -> Atlas:
-    """Load an atlas folder written by `save_atlas`.
+def read_atlas(path: str | Path, *, verify: bool = True) -> dict[str, Any]:
+    """The fields of the `Atlas` in a folder written by `save_atlas` (open one with
+    `soundatlas.load_atlas`).
 
     Parameters
     ----------
@@ -387,9 +394,9 @@ def load_atlas(path: str | Path, *, verify: bool = True) -> Atlas:
                     f"{path}: {name} does not match its checksum in the manifest (damaged or "
                     "edited). Rebuild the atlas with `soundatlas build`."
                 )
-    atlas = _assemble(path, manifest)
-    _check_parts_agree(path, atlas)
-    return atlas
+    fields = _assemble(path, manifest)
+    _check_parts_agree(path, fields)
+    return fields
 
 
 def _recover_interrupted_swap(path: Path) -> None:
@@ -603,7 +610,7 @@ def _reading(path: Path, name: str) -> Iterator[None]:
         ) from exc
 
 
-def _assemble(path: Path, manifest: dict[str, Any]) -> Atlas:
+def _assemble(path: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     tracks, original = _song_tables(path, manifest)
     with _reading(path, "personas.parquet"):
         personas = pq.read_table(path / "personas.parquet").to_pandas()
@@ -628,7 +635,7 @@ def _assemble(path: Path, manifest: dict[str, Any]) -> Atlas:
             for m, v in manifest["methods"].items()
         }
     with _reading(path, "model.npz"):
-        return Atlas(
+        return dict(
             tracks=tracks,
             original=original,
             report=report,
@@ -655,45 +662,50 @@ def _assemble(path: Path, manifest: dict[str, Any]) -> Atlas:
         )
 
 
-def _check_parts_agree(path: Path, atlas: Atlas) -> None:
+def _check_parts_agree(path: Path, fields: dict[str, Any]) -> None:
     """Refuse an atlas whose files do not belong together (one copied in from another atlas,
     with the manifest's checksum edited to match): commands would otherwise fail deep inside,
     or answer from mismatched tables."""
-    features = atlas.config.features
-    if atlas.scaler.features != features or atlas.projection.features != features:
+    config, scaler, projection = fields["config"], fields["scaler"], fields["projection"]
+    tracks, personas, centroids = fields["tracks"], fields["personas"], fields["centroids"]
+    linkage, manifest = fields["linkage"], fields["manifest"]
+    features = config.features
+    if scaler.features != features or projection.features != features:
         raise _disagree(path, MANIFEST, "its scaler, projection and config name other features")
     width = len(features)
     model = {
-        "scaler_center": atlas.scaler.center,
-        "scaler_scale": atlas.scaler.scale,
-        "pca_mean": atlas.projection.mean,
-        **{f"centroids_{m}": c for m, c in atlas.centroids.items()},
+        "scaler_center": scaler.center,
+        "scaler_scale": scaler.scale,
+        "pca_mean": projection.mean,
+        **{f"centroids_{m}": c for m, c in centroids.items()},
     }
     for name, values in model.items():
         if values.ndim not in (1, 2) or values.shape[-1] != width:
             raise _disagree(path, "model.npz", f"{name} is not made of {width} features")
-    components = atlas.projection.components
+    components = projection.components
     if components.ndim != 2 or components.shape[1] != width:
         raise _disagree(path, "model.npz", f"pca_components is not made of {width} features")
-    missing = [f for f in features if f not in atlas.tracks]
+    missing = [f for f in features if f not in tracks]
     if missing:
         raise _disagree(path, "tracks.parquet", f"it has no {', '.join(missing)} column")
-    rows = atlas.manifest.get("rows", {}).get("tracks", len(atlas.tracks))
-    sampled = bool((atlas.manifest.get("parts") or {}).get("sample"))
-    if rows != len(atlas.tracks) and not sampled:
-        raise _disagree(path, "tracks.parquet", f"it holds {len(atlas.tracks):,} songs, not {rows}")
-    for method in atlas.methods:
+    rows = manifest.get("rows", {}).get("tracks", len(tracks))
+    sampled = bool((manifest.get("parts") or {}).get("sample"))
+    if rows != len(tracks) and not sampled:
+        raise _disagree(
+            path, "tracks.parquet", f"it holds {len(fields['tracks']):,} songs, not {rows}"
+        )
+    for method in fields["methods"]:
         column = LABEL_COLUMNS[method]
-        if column not in atlas.tracks or atlas.tracks[column].dtype.kind not in "iu":
+        if column not in tracks or tracks[column].dtype.kind not in "iu":
             raise _disagree(path, "tracks.parquet", f"it has no {method} labels")
-        named = set(atlas.personas.loc[atlas.personas["method"] == method, "cluster"].tolist())
-        if named - {-1} != set(range(len(atlas.centroids[method]))):
+        named = set(personas.loc[personas["method"] == method, "cluster"].tolist())
+        if named - {-1} != set(range(len(centroids[method]))):
             raise _disagree(
                 path, "personas.parquet", f"its {method} clusters are not those of model.npz"
             )
-        if not set(np.unique(atlas.tracks[column]).tolist()) <= named:
+        if not set(np.unique(tracks[column]).tolist()) <= named:
             raise _disagree(path, "tracks.parquet", f"its {method} labels are not the clusters'")
-    if atlas.linkage is not None and (atlas.linkage.ndim != 2 or atlas.linkage.shape[1] != 4):
+    if linkage is not None and (linkage.ndim != 2 or linkage.shape[1] != 4):
         raise _disagree(path, "model.npz", "its Ward linkage is not a linkage matrix")
 
 

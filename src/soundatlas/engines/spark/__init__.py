@@ -6,7 +6,7 @@ atlas folder that `soundatlas.load_atlas`, the CLI and the dashboard read. PySpa
 needed only here: nothing outside this package imports PySpark.
 """
 
-from soundatlas.spark.build import build_atlas_spark
-from soundatlas.spark.session import LOCAL_MASTER
+from soundatlas.engines.spark.build import build_atlas_spark
+from soundatlas.engines.spark.session import LOCAL_MASTER
 
 __all__ = ["LOCAL_MASTER", "build_atlas_spark"]

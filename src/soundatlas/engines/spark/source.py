@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from soundatlas.catalog import LINE_COLUMN
 from soundatlas.errors import CatalogError
-from soundatlas.reading import TextLayout, refuse_binary, text_layout
+from soundatlas.ingest.catalog import LINE_COLUMN
+from soundatlas.ingest.reading import TextLayout, refuse_binary, text_layout
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession

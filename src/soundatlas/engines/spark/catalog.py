@@ -1,6 +1,6 @@
 """Validate a track table in Spark with exactly the local engine's rules, batch by batch.
 
-Every batch of rows goes through the local engine's row pass (`soundatlas.catalog`) inside a
+Every batch of rows goes through the local engine's row pass (`soundatlas.ingest.catalog`) inside a
 Spark worker, with the column choices (decimal commas, duration units) made once from the first
 rows so all batches read a column the same way. What needs the whole table — the median tempo
 for undetected tempos, duplicate rows and repeated ids, the counts and first lines of every
@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from soundatlas.catalog import (
+from soundatlas.engines.spark.source import CORRUPT_COLUMN, SourceShape, SparkSource
+from soundatlas.errors import CatalogError
+from soundatlas.ingest.catalog import (
     LINE_COLUMN,
     MIN_TRACKS,
     TRACK_LINE_COLUMN,
@@ -32,11 +34,9 @@ from soundatlas.catalog import (
     too_few_message,
     undetected_tempo_spec,
 )
-from soundatlas.columns import NUMERIC_COLUMNS, map_columns
-from soundatlas.errors import CatalogError
-from soundatlas.reading import RawTable
-from soundatlas.spark.source import CORRUPT_COLUMN, SourceShape, SparkSource
-from soundatlas.validation import SHOWN_ROWS, Finding, ValidationReport
+from soundatlas.ingest.columns import NUMERIC_COLUMNS, map_columns
+from soundatlas.ingest.reading import RawTable
+from soundatlas.ingest.validation import SHOWN_ROWS, Finding, ValidationReport
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 
 from soundatlas.errors import CatalogError, ConfigError
-from soundatlas.schema import (
+from soundatlas.ingest.schema import (
     AUDIO_FEATURES,
     CANONICAL_COLUMNS,
     EXTRA_FEATURES,

@@ -19,16 +19,22 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from soundatlas.atlas import PCA_COLUMNS, Atlas, MethodSummary, Progress
+from soundatlas.atlas.build import Progress
+from soundatlas.atlas.model import PCA_COLUMNS, Atlas
+from soundatlas.atlas.store import (
+    IN_MEMORY_SONGS,
+    check_atlas_target,
+    scratch_folder,
+    staged_atlas,
+    write_atlas_files,
+)
+from soundatlas.clustering.features import Scaler
 from soundatlas.clustering.metrics import NOISE, agreement_of_counts
 from soundatlas.clustering.personas import CatalogStats, genre_shares, persona_table
-from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS
+from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS, MethodSummary
 from soundatlas.config import BuildConfig
-from soundatlas.errors import ConfigError
-from soundatlas.features import Scaler
-from soundatlas.schema import AUDIO_FEATURES
-from soundatlas.spark import clustering
-from soundatlas.spark.catalog import (
+from soundatlas.engines.spark import clustering
+from soundatlas.engines.spark.catalog import (
     CANONICAL_COLUMNS,
     LINE,
     STATUS,
@@ -36,15 +42,10 @@ from soundatlas.spark.catalog import (
     SparkCatalog,
     validate,
 )
-from soundatlas.spark.session import LOCAL_MASTER, log_of, spark_errors, spark_session
-from soundatlas.spark.source import read_source
-from soundatlas.store import (
-    IN_MEMORY_SONGS,
-    check_atlas_target,
-    scratch_folder,
-    staged_atlas,
-    write_atlas_files,
-)
+from soundatlas.engines.spark.session import LOCAL_MASTER, log_of, spark_errors, spark_session
+from soundatlas.engines.spark.source import read_source
+from soundatlas.errors import ConfigError
+from soundatlas.ingest.schema import AUDIO_FEATURES
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame

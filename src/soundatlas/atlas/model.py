@@ -1,0 +1,162 @@
+"""The atlas: a catalog clustered three ways, named, projected, and saved for reuse.
+
+`Atlas` is what every later layer reads (discovery, reports, the front doors); it is built by
+`soundatlas.atlas.build.build_atlas` and written and read by `soundatlas.atlas.store`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from soundatlas.atlas.store import read_atlas, save_atlas
+from soundatlas.clustering.features import Scaler
+from soundatlas.clustering.projection import Projection
+from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS, MethodSummary
+from soundatlas.config import BuildConfig
+from soundatlas.errors import ConfigError, LookupFailed
+from soundatlas.ingest.catalog import load_catalog
+from soundatlas.ingest.validation import ValidationReport
+
+PCA_COLUMNS = ("pc1", "pc2", "pc3")
+
+
+@dataclass(frozen=True)
+class Atlas:
+    """A built atlas.
+
+    Attributes
+    ----------
+    tracks
+        The canonical track table plus, for each method run, its label column (``cluster``,
+        ``cluster_dbscan``, ``cluster_hc``) and persona column (``persona``, …), and the PCA
+        coordinates ``pc1``-``pc3``.
+    original
+        The input rows as read, with where each went (see `soundatlas.ingest.catalog.Catalog`).
+    report
+        The validation report of the input.
+    config
+        The options it was built with.
+    scaler, projection
+        The fitted scaling and PCA.
+    methods
+        Per method: parameters, the rule that chose them, scores, details, timings.
+    centroids
+        Per method: cluster centroids in scaled space (row i = cluster i).
+    personas
+        One row per cluster per method: persona name, size, reasons, z-scores, genres.
+    selection
+        Candidate-k score tables per method (``method`` column), for K-Means and hierarchical.
+    linkage
+        The Ward merge tree, or None if hierarchical clustering was not run.
+    linkage_songs
+        Songs under each merge of ``linkage`` (for dendrogram labels), or None.
+    manifest
+        Versions, input hash, timings and the rest of what was recorded at build time.
+    """
+
+    tracks: pd.DataFrame
+    original: pd.DataFrame
+    report: ValidationReport
+    config: BuildConfig
+    scaler: Scaler
+    projection: Projection
+    methods: dict[str, MethodSummary]
+    centroids: dict[str, np.ndarray]
+    personas: pd.DataFrame
+    selection: pd.DataFrame
+    linkage: np.ndarray | None
+    linkage_songs: np.ndarray | None = None
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def scaled(self) -> np.ndarray:
+        """Scaled features of every track (float64), computed once per atlas."""
+        return self.scaler.transform(self.tracks)
+
+    @property
+    def sampled(self) -> bool:
+        """Whether ``tracks`` is a sample of the catalog (an atlas too big to load whole: see
+        `soundatlas.atlas.store.IN_MEMORY_SONGS`); ``report.tracks`` counts every song."""
+        return bool((self.manifest.get("parts") or {}).get("sample"))
+
+    @property
+    def fingerprint(self) -> str:
+        """An id unique to this build, for cache keys."""
+        return str(self.manifest.get("fingerprint", ""))
+
+    def personas_of(self, method: str) -> pd.DataFrame:
+        """Persona table of one method, one row per cluster (noise first if any)."""
+        self.require_method(method)
+        return self.personas[self.personas["method"] == method].reset_index(drop=True)
+
+    def require_method(self, method: str) -> MethodSummary:
+        """The summary of a method, or a clear error if this atlas did not run it."""
+        if method not in self.methods:
+            raise LookupFailed(
+                f"method '{method}' was not run for this atlas; it has: "
+                f"{', '.join(self.methods)}. Rebuild with --methods to add it."
+            )
+        return self.methods[method]
+
+    def agreement(self) -> pd.DataFrame:
+        """Adjusted Rand index and NMI between every pair of methods."""
+        return pd.DataFrame(self.manifest.get("agreement", []))
+
+    def save(self, path: str | Path) -> Path:
+        """Write the atlas folder atomically (see `soundatlas.atlas.store.save_atlas`)."""
+        return save_atlas(self, path)
+
+    def assign(self, new_tracks: str | Path | pd.DataFrame) -> pd.DataFrame:
+        """Place new songs in the existing K-Means and hierarchical clusters, without refitting.
+
+        Each song goes to the nearest cluster centroid in the atlas's scaled space (exactly
+        K-Means's own rule; the standard way to extend a Ward clustering).
+
+        Returns
+        -------
+        DataFrame
+            The new songs' canonical columns plus ``cluster``/``persona`` and
+            ``cluster_hc``/``persona_hc`` for the methods this atlas ran, and ``distance`` to
+            the K-Means centroid.
+        """
+        fill = float(self.tracks["tempo"].median()) if "tempo" in self.tracks else None
+        catalog = load_catalog(
+            new_tracks,
+            features=self.config.features,
+            columns=self.config.columns,
+            min_tracks=1,
+            fill_tempo=fill,
+        )
+        # scikit-learn is imported here, not at load: a query never needs it.
+        from sklearn.metrics import pairwise_distances_argmin_min
+
+        scaled = self.scaler.transform(catalog.tracks)
+        out = catalog.tracks.drop(columns=["source_row"])
+        assigned = False
+        for method in ("kmeans", "hierarchical"):
+            if method not in self.methods:
+                continue
+            labels, distances = pairwise_distances_argmin_min(scaled, self.centroids[method])
+            names = self.personas_of(method).set_index("cluster")["persona"]
+            out[LABEL_COLUMNS[method]] = labels
+            out[PERSONA_COLUMNS[method]] = names.reindex(labels).to_numpy()
+            if method == "kmeans":
+                out["distance"] = distances
+            assigned = True
+        if not assigned:
+            raise ConfigError(
+                "this atlas has neither K-Means nor hierarchical clusters to assign to."
+            )
+        return out
+
+
+def load_atlas(path: str | Path, *, verify: bool = True) -> Atlas:
+    """Open the atlas folder ``path``, checking every file it reads (see
+    `soundatlas.atlas.store.read_atlas`)."""
+    return Atlas(**read_atlas(path, verify=verify))
