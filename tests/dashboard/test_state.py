@@ -8,7 +8,6 @@ import plotly.graph_objects as go
 import pytest
 
 from soundatlas.dashboard import charts
-from soundatlas.dashboard.state import AtlasIndex, Filters
 from soundatlas.dashboard.summaries import (
     cluster_profiles,
     cluster_sizes,
@@ -20,6 +19,8 @@ from soundatlas.dashboard.summaries import (
     stratified_sample,
     summary_rows,
 )
+from soundatlas.discovery.filters import Filters
+from soundatlas.discovery.index import discovery_index
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +30,7 @@ def atlas(hostile_atlas):
 
 @pytest.fixture(scope="module")
 def index(atlas):
-    return AtlasIndex(atlas)
+    return discovery_index(atlas).filters
 
 
 def test_mask_matches_pandas(atlas, index):
@@ -136,7 +137,7 @@ def test_profiles_are_scaled_between_zero_and_one(index):
 
 
 def test_the_shared_index_never_changes_after_it_is_built(atlas):
-    index = AtlasIndex(atlas)
+    index = discovery_index(atlas).filters
     before = dict(vars(index))
     everyone = np.ones(index.n, dtype=bool)
     rows = stratified_sample(index, everyone, "kmeans", cap=50)
@@ -164,6 +165,18 @@ def test_the_cached_loader_builds_what_others_build_lazily(hostile_atlas_path):
     session.warm(atlas)
     assert "scaled" in vars(atlas)
     assert discovery_index(atlas)._text is not None
+    assert discovery_index(atlas)._filters is not None
+
+
+def test_filters_and_search_share_labels_and_name_artists_alike(atlas, index):
+    songs = discovery_index(atlas)
+    assert songs.filters is index  # one index per atlas, whichever front door asks
+    for method, labels in index.labels.items():
+        assert labels is songs.labels[method]
+    artist = next(a for a in songs.artists["artist"].astype(str) if "e" in a.lower())
+    folded = artist.upper().replace("E", "É")  # another case, an accent added
+    expected = atlas.tracks["artists"].map(lambda a: artist in a).to_numpy()
+    assert np.array_equal(index.mask(Filters(artist=folded)), expected)
 
 
 def _two_stage(songs_per_leaf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,6 +1,7 @@
 """Streamlit glue: which atlas a session looks at, loading it once for everyone, and the view.
 
-The atlas and its `AtlasIndex` are cached with ``st.cache_resource`` (one shared, read-only copy
+The atlas and its indexes (`soundatlas.discovery.index.discovery_index`, whose ``filters`` the
+sidebar and charts use) are cached with ``st.cache_resource`` (one shared, read-only copy
 for every session), keyed on the folder and the manifest's fingerprint, so a rebuilt atlas is
 picked up and a big table is never hashed. Everything derived from the atlas that is built
 lazily elsewhere (its scaled features, the discovery index and its name lookups) is built inside
@@ -32,8 +33,10 @@ from soundatlas.dashboard.catalogs import (
     mark_used,
 )
 from soundatlas.dashboard.settings import ATLAS_ENV
-from soundatlas.dashboard.state import AtlasIndex, View
+from soundatlas.dashboard.state import View
 from soundatlas.dashboard.text import plain_lines
+from soundatlas.discovery.filters import FilterIndex
+from soundatlas.discovery.index import discovery_index
 from soundatlas.errors import AtlasError, SoundAtlasError
 
 VIEW_KEY = "_sa_view"
@@ -73,28 +76,28 @@ def manifest_fingerprint(path: Path) -> str:
 
 
 @st.cache_resource(max_entries=4, ttl=CACHE_TTL, show_spinner=False)
-def _load(path: str, fingerprint: str) -> tuple[Atlas, AtlasIndex]:
+def _load(path: str, fingerprint: str) -> tuple[Atlas, FilterIndex]:
     atlas = load_atlas(path)
     if fingerprint and atlas.fingerprint != fingerprint:
         raise AtlasError(f"{path}: the atlas changed while loading; reload the page.")
     warm(atlas)
-    return atlas, AtlasIndex(atlas)
+    return atlas, discovery_index(atlas).filters
 
 
 def warm(atlas: Atlas) -> None:
     """Build, before the atlas is shared, what other modules compute on first use: the scaled
     features (`Atlas.scaled`), the discovery index and its name lookups. The merge tree the
     pages hand to the dendrogram is made read-only."""
-    from soundatlas.discovery.index import discovery_index
-
     atlas.scaled  # noqa: B018  (a cached property: computed here, once)
     for tree in (atlas.linkage, atlas.linkage_songs):
         if isinstance(tree, np.ndarray):
             tree.flags.writeable = False
-    getattr(discovery_index(atlas), "text", None)  # name lookups, else built on first search
+    index = discovery_index(atlas)
+    getattr(index, "text", None)  # name lookups, else built on first search
+    getattr(index, "filters", None)  # the sidebar's arrays
 
 
-def load(path: Path) -> tuple[Atlas, AtlasIndex]:
+def load(path: Path) -> tuple[Atlas, FilterIndex]:
     """The atlas at ``path`` and its index, from the shared cache (loaded on first use).
 
     Raises

@@ -16,7 +16,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from soundatlas.clustering.result import METHOD_TITLES
-from soundatlas.dashboard.state import EXPLICIT_CHOICES, AtlasIndex, Bounds, Filters
+from soundatlas.discovery.filters import EXPLICIT_CHOICES, Bounds, FilterIndex, Filters
 
 METHOD_KEY = "method"
 GENRE_KEY = "genre"
@@ -27,7 +27,7 @@ EXPLICIT_KEY = "explicit"
 ATLAS_SEEN_KEY = "_sa_filters_for"
 
 
-def filter_keys(index: AtlasIndex) -> list[str]:
+def filter_keys(index: FilterIndex) -> list[str]:
     """Session-state keys (the same as the URL parameters) of every filter widget."""
     return [
         METHOD_KEY,
@@ -40,7 +40,7 @@ def filter_keys(index: AtlasIndex) -> list[str]:
     ]
 
 
-def defaults(index: AtlasIndex) -> dict[str, object]:
+def defaults(index: FilterIndex) -> dict[str, object]:
     """The value of every filter widget when nothing is filtered."""
     out: dict[str, object] = {
         METHOD_KEY: index.methods[0],
@@ -58,7 +58,7 @@ def defaults(index: AtlasIndex) -> dict[str, object]:
     return out
 
 
-def reset_filters(index: AtlasIndex, *, keep_method: bool = True) -> None:
+def reset_filters(index: FilterIndex, *, keep_method: bool = True) -> None:
     """Put every filter back to its default (a widget callback: runs before the next run)."""
     for key, value in defaults(index).items():
         if key == METHOD_KEY and keep_method and key in st.session_state:
@@ -92,7 +92,7 @@ def _span_parser(bounds: Bounds, whole: bool) -> Callable[[list[str]], tuple | N
     return parse
 
 
-def _parsers(index: AtlasIndex) -> dict[str, Callable[[list[str]], object | None]]:
+def _parsers(index: FilterIndex) -> dict[str, Callable[[list[str]], object | None]]:
     genres = set(index.genre_names)
     out: dict[str, Callable[[list[str]], object | None]] = {
         METHOD_KEY: lambda v: v[-1] if v and v[-1] in index.methods else None,
@@ -109,7 +109,7 @@ def _parsers(index: AtlasIndex) -> dict[str, Callable[[list[str]], object | None
     return out
 
 
-def values_from_url(index: AtlasIndex, params: dict[str, list[str]]) -> dict[str, object]:
+def values_from_url(index: FilterIndex, params: dict[str, list[str]]) -> dict[str, object]:
     """Widget values a URL asks for (parameter name -> value); invalid values are left out."""
     out = {}
     for key, parse in _parsers(index).items():
@@ -120,7 +120,7 @@ def values_from_url(index: AtlasIndex, params: dict[str, list[str]]) -> dict[str
     return out
 
 
-def url_from_values(index: AtlasIndex, values: dict[str, object]) -> dict[str, list[str]]:
+def url_from_values(index: FilterIndex, values: dict[str, object]) -> dict[str, list[str]]:
     """The query parameters of widget values: only those that differ from the defaults."""
     out: dict[str, list[str]] = {}
     for key, default in defaults(index).items():
@@ -143,7 +143,7 @@ def _number(value: object) -> str:
     return str(int(number)) if number.is_integer() else f"{number:g}"
 
 
-def _sync_url(index: AtlasIndex) -> None:
+def _sync_url(index: FilterIndex) -> None:
     """Rewrite the filter parameters of the URL from the widgets, if they differ."""
     wanted = url_from_values(index, {k: st.session_state.get(k) for k in filter_keys(index)})
     for key in filter_keys(index):
@@ -160,7 +160,7 @@ def _sync_url(index: AtlasIndex) -> None:
 # -- the widgets ---------------------------------------------------------------------------------
 
 
-def render(index: AtlasIndex) -> Filters:
+def render(index: FilterIndex) -> Filters:
     """Draw the filters in the sidebar, keep the URL in step, and return what they select."""
     if st.session_state.get(ATLAS_SEEN_KEY) != index.fingerprint:
         first = st.session_state.get(ATLAS_SEEN_KEY) is None
@@ -241,7 +241,7 @@ def render(index: AtlasIndex) -> Filters:
 
 
 def _changed(
-    span: tuple[float, float] | None, index: AtlasIndex, name: str
+    span: tuple[float, float] | None, index: FilterIndex, name: str
 ) -> tuple[float, float] | None:
     if span is None or tuple(float(v) for v in span) == index.bounds[name].full:
         return None

@@ -1,6 +1,6 @@
 """Numbers the dashboard's charts are drawn from, computed from the filtered songs with NumPy.
 
-Pure functions over the arrays of an `AtlasIndex`: cluster sizes are exact counts of the filtered
+Pure functions over the arrays of an `FilterIndex`: cluster sizes are exact counts of the filtered
 songs; quantiles, means and correlations are computed on at most `SUMMARY_CAP` of them (a fixed
 random sample, stated on the page), so every chart costs a few milliseconds even at a million
 songs. Charts receive small tables (one row per cluster) instead of raw songs, except the PCA
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from soundatlas.dashboard.state import AtlasIndex
+from soundatlas.discovery.filters import FilterIndex
 
 SCATTER_CAP = 10_000
 """Most points drawn on the PCA map; above it a stratified sample (by cluster) is drawn."""
@@ -28,7 +28,7 @@ SCATTER_FLOOR = 25
 """Songs every non-empty cluster keeps on the sampled PCA map, however small."""
 
 
-def summary_rows(index: AtlasIndex, mask: np.ndarray, *, cap: int = SUMMARY_CAP) -> np.ndarray:
+def summary_rows(index: FilterIndex, mask: np.ndarray, *, cap: int = SUMMARY_CAP) -> np.ndarray:
     """Positions of the filtered songs, or of ``cap`` of them in a fixed random order when
     there are more (the same songs for the same filters, on every rerun and for every user)."""
     count = int(np.count_nonzero(mask))
@@ -43,7 +43,7 @@ MAX_CLUSTERS_DRAWN = 15
 """Box plots and radar show at most this many clusters (the largest)."""
 
 
-def cluster_sizes(index: AtlasIndex, mask: np.ndarray, method: str) -> pd.DataFrame:
+def cluster_sizes(index: FilterIndex, mask: np.ndarray, method: str) -> pd.DataFrame:
     """Songs per cluster among the filtered songs, largest first.
 
     Columns: ``cluster, persona, songs, share`` (of the filtered songs), ``catalog_songs``.
@@ -82,7 +82,7 @@ def largest_clusters(sizes: pd.DataFrame, limit: int = MAX_CLUSTERS_DRAWN) -> li
 
 
 def feature_boxes(
-    index: AtlasIndex, rows: np.ndarray, method: str, feature: str, clusters: list[int]
+    index: FilterIndex, rows: np.ndarray, method: str, feature: str, clusters: list[int]
 ) -> pd.DataFrame:
     """Box-plot statistics of one feature per cluster of the songs at ``rows``: quartiles,
     Tukey whiskers, mean. Computed here so the chart sends five numbers per cluster."""
@@ -114,7 +114,7 @@ def feature_boxes(
 
 
 def cluster_profiles(
-    index: AtlasIndex, rows: np.ndarray, method: str, clusters: list[int]
+    index: FilterIndex, rows: np.ndarray, method: str, clusters: list[int]
 ) -> pd.DataFrame:
     """Mean of every audio feature per cluster, scaled 0–1 by the feature's catalog range
     (the sidebar slider's range), so features in decibels and BPM share one radar.
@@ -146,7 +146,7 @@ def cluster_profiles(
 
 
 def correlations(
-    index: AtlasIndex, rows: np.ndarray, *, cap: int = CORRELATION_CAP
+    index: FilterIndex, rows: np.ndarray, *, cap: int = CORRELATION_CAP
 ) -> tuple[pd.DataFrame, int]:
     """Pearson correlations between the audio features of the songs at ``rows`` (the first
     ``cap`` of them in the atlas's fixed random order), and how many songs (with every feature
@@ -164,7 +164,7 @@ def correlations(
 
 
 def stratified_sample(
-    index: AtlasIndex, mask: np.ndarray, method: str, *, cap: int = SCATTER_CAP
+    index: FilterIndex, mask: np.ndarray, method: str, *, cap: int = SCATTER_CAP
 ) -> np.ndarray:
     """At most about ``cap`` filtered songs for the PCA map, all of them when there are fewer.
 

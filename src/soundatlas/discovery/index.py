@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 
 from soundatlas.atlas.model import Atlas
 from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS
+from soundatlas.discovery.filters import FilterIndex
 from soundatlas.discovery.nearest import unit_rows
 from soundatlas.discovery.recordings import (
     recording_groups,
@@ -105,6 +106,8 @@ class DiscoveryIndex:
         self.unit = unit_rows(self.scaled, self.centre)
         self.methods: tuple[str, ...] = tuple(atlas.methods)
         self.labels = {m: tracks[LABEL_COLUMNS[m]].to_numpy(np.int32) for m in self.methods}
+        for labels in self.labels.values():
+            labels.flags.writeable = False  # shared by every session and front door
         self.personas = {m: _categorical(tracks[PERSONA_COLUMNS[m]]) for m in self.methods}
         self.cluster_names = {
             m: dict(zip(t["cluster"].astype(int), t["persona"].astype(str), strict=True))
@@ -136,6 +139,7 @@ class DiscoveryIndex:
         self._subsets: dict[tuple[int, ...], np.ndarray] = {}
         self._subset_lock = threading.Lock()
         self._text: NameIndexes | None = None
+        self._filters: FilterIndex | None = None
         self._text_lock = threading.Lock()
         self._build_artists(tracks)
         self._build_keys()
@@ -165,6 +169,8 @@ class DiscoveryIndex:
             [[0], np.cumsum(np.bincount(pair_rows, minlength=self.size))]
         ).astype(np.int64)
         self.row_artist_codes = codes
+        self.artist_pair_rows = pair_rows
+        """The song of each entry of ``row_artist_codes`` (song order)."""
         order = np.argsort(codes, kind="stable")
         self.artist_rows = pair_rows[order]
         counts = np.bincount(codes, minlength=n_artists)
@@ -230,6 +236,19 @@ class DiscoveryIndex:
                 if self._text is None:
                     self._text = NameIndexes(self)
         return self._text
+
+    @property
+    def filters(self) -> FilterIndex:
+        """Arrays for filtering and charts (`soundatlas.discovery.filters`), built on first use
+        from this index's labels, persona names and artists."""
+        if self._filters is None:
+            with self._text_lock:
+                if self._filters is None:
+                    atlas = self.atlas_ref()
+                    if atlas is None:
+                        raise ReferenceError("the atlas of this index is gone")
+                    self._filters = FilterIndex(atlas, self)
+        return self._filters
 
     def releases_of(self, row: int) -> np.ndarray:
         """Every row that is a release of the recording of ``row`` (itself included),

@@ -144,7 +144,7 @@ def load_catalog(
     if name is None:
         name = str(source) if not isinstance(source, pd.DataFrame) else "<DataFrame>"
     report_progress("read", 0.5)
-    table = _Normaliser(raw, name, tuple(features), columns or {}, fill_tempo).run(min_tracks)
+    table = RowChecker(raw, name, tuple(features), columns or {}, fill_tempo).run(min_tracks)
     report_progress("read", 1.0)
     return table
 
@@ -230,8 +230,14 @@ def finding_of(
     return Finding(spec.rule, spec.severity, count, message, spec.column, shown)  # type: ignore[arg-type]
 
 
-class _Normaliser:
-    """One pass over a raw table: map columns, parse values, record findings, pick tracks."""
+class RowChecker:
+    """One pass of the row rules over a raw table: map columns, parse values, record findings,
+    pick tracks.
+
+    `load_catalog` runs it on a whole file; the spark engine runs the same rules on each batch
+    of rows (`canonical`, then `status` and `rule_lists`), passing ``choices`` made once for the
+    whole file and ``row_hashes`` computed by Spark, so both engines judge rows alike.
+    """
 
     def __init__(
         self,
@@ -257,8 +263,7 @@ class _Normaliser:
         self.status = np.full(len(self.frame), "", dtype=object)
         self.column_map = map_columns(list(self.frame.columns), features, overrides, source)
         self.choices = choices or ColumnChoices.of(self.frame, self.column_map, raw.delimiter)
-        if row_hashes is not None:
-            self.__dict__["_row_hashes"] = row_hashes
+        self._given_hashes = row_hashes
 
     def _original(self, canonical: str) -> pd.Series | None:
         header = self.column_map.get(canonical)
@@ -308,22 +313,24 @@ class _Normaliser:
         return rules, examples
 
     @cached_property
-    def _row_hashes(self) -> np.ndarray:
-        """A 64-bit hash of every row's original cells: ids for rows without one, and the key
-        that finds exact duplicate rows."""
+    def row_hashes(self) -> np.ndarray:
+        """A 64-bit hash of every row's original cells (as given, or computed on first use):
+        ids for rows without one, and the key that finds exact duplicate rows."""
+        if self._given_hashes is not None:
+            return self._given_hashes
         return pd.util.hash_pandas_object(self.frame, index=False).to_numpy()
 
     def _track_ids(self) -> pd.Series:
         series = self._original("track_id")
         if series is None:
-            hashes = self._row_hashes
+            hashes = self.row_hashes
             return pd.Series([f"sa{h:016x}" for h in hashes], index=self.frame.index, dtype=object)
         text = series.astype("string").fillna("").str.strip()
         extracted = text.str.extract(SPOTIFY_TRACK_ID, expand=False)
         text = extracted.fillna(text)
         blank = (text == "").to_numpy()
         if blank.any():
-            fallback = self._row_hashes[blank]
+            fallback = self.row_hashes[blank]
             text = text.astype(object)
             text[blank] = [f"sa{h:016x}" for h in fallback]
             self._finding(
@@ -483,7 +490,7 @@ class _Normaliser:
 
     def _merge_duplicates(self, canonical: pd.DataFrame, usable: np.ndarray) -> np.ndarray:
         """For every row, the row that stands for it (itself, an earlier row, or -1)."""
-        merged = find_duplicates(self._row_hashes, canonical["track_id"].to_numpy(), usable)
+        merged = find_duplicates(self.row_hashes, canonical["track_id"].to_numpy(), usable)
         exact, repeated = duplicate_specs(self.column_map.get("track_id"))
         self._finding(exact.rule, exact.severity, merged.exact, None, exact.problem, exact.outcome)
         if merged.repeated_id.any():

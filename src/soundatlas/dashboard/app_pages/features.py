@@ -8,7 +8,6 @@ import streamlit as st
 
 from soundatlas.clustering.result import METHOD_TITLES
 from soundatlas.dashboard import charts, session
-from soundatlas.dashboard.state import AtlasIndex
 from soundatlas.dashboard.summaries import (
     SCATTER_CAP,
     SUMMARY_CAP,
@@ -23,6 +22,7 @@ from soundatlas.dashboard.summaries import (
     summary_rows,
 )
 from soundatlas.dashboard.ui import page_header, require_songs
+from soundatlas.discovery.filters import FilterIndex
 
 view = session.current_view()
 index = view.index
@@ -101,7 +101,7 @@ def _tree(
     return dendrogram_data(_linkage, clusters, songs=_songs, total_songs=total)
 
 
-def _dendrogram(index: AtlasIndex) -> None:
+def _dendrogram(index: FilterIndex) -> None:
     atlas = view.atlas
     linkage = atlas.linkage
     if linkage is None:

@@ -25,8 +25,8 @@ from soundatlas.ingest.catalog import (
     MIN_TRACKS,
     TRACK_LINE_COLUMN,
     ColumnChoices,
+    RowChecker,
     RuleSpec,
-    _Normaliser,
     duplicate_specs,
     finding_of,
     ragged_finding,
@@ -193,7 +193,7 @@ def _normaliser(
     features: tuple[str, ...],
     overrides: dict[str, str],
     choices: ColumnChoices,
-) -> _Normaliser:
+) -> RowChecker:
     layout = source.layout
     raw = RawTable(
         _cells(batch, source),
@@ -203,7 +203,7 @@ def _normaliser(
         _delimiter(source),
         notes=layout.notes if layout else (),
     )
-    return _Normaliser(
+    return RowChecker(
         raw,
         source.name,
         features,
