@@ -404,3 +404,16 @@ def test_spotify_urls_only_for_spotify_ids(atlas_of, tmp_path) -> None:
     with pytest.raises(ConfigError, match=r"not '.xlsx'"):
         save_playlist(charts, tmp_path / "charts.xlsx")
     assert not (tmp_path / "charts.txt").exists()
+
+
+def test_targets_are_moved_inside_limits_given_elsewhere():
+    from soundatlas.discovery import targets_within
+
+    # Up to a lower limit with no upper one (the dashboard's clamp used to undo this), down to
+    # an upper limit, and left alone inside its range or without limits.
+    moved = targets_within(
+        {"tempo": 100.0, "energy": 0.9, "valence": 0.5, "danceability": 0.2},
+        {"tempo": 110.0, "valence": 0.1},
+        {"energy": 0.7, "valence": 0.9},
+    )
+    assert moved == {"tempo": 110.0, "energy": 0.7, "valence": 0.5, "danceability": 0.2}

@@ -215,6 +215,33 @@ def test_similar_songs_of_a_sampled_atlas_come_from_every_song(sampled_atlas):
     assert "Oops!...I Did It Again" not in set(by_title["name"])
 
 
+def test_the_library_decides_where_similar_songs_come_from(sampled_atlas):
+    """One rule for every front door: a sampled atlas asked without a filter answers from every
+    song; with a filter, from the loaded songs; several songs or chosen features are refused."""
+    import numpy as np
+
+    from soundatlas.discovery import searches_whole_catalog, similar_to_many, similar_tracks
+    from soundatlas.discovery.directory import similar_in_catalog
+    from soundatlas.errors import ConfigError
+
+    atlas = load_atlas(sampled_atlas)
+    row = 3
+    track_id = str(atlas.tracks["track_id"].iloc[row])
+    assert searches_whole_catalog(atlas)
+    whole = similar_tracks(atlas, row, n=5)
+    assert (
+        whole["track_id"].tolist() == similar_in_catalog(atlas, track_id, n=5)["track_id"].tolist()
+    )
+    everyone = np.ones(len(atlas.tracks), dtype=bool)
+    assert not searches_whole_catalog(atlas, allowed=everyone)
+    loaded = similar_tracks(atlas, row, n=5, allowed=everyone)
+    assert set(loaded["track_id"]) <= set(atlas.tracks["track_id"])
+    with pytest.raises(ConfigError, match="too big"):
+        similar_tracks(atlas, row, features=["energy"])
+    with pytest.raises(ConfigError, match="several songs"):
+        similar_to_many(atlas, [row, row + 1])
+
+
 @pytest.mark.parametrize(
     "command",
     [

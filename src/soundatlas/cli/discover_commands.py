@@ -31,7 +31,6 @@ from soundatlas.discovery import (
     playlist_json,
     save_playlist,
     search,
-    similar_in_catalog,
     similar_to_many,
     similar_tracks,
 )
@@ -167,14 +166,7 @@ def similar(
     chosen = [f.strip() for f in features.split(",")] if features else None
     options = {"n": n, "same_cluster": same_cluster, "exclude_same_artist": exclude_artist}
     with _asks_to_choose(as_json=as_json):
-        if atlas.sampled:
-            if also or chosen:
-                raise ConfigError(
-                    "--also and --features need every song in memory; this atlas is too big "
-                    "for that, so it answers one song at a time on all features."
-                )
-            result = similar_in_catalog(atlas, query, **options)
-        elif also:
+        if also:
             result = similar_to_many(atlas, [query, *also], features=chosen, **options)
         else:
             result = similar_tracks(atlas, query, features=chosen, **options)

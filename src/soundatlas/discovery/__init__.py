@@ -19,7 +19,12 @@ from soundatlas.discovery.playlists import (
     spotify_urls,
 )
 from soundatlas.discovery.search import SearchResults, normalise_text, search
-from soundatlas.discovery.similar import resolve_track, similar_to_many, similar_tracks
+from soundatlas.discovery.similar import (
+    resolve_track,
+    searches_whole_catalog,
+    similar_to_many,
+    similar_tracks,
+)
 
 __all__ = [
     "ORDERS",
@@ -38,8 +43,10 @@ __all__ = [
     "resolve_track",
     "save_playlist",
     "search",
+    "searches_whole_catalog",
     "similar_in_catalog",
     "similar_to_many",
     "similar_tracks",
     "spotify_urls",
+    "targets_within",
 ]

@@ -32,7 +32,7 @@ from soundatlas.atlas.model import Atlas
 from soundatlas.clustering.features import Scaler
 from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS
 from soundatlas.discovery.nearest import top_cosine, unit_rows
-from soundatlas.discovery.recordings import RELATIVE, TOLERANCE
+from soundatlas.discovery.recordings import same_recording
 from soundatlas.discovery.text import name_keys, normalise_text, recording_titles
 from soundatlas.errors import AmbiguousQuery, AtlasError, ConfigError, LookupFailed
 from soundatlas.ingest.schema import AUDIO_FEATURES
@@ -320,18 +320,6 @@ def similar_in_catalog(
     table.insert(0, "similarity", np.round(kept_scores, 4))
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     return table
-
-
-def same_recording(first: tuple[str, str, np.ndarray], second: tuple[str, str, np.ndarray]) -> bool:
-    """The discovery index's rule for one recording: the same primary artist, and the same
-    title once release qualifiers are removed or audio features equal to within rounding."""
-    if first[0] != second[0]:
-        return False
-    if first[1] == second[1]:
-        return True
-    a, b = first[2], second[2]
-    limit = TOLERANCE + RELATIVE * np.maximum(np.abs(a), np.abs(b))
-    return bool(len(a) and np.all(np.abs(a - b) <= limit))
 
 
 def exact_neighbours(atlas: Atlas, row: int, count: int) -> tuple[np.ndarray, np.ndarray]:

@@ -33,6 +33,20 @@ RELATIVE = 2.0**-23
 """Relative part: the rounding of a float32 (covers large values such as tempo in BPM)."""
 
 
+def same_recording(first: tuple[str, str, np.ndarray], second: tuple[str, str, np.ndarray]) -> bool:
+    """The rule of this module for two songs given as ``(primary artist key, title key without
+    release qualifiers, audio features)``: the same primary artist, and the same title or
+    audio features equal to within rounding. `recording_groups` applies it to a whole catalog
+    at once; this form serves lookups in catalogs too big to group in memory."""
+    if first[0] != second[0]:
+        return False
+    if first[1] == second[1]:
+        return True
+    a, b = first[2], second[2]
+    limit = TOLERANCE + RELATIVE * np.maximum(np.abs(a), np.abs(b))
+    return bool(len(a) and np.all(np.abs(a - b) <= limit))
+
+
 def recording_title_codes(names: pa.Array, title_keys: pa.Array) -> np.ndarray:
     """A code per title, equal for titles equal once release qualifiers are removed.
 

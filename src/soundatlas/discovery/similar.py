@@ -23,6 +23,7 @@ import pandas as pd
 from soundatlas.atlas.model import Atlas
 from soundatlas.clustering.metrics import NOISE
 from soundatlas.clustering.result import METHOD_TITLES
+from soundatlas.discovery.directory import similar_in_catalog
 from soundatlas.discovery.index import DiscoveryIndex, discovery_index
 from soundatlas.discovery.nearest import top_cosine
 from soundatlas.discovery.search import SONG_TIERS, exact_songs, match_songs
@@ -188,6 +189,42 @@ def similar_tracks(
     )
 
 
+def searches_whole_catalog(atlas: Atlas, *, allowed: np.ndarray | None = None) -> bool:
+    """Whether similar songs come from every song of the catalog, through the atlas's
+    approximate similar-songs index, rather than from the songs loaded in memory.
+
+    True for an atlas too big to load whole (it holds a sample: `Atlas.sampled`) asked without
+    ``allowed``: a filter is a mask over the loaded songs, so a filtered question is answered
+    among them.
+    """
+    return atlas.sampled and allowed is None
+
+
+def _similar_in_whole_catalog(
+    atlas: Atlas,
+    queries: Sequence[str | int],
+    *,
+    n: int,
+    same_cluster: str | None,
+    exclude_same_artist: bool,
+    features: Sequence[str] | None,
+) -> pd.DataFrame:
+    if len(queries) > 1 or features is not None:
+        raise ConfigError(
+            "several songs at once, or chosen features, need every song in memory; this atlas "
+            f"of {atlas.report.tracks:,} songs is too big for that, so it answers one song at a "
+            "time on all features."
+        )
+    query = queries[0]
+    if isinstance(query, (int, np.integer)) and not isinstance(query, bool):
+        if not 0 <= query < len(atlas.tracks):
+            raise ConfigError(f"row {query}: the atlas has rows 0 to {len(atlas.tracks) - 1}.")
+        query = str(atlas.tracks["track_id"].iloc[int(query)])
+    return similar_in_catalog(
+        atlas, query, n=n, same_cluster=same_cluster, exclude_same_artist=exclude_same_artist
+    )
+
+
 def similar_to_many(
     atlas: Atlas,
     queries: Sequence[str | int],
@@ -209,6 +246,15 @@ def similar_to_many(
     if isinstance(queries, (str, bytes)) or not isinstance(queries, Sequence) or not queries:
         raise ConfigError(
             f"queries={queries!r}: give a list of one or more track ids, song texts or rows."
+        )
+    if searches_whole_catalog(atlas, allowed=allowed):
+        return _similar_in_whole_catalog(
+            atlas,
+            queries,
+            n=n,
+            same_cluster=same_cluster,
+            exclude_same_artist=exclude_same_artist,
+            features=features,
         )
     index = discovery_index(atlas)
     n = _check_count(n)

@@ -12,7 +12,13 @@ from soundatlas.dashboard.state import View
 from soundatlas.dashboard.summaries import cluster_sizes
 from soundatlas.dashboard.text import plain
 from soundatlas.dashboard.ui import page_header, show_table
-from soundatlas.discovery import ORDERS, PlaylistRequest, generate_playlist, playlist_csv
+from soundatlas.discovery import (
+    ORDERS,
+    PlaylistRequest,
+    generate_playlist,
+    playlist_csv,
+    targets_within,
+)
 from soundatlas.errors import AmbiguousQuery, SoundAtlasError
 
 RESULT_KEY = "pl_result"
@@ -133,9 +139,7 @@ with results:
                 threshold=float(threshold),
                 minimum=minimum,
                 maximum=maximum,
-                target={
-                    f: min(max(v, minimum.get(f, v)), maximum.get(f, v)) for f, v in targets.items()
-                },
+                target=targets_within(targets, minimum, maximum),
                 allow_explicit=bool(allow_explicit),
                 max_per_artist=int(cap),
                 order=order,

@@ -9,8 +9,7 @@ import streamlit as st
 from soundatlas.dashboard import session
 from soundatlas.dashboard.profiles import show_artist
 from soundatlas.dashboard.ui import page_header, show_table
-from soundatlas.discovery import search, similar_tracks
-from soundatlas.discovery.directory import similar_in_catalog
+from soundatlas.discovery import search, searches_whole_catalog, similar_tracks
 from soundatlas.errors import SoundAtlasError
 
 SIMILAR = 10
@@ -94,14 +93,9 @@ with song_tab:
             )
         else:
             try:
-                whole_catalog = atlas.sampled and not restrict
-                if whole_catalog:
-                    # The atlas holds a sample in memory: look among every song instead.
-                    track_id = str(atlas.tracks["track_id"].iloc[int(picked)])
-                    similar = similar_in_catalog(atlas, track_id, n=SIMILAR)
-                else:
-                    allowed = view.mask if restrict else None
-                    similar = similar_tracks(atlas, int(picked), n=SIMILAR, allowed=allowed)
+                allowed = view.mask if restrict else None
+                whole_catalog = searches_whole_catalog(atlas, allowed=allowed)
+                similar = similar_tracks(atlas, int(picked), n=SIMILAR, allowed=allowed)
             except SoundAtlasError as exc:
                 session.show_error(exc)
                 st.stop()

@@ -33,6 +33,7 @@ from soundatlas.discovery.playlists.request import (
     THRESHOLD_RANGE,
     PlaylistRequest,
     describe_constraint,
+    targets_within,
 )
 
 __all__ = [
@@ -52,4 +53,5 @@ __all__ = [
     "playlist_json",
     "save_playlist",
     "spotify_urls",
+    "targets_within",
 ]

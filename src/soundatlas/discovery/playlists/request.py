@@ -140,6 +140,28 @@ class PlaylistRequest:
         return data
 
 
+def targets_within(
+    target: dict[str, float], minimum: dict[str, float], maximum: dict[str, float]
+) -> dict[str, float]:
+    """Each target moved to the nearest value its limits allow.
+
+    For limits and targets that come from different places — the dashboard's sidebar ranges
+    narrow the catalog, its target sliders say what to aim for — a target outside the range
+    means "as close to it as the range allows". Limits and targets a user writes together (the
+    CLI's ``--min``/``--target``, the API's ``min_``/``target_``) are taken as written, and
+    `PlaylistRequest` refuses a target outside its own limits as a contradiction.
+
+    Examples
+    --------
+    >>> targets_within({"energy": 0.9, "tempo": 100.0}, {"tempo": 110.0}, {"energy": 0.7})
+    {'energy': 0.7, 'tempo': 110.0}
+    """
+    return {
+        column: min(max(value, minimum.get(column, -math.inf)), maximum.get(column, math.inf))
+        for column, value in target.items()
+    }
+
+
 def describe_constraint(name: str, request: PlaylistRequest) -> str:
     """A constraint in words: ``"similarity ≥ 0.95"``, ``"energy ≤ 0.4"``."""
     if name == "threshold":
