@@ -17,6 +17,7 @@ from soundatlas.discovery.playlists import (
     playlist_json,
     save_playlist,
     spotify_urls,
+    targets_within,
 )
 from soundatlas.discovery.search import SearchResults, normalise_text, search
 from soundatlas.discovery.similar import (
