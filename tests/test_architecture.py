@@ -45,6 +45,28 @@ def test_no_private_name_is_imported_from_another_package() -> None:
     assert crossings == []
 
 
+def test_the_spark_engine_uses_only_documented_functions_of_the_layers_below() -> None:
+    """The spark engine runs the local engine's rules through their public, documented API."""
+    import importlib
+    import inspect
+
+    undocumented = []
+    for path in sorted((PACKAGE / "engines").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ImportFrom) or not (node.module or "").startswith(
+                "soundatlas."
+            ):
+                continue
+            if node.module.startswith("soundatlas.engines"):
+                continue
+            module = importlib.import_module(node.module)
+            for alias in node.names:
+                value = getattr(module, alias.name)
+                if (inspect.isfunction(value) or inspect.isclass(value)) and not value.__doc__:
+                    undocumented.append(f"{node.module}.{alias.name}")
+    assert undocumented == []
+
+
 def test_no_import_cycle_between_modules() -> None:
     graph = grimp.build_graph("soundatlas", exclude_type_checking_imports=True)
     modules = sorted(graph.modules)

@@ -43,6 +43,7 @@ MIN_TRACKS = 10
 STATUS_COLUMN = "_sa_status"
 TRACK_COLUMN = "_sa_track"
 LINE_COLUMN = "_sa_line"
+"""In the original rows: the line (or record) of the file each row was read from."""
 TRACK_LINE_COLUMN = "_sa_track_line"
 """In an atlas written as Parquet parts: the line of the row a row's song is kept under (itself,
 an earlier copy, or null if the row was left out)."""
