@@ -34,7 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from build import PeakMemory
 
-from soundatlas.atlas.build import BUILD_STAGES
+from soundatlas.stages import BUILD_STAGES
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "out"

@@ -37,16 +37,6 @@ from soundatlas.ingest.catalog import Catalog, load_catalog
 Progress = Callable[[str, float], None]
 """``progress(stage, fraction_done)``: how long steps report to a progress bar."""
 
-BUILD_STAGES: tuple[str, ...] = (
-    "read",
-    "scale",
-    "kmeans",
-    "dbscan",
-    "pca",
-    "hierarchical",
-    "personas",
-)
-
 
 def build_atlas(
     source: str | Path | pd.DataFrame | Catalog,

@@ -24,6 +24,7 @@ from rich.table import Table
 
 from soundatlas.atlas.build import Progress as ProgressCallback
 from soundatlas.ingest.validation import ValidationReport
+from soundatlas.stages import STAGE_TITLES
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -36,20 +37,6 @@ def escape(text: object) -> str:
 
 console = Console(highlight=False, soft_wrap=False)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
-
-STAGE_TITLES = {
-    "start": "Starting Spark",
-    "read": "Reading and validating",
-    "scale": "Scaling features",
-    "kmeans": "K-Means: choosing k and fitting",
-    "dbscan": "DBSCAN: spanning tree and eps",
-    "pca": "PCA projection",
-    "hierarchical": "Hierarchical: Ward tree (second core)",
-    "personas": "Naming personas",
-    "save": "Saving atlas",
-    "generate": "Generating demo songs",
-    "load": "Loading atlas",
-}
 
 
 @contextlib.contextmanager

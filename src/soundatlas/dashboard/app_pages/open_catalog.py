@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from soundatlas.atlas.build import BUILD_STAGES
 from soundatlas.dashboard import session
 from soundatlas.dashboard.catalogs import (
     UPLOAD_MAX_AGE,
@@ -25,18 +24,8 @@ from soundatlas.dashboard.ui import show_table
 from soundatlas.demo import DEMO_SIZE, demo_atlas_path, ensure_demo_atlas
 from soundatlas.errors import SoundAtlasError
 from soundatlas.ingest.catalog import Catalog
+from soundatlas.stages import BUILD_STAGES, STAGE_TITLES
 
-STAGE_TITLES = {
-    "generate": "Generating demo songs",
-    "read": "Reading and validating",
-    "scale": "Scaling features",
-    "kmeans": "K-Means: choosing k",
-    "dbscan": "DBSCAN: choosing eps",
-    "hierarchical": "Hierarchical: Ward tree",
-    "pca": "PCA map",
-    "personas": "Naming personas",
-    "save": "Saving the atlas",
-}
 STEPS = ("generate", *BUILD_STAGES, "save")
 
 
