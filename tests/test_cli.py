@@ -138,7 +138,13 @@ def test_info_on_a_missing_atlas(tmp_path):
 def test_build_progress_is_shown(tmp_path):
     result = run("build", shared_file(SEED_SAMPLE), "-o", tmp_path / "a")
     assert result.exit_code == 0
-    for stage in ("Reading and validating", "K-Means", "DBSCAN", "Hierarchical", "Saving the atlas"):
+    for stage in (
+        "Reading and validating",
+        "K-Means",
+        "DBSCAN",
+        "Hierarchical",
+        "Saving the atlas",
+    ):
         assert stage in result.output
 
 
