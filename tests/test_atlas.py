@@ -221,6 +221,17 @@ def test_assign_places_new_songs_in_existing_clusters(atlas_of):
     assert assigned["persona"].notna().all() and (assigned["distance"] >= 0).all()
 
 
+def test_assign_fills_an_undetected_tempo_with_the_atlas_median(atlas_of):
+    atlas = atlas_of(GENRES_11K)
+    known = load_catalog(shared_file(GENRES_11K)).original.iloc[:5]
+    new = known.drop(columns=[c for c in known.columns if c.startswith("_sa_")]).copy()
+    new["tempo"] = [60.0, 61.0, 0.0, 62.0, 63.0]  # this file's own median would be 61.5
+    atlas_median = float(atlas.tracks["tempo"].median())
+    assert abs(atlas_median - 61.5) > 10, "the test needs the two medians apart"
+    assigned = atlas.assign(new)
+    assert assigned["tempo"].tolist() == pytest.approx([60.0, 61.0, atlas_median, 62.0, 63.0])
+
+
 def test_formula_neutralising_covers_headers_categories_and_lists(tmp_path):
     from soundatlas.exports import neutralise_formulas, write_table
 
