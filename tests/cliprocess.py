@@ -32,10 +32,14 @@ def signalled(*args, **kwargs):
     result = real(*args, **kwargs) if when == "after" else None
     if not fault.startswith("SIG"):
         raise RuntimeError(f"{fault} injected at {where}")
-    os.kill(os.getpid(), getattr(signal, fault))
-    time.sleep(60)  # the signal's handler raises here, so the call never returns
+    signal.raise_signal(getattr(signal, fault))
+    for _ in range(200):  # the handler raises here; one that holds the signal lets it go on
+        time.sleep(0.01)
     return result
 
+# Ctrl+C raises KeyboardInterrupt, as in a terminal, even when the tests run as a background
+# job (whose commands start with SIGINT ignored).
+signal.signal(signal.SIGINT, signal.default_int_handler)
 setattr(module, attribute, signalled)
 sys.argv = ["soundatlas", *sys.argv[6:]]
 from soundatlas.cli import main
