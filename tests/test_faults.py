@@ -97,7 +97,8 @@ def test_an_interrupted_build_stops_cleanly(catalogs, tmp_path, name, to, when):
             build.kill()
             build.communicate()
     _assert_stopped_cleanly(name, build.returncode, out.decode() + err.decode(), err.decode())
-    _wait_for(lambda: not any(alive(p) for p in processes), timeout=5, every=0.05)
+    # The worker stops within a second; a loaded machine may take longer to schedule it.
+    _wait_for(lambda: not any(alive(p) for p in processes), timeout=30, every=0.05)
     assert _leftovers(target) == [], "temporary folders are removed"
     assert not target.exists()
 
@@ -253,7 +254,8 @@ def test_sigkill_at_any_moment_leaves_a_loadable_atlas(catalogs, tmp_path):
         for phase, count in phases.most_common():
             print(f"  {count:>3}  {phase}")
         assert "?" not in phases
-        assert phases["between the two renames"] == 2
+        # The two kills after a first rename land there; a random kill may too, by luck.
+        assert phases["between the two renames"] >= 2
     finally:
         forked.close()
 
