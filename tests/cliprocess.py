@@ -16,6 +16,56 @@ from pathlib import Path
 CLI = (sys.executable, "-c", "from soundatlas.cli import main; main()")
 """The console script's entry point, run by this interpreter (so it imports this checkout)."""
 
+_FAULTED = """
+import importlib, os, signal, sys, time
+where, number, when, fault, under = sys.argv[1:6]
+module_name, attribute = where.rsplit(".", 1)
+module = importlib.import_module(module_name)
+real, calls = getattr(module, attribute), []
+
+def signalled(*args, **kwargs):
+    if not any(str(a).startswith(under) for a in args):
+        return real(*args, **kwargs)
+    calls.append(args)
+    if len(calls) != int(number):
+        return real(*args, **kwargs)
+    result = real(*args, **kwargs) if when == "after" else None
+    if not fault.startswith("SIG"):
+        raise RuntimeError(f"{fault} injected at {where}")
+    signal.raise_signal(getattr(signal, fault))
+    for _ in range(200):  # the handler raises here; one that holds the signal lets it go on
+        time.sleep(0.01)
+    return result
+
+# Ctrl+C raises KeyboardInterrupt, as in a terminal, even when the tests run as a background
+# job (whose commands start with SIGINT ignored).
+signal.signal(signal.SIGINT, signal.default_int_handler)
+setattr(module, attribute, signalled)
+sys.argv = ["soundatlas", *sys.argv[6:]]
+from soundatlas.cli import main
+main()
+"""
+"""Runs the command with a function of the library wrapped (before the command's modules are
+imported, so their ``from module import name`` gets the wrapper): at the N-th call that names a
+path under a folder, the process sends itself a signal, or raises an unexpected exception, just
+before (or just after) the real call. `faulted_cli` builds the command line."""
+
+
+def faulted_cli(
+    fault: str, *, at: str, under: Path, number: int = 1, when: str = "before"
+) -> tuple[str, ...]:
+    """The ``soundatlas`` command line, as `CLI`, for a process that meets ``fault`` at its
+    ``number``-th call of ``at`` (a dotted function name, such as ``"os.replace"`` or
+    ``"soundatlas.atlas.model.load_atlas"``) that names a path under ``under``, ``when``
+    "before" the call (it never happens) or "after" it. ``fault`` is a signal's name
+    (``"SIGINT"``: the process sends it to itself) or anything else (a ``RuntimeError``, as a
+    bug would raise).
+    A moment chosen this way is hit on every run, however busy the machine; a signal sent from
+    outside at a moment that lasts milliseconds can miss it."""
+    assert when in ("before", "after"), when
+    return (sys.executable, "-c", _FAULTED, at, str(number), when, fault, str(under))
+
+
 _MEASURE = """
 import os, subprocess, sys
 process = subprocess.Popen(sys.argv[2:])

@@ -1,4 +1,11 @@
-"""Shared fixtures: the real track tables in ../shared/data and atlases built from them."""
+"""Shared fixtures: the real track tables in ../shared/data and atlases built from them.
+
+Tests that need something the machine may lack skip without it: the real tables
+(``SOUNDATLAS_REQUIRE_DATA``), Debian's Chromium (``SOUNDATLAS_REQUIRE_BROWSER``) and Spark with
+Java (``SOUNDATLAS_REQUIRE_SPARK``). Each variable follows one rule (`required.required`): ``1``,
+``true`` or ``yes`` turns the skip into a failure (CI sets all three); unset, empty, ``0``,
+``false`` or ``no`` lets the test skip; anything else fails, naming the variable.
+"""
 
 from __future__ import annotations
 

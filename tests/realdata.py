@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
+from required import skip_unless_required
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("SOUNDATLAS_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -19,7 +19,8 @@ def shared_file(name: str) -> Path:
     """Path of a shared real table; skips when the folder is absent (fails if CI requires it)."""
     path = SHARED_DATA / name
     if not path.is_file():
-        if os.environ.get("SOUNDATLAS_REQUIRE_DATA"):
-            pytest.fail(f"{path} is missing but SOUNDATLAS_REQUIRE_DATA is set (CI must not skip)")
-        pytest.skip(f"real track table {path} not found (the shared data folder is absent)")
+        skip_unless_required(
+            "SOUNDATLAS_REQUIRE_DATA",
+            f"real track table {path} not found (the shared data folder is absent)",
+        )
     return path

@@ -149,15 +149,77 @@ def test_track_table_exports(atlas_of, tmp_path, file_format):
     assert len(back) == len(atlas.tracks)
     assert {"track_id", "name", "cluster", "persona_hc", "pc1"} <= set(back.columns)
 
+    def artists_text(cell) -> str:
+        return cell if isinstance(cell, str) else ", ".join(cell)
 
-def test_saved_atlas_has_no_pickles_and_reloads_identically(atlas_of):
-    atlas = atlas_of(SEED_SAMPLE)
-    folder = atlas.manifest["path"]
-    with np.load(os.path.join(folder, "model.npz"), allow_pickle=False) as arrays:
+    tracks = atlas.tracks
+    for (artist, name), expected in TOPHITS_ROWS.items():
+        found = back[(back["name"] == name) & (back["artists"].map(artists_text) == artist)]
+        built = tracks[(tracks["name"] == name) & (tracks["artists"].map(artists_text) == artist)]
+        assert len(found) == len(built) == 1, name
+        row = found.iloc[0]
+        for column, value in expected.items():
+            assert row[column] == pytest.approx(value), (name, column)
+        assert bool(row["explicit"]) == (name == "Without Me")
+        for label in ("cluster", "persona", "cluster_hc", "persona_hc", "cluster_dbscan"):
+            assert row[label] == built[label].iloc[0], (name, label)
+        # pc1 by hand: the song's features scaled and projected on the first axis.
+        features = np.array([expected[f] for f in atlas.scaler.features])
+        scaled = (features - atlas.scaler.center) / atlas.scaler.scale
+        pc1 = (scaled - atlas.projection.mean) @ atlas.projection.components[0]
+        assert row["pc1"] == pytest.approx(pc1, abs=1e-6), name
+
+
+TOPHITS_ROWS = {
+    # Three lines of tophits_2k.csv, typed in from the file.
+    ("Daft Punk", "One More Time"): {
+        "duration_ms": 320357, "release_year": 2001, "popularity": 76, "danceability": 0.613,
+        "energy": 0.697, "loudness": -8.618, "speechiness": 0.133, "acousticness": 0.0194,
+        "instrumentalness": 0.0, "liveness": 0.332, "valence": 0.476, "tempo": 122.746,
+    },
+    ("Eminem", "Without Me"): {
+        "duration_ms": 290320, "release_year": 2002, "popularity": 87, "danceability": 0.908,
+        "energy": 0.669, "loudness": -2.827, "speechiness": 0.0738, "acousticness": 0.00286,
+        "instrumentalness": 0.0, "liveness": 0.237, "valence": 0.662, "tempo": 112.238,
+    },
+    ("Lil Nas X", "Old Town Road - Remix"): {
+        "duration_ms": 157066, "release_year": 2019, "popularity": 79, "danceability": 0.878,
+        "energy": 0.619, "loudness": -5.56, "speechiness": 0.102, "acousticness": 0.0533,
+        "instrumentalness": 0.0, "liveness": 0.113, "valence": 0.639, "tempo": 136.041,
+    },
+}  # fmt: skip
+
+
+def _plain(value):
+    """``value`` as JSON would give it back (tuples as lists, NumPy numbers as Python's)."""
+    return json.loads(json.dumps(value, default=lambda v: v.tolist()))
+
+
+def test_saved_atlas_has_no_pickles_and_loads_as_it_was_built(tmp_path):
+    from soundatlas.demo import generate_catalog
+
+    built = build_atlas(generate_catalog(800, random_state=1), BuildConfig(stability_resamples=1))
+    built.save(tmp_path / "atlas")
+    with np.load(tmp_path / "atlas" / "model.npz", allow_pickle=False) as arrays:
         assert all(arrays[name].dtype != object for name in arrays.files)
-    again = load_atlas(folder)
-    pd.testing.assert_frame_equal(again.tracks, atlas.tracks)
-    assert again.methods["kmeans"].rule == atlas.methods["kmeans"].rule
+    loaded = load_atlas(tmp_path / "atlas")
+    # Text columns come back as pandas strings (Arrow); every value is the one built.
+    pd.testing.assert_frame_equal(loaded.tracks, built.tracks, check_dtype=False)
+    for column in ("cluster", "cluster_dbscan", "cluster_hc"):
+        assert loaded.tracks[column].dtype.kind == "i", column
+    pd.testing.assert_frame_equal(loaded.personas, built.personas, check_dtype=False)
+    np.testing.assert_array_equal(loaded.linkage, built.linkage)
+    assert set(loaded.methods) == set(built.methods) == {"kmeans", "dbscan", "hierarchical"}
+    for method, summary in built.methods.items():
+        again = loaded.methods[method]
+        assert (again.rule, _plain(again.params)) == (summary.rule, _plain(summary.params))
+        assert _plain(again.scores) == _plain(summary.scores), method
+        np.testing.assert_array_equal(loaded.centroids[method], built.centroids[method])
+    np.testing.assert_array_equal(loaded.scaler.center, built.scaler.center)
+    np.testing.assert_array_equal(loaded.scaler.scale, built.scaler.scale)
+    np.testing.assert_array_equal(loaded.projection.components, built.projection.components)
+    assert loaded.report.to_dict() == built.report.to_dict()
+    assert loaded.config == built.config
 
 
 def test_interrupted_save_leaves_the_previous_atlas(atlas_of, tmp_path, monkeypatch):
@@ -220,6 +282,17 @@ def test_assign_places_new_songs_in_existing_clusters(atlas_of):
     hc = (assigned["cluster_hc"].to_numpy() == expected["cluster_hc"].to_numpy()).mean()
     assert hc > 0.7
     assert assigned["persona"].notna().all() and (assigned["distance"] >= 0).all()
+
+
+def test_assign_fills_an_undetected_tempo_with_the_atlas_median(atlas_of):
+    atlas = atlas_of(GENRES_11K)
+    known = load_catalog(shared_file(GENRES_11K)).original.iloc[:5]
+    new = known.drop(columns=[c for c in known.columns if c.startswith("_sa_")]).copy()
+    new["tempo"] = [60.0, 61.0, 0.0, 62.0, 63.0]  # this file's own median would be 61.5
+    atlas_median = float(atlas.tracks["tempo"].median())
+    assert abs(atlas_median - 61.5) > 10, "the test needs the two medians apart"
+    assigned = atlas.assign(new)
+    assert assigned["tempo"].tolist() == pytest.approx([60.0, 61.0, atlas_median, 62.0, 63.0])
 
 
 def test_formula_neutralising_covers_headers_categories_and_lists(tmp_path):

@@ -8,7 +8,7 @@ import pytest
 from realdata import GENRES_11K, SEED_SAMPLE, TOPHITS, shared_file
 
 from soundatlas.errors import CatalogError, ConfigError
-from soundatlas.ingest.catalog import STATUS_COLUMN, TRACK_COLUMN, load_catalog
+from soundatlas.ingest.catalog import STATUS_COLUMN, TRACK_COLUMN, TYPICAL_TEMPO, load_catalog
 from soundatlas.ingest.schema import AUDIO_FEATURES
 from soundatlas.ingest.values import parse_flags, parse_name_lists, parse_years
 
@@ -181,13 +181,17 @@ def test_bad_cells_reject_rows_with_column_line_and_value(tmp_path):
 
 
 def test_undetected_tempo_is_imputed_not_dropped(tmp_path):
-    frame = songs(12)
-    frame.loc[2, "tempo"] = 0
-    catalog = load_catalog(write_csv(tmp_path, frame))
+    # The detected tempos sorted: 90 95 100 105 110 [115] 125 130 135 140 150, so the median
+    # is 115 (not the typical 120, nor the mean 117.7, nor a median that counts the 0).
+    tempos = [90, 100, 0, 110, 130, 140, 150, 95, 105, 115, 125, 135]
+    catalog = load_catalog(write_csv(tmp_path, songs(12, tempo=tempos)))
     assert catalog.report.tracks == 12
     finding = next(f for f in catalog.report.findings if f.rule == "undetected tempo")
     assert finding.severity == "fixed" and finding.rows == (4,)
-    assert catalog.tracks.loc[2, "tempo"] == pytest.approx(120.0)
+    assert catalog.tracks.loc[2, "tempo"] == pytest.approx(115.0)
+    assert "115" in finding.message and "median" in finding.message
+    others = catalog.tracks["tempo"].drop(index=2).tolist()
+    assert others == [t for t in tempos if t], "detected tempos are kept as they are"
 
 
 def test_metadata_out_of_range_is_cleared_and_reported(tmp_path):
@@ -267,6 +271,6 @@ def test_an_exact_copy_of_a_repeated_id_row_follows_it_to_its_track(tmp_path):
 
 def test_all_tempos_undetected_get_a_stated_typical_tempo(tmp_path):
     catalog = load_catalog(write_csv(tmp_path, songs(12, tempo=[0] * 12)))
-    assert (catalog.tracks["tempo"] == 120.0).all()
+    assert (catalog.tracks["tempo"] == TYPICAL_TEMPO).all()
     finding = next(f for f in catalog.report.findings if f.rule == "undetected tempo")
     assert "no song here has a detected tempo" in finding.message

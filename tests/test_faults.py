@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import subprocess
 import time
@@ -19,7 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from cliprocess import CLI, ForkedCli, alive, descendants
+from cliprocess import CLI, ForkedCli, alive, descendants, faulted_cli
 
 from soundatlas.atlas.model import load_atlas
 from soundatlas.atlas.store import read_manifest
@@ -69,32 +70,22 @@ SIGNALS = [
     ("SIGINT", "the terminal's process group", "while the Ward worker starts"),
     ("SIGINT", "the build only", "while the Ward worker runs"),
     ("SIGTERM", "the build only", "while the Ward worker runs"),
-    ("SIGINT", "the build only", "while saving over an atlas"),
-    ("SIGTERM", "the build only", "while saving over an atlas"),
 ]
 
 
 @pytest.mark.parametrize(("name", "to", "when"), SIGNALS)
 def test_an_interrupted_build_stops_cleanly(catalogs, tmp_path, name, to, when):
     target = tmp_path / "atlas"
-    saving = when.startswith("while saving")
-    if saving:
-        subprocess.run([*CLI, "build", catalogs["other"], "-o", target, "-q"], check=True)
-        before = (target / "manifest.json").read_bytes()
-    source = catalogs["small" if saving else "ward"]
     build = subprocess.Popen(
-        [*CLI, "build", str(source), "-o", str(target), "--quiet"],
+        [*CLI, "build", str(catalogs["ward"]), "-o", str(target), "--quiet"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,  # its own process group, as a terminal gives a command
     )
     try:
-        if saving:
-            _wait_for(lambda: any(".tmp-" in n for n in _leftovers(target)))
-        else:
-            _wait_for(lambda: _worker_of(build.pid), every=0.01)
-            if when.endswith("runs"):
-                time.sleep(1.0)
+        _wait_for(lambda: _worker_of(build.pid), every=0.01)
+        if when.endswith("runs"):
+            time.sleep(1.0)
         processes = descendants(build.pid)
         number = getattr(signal, name)
         if to == "the build only":
@@ -106,17 +97,73 @@ def test_an_interrupted_build_stops_cleanly(catalogs, tmp_path, name, to, when):
         if build.poll() is None:
             build.kill()
             build.communicate()
-    lines = err.decode().strip().splitlines()
-    assert build.returncode == {"SIGINT": 130, "SIGTERM": 143}[name], err.decode()
-    assert len(lines) == 1 and lines[0].startswith("interrupted"), err.decode()
-    assert "Traceback" not in (out + err).decode()
-    _wait_for(lambda: not any(alive(p) for p in processes), timeout=5, every=0.05)
+    _assert_stopped_cleanly(name, build.returncode, out.decode() + err.decode(), err.decode())
+    # The worker stops within a second; a loaded machine may take longer to schedule it.
+    _wait_for(lambda: not any(alive(p) for p in processes), timeout=30, every=0.05)
     assert _leftovers(target) == [], "temporary folders are removed"
-    if saving:
-        assert (target / "manifest.json").read_bytes() == before, "the old atlas is kept"
-        load_atlas(target)
-    else:
-        assert not target.exists()
+    assert not target.exists()
+
+
+WRITE = "soundatlas.atlas.store._write_files"
+SAVING = [
+    # (signal, the call where it comes, which call, before or after it; the atlas then in place)
+    ("SIGINT", WRITE, 1, "before", "old"),  # temporary folder, empty
+    ("SIGTERM", WRITE, 1, "after", "old"),  # written, not swapped
+    ("SIGINT", "os.replace", 1, "before", "old"),  # the swap about to move the old atlas aside
+    ("SIGTERM", "os.replace", 1, "after", "new"),  # between the swap's renames: finished first
+    ("SIGINT", "os.replace", 2, "after", "new"),  # the new atlas in place, the old not removed
+]
+"""Moments of a save, each hit with one signal (both signals end a command the same way:
+`test_cli_signals` runs each on every command)."""
+
+
+@pytest.fixture(scope="module")
+def old_atlas(catalogs, tmp_path_factory) -> Path:
+    """An atlas built by the command, for tests to copy and build over."""
+    folder = tmp_path_factory.mktemp("old") / "atlas"
+    subprocess.run([*CLI, "build", catalogs["other"], "-o", folder, "-q"], check=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def new_atlas(catalogs, tmp_path_factory) -> str:
+    """The fingerprint of the atlas the interrupted builds build (same catalog, same seed)."""
+    folder = tmp_path_factory.mktemp("new") / "atlas"
+    subprocess.run([*CLI, "build", catalogs["small"], "-o", folder, "-q"], check=True)
+    return read_manifest(folder)["fingerprint"]
+
+
+@pytest.mark.parametrize(("name", "at", "number", "when", "kept"), SAVING)
+def test_a_build_interrupted_while_saving_leaves_one_whole_atlas(
+    catalogs, old_atlas, new_atlas, tmp_path, name, at, number, when, kept
+):
+    """The signal comes at a chosen moment of the save (`cliprocess.faulted_cli`): a window of
+    a few hundredths of a second that a signal sent from outside can miss on a busy machine.
+    Before the swap the old atlas stays; once the swap has begun it is finished, then the
+    command stops."""
+    target = tmp_path / "atlas"
+    shutil.copytree(old_atlas, target)
+    before = read_manifest(target)["fingerprint"]
+    command = faulted_cli(name, at=at, under=tmp_path, number=number, when=when)
+    build = subprocess.run(
+        [*command, "build", str(catalogs["small"]), "-o", str(target), "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    _assert_stopped_cleanly(name, build.returncode, build.stdout + build.stderr, build.stderr)
+    assert _leftovers(target) == [], "temporary folders are removed"
+    fingerprints = {"old": before, "new": new_atlas}
+    assert read_manifest(target)["fingerprint"] == fingerprints[kept]
+    load_atlas(target, verify=True)
+
+
+def _assert_stopped_cleanly(name: str, code: int, output: str, err: str) -> None:
+    """One line, 'interrupted…', the shell's exit code for the signal, and no traceback."""
+    lines = err.strip().splitlines()
+    assert code == {"SIGINT": 130, "SIGTERM": 143}[name], output
+    assert len(lines) == 1 and lines[0].startswith("interrupted"), err
+    assert "Traceback" not in output
 
 
 RANDOM_KILLS = 20
@@ -209,7 +256,8 @@ def test_sigkill_at_any_moment_leaves_a_loadable_atlas(catalogs, tmp_path):
         for phase, count in phases.most_common():
             print(f"  {count:>3}  {phase}")
         assert "?" not in phases
-        assert phases["between the two renames"] == 2
+        # The two kills after a first rename land there; a random kill may too, by luck.
+        assert phases["between the two renames"] >= 2
     finally:
         forked.close()
 

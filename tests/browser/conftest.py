@@ -17,11 +17,14 @@ from browser.driving import (
     stop,
 )
 from dashboard.hostile import hostile_catalog
+from required import skip_unless_required
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+SCREENSHOTS_VARIABLE = "SOUNDATLAS_SCREENSHOTS"
+"""Folder for the browser journeys' screenshots (for CI to keep); pytest's temporary folder when
+unset."""
 VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 BROWSER_SONGS = 600
 """Synthetic songs in the browser tests' atlas (plus the hostile rows)."""
@@ -31,9 +34,19 @@ def _require_chromium() -> None:
     if CHROMIUM.is_file():
         return
     reason = f"{CHROMIUM} is not installed (apt-get install chromium); browser journeys skipped"
-    if os.environ.get("SOUNDATLAS_REQUIRE_BROWSER") == "1":
-        pytest.fail(reason + " but SOUNDATLAS_REQUIRE_BROWSER=1")
-    pytest.skip(reason)
+    skip_unless_required("SOUNDATLAS_REQUIRE_BROWSER", reason)
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where screenshots go: ``$SOUNDATLAS_SCREENSHOTS``, else pytest's temporary folder (never
+    the checkout)."""
+    chosen = os.environ.get(SCREENSHOTS_VARIABLE)
+    if not chosen:
+        return tmp_path_factory.mktemp("screenshots")
+    folder = Path(chosen)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.fixture(scope="session")
@@ -83,6 +96,7 @@ class Tab:
     page: Page
     base_url: str
     device: str
+    screenshots: Path
     dialogs: list[str] = field(default_factory=list)
 
     def open(self, path: str = "/") -> Page:
@@ -102,7 +116,7 @@ class Tab:
         Streamlit scrolls its main area inside the window, so the window is made as tall as the
         content for the picture, then put back.
         """
-        path = ARTIFACTS / f"{self.device}-{name}.png"
+        path = self.screenshots / f"{self.device}-{name}.png"
         size = self.page.viewport_size
         height = self.page.evaluate(
             "document.querySelector('[data-testid=\"stMain\"]').scrollHeight"
@@ -135,7 +149,7 @@ class Tab:
 
 
 @pytest.fixture(params=list(VIEWPORTS))
-def tab(request, chromium, server):
+def tab(request, chromium, server, screenshots):
     """A fresh page at 1280×800 (desktop) or 390×844 (phone); alerts are recorded, not run."""
     phone = request.param == "phone"
     context = chromium.new_context(
@@ -143,8 +157,7 @@ def tab(request, chromium, server):
     )
     page = context.new_page()
     page.set_default_timeout(30_000)
-    opened = Tab(page, server, request.param)
+    opened = Tab(page, server, request.param, screenshots)
     page.on("dialog", lambda dialog: (opened.dialogs.append(dialog.message), dialog.dismiss()))
-    ARTIFACTS.mkdir(exist_ok=True)
     yield opened
     context.close()

@@ -1,5 +1,6 @@
 """Browser journeys at 1280×800 and 390×844: load, filter, playlist + download, search + similar
-songs, the dendrogram, open a catalog, export the report. Screenshots go to test-artifacts/.
+songs, the dendrogram, open a catalog, export the report. Screenshots go to
+$SOUNDATLAS_SCREENSHOTS, else pytest's temporary folder.
 
 No fixed sleeps: each step waits for what it expects to see, then for the app to be idle
 (`Tab.settle`)."""

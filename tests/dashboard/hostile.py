@@ -73,3 +73,30 @@ def gaps_catalog(target: Path, *, songs: int = 300, seed: int = SEED) -> Path:
         frame.loc[frame.index % every == 0, column] = blank
     frame.to_csv(target, index=False)
     return target
+
+
+FILTERS = {"explicit": "no", "pop": ["40", "100"], "energy": ["0.5", "1"]}
+"""Sidebar filters (as URL values) that leave out about two songs in three."""
+
+
+def outside_filters(atlas, shown) -> list[str]:
+    """The songs of ``shown`` (name and artists, as a dashboard table shows them) that are not
+    inside `FILTERS`; a song matches every atlas row with its name and artists."""
+    tracks = atlas.tracks
+    keys = tracks["name"] + " — " + tracks["artists"].map(", ".join)
+    inside = (
+        ~tracks["explicit"].astype(bool)
+        & tracks["popularity"].between(40, 100)
+        & tracks["energy"].between(0.5, 1.0)
+    )
+    outside = []
+    for song in shown["name"] + " — " + shown["artists"].map(artists_text):
+        matches = inside[keys == song]
+        if matches.empty or not matches.all():
+            outside.append(song)
+    return outside
+
+
+def artists_text(cell) -> str:
+    """A shown ``artists`` cell (a list or its text) as 'a, b'."""
+    return cell if isinstance(cell, str) else ", ".join(cell)

@@ -7,10 +7,12 @@ import socket
 import subprocess
 import sys
 import time
+from functools import partial
 
 import pytest
 from typer.testing import CliRunner
 
+from soundatlas.atlas.model import load_atlas
 from soundatlas.cli import app as cli
 from soundatlas.cli import dashboard_commands
 
@@ -73,16 +75,44 @@ def test_dashboard_serves_the_given_atlas_without_tracebacks(hostile_atlas_path,
     assert f"http://localhost:{port}" in result.output
 
 
-def test_without_an_atlas_it_builds_the_demo_first(started, monkeypatch, tmp_path):
+DEMO_SONGS = 1_200
+"""Songs in the demo atlas the first-run test builds (the real demo has 20,000: a minute)."""
+
+
+def test_without_an_atlas_it_builds_the_demo_first_then_reuses_it(started, monkeypatch, tmp_path):
     import soundatlas.demo as demo
 
-    built = []
-    monkeypatch.setattr(demo, "demo_atlas_path", lambda: tmp_path / "demo")
-    monkeypatch.setattr(demo, "ensure_demo_atlas", lambda progress: built.append(progress))
-    _, result = _invoke_on_a_free_port([])
+    monkeypatch.setenv("SOUNDATLAS_HOME", str(tmp_path / "home"))
+    # The real build and cache, on a smaller demo so that the test stays a few seconds.
+    monkeypatch.setattr(demo, "demo_atlas_path", partial(demo.demo_atlas_path, DEMO_SONGS))
+    monkeypatch.setattr(demo, "ensure_demo_atlas", partial(demo.ensure_demo_atlas, DEMO_SONGS))
+    target = tmp_path / "home" / f"demo-atlas-{DEMO_SONGS}-seed0"
+    _, first = _invoke_on_a_free_port([])
+    assert first.exit_code == 0, first.output
+    assert "Building the demo atlas" in first.output
+    assert started[0][1]["SOUNDATLAS_DASHBOARD_ATLAS"] == str(target.resolve())
+    assert len(load_atlas(target).tracks) == DEMO_SONGS
+    built = (target / "manifest.json").stat().st_mtime_ns
+
+    _, second = _invoke_on_a_free_port([])
+    assert second.exit_code == 0, second.output
+    assert "Building" not in second.output, "the cached demo atlas is opened, not rebuilt"
+    assert (target / "manifest.json").stat().st_mtime_ns == built
+    assert started[1][1]["SOUNDATLAS_DASHBOARD_ATLAS"] == str(target.resolve())
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, "2"), ("8", "8")])
+def test_the_server_gets_at_most_two_malloc_arenas_unless_told(
+    given, expected, hostile_atlas_path, started, monkeypatch
+):
+    if given is None:
+        monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    else:
+        monkeypatch.setenv("MALLOC_ARENA_MAX", given)
+    _, result = _invoke_on_a_free_port([str(hostile_atlas_path)])
     assert result.exit_code == 0, result.output
-    assert built and "Building the demo atlas" in result.output
-    assert started[0][1]["SOUNDATLAS_DASHBOARD_ATLAS"] == str((tmp_path / "demo").resolve())
+    assert started[0][1]["MALLOC_ARENA_MAX"] == expected
+    assert os.environ.get("MALLOC_ARENA_MAX") == given, "only the server's environment is set"
 
 
 def test_missing_atlas_exits_2_with_the_reason(tmp_path, started):

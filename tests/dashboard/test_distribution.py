@@ -17,13 +17,20 @@ def test_pie_and_bar_show_every_cluster_with_persona_names(app):
     assert table["persona"].str.len().min() > 0
 
 
-def test_method_switch_on_the_page_moves_the_sidebar_too(app):
+def test_method_switch_on_the_page_moves_the_sidebar_too(app, hostile_atlas):
+    def personas(method):
+        return sorted(hostile_atlas.personas_of(method)["persona"])
+
     at = app("distribution")
-    kmeans_clusters = len(at.dataframe[0].value)
+    assert sorted(at.dataframe[0].value["persona"]) == personas("kmeans")
+    assert personas("kmeans") != personas("hierarchical"), "the test needs them apart"
     at.get("button_group")[0].set_value("hierarchical").run()
     assert not at.exception
     assert at.selectbox(key="method").value == "hierarchical"
-    assert len(at.dataframe[0].value) != kmeans_clusters or at.selectbox(key="method").value
+    table = at.dataframe[0].value
+    assert sorted(table["persona"]) == personas("hierarchical")
+    sizes = hostile_atlas.tracks["cluster_hc"].value_counts()
+    assert table.set_index("cluster")["songs"].sort_index().tolist() == sizes.sort_index().tolist()
 
 
 def test_small_clusters_can_be_hidden(app, text_of):

@@ -120,15 +120,25 @@ def test_listing_shows_only_the_sessions_own_uploads(tmp_path, monkeypatch):
     assert catalogs.known_atlases(None) == []
 
 
-def test_missing_atlas_shows_the_reason_and_a_way_out(monkeypatch, tmp_path, text_of):
+@pytest.mark.parametrize("demo_built", [False, True], ids=["no-demo", "demo-built"])
+def test_missing_atlas_shows_the_reason_and_a_way_out(
+    demo_built, hostile_atlas_path, monkeypatch, tmp_path
+):
     from streamlit.testing.v1 import AppTest
 
+    from soundatlas.demo import demo_atlas_path
+
+    monkeypatch.setenv("SOUNDATLAS_HOME", str(tmp_path / "home"))
+    if demo_built:  # any atlas in the demo's folder counts as the built demo
+        shutil.copytree(hostile_atlas_path, demo_atlas_path())
     monkeypatch.setenv("SOUNDATLAS_DASHBOARD_ATLAS", str(tmp_path / "nowhere"))
     at = AppTest.from_file(str(APP), default_timeout=60).run()
     assert not at.exception
     assert "no atlas here" in at.error[0].value
     assert "Open a catalog" in [t.value for t in at.title]
-    assert at.button(key="open_demo_build") or at.button(key="open_demo")
+    keys = {button.key for button in at.button}
+    shown, absent = ("open_demo", "open_demo_build")[:: 1 if demo_built else -1]
+    assert shown in keys and absent not in keys
 
 
 def test_damaged_atlas_is_reported_not_a_traceback(hostile_atlas_path, monkeypatch, tmp_path):

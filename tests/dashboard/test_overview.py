@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from soundatlas.dashboard.text import plain
+
 
 def test_overview_shows_counts_methods_personas_and_drops(app, text_of, hostile_atlas, songs):
     at = app()
@@ -21,13 +23,30 @@ def test_overview_shows_counts_methods_personas_and_drops(app, text_of, hostile_
     assert "duplicate row" in at.dataframe[-1].value["rule"].tolist()
 
 
-def test_switching_method_changes_active_clusters_and_personas(app, text_of):
+def _cards(at) -> set[str]:
+    """The persona names on the cards (each card's bold first line, as Markdown)."""
+    return {m.value for m in at.markdown if m.value.startswith("**")}
+
+
+def _personas(atlas, method: str) -> set[str]:
+    """An atlas's persona names for ``method``, as the cards write them."""
+    return {f"**{plain(name)}**" for name in atlas.personas_of(method)["persona"]}
+
+
+def test_switching_method_changes_active_clusters_and_personas(app, text_of, hostile_atlas):
+    tracks = hostile_atlas.tracks
     at = app()
-    kmeans = at.metric[3].value
+    assert at.metric[3].value == str(tracks["cluster"].nunique())
+    assert _personas(hostile_atlas, "kmeans") <= _cards(at)
     at.selectbox(key="method").set_value("hierarchical").run()
     assert not at.exception
     assert "Personas · Hierarchical (Ward)" in text_of(at)
-    assert at.metric[3].value != kmeans or "Hierarchical" in text_of(at)
+    assert tracks["cluster_hc"].nunique() != tracks["cluster"].nunique(), "the test needs both"
+    assert at.metric[3].value == str(tracks["cluster_hc"].nunique())
+    hierarchical = _personas(hostile_atlas, "hierarchical")
+    assert hierarchical <= _cards(at)
+    only_kmeans = _personas(hostile_atlas, "kmeans") - hierarchical
+    assert only_kmeans and not only_kmeans & _cards(at)
 
 
 def test_filters_from_the_url_apply_on_load(app, text_of, songs):

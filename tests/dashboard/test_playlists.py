@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dashboard.hostile import FILTERS, outside_filters
+
 SUBMIT = "FormSubmitter:pl_form-Generate playlist"
 
 
@@ -18,6 +20,17 @@ def test_generate_a_playlist_from_a_cluster(app, text_of):
     assert [b.label for b in at.get("download_button")] == ["Download playlist (CSV)"]
     csv_text = at.session_state["pl_result"][2]
     assert csv_text.count("\n") >= 16
+
+
+def test_every_playlist_song_is_inside_the_sidebar_filters(app, hostile_atlas):
+    at = app("playlists", **FILTERS)
+    at.slider(key="pl_size").set_value(30)
+    at.slider(key="pl_threshold").set_value(0.0)
+    at.button(key=SUBMIT).click().run()
+    assert not at.exception
+    tracks = at.dataframe[0].value
+    assert len(tracks) == 30
+    assert outside_filters(hostile_atlas, tracks) == []
 
 
 def test_too_strict_a_playlist_says_how_many_qualified(app, text_of):

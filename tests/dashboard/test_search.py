@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from dashboard.hostile import FILTERS, outside_filters
 
 from soundatlas.discovery.index import discovery_index
 
@@ -27,12 +28,19 @@ def test_search_then_pick_a_song_shows_ten_similar_songs_with_reasons(app, text_
     assert "10 most similar songs" in text_of(at)
 
 
-def test_similar_songs_respect_the_sidebar_filters(app):
-    at = app("search", explicit="no")
+def test_similar_songs_respect_the_sidebar_filters(app, hostile_atlas):
+    at = app("search", **FILTERS)
     at.text_input(key="q").input(WORD).run()
     at.selectbox(key="se_song").select_index(0).run()
+    assert not at.exception
     similar = at.dataframe[0].value
-    assert 0 < len(similar) <= 10
+    assert len(similar) == 10
+    assert outside_filters(hostile_atlas, similar) == []
+    # Without the filters the same song's similar songs include some outside them, so the
+    # check above is not true of any list.
+    at.toggle(key="se_filtered").set_value(False).run()
+    unfiltered = at.dataframe[0].value
+    assert outside_filters(hostile_atlas, unfiltered) != []
 
 
 def test_pick_an_artist_shows_their_profile(app, text_of, hostile_atlas):

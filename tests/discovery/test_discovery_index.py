@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import weakref
 
 import numpy as np
 import pandas as pd
@@ -37,9 +38,10 @@ def test_one_index_per_atlas_reused_and_released() -> None:
     index = discovery_index(first)
     assert discovery_index(first) is index
     assert discovery_index(second) is not index
-    key = id(first)
+    key, gone = id(first), weakref.ref(first)
     del first, index
     gc.collect()
+    assert gone() is None, "nothing else holds the atlas (else the test proves nothing)"
     assert key not in index_module._INDEXES
 
 

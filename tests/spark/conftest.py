@@ -7,6 +7,7 @@ import os
 import shutil
 
 import pytest
+from required import skip_unless_required
 
 
 def require_spark() -> None:
@@ -19,9 +20,7 @@ def require_spark() -> None:
     if not missing:
         return
     reason = f"spark engine tests need {' and '.join(missing)}"
-    if os.environ.get("SOUNDATLAS_REQUIRE_SPARK"):
-        pytest.fail(reason + " but SOUNDATLAS_REQUIRE_SPARK is set (CI must not skip)")
-    pytest.skip(reason)
+    skip_unless_required("SOUNDATLAS_REQUIRE_SPARK", reason)
 
 
 @pytest.fixture(scope="session")

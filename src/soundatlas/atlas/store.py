@@ -16,6 +16,8 @@ import json
 import os
 import re
 import shutil
+import signal
+import threading
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -291,13 +293,37 @@ def _folder_lock(folder: Path) -> Iterator[None]:
         os.close(descriptor)
 
 
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold Ctrl+C and SIGTERM until the block ends, then deliver them.
+
+    Python raises `KeyboardInterrupt` between any two statements; between the two renames of a
+    swap it would leave no atlas at its path (only the next load would put the old one back).
+    Handlers run in the main thread only, so elsewhere there is nothing to hold.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {n: signal.signal(n, lambda signum, frame: caught.append(signum)) for n in held}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        if caught:
+            signal.raise_signal(caught[0])
+
+
 def _swap_into_place(temporary: Path, path: Path) -> None:
     """Rename the finished folder to ``path``; an old atlas there is moved aside, then removed.
 
-    If the process dies between the two renames, the next load or build finds the old atlas
-    aside and puts it back (`_recover_interrupted_swap`).
+    Ctrl+C and SIGTERM wait until the swap is done (`_signals_held`). If the process dies
+    between the two renames, the next load or build finds the old atlas aside and puts it back
+    (`_recover_interrupted_swap`).
     """
-    with _folder_lock(path.parent):
+    with _signals_held(), _folder_lock(path.parent):
         try:
             if path.exists():
                 aside = path.parent / f".{path.name}.old-{uuid.uuid4().hex[:8]}"
