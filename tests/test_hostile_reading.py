@@ -4,11 +4,13 @@ written."""
 
 from __future__ import annotations
 
+import io
 import json
 
 import pandas as pd
 import pytest
 
+from soundatlas.catalog import load_catalog
 from soundatlas.errors import CatalogError
 from soundatlas.reading import MAX_COLUMNS, MAX_ROW_BYTES, read_table
 from soundatlas.schema import AUDIO_FEATURES
@@ -163,3 +165,61 @@ def test_a_nul_byte_refuses_the_file_naming_its_line(tmp_path, row):
     path.write_text(f"name,{FEATURES}\n" + "\n".join(rows) + "\n", encoding="utf-8")
     with pytest.raises(CatalogError, match=f"line {row + 2} holds a NUL byte"):
         read_table(path)
+
+
+# -- 2. ambiguous columns ------------------------------------------------------------------------
+
+
+def _table_with(extra_header: str, extra_value: str = "0.9") -> str:
+    return f"name,{FEATURES},{extra_header}\n" + "".join(
+        f"{row},{extra_value}\n" for row in _rows(12)
+    )
+
+
+def test_two_spellings_of_one_column_are_refused_naming_both(tmp_path):
+    path = tmp_path / "tracks.csv"
+    path.write_text(_table_with("Energy"), encoding="utf-8")
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(path)
+    message = str(caught.value)
+    assert "2 columns could be energy: 'energy' (column 3) and 'Energy' (column 11)" in message
+    assert "--column energy=energy" in message
+    chosen = load_catalog(path, columns={"energy": "Energy"})
+    assert chosen.tracks["energy"].tolist() == [0.9] * 12
+
+
+def test_a_repeated_column_is_refused_with_the_names_in_the_file(tmp_path):
+    path = tmp_path / "tracks.csv"
+    path.write_text(_table_with("energy"), encoding="utf-8")
+    with pytest.raises(CatalogError, match="'energy' \\(column 3\\) and 'energy' \\(column 11\\)"):
+        load_catalog(path)
+    with pytest.raises(CatalogError, match="Rename or remove all but one") as caught:
+        load_catalog(path)
+    assert "energy.1" not in str(caught.value)
+
+
+def test_parquet_and_json_columns_spelled_alike_are_refused(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = pd.read_csv(io.StringIO(_table_with("ENERGY")))
+    arrays = [pa.array(frame[c]) for c in frame.columns]
+    names = [c if c != "ENERGY" else "energy" for c in frame.columns]
+    pq.write_table(pa.Table.from_arrays(arrays, names=names), tmp_path / "t.parquet")
+    with pytest.raises(CatalogError, match="2 columns could be energy"):
+        load_catalog(tmp_path / "t.parquet")
+    records = [{**r, "audio": {"energy": 0.9}} for r in _records(12)]
+    (tmp_path / "t.json").write_text(json.dumps(records), encoding="utf-8")
+    with pytest.raises(CatalogError, match=r"'energy' .* and 'audio\.energy'"):
+        load_catalog(tmp_path / "t.json")
+
+
+def test_a_column_passed_over_for_a_better_alias_is_noted(tmp_path):
+    path = tmp_path / "tracks.csv"
+    path.write_text(
+        _table_with("playlist_genre,playlist_subgenre", "pop,dance pop"), encoding="utf-8"
+    )
+    catalog = load_catalog(path)
+    assert catalog.report.column_map["genres"] == "playlist_genre"
+    notes = [f.message for f in catalog.report.findings if f.rule == "note"]
+    assert any("'playlist_subgenre' could be too" in note for note in notes), notes

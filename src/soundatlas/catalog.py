@@ -25,6 +25,7 @@ from soundatlas.schema import (
     RANGES,
     SPOTIFY_TRACK_ID,
     normalise_header,
+    passed_over,
 )
 from soundatlas.validation import SHOWN_ROWS, Finding, ValidationReport, where
 from soundatlas.values import (
@@ -255,7 +256,9 @@ class _Normaliser:
         self.specs: dict[str, RuleSpec] = {}
         self.hits: list[tuple[RuleSpec, np.ndarray, Callable[[np.ndarray], list[str]] | None]] = []
         self.status = np.full(len(self.frame), "", dtype=object)
-        self.column_map = map_columns(list(self.frame.columns), features, overrides, source)
+        self.column_map = map_columns(
+            list(self.frame.columns), features, overrides, source, written=raw.names_as_written
+        )
         self.choices = choices or ColumnChoices.of(self.frame, self.column_map, raw.delimiter)
         if row_hashes is not None:
             self.__dict__["_row_hashes"] = row_hashes
@@ -277,6 +280,15 @@ class _Normaliser:
         """The canonical columns of every row; rules broken are in ``status`` and ``hits``."""
         for text in self.raw.notes:
             self._note(text)
+        written = self.raw.names_as_written
+        for canonical, others in passed_over(self.column_map, list(self.frame.columns)).items():
+            chosen = self.column_map[canonical]
+            names = [written[self.frame.columns.get_loc(h)] for h in others]
+            self._note(
+                f"column '{chosen}' was read as {canonical}; {quoted(names)} could be too and "
+                f"{'was' if len(names) == 1 else 'were'} not used. To use another, pass "
+                f"--column {canonical}=<its name>"
+            )
         canonical = pd.DataFrame(index=self.frame.index)
         canonical["track_id"] = self._track_ids()
         canonical["name"] = self._text("name")

@@ -59,6 +59,14 @@ class RawTable:
     ragged: tuple[RaggedRow, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
     """Things the user should know about how the file was read (encoding fallback and such)."""
+    written_names: tuple[str, ...] = ()
+    """Each column's name as the file writes it, where that differs from the frame's (a
+    repeated name is numbered in the frame: ``energy``, ``energy.1``)."""
+
+    @property
+    def names_as_written(self) -> list[str]:
+        """The column names as the file writes them, in the frame's order."""
+        return list(self.written_names) or [str(c) for c in self.frame.columns]
 
     @property
     def location_word(self) -> str:
@@ -200,8 +208,14 @@ def _read_parquet(path: Path, handle: io.BufferedReader) -> RawTable:
             f"{path}: looks like Parquet but cannot be read ({str(exc)[:200]}). "
             "Re-export the file and try again."
         ) from exc
+    written = [str(c) for c in frame.columns]
     frame = _flatten_cells(frame.reset_index(drop=True))
-    return RawTable(frame, np.arange(1, len(frame) + 1), "parquet")
+    return RawTable(
+        frame,
+        np.arange(1, len(frame) + 1),
+        "parquet",
+        written_names=_if_renamed(written, list(frame.columns)),
+    )
 
 
 def _decode(path: Path, data: bytes) -> tuple[str, str, tuple[str, ...]]:
@@ -454,7 +468,7 @@ def _records_in(document: dict) -> object:
 
 def _flatten_cells(frame: pd.DataFrame) -> pd.DataFrame:
     """Make every cell a scalar: lists of names stay lists, other nested values become JSON text."""
-    frame.columns = [str(c) for c in frame.columns]
+    frame.columns = unique_names([str(c) for c in frame.columns])
     for column in frame.columns:
         series = frame[column]
         if series.dtype != object:
@@ -554,7 +568,7 @@ def check_width(path: Path, columns: int) -> None:
 
 
 def _header(path: Path, text: str, delimiter: str) -> tuple[list[str], int]:
-    """Column names (blank ones named, repeats numbered) and how many lines the header spans."""
+    """Column names as written (blank ones named) and how many lines the header spans."""
     with _long_fields(), _parsing(path, delimiter):
         reader = csv.reader(_lines(text), delimiter=delimiter)
         first = next(reader, None)
@@ -564,17 +578,26 @@ def _header(path: Path, text: str, delimiter: str) -> tuple[list[str], int]:
         raise CatalogError(
             f"{path}: the first line is blank; the first line must be a header naming the columns."
         )
+    return [cell.strip() or f"unnamed_{position}" for position, cell in enumerate(first, 1)], lines
+
+
+def _if_renamed(written: list[str], names: list[str]) -> tuple[str, ...]:
+    """The names as written, kept only where a repeat was numbered."""
+    return tuple(written) if written != names else ()
+
+
+def unique_names(written: list[str]) -> list[str]:
+    """Column names with repeats numbered (``energy``, ``energy.1``), so each names one column."""
     names: list[str] = []
     seen: dict[str, int] = {}
-    for position, cell in enumerate(first, start=1):
-        name = cell.strip() or f"unnamed_{position}"
+    for name in written:
         if name in seen:
             seen[name] += 1
             name = f"{name}.{seen[name]}"
         else:
             seen[name] = 0
         names.append(name)
-    return names, lines
+    return names
 
 
 def _read_delimited(path: Path, text: str, encoding: str, notes: tuple[str, ...]) -> RawTable:
@@ -591,7 +614,8 @@ def _read_delimited(path: Path, text: str, encoding: str, notes: tuple[str, ...]
         # A very wide header: make sure the sample holds a few whole lines.
         head = text[: max(SNIFF_BYTES, _nth_newline(text, 3) + 1)]
     delimiter = named_delimiter or sniff_delimiter(head)
-    names, header_lines = _header(path, text, delimiter)
+    written, header_lines = _header(path, text, delimiter)
+    names = unique_names(written)
     header_end = _nth_newline(text, header_lines)
     if header_end >= len(text) or _NON_BLANK.search(text, header_end + 1) is None:
         raise CatalogError(
@@ -626,7 +650,9 @@ def _read_delimited(path: Path, text: str, encoding: str, notes: tuple[str, ...]
             RaggedRow(None if r.line is None else r.line + skipped, r.expected, r.found, r.text)
             for r in ragged
         ]
-    return RawTable(frame, lines, "csv", encoding, delimiter, tuple(ragged), notes)
+    return RawTable(
+        frame, lines, "csv", encoding, delimiter, tuple(ragged), notes, _if_renamed(written, names)
+    )
 
 
 _NON_BLANK = re.compile(r"\S")
@@ -821,7 +847,8 @@ def text_layout(path: str | Path) -> TextLayout:
         text = text.split("\n", skipped)[-1] if text.count("\n") >= skipped else ""
         notes = (*notes, note)
     delimiter = named_delimiter or sniff_delimiter(text)
-    headers, header_lines = _header(path, text, delimiter)
+    written, header_lines = _header(path, text, delimiter)
+    headers = unique_names(written)
     return TextLayout(
         encoding, delimiter, headers, header_lines, skipped, named_delimiter is not None, notes
     )
