@@ -388,8 +388,9 @@ class _Normaliser:
                 "rejected",
                 missing,
                 header,
-                "is empty",
+                "has no value",
                 "left out of clustering. Fill in the values or remove the rows.",
+                examples=lambda mask, cells=series: _as_written(cells[mask], blank=None),
             )
         bounds = RANGES.get(canonical)
         if bounds is not None:
@@ -401,7 +402,7 @@ class _Normaliser:
                 header,
                 f"is outside {bounds.low:g} to {bounds.high:g} ({bounds.meaning})",
                 f"{consequence}. Check the column holds what its name says.",
-                examples=lambda mask, found=values: [f"{v:g}" for v in found[mask]],
+                examples=lambda mask, cells=series: _as_written(cells[mask], blank=""),
             )
             if not required:
                 values = values.where(~outside)
@@ -578,7 +579,8 @@ class _Normaliser:
         elif severity == "merged":
             self.status[mask] = rule
         self.hits.append((spec, mask, examples))
-        shown = examples(mask & _first_true(mask, 3)) if examples is not None else ()
+        shown = examples(mask & _first_true(mask, 3)) if examples is not None else []
+        shown = [text for text in shown if text is not None]
         self.findings.append(
             finding_of(self.source, self.word, spec, count, self.lines[mask][:SHOWN_ROWS], shown)
         )
@@ -652,6 +654,14 @@ def too_few_message(
         + (f" Rows were left out for: {why}." if why else "")
         + " Run `soundatlas validate` on the file for the full report."
     )
+
+
+def _as_written(cells: pd.Series, *, blank: str | None) -> list[str | None]:
+    """Cells as the file writes them (``NaN``, ``1e309``), for messages; ``blank`` for empty
+    cells, and numbers of a typed column (Parquet, JSON) in their shortest form."""
+    if pd.api.types.is_numeric_dtype(cells) or pd.api.types.is_bool_dtype(cells):
+        return [blank if pd.isna(v) else f"{v:g}" for v in cells]
+    return [blank if pd.isna(v) or not str(v).strip() else str(v) for v in cells]
 
 
 def _first_true(mask: np.ndarray, count: int) -> np.ndarray:

@@ -21,7 +21,7 @@ from soundatlas.atlas import PCA_COLUMNS, Atlas
 from soundatlas.catalog import INTERNAL_COLUMNS, TRACK_COLUMN, TRACK_LINE_COLUMN
 from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS
 from soundatlas.errors import ConfigError
-from soundatlas.files import atomic_path
+from soundatlas.files import atomic_path, write_text_atomic
 
 EXPORT_FORMATS: tuple[str, ...] = ("seed-csv", "csv", "parquet", "json")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -35,6 +35,25 @@ def neutralise_cell(value: object) -> object:
     if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.match(value):
         return "'" + value
     return value
+
+
+def neutralise_json(value: object) -> object:
+    """A JSON-ready value (dicts, lists, text, numbers) with every text, keys included, that
+    could run as a formula neutralised: the one rule for every JSON file SoundAtlas writes
+    (exports, playlists, artist profiles, genre lenses), as for CSV."""
+    if isinstance(value, str):
+        return neutralise_cell(value)
+    if isinstance(value, dict):
+        return {neutralise_cell(str(k)): neutralise_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [neutralise_json(v) for v in value]
+    return value
+
+
+def write_json(data: object, path: str | Path, *, raw: bool = False) -> Path:
+    """Write JSON-ready ``data`` atomically, formula-like text neutralised unless ``raw``."""
+    text = json.dumps(data if raw else neutralise_json(data), ensure_ascii=False, indent=1)
+    return write_text_atomic(path, text)
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
@@ -154,18 +173,14 @@ def write_table(
     if file_format not in ("csv", "parquet", "json"):
         raise ConfigError(f"format '{file_format}': use csv, parquet or json.")
     path = Path(path)
-    if file_format != "parquet" and not raw:
-        frame = neutralise_formulas(frame)
+    if file_format == "json":
+        return write_json(_json_ready(frame), path, raw=raw)
     with atomic_path(path) as temporary:
         if file_format == "csv":
-            flatten_lists(frame).to_csv(temporary, index=False, na_rep="")
-        elif file_format == "parquet":
-            frame.to_parquet(temporary, index=False)
+            out = frame if raw else neutralise_formulas(frame)
+            flatten_lists(out).to_csv(temporary, index=False, na_rep="")
         else:
-            records = _json_ready(frame)
-            temporary.write_text(
-                json.dumps(records, ensure_ascii=False, indent=1), encoding="utf-8"
-            )
+            frame.to_parquet(temporary, index=False)
     return path
 
 

@@ -34,7 +34,7 @@ from soundatlas.clustering.result import LABEL_COLUMNS, METHOD_TITLES, PERSONA_C
 from soundatlas.config import BuildConfig
 from soundatlas.errors import AtlasError, OutputError, SoundAtlasError
 from soundatlas.features import Scaler
-from soundatlas.files import fsync_folder
+from soundatlas.files import fsync_folder, unwritable
 from soundatlas.projection import Projection
 from soundatlas.reading import file_sha256
 from soundatlas.validation import ValidationReport
@@ -101,6 +101,12 @@ def scratch_folder(path: str | Path) -> Iterator[Path]:
         ) from exc
     try:
         yield temporary
+    except OSError as exc:
+        shutil.rmtree(temporary, ignore_errors=True)  # so the space it took counts as free
+        problem = unwritable(path.parent, exc, what=f"the atlas {path}")
+        if problem is None:
+            raise
+        raise OutputError(f"{problem} Any atlas already there is unchanged.") from exc
     finally:
         shutil.rmtree(temporary, ignore_errors=True)
         os.close(owner)

@@ -36,8 +36,8 @@ from soundatlas.discovery import (
     similar_tracks,
 )
 from soundatlas.errors import AmbiguousQuery, ConfigError
-from soundatlas.exports import write_table
-from soundatlas.files import check_not_input, write_text_atomic
+from soundatlas.exports import write_json, write_table
+from soundatlas.files import check_not_input
 from soundatlas.store import load_atlas
 
 AtlasArgument = Annotated[Path, typer.Argument(metavar="ATLAS", help="Atlas folder.")]
@@ -97,7 +97,7 @@ def _write_frame(frame: pd.DataFrame, output: Path) -> None:
 
 
 def _write_json(data: dict, output: Path) -> None:
-    write_text_atomic(output, json.dumps(data, ensure_ascii=False, indent=1))
+    write_json(data, output)
     err_console.print(f"Wrote {escape(str(output))}.")
 
 

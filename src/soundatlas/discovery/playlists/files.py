@@ -7,7 +7,7 @@ from pathlib import Path
 
 from soundatlas.discovery.playlists.playlist import Playlist
 from soundatlas.errors import ConfigError
-from soundatlas.exports import neutralise_formulas
+from soundatlas.exports import neutralise_formulas, neutralise_json
 from soundatlas.files import write_text_atomic
 from soundatlas.schema import SPOTIFY_TRACK_ID
 
@@ -21,10 +21,8 @@ def playlist_csv(playlist: Playlist) -> str:
 
 def playlist_json(playlist: Playlist) -> str:
     """The playlist as JSON: the request, the account (passed, limiting, cut_by, message) and
-    the songs (text cells that could run as formulas neutralised)."""
-    records = json.loads(
-        neutralise_formulas(playlist.tracks).to_json(orient="records", force_ascii=False)
-    )
+    the songs (text that could run as a formula neutralised, as in every JSON file written)."""
+    records = json.loads(playlist.tracks.to_json(orient="records", force_ascii=False))
     data = {
         "request": playlist.request.to_dict(),
         "passed": playlist.passed,
@@ -33,7 +31,7 @@ def playlist_json(playlist: Playlist) -> str:
         "message": playlist.message,
         "tracks": records,
     }
-    return json.dumps(data, ensure_ascii=False, indent=1)
+    return json.dumps(neutralise_json(data), ensure_ascii=False, indent=1)
 
 
 def spotify_urls(playlist: Playlist) -> list[str]:
