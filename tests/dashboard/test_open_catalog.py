@@ -157,3 +157,66 @@ def test_a_real_chart_table_uploads_and_builds(app, text_of):
     assert not at.exception
     at.switch_page("app_pages/overview.py").run()
     assert 300 < int(at.metric[0].value.replace(",", "")) <= 400
+
+
+def _wide_upload(rows: int = 600) -> bytes:
+    """A table of 4,096 columns (the most read), mostly empty: reading it takes about 20 times
+    its size in memory."""
+    from soundatlas.reading import MAX_COLUMNS
+    from soundatlas.schema import AUDIO_FEATURES
+
+    extra = MAX_COLUMNS - len(AUDIO_FEATURES)
+    header = ",".join([*AUDIO_FEATURES, *(f"c{i}" for i in range(extra))])
+    row = ",".join(["0.5"] * 8 + ["120"]) + "," * extra
+    return (header + "\n" + "\n".join(f"{row}{n}" for n in range(rows)) + "\n").encode()
+
+
+def test_an_upload_past_the_workers_memory_is_a_message_not_a_dead_server(
+    app, text_of, monkeypatch
+):
+    monkeypatch.setenv(catalogs.MEMORY_VARIABLE, "24")
+    at = app("open_catalog")
+    at.file_uploader(key="open_upload").upload("wide.csv", _wide_upload(), "text/csv").run()
+    assert not at.exception
+    shown = text_of(at).replace("\\", "")
+    assert "wide.csv: stopped, as it needed more than the 24 MiB of memory" in shown
+    assert not any(catalogs.uploads_folder().iterdir()), "a refused upload is not kept"
+    at.run()  # the same file on a rerun: the message again, not another worker
+    assert "memory this server gives one file" in text_of(at)
+
+
+def test_a_refused_upload_is_deleted_and_a_failed_write_leaves_nothing(
+    app, text_of, monkeypatch, tmp_path
+):
+    at = app("open_catalog")
+    at.file_uploader(key="open_upload").upload("junk.csv", b"a,b\n" + b"\x00" * 64).run()
+    assert "NUL byte" in text_of(at) or "binary file" in text_of(at)
+    assert not any(catalogs.uploads_folder().iterdir())
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("pathlib.Path.write_bytes", disk_full)
+    with pytest.raises(catalogs.OutputError, match="the disk is full"):
+        catalogs.store_upload(b"name,energy\n", "x.csv")
+    assert not any(catalogs.uploads_folder().iterdir())
+
+
+def test_uploads_never_built_go_after_an_hour_and_the_total_is_capped(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOUNDATLAS_HOME", str(tmp_path))
+    pending, old, recent, kept = (
+        catalogs.store_upload(f"{n}".encode() * 1000, "x.csv")[0] for n in "pork"
+    )
+    for digest in (old, recent, kept):
+        atlas = catalogs.upload_atlas_path(digest)
+        atlas.mkdir(parents=True)
+        (atlas / "manifest.json").write_text("{}")
+        (atlas / "tracks.parquet").write_bytes(b"x" * 10_000)
+    _age(catalogs.stored_upload(pending).parent, 2 / 24)
+    for days, digest in ((3, old), (1, recent), (5, kept)):
+        _age(catalogs.stored_upload(digest).parent, days)
+        _age(catalogs.upload_atlas_path(digest), days)
+    assert catalogs.prune_uploads() == [pending]
+    assert catalogs.prune_uploads(max_bytes=25_000, keep={kept}) == [old]
+    assert catalogs.upload_atlas_path(recent).is_dir() and catalogs.upload_atlas_path(kept).is_dir()
+    assert catalogs.prune_uploads(max_bytes=0) == sorted([recent, kept])
