@@ -42,15 +42,17 @@ def run_limited(
     progress: Progress | None = None,
 ) -> T:
     """``function(*args, progress=...)`` run in a child process allowed ``memory`` bytes more
-    than it starts with.
+        than it starts with.
 
-    ``function`` must be importable by name (a module-level function) and its arguments and
-    result picklable. A `SoundAtlasError` it raises is raised here as it is.
+        ``function`` must be importable by name (a module-level function) and its arguments and
+        result picklable. A `SoundAtlasError` it raises is raised here as it is. As for any
+    ``forkserver`` child, the main module is imported again in the child: a script calling this
+    must guard its work with ``if __name__ == "__main__"`` (Streamlit's entry points do).
 
-    Raises
-    ------
-    WorkerFailed
-        The child went past its memory allowance, or was killed; ``what`` names the work.
+        Raises
+        ------
+        WorkerFailed
+            The child went past its memory allowance, or was killed; ``what`` names the work.
     """
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(_PRELOAD)
@@ -82,10 +84,11 @@ def run_limited(
         if child.is_alive():
             child.kill()
             child.join()
+    signal = f" (the worker was ended by signal {-child.exitcode})" if child.exitcode < 0 else ""
     raise WorkerFailed(
         f"{what}: stopped, as it needed more than the {memory / 2**20:,.0f} MiB of memory this "
-        f"server gives one file (the worker ended with code {child.exitcode}). Upload a smaller "
-        "or narrower table, or build it with the soundatlas command on your own machine."
+        f"server gives one file{signal}. Upload a smaller or narrower table, or build it with "
+        "the soundatlas command on your own machine."
     )
 
 

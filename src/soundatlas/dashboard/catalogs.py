@@ -34,7 +34,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from soundatlas.atlas import Atlas, Progress, build_atlas
-from soundatlas.catalog import load_catalog
+from soundatlas.catalog import Catalog, load_catalog
 from soundatlas.config import BuildConfig
 from soundatlas.demo import data_home
 from soundatlas.errors import AtlasError, CatalogError, OutputError, SoundAtlasError
@@ -271,16 +271,25 @@ def build_upload_atlas(digest: str, name: str, *, progress: Progress | None = No
 
 
 def _validate(stored: Path, name: str, *, progress: Progress) -> ValidationReport:
-    return load_catalog(stored, name=name, progress=progress).report
+    return _load(stored, name, progress).report
 
 
 def _build(stored: Path, name: str, target: Path, *, progress: Progress) -> Path:
-    catalog = load_catalog(stored, name=name)
+    catalog = _load(stored, name, None)
     atlas = build_atlas(catalog, BuildConfig(), progress=progress)
     progress("save", 0.0)
     atlas.save(target)
     progress("save", 1.0)
     return target
+
+
+def _load(stored: Path, name: str, progress: Progress | None) -> Catalog:
+    """The stored upload read and validated, named in messages by the name it was uploaded
+    under (never by where the server keeps it)."""
+    try:
+        return load_catalog(stored, name=name, progress=progress)
+    except CatalogError as exc:
+        raise CatalogError(str(exc).replace(str(stored), name)) from None
 
 
 def is_atlas(path: Path) -> bool:
