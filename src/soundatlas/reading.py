@@ -321,10 +321,10 @@ def _read_text(path: Path, data: bytes, note: str | None = None) -> RawTable:
         notes = (note, *notes)
     if "\x00" in text:
         raise _nul_bytes(path, text)
-    if "\r" in text and len(_LONE_CR.findall(text)) > text.count("\n"):
-        # Lines end with CR only (old Mac style): pyarrow ends a line at a lone CR, the csv
-        # module (header, line numbers) would not. A CR in a cell of a file whose lines end
-        # with LF or CRLF is the cell's and stays.
+    if _lines_end_with_cr(text):
+        # Old Mac style: pyarrow ends a line at a lone CR, the csv module (header, line
+        # numbers) would not. A CR in a cell of a file whose lines end with LF or CRLF is the
+        # cell's, and stays.
         text = _LONE_CR.sub("\n", text)
         notes = (*notes, "lines ending with CR only (old Mac style) were read as lines")
     stripped = text.lstrip()
@@ -335,6 +335,15 @@ def _read_text(path: Path, data: bytes, note: str | None = None) -> RawTable:
     if _JSON_START.match(stripped):
         return _read_json(path, stripped, encoding, notes, text.count("\n", 0, -len(stripped)))
     return _read_delimited(path, text, encoding, notes)
+
+
+def _lines_end_with_cr(text: str) -> bool:
+    """Whether lines end with a CR alone: the first lone CR is outside quotes (an even number
+    of quote marks before it), so it ends a line rather than sitting in a quoted cell."""
+    if "\r" not in text:
+        return False
+    first = _LONE_CR.search(text)
+    return first is not None and text.count('"', 0, first.start()) % 2 == 0
 
 
 def _nul_bytes(path: Path, text: str) -> CatalogError:
