@@ -21,6 +21,8 @@ from soundatlas.schema import AUDIO_FEATURES
 runner = CliRunner()
 FORMULA_ARTIST = "=HYPERLINK(1)"
 FORMULA_GENRE = "@evil"
+CR_NAME = "Carriage\rReturn"
+CR_FORMULA = "\r=1+1"
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +34,10 @@ def catalog_file(tmp_path_factory):
     frame.loc[rows, "id_artists"] = frame.loc[0, "id_artists"]
     frame.loc[rows, "name_artists"] = FORMULA_ARTIST
     frame.loc[rows, "genres"] = repr([FORMULA_GENRE, "pop"])
+    frame.loc[5, "name_song"] = CR_NAME
+    frame.loc[6, "name_song"] = CR_FORMULA
     path = tmp_path_factory.mktemp("catalog") / "tracks.csv"
-    frame.to_csv(path, index=False)
+    frame.to_csv(path, index=False, lineterminator="\r\n")  # CR inside quoted cells
     return path
 
 
@@ -117,3 +121,13 @@ def test_values_are_quoted_as_the_file_writes_them(tmp_path):
     findings = {f.rule: f.message for f in load_catalog(path, min_tracks=1).report.findings}
     assert "has no value on line 3 (1 row; found 'NaN')" in findings["missing danceability"]
     assert "found '1e309'" in findings["out-of-range danceability"]
+
+
+def test_a_cr_inside_a_cell_goes_out_as_it_came_in(atlas_folder, catalog_file, tmp_path):
+    result = runner.invoke(app, ["validate", str(catalog_file)])
+    assert result.exit_code == 0 and "CR only" not in result.output, result.output
+    target = tmp_path / "seed.csv"
+    args = ["export", str(atlas_folder), "-o", str(target), "--format", "seed-csv"]
+    assert runner.invoke(app, args).exit_code == 0
+    names = pd.read_csv(target, dtype=str, keep_default_na=False)["name_song"].tolist()
+    assert CR_NAME in names and "'" + CR_FORMULA in names, "kept, and the formula guarded"

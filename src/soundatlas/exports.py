@@ -93,6 +93,13 @@ def _neutralise_nested(value: object) -> object:
     return neutralise_cell(value)
 
 
+def csv_text(frame: pd.DataFrame, *, header: bool = True) -> str:
+    """``frame`` as CSV text (lists as ``"a; b"``), every CSV SoundAtlas writes. Lines end with
+    CRLF (RFC 4180): the csv module quotes a cell holding a CR only when the line end has one,
+    so a CR inside a name goes out quoted, as it came in."""
+    return flatten_lists(frame).to_csv(index=False, na_rep="", header=header, lineterminator="\r\n")
+
+
 def flatten_lists(frame: pd.DataFrame) -> pd.DataFrame:
     """Lists (artists, genres) become ``"a; b"`` text, for CSV."""
     out = frame.copy()
@@ -178,7 +185,7 @@ def write_table(
     with atomic_path(path) as temporary:
         if file_format == "csv":
             out = frame if raw else neutralise_formulas(frame)
-            flatten_lists(out).to_csv(temporary, index=False, na_rep="")
+            temporary.write_text(csv_text(out), encoding="utf-8", newline="")
         else:
             frame.to_parquet(temporary, index=False)
     return path
@@ -274,7 +281,7 @@ class _BatchWriter:
 
     def write(self, frame: pd.DataFrame) -> None:
         if self.file_format == "csv":
-            text = flatten_lists(frame).to_csv(index=False, na_rep="", header=self.rows == 0)
+            text = csv_text(frame, header=self.rows == 0)
             self.handle.write(text.encode("utf-8"))
         else:
             records = frame.to_json(orient="records", force_ascii=False, date_format="iso")

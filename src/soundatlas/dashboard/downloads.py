@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from soundatlas.atlas import Atlas
-from soundatlas.exports import flatten_lists, neutralise_formulas, track_table
+from soundatlas.exports import csv_text, neutralise_formulas, track_table
 
 
 def filtered_songs(atlas: Atlas, rows: np.ndarray) -> pd.DataFrame:
@@ -21,7 +21,7 @@ def filtered_songs(atlas: Atlas, rows: np.ndarray) -> pd.DataFrame:
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     """UTF-8 CSV, formula-safe, lists joined with ``"; "``."""
-    return flatten_lists(neutralise_formulas(frame)).to_csv(index=False, na_rep="").encode("utf-8")
+    return csv_text(neutralise_formulas(frame)).encode("utf-8")
 
 
 def json_bytes(frame: pd.DataFrame) -> bytes:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from soundatlas.discovery.playlists.playlist import Playlist
 from soundatlas.errors import ConfigError
-from soundatlas.exports import neutralise_formulas, neutralise_json
+from soundatlas.exports import csv_text, neutralise_formulas, neutralise_json
 from soundatlas.files import write_text_atomic
 from soundatlas.schema import SPOTIFY_TRACK_ID
 
@@ -16,7 +16,7 @@ SPOTIFY_TRACK_URL = "https://open.spotify.com/track/"
 
 def playlist_csv(playlist: Playlist) -> str:
     """The playlist's songs as CSV text (text cells that could run as formulas neutralised)."""
-    return neutralise_formulas(playlist.tracks).to_csv(index=False, na_rep="")
+    return csv_text(neutralise_formulas(playlist.tracks))
 
 
 def playlist_json(playlist: Playlist) -> str:
