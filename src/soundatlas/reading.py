@@ -617,7 +617,11 @@ def _read_delimited(path: Path, text: str, encoding: str, notes: tuple[str, ...]
     first_line = text[: _nth_newline(text, 1)]
     widest = max(DELIMITERS, key=first_line.count)
     if first_line.count(widest) >= MAX_COLUMNS:
-        _header(path, text, widest)  # refuses a header this wide before the sniffer splits it
+        # Refused before the sniffer splits the header (unquoted, it has as many fields as
+        # delimiters and one; quoted, the csv module counts them).
+        if '"' not in first_line:
+            check_width(path, first_line.count(widest) + 1)
+        _header(path, text, widest)
     head = text[:SNIFF_BYTES]
     if "\n" not in head[: SNIFF_BYTES - 1] or head.count("\n") < 3:
         # A very wide header: make sure the sample holds a few whole lines.
