@@ -223,3 +223,15 @@ def test_a_column_passed_over_for_a_better_alias_is_noted(tmp_path):
     assert catalog.report.column_map["genres"] == "playlist_genre"
     notes = [f.message for f in catalog.report.findings if f.rule == "note"]
     assert any("'playlist_subgenre' could be too" in note for note in notes), notes
+
+
+def test_the_spark_engines_layout_keeps_the_names_as_written(tmp_path):
+    from soundatlas.columns import map_columns
+    from soundatlas.reading import text_layout
+
+    path = tmp_path / "tracks.csv"
+    path.write_text(_table_with("energy"), encoding="utf-8")
+    layout = text_layout(path)
+    assert layout.headers[-1] == "energy.1" and layout.written[-1] == "energy"
+    with pytest.raises(CatalogError, match="'energy' \\(column 3\\) and 'energy' \\(column 11\\)"):
+        map_columns(layout.headers, AUDIO_FEATURES, {}, str(path), written=list(layout.written))

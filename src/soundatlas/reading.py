@@ -832,6 +832,8 @@ class TextLayout:
     preamble_delimiter: bool
     """Whether the preamble is Excel's ``sep=`` line (not a comment)."""
     notes: tuple[str, ...] = ()
+    written: tuple[str, ...] = ()
+    """The names as the header writes them, where a repeat was numbered in ``headers``."""
 
 
 def text_layout(path: str | Path) -> TextLayout:
@@ -863,5 +865,12 @@ def text_layout(path: str | Path) -> TextLayout:
     written, header_lines = _header(path, text, delimiter)
     headers = unique_names(written)
     return TextLayout(
-        encoding, delimiter, headers, header_lines, skipped, named_delimiter is not None, notes
+        encoding,
+        delimiter,
+        headers,
+        header_lines,
+        skipped,
+        named_delimiter is not None,
+        notes,
+        _if_renamed(written, headers),
     )
