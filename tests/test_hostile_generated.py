@@ -172,6 +172,11 @@ class Table:
         return text[: len(text) - self.cut].encode(self.encoding, errors="replace")
 
     @property
+    def cells(self) -> list[object]:
+        """Every cell of every row."""
+        return [cell for row in self.rows for cell in row]
+
+    @property
     def cut_short(self) -> bool:
         """Whether the text is JSON cut short (so it must be refused, naming where)."""
         return self.cut > 0 and (self.file_format == "json" or bool(self.rows))
@@ -304,6 +309,8 @@ def test_validate_ends_cleanly_on_any_table(table):
             assert f"{len(table.header):,} columns, more than the" in said
         if table.cut_short:
             assert re.search(r"line \d+, character \d+: not valid JSON", said), said
+        if table.file_format == "csv" and "\x00" in "".join(map(str, table.header + table.cells)):
+            assert result.exit_code == 2 and ("NUL byte" in said or "binary file" in said), said
         if result.exit_code != 2:
             assert "energy.1" not in said and "could be" not in said.replace("could be too", "")
 

@@ -6,9 +6,14 @@ from __future__ import annotations
 
 import errno
 import json
+import os
+import stat
+from unittest import mock
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from soundatlas import BuildConfig, build_atlas, load_atlas
@@ -131,3 +136,40 @@ def test_a_cr_inside_a_cell_goes_out_as_it_came_in(atlas_folder, catalog_file, t
     assert runner.invoke(app, args).exit_code == 0
     names = pd.read_csv(target, dtype=str, keep_default_na=False)["name_song"].tolist()
     assert CR_NAME in names and "'" + CR_FORMULA in names, "kept, and the formula guarded"
+
+
+@settings(max_examples=12, deadline=None, derandomize=True, database=None)
+@given(
+    failing_call=st.integers(1, 8),
+    code=st.sampled_from((errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES)),
+    pyarrow_style=st.booleans(),
+)
+def test_a_save_that_fails_at_any_write_is_said_and_undone(
+    atlas_folder, failing_call, code, pyarrow_style
+):
+    """Whichever file the disk refuses (each is fsynced), with whichever user situation, and
+    whether the errno is an attribute or only in the text (pyarrow): an OutputError naming the
+    folder, nothing left behind, the atlas there unchanged. (A folder's fsync is best effort
+    and not counted.)"""
+    atlas = load_atlas(atlas_folder)
+    before = sorted((p.name, p.stat().st_mtime_ns) for p in atlas_folder.iterdir())
+    real_fsync, calls = os.fsync, []
+
+    def fsync(descriptor: int) -> None:
+        if stat.S_ISREG(os.fstat(descriptor).st_mode):  # a folder's fsync is best effort
+            calls.append(descriptor)
+        if len(calls) == failing_call and stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise OSError(f"[Errno {code}] refused") if pyarrow_style else OSError(code, "refused")
+        real_fsync(descriptor)
+
+    with mock.patch("os.fsync", fsync):
+        try:
+            atlas.save(atlas_folder)
+        except OutputError as exc:
+            assert f"cannot be written in {atlas_folder.parent}" in str(exc)
+            assert "unchanged" in str(exc)
+        else:
+            assert len(calls) < failing_call, "only a save that met no failure succeeds"
+    assert sorted(p.name for p in atlas_folder.parent.iterdir()) == ["atlas"]
+    if len(calls) >= failing_call:
+        assert sorted((p.name, p.stat().st_mtime_ns) for p in atlas_folder.iterdir()) == before

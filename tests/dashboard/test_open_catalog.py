@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import time
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from dashboard.hostile import APP
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from soundatlas.dashboard import catalogs
 
@@ -222,3 +226,45 @@ def test_uploads_never_built_go_after_an_hour_and_the_total_is_capped(tmp_path, 
     assert catalogs.prune_uploads(max_bytes=25_000, keep={kept}) == [old]
     assert catalogs.upload_atlas_path(recent).is_dir() and catalogs.upload_atlas_path(kept).is_dir()
     assert catalogs.prune_uploads(max_bytes=0) == sorted([recent, kept])
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, database=None)
+@given(
+    uploads=st.lists(
+        st.tuples(st.integers(1, 30_000), st.floats(0, 10 * 24), st.booleans()),
+        min_size=1,
+        max_size=8,
+    ),
+    cap=st.integers(0, 150_000),
+)
+def test_pruning_keeps_only_what_the_rules_allow(uploads, cap):
+    """Any mix of uploads (size, hours since last use, built or not): after pruning, the upload
+    in use is kept; no other unbuilt one is over an hour old, no built one over UPLOAD_MAX_AGE;
+    and the rest take at most the cap, unless only the upload in use is left."""
+    with tempfile.TemporaryDirectory() as home, mock.patch.dict(os.environ, SOUNDATLAS_HOME=home):
+        ages = {}
+        for number, (size, hours, built) in enumerate(uploads):
+            digest, stored = catalogs.store_upload(bytes([number]) * size, "x.csv")
+            folders = [stored.parent]
+            if built:
+                atlas = catalogs.upload_atlas_path(digest)
+                atlas.mkdir(parents=True)
+                (atlas / "manifest.json").write_text("{}")
+                folders.append(atlas)
+            for folder in folders:
+                _age(folder, hours / 24)
+            ages[digest] = (hours, built)
+        in_use = next(iter(ages))
+        removed = catalogs.prune_uploads(max_bytes=cap, keep={in_use})
+        left = [d for d in ages if d not in removed]
+        assert in_use in left
+        assert all(not catalogs.stored_upload(d).parent.exists() for d in removed)
+        for digest in left:
+            hours, built = ages[digest]
+            if digest != in_use:
+                limit = catalogs.UPLOAD_MAX_AGE if built else catalogs.PENDING_MAX_AGE
+                assert hours * 3600 <= limit.total_seconds() + 60
+        folders = [catalogs.stored_upload(d).parent for d in left]
+        folders += [catalogs.upload_atlas_path(d) for d in left]
+        taken = sum(p.stat().st_size for f in folders for p in f.rglob("*") if p.is_file())
+        assert taken <= cap or left == [in_use]
