@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from soundatlas.errors import CatalogError
-from soundatlas.ingest.reading import read_table, sniff_delimiter
+from soundatlas.ingest.reading import SNIFF_BYTES, read_table, sniff_delimiter
 
 HEADER = ["name", "artists", "danceability", "energy"]
 ROWS = [
@@ -113,7 +113,7 @@ def test_ragged_rows_are_skipped_and_reported_with_lines(tmp_path):
         (b"PAR1garbage", "looks like Parquet but cannot be read"),
         (b"[1, 2, 3]", "JSON must be an array of track objects"),
         (b"[]", "holds no tracks"),
-        (b'{"a": 1}\n{oops}\n', "line 2 is not valid JSON"),
+        (b'{"a": 1}\n{oops}\n', "line 2, character 2: not valid JSON"),
     ],
 )
 def test_unreadable_files_raise_one_clear_message(tmp_path, content, message):
@@ -200,13 +200,16 @@ def test_odd_but_readable_text_files(tmp_path, encode, expected):
 
 
 def test_a_very_wide_header_and_a_quoted_header_cell_with_a_newline(tmp_path):
-    wide = ",".join(f"extra_column_with_a_long_name_{i:05d}" for i in range(5000))
+    # Wider than the delimiter sniffer's 256 KiB sample, within MAX_COLUMNS.
+    name = "extra_column_with_a_name_long_enough_to_pass_the_sniffers_sample"
+    wide = ",".join(f"{name}_{i:05d}" for i in range(4000))
     path = tmp_path / "wide.csv"
     path.write_text(
-        f"{FEATURES_HEADER},{wide}\n" + "\n".join(f"{r},{'x,' * 4999}x" for r in _rows(3)) + "\n",
+        f"{FEATURES_HEADER},{wide}\n" + "\n".join(f"{r},{'x,' * 3999}x" for r in _rows(3)) + "\n",
         encoding="utf-8",
     )
-    assert read_table(path).frame.shape == (3, 5010)
+    assert len(wide) > SNIFF_BYTES
+    assert read_table(path).frame.shape == (3, 4010)
     path = tmp_path / "newline-header.csv"
     path.write_text('"na\nme",energy\nA,0.1\nB,0.2\n', encoding="utf-8")
     raw = read_table(path)

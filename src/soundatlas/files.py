@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,14 +40,61 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
         os.replace(temporary, target)
         fsync_folder(target.parent)
     except OSError as exc:
+        temporary.unlink(missing_ok=True)
         raise _cannot_write(target, exc) from exc
     finally:
         temporary.unlink(missing_ok=True)
 
 
 def _cannot_write(target: Path, exc: OSError) -> OutputError:
-    reason = exc.strerror or type(exc).__name__
-    return OutputError(f"{target}: cannot be written ({reason}). Choose another location.")
+    return unwritable(target.parent, exc, what=str(target)) or OutputError(
+        f"{target}: cannot be written ({exc.strerror or type(exc).__name__}). "
+        "Choose another location."
+    )
+
+
+_USER_SITUATIONS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EROFS: "the disk is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+}
+"""Write failures that are the user's situation, not a bug: said as such, with what to do."""
+
+
+def unwritable(folder: str | Path, exc: OSError, *, what: str) -> OutputError | None:
+    """The `OutputError` for a write into ``folder`` that failed for want of space, quota or
+    permission (pyarrow's errors carry the errno only in their text), or None for any other
+    failure. Call it once the partial output is removed: the space free then is less than
+    what was needed."""
+    code = exc.errno if exc.errno in _USER_SITUATIONS else None
+    if code is None:
+        code = next((c for c in _USER_SITUATIONS if f"errno {c}]" in str(exc).lower()), None)
+    if code is None:
+        return None
+    why = _USER_SITUATIONS[code]
+    if code in (errno.ENOSPC, errno.EDQUOT):
+        free = _free_bytes(folder)
+        return OutputError(
+            f"{what}: cannot be written in {folder}: {why} (it needs more than the "
+            f"{_size(free)} free there). "
+            "Free some space or choose a folder on another disk, and try again."
+        )
+    return OutputError(
+        f"{what}: cannot be written in {folder}: {why}. Choose a folder you can write to "
+        "(or fix its permissions), and try again."
+    )
+
+
+def _free_bytes(folder: str | Path) -> int:
+    with contextlib.suppress(OSError):
+        return shutil.disk_usage(folder).free
+    return 0
+
+
+def _size(count: int) -> str:
+    return f"{count / 2**20:,.1f} MiB" if count >= 2**20 else f"{count / 1024:,.0f} KiB"
 
 
 def fsync_folder(folder: str | Path) -> None:

@@ -7,10 +7,14 @@ alone.
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from soundatlas.files import write_text_atomic
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"^\s*[-+]?(\d+[.,]?\d*|[.,]\d+)([eE][-+]?\d+)?\s*$")
@@ -80,3 +84,29 @@ def flatten_lists(frame: pd.DataFrame) -> pd.DataFrame:
 def is_list(value: object) -> bool:
     """Whether a cell holds a list of values (artists, genres) rather than one value."""
     return isinstance(value, (list, tuple, np.ndarray))
+
+
+def neutralise_json(value: object) -> object:
+    """A JSON-ready value (dicts, lists, text, numbers) with every text, keys included, that
+    could run as a formula neutralised: the one rule for every JSON file SoundAtlas writes
+    (exports, playlists, artist profiles, genre lenses), as for CSV."""
+    if isinstance(value, str):
+        return neutralise_cell(value)
+    if isinstance(value, dict):
+        return {neutralise_cell(str(k)): neutralise_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [neutralise_json(v) for v in value]
+    return value
+
+
+def write_json(data: object, path: str | Path, *, raw: bool = False) -> Path:
+    """Write JSON-ready ``data`` atomically, formula-like text neutralised unless ``raw``."""
+    text = json.dumps(data if raw else neutralise_json(data), ensure_ascii=False, indent=1)
+    return write_text_atomic(path, text)
+
+
+def csv_text(frame: pd.DataFrame, *, header: bool = True) -> str:
+    """``frame`` as CSV text (lists as ``"a; b"``), every CSV SoundAtlas writes. Lines end with
+    CRLF (RFC 4180): the csv module quotes a cell holding a CR only when the line end has one,
+    so a CR inside a name goes out quoted, as it came in."""
+    return flatten_lists(frame).to_csv(index=False, na_rep="", header=header, lineterminator="\r\n")

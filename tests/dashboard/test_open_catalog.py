@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import time
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from dashboard.hostile import APP
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from soundatlas.dashboard import catalogs
 
@@ -167,3 +171,110 @@ def test_a_real_chart_table_uploads_and_builds(app, text_of):
     assert not at.exception
     at.switch_page("app_pages/overview.py").run()
     assert 300 < int(at.metric[0].value.replace(",", "")) <= 400
+
+
+def _wide_upload(rows: int = 600) -> bytes:
+    """A table of 4,096 columns (the most read), mostly empty: reading it takes about 20 times
+    its size in memory."""
+    from soundatlas.ingest.reading import MAX_COLUMNS
+    from soundatlas.ingest.schema import AUDIO_FEATURES
+
+    extra = MAX_COLUMNS - len(AUDIO_FEATURES)
+    header = ",".join([*AUDIO_FEATURES, *(f"c{i}" for i in range(extra))])
+    row = ",".join(["0.5"] * 8 + ["120"]) + "," * extra
+    return (header + "\n" + "\n".join(f"{row}{n}" for n in range(rows)) + "\n").encode()
+
+
+def test_an_upload_past_the_workers_memory_is_a_message_not_a_dead_server(
+    app, text_of, monkeypatch
+):
+    monkeypatch.setenv(catalogs.MEMORY_VARIABLE, "24")
+    at = app("open_catalog")
+    data = _wide_upload()
+    at.file_uploader(key="open_upload").upload("wide.csv", data, "text/csv").run()
+    assert not at.exception
+    shown = text_of(at).replace("\\", "")
+    assert "wide.csv: stopped, as it needed more than the 24 MiB of memory" in shown
+    assert not catalogs.stored_upload(catalogs.content_hash(data)).parent.exists()
+    at.run()  # the same file on a rerun: the message again, not another worker
+    assert "memory this server gives one file" in text_of(at)
+
+
+def test_a_refused_upload_is_deleted_and_a_failed_write_leaves_nothing(
+    app, text_of, monkeypatch, tmp_path
+):
+    at = app("open_catalog")
+    junk = b"a,b\n" + b"\x00" * 64
+    at.file_uploader(key="open_upload").upload("junk.csv", junk).run()
+    assert "junk.csv: this is a binary file" in text_of(at).replace("\\", "")
+    assert not catalogs.stored_upload(catalogs.content_hash(junk)).parent.exists()
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("pathlib.Path.write_bytes", disk_full)
+    with pytest.raises(catalogs.OutputError, match="the disk is full"):
+        catalogs.store_upload(b"name,energy\n", "x.csv")
+    assert not catalogs.stored_upload(catalogs.content_hash(b"name,energy\n")).parent.exists()
+
+
+def test_uploads_never_built_go_after_an_hour_and_the_total_is_capped(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOUNDATLAS_HOME", str(tmp_path))
+    pending, old, recent, kept = (
+        catalogs.store_upload(f"{n}".encode() * 1000, "x.csv")[0] for n in "pork"
+    )
+    for digest in (old, recent, kept):
+        atlas = catalogs.upload_atlas_path(digest)
+        atlas.mkdir(parents=True)
+        (atlas / "manifest.json").write_text("{}")
+        (atlas / "tracks.parquet").write_bytes(b"x" * 10_000)
+    _age(catalogs.stored_upload(pending).parent, 2 / 24)
+    for days, digest in ((3, old), (1, recent), (5, kept)):
+        _age(catalogs.stored_upload(digest).parent, days)
+        _age(catalogs.upload_atlas_path(digest), days)
+    assert catalogs.prune_uploads() == [pending]
+    assert catalogs.prune_uploads(max_bytes=25_000, keep={kept}) == [old]
+    assert catalogs.upload_atlas_path(recent).is_dir() and catalogs.upload_atlas_path(kept).is_dir()
+    assert catalogs.prune_uploads(max_bytes=0) == sorted([recent, kept])
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, database=None)
+@given(
+    uploads=st.lists(
+        st.tuples(st.integers(1, 30_000), st.floats(0, 10 * 24), st.booleans()),
+        min_size=1,
+        max_size=8,
+    ),
+    cap=st.integers(0, 150_000),
+)
+def test_pruning_keeps_only_what_the_rules_allow(uploads, cap):
+    """Any mix of uploads (size, hours since last use, built or not): after pruning, the upload
+    in use is kept; no other unbuilt one is over an hour old, no built one over UPLOAD_MAX_AGE;
+    and the rest take at most the cap, unless only the upload in use is left."""
+    with tempfile.TemporaryDirectory() as home, mock.patch.dict(os.environ, SOUNDATLAS_HOME=home):
+        ages = {}
+        for number, (size, hours, built) in enumerate(uploads):
+            digest, stored = catalogs.store_upload(bytes([number]) * size, "x.csv")
+            folders = [stored.parent]
+            if built:
+                atlas = catalogs.upload_atlas_path(digest)
+                atlas.mkdir(parents=True)
+                (atlas / "manifest.json").write_text("{}")
+                folders.append(atlas)
+            for folder in folders:
+                _age(folder, hours / 24)
+            ages[digest] = (hours, built)
+        in_use = next(iter(ages))
+        removed = catalogs.prune_uploads(max_bytes=cap, keep={in_use})
+        left = [d for d in ages if d not in removed]
+        assert in_use in left
+        assert all(not catalogs.stored_upload(d).parent.exists() for d in removed)
+        for digest in left:
+            hours, built = ages[digest]
+            if digest != in_use:
+                limit = catalogs.UPLOAD_MAX_AGE if built else catalogs.PENDING_MAX_AGE
+                assert hours * 3600 <= limit.total_seconds() + 60
+        folders = [catalogs.stored_upload(d).parent for d in left]
+        folders += [catalogs.upload_atlas_path(d) for d in left]
+        taken = sum(p.stat().st_size for f in folders for p in f.rglob("*") if p.is_file())
+        assert taken <= cap or left == [in_use]

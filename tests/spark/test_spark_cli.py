@@ -47,6 +47,17 @@ def test_missing_column_message_is_the_same_on_both_engines(spark, tmp_path):
     assert local.output == distributed.output
 
 
+def test_a_repeated_column_is_refused_the_same_on_both_engines(spark, tmp_path):
+    header, *rows = good_csv(20).splitlines()
+    path = tmp_path / "tracks.csv"
+    path.write_text("\n".join([f"{header},energy", *(f"{r},0.5" for r in rows)]) + "\n")
+    local = run("build", path, "-o", tmp_path / "a", "--quiet")
+    distributed = run("build", path, "-o", tmp_path / "b", "--engine", "spark", "--quiet")
+    assert local.exit_code == distributed.exit_code == 2
+    assert "2 columns could be energy" in local.output
+    assert local.output == distributed.output
+
+
 def test_options_that_do_not_fit_the_engine_are_refused(spark, tmp_path):
     path = tmp_path / "tracks.csv"
     path.write_text(good_csv(20))

@@ -41,7 +41,7 @@ from soundatlas.clustering.result import (
 )
 from soundatlas.config import BuildConfig
 from soundatlas.errors import AtlasError, OutputError, SoundAtlasError
-from soundatlas.files import file_sha256, fsync_folder
+from soundatlas.files import file_sha256, fsync_folder, unwritable
 from soundatlas.ingest.validation import ValidationReport
 
 if TYPE_CHECKING:
@@ -109,6 +109,12 @@ def scratch_folder(path: str | Path) -> Iterator[Path]:
         ) from exc
     try:
         yield temporary
+    except OSError as exc:
+        shutil.rmtree(temporary, ignore_errors=True)  # so the space it took counts as free
+        problem = unwritable(path.parent, exc, what=f"the atlas {path}")
+        if problem is None:
+            raise
+        raise OutputError(f"{problem} Any atlas already there is unchanged.") from exc
     finally:
         shutil.rmtree(temporary, ignore_errors=True)
         os.close(owner)

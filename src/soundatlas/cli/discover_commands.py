@@ -35,7 +35,8 @@ from soundatlas.discovery import (
     similar_tracks,
 )
 from soundatlas.errors import AmbiguousQuery, ConfigError
-from soundatlas.files import check_not_input, write_text_atomic
+from soundatlas.files import check_not_input
+from soundatlas.formulas import write_json
 from soundatlas.reports.exports import write_table
 
 AtlasArgument = Annotated[Path, typer.Argument(metavar="ATLAS", help="Atlas folder.")]
@@ -95,7 +96,7 @@ def _write_frame(frame: pd.DataFrame, output: Path) -> None:
 
 
 def _write_json(data: dict, output: Path) -> None:
-    write_text_atomic(output, json.dumps(data, ensure_ascii=False, indent=1))
+    write_json(data, output)
     err_console.print(f"Wrote {escape(str(output))}.")
 
 

@@ -9,8 +9,13 @@ Uploads are private: `known_atlases` lists only the uploads a session names (the
 the ids of the catalogs it uploaded; see `soundatlas.dashboard.session`), and atlases are picked
 by id from that list (never by a path from the URL), so another visitor's link cannot open them.
 Uploading the same file again finds its atlas at once, for whoever uploads it: having the file
-means having its data. Uploads not uploaded again or opened for `UPLOAD_MAX_AGE` are deleted
-(`prune_uploads`, run whenever a new file is uploaded). No Streamlit here: the pages call these
+means having its data. Only uploads that built are kept: a file refused by validation or whose
+build failed is deleted at once, one never built after `PENDING_MAX_AGE`, the rest after
+`UPLOAD_MAX_AGE` without use, and above `UPLOADS_MAX_BYTES` in all the least recently used go
+first (`prune_uploads`, run whenever a new file is uploaded).
+
+Validation and build run in a worker process with a memory limit (`soundatlas.worker`), so no
+file, however it is made, can take the server's memory. No Streamlit here: the pages call these
 functions.
 """
 
@@ -33,15 +38,24 @@ from soundatlas.atlas.model import Atlas
 from soundatlas.atlas.store import MANIFEST, read_manifest
 from soundatlas.config import BuildConfig
 from soundatlas.demo import data_home
-from soundatlas.errors import AtlasError, CatalogError
+from soundatlas.errors import AtlasError, CatalogError, OutputError, SoundAtlasError
 from soundatlas.files import write_bytes_atomic
 from soundatlas.ingest.catalog import Catalog, load_catalog
-from soundatlas.ingest.validation import source_name
+from soundatlas.ingest.validation import ValidationReport, source_name
+from soundatlas.worker import WORKER_MEMORY, run_limited
 
 STARTUP_ID = "startup"
 UPLOAD_PREFIX = "upload-"
 UPLOAD_MAX_AGE = timedelta(days=7)
 """Uploaded files and their atlases not uploaded again or opened for this long are deleted."""
+PENDING_MAX_AGE = timedelta(hours=1)
+"""Uploaded files not built into an atlas within this long are deleted."""
+UPLOADS_MAX_BYTES = 2 << 30
+"""Most bytes all uploads and their atlases may take together (2 GiB); above it, the least
+recently used are deleted first."""
+MEMORY_VARIABLE = "SOUNDATLAS_UPLOAD_MEMORY_MB"
+"""Environment variable: memory (MiB) the worker validating or building one upload may take
+beyond what it starts with (default `soundatlas.worker.WORKER_MEMORY`)."""
 _TOUCH_EVERY = 3600.0
 """Seconds between refreshes of an upload's last-use time while it is open."""
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9 ._()\-]+")
@@ -100,7 +114,12 @@ def store_upload(data: bytes, name: str) -> tuple[str, Path]:
     digest = content_hash(data)
     stored = stored_upload(digest)
     if not stored.is_file():
-        write_bytes_atomic(stored, data)
+        try:
+            write_bytes_atomic(stored, data)
+        except OutputError:
+            with contextlib.suppress(OSError):
+                stored.parent.rmdir()  # left empty by the failed write
+            raise
     _touch(stored.parent)
     if is_atlas(upload_atlas_path(digest)):
         _touch(upload_atlas_path(digest))
@@ -118,38 +137,80 @@ def mark_used(path: Path) -> None:
 
 
 def prune_uploads(
-    *, max_age: timedelta = UPLOAD_MAX_AGE, keep: Collection[str] = (), now: float | None = None
+    *,
+    max_age: timedelta = UPLOAD_MAX_AGE,
+    pending_age: timedelta = PENDING_MAX_AGE,
+    max_bytes: int = UPLOADS_MAX_BYTES,
+    keep: Collection[str] = (),
+    now: float | None = None,
 ) -> list[str]:
-    """Delete uploaded files and atlases last uploaded or opened more than ``max_age`` ago.
+    """Delete uploaded files and atlases: those last uploaded or opened more than ``max_age``
+    ago, files never built after ``pending_age``, then the least recently used until all take at
+    most ``max_bytes``.
 
-    A file and its atlas go together, once both are older; content hashes in ``keep`` are never
-    deleted. Folders are renamed away first and then removed, so no one sees half a folder.
-    Returns the content hashes deleted.
+    A file and its atlas go together; content hashes in ``keep`` are never deleted. Folders are
+    renamed away first and then removed, so no one sees half a folder. Returns the content
+    hashes deleted.
     """
-    limit = (time.time() if now is None else now) - max_age.total_seconds()
-    last_used: dict[str, list[Path]] = {}
+    now = time.time() if now is None else now
+    uploads = _uploads()
+    last_used = {d: max(_mtime(f) for f in folders) for d, folders in uploads.items()}
+    removed = []
+    for digest in sorted(uploads):
+        age = max_age if is_atlas(upload_atlas_path(digest)) else pending_age
+        if digest not in keep and last_used[digest] < now - age.total_seconds():
+            removed.append(digest)
+    by_use = sorted((d for d in uploads if d not in removed and d not in keep), key=last_used.get)
+    total = sum(_bytes(f) for d in uploads if d not in removed for f in uploads[d])
+    for digest in by_use:
+        if total <= max_bytes:
+            break
+        total -= sum(_bytes(f) for f in uploads[digest])
+        removed.append(digest)
+    for digest in removed:
+        for folder in uploads[digest]:
+            _remove_folder(folder)
+    return sorted(removed)
+
+
+def discard_upload(digest: str) -> None:
+    """Delete an uploaded file whose validation or build failed (and any part of its atlas):
+    only uploads that built are kept."""
+    if not _DIGEST.fullmatch(digest):
+        return
+    for folder in (stored_upload(digest).parent, upload_atlas_path(digest)):
+        if folder.exists() and not (folder.name.startswith(UPLOAD_PREFIX) and is_atlas(folder)):
+            _remove_folder(folder)
+
+
+def _uploads() -> dict[str, list[Path]]:
+    """Every upload's folders (its file's, and its atlas's if built), by content hash."""
+    found: dict[str, list[Path]] = {}
     if uploads_folder().is_dir():
         for folder in uploads_folder().iterdir():
             if _DIGEST.fullmatch(folder.name):
-                last_used.setdefault(folder.name, []).append(folder)
+                found.setdefault(folder.name, []).append(folder)
     if atlases_folder().is_dir():
         for folder in atlases_folder().iterdir():
             if is_upload_id(folder.name):
-                last_used.setdefault(folder.name.removeprefix(UPLOAD_PREFIX), []).append(folder)
-    removed = []
-    for digest, folders in sorted(last_used.items()):
-        if digest in keep:
-            continue
-        try:
-            newest = max(folder.stat().st_mtime for folder in folders)
-        except OSError:
-            continue
-        if newest >= limit:
-            continue
-        for folder in folders:
-            _remove_folder(folder)
-        removed.append(digest)
-    return removed
+                found.setdefault(folder.name.removeprefix(UPLOAD_PREFIX), []).append(folder)
+    return found
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _bytes(folder: Path) -> int:
+    total = 0
+    for root, _, names in os.walk(folder):
+        for name in names:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(root, name)).st_size
+    return total
 
 
 def _touch(path: Path) -> None:
@@ -171,20 +232,65 @@ def stored_upload(digest: str) -> Path:
     return uploads_folder() / digest / "catalog"
 
 
-def validate_upload(stored: Path, name: str) -> Catalog:
-    """Read and validate a stored upload with the core (content decides the format)."""
-    return load_catalog(stored, name=safe_display_name(name))
+def upload_memory() -> int:
+    """Bytes a worker validating or building one upload may take (see `MEMORY_VARIABLE`)."""
+    given = os.environ.get(MEMORY_VARIABLE, "").strip()
+    return int(given) << 20 if given.isdigit() else WORKER_MEMORY
 
 
-def build_upload_atlas(catalog: Catalog, digest: str, *, progress: Progress | None = None) -> Path:
-    """Build and save the atlas of a validated upload; returns its folder."""
-    tick = progress or (lambda stage, fraction: None)
-    atlas = build_atlas(catalog, BuildConfig(), progress=tick)
-    tick("save", 0.0)
+def validate_upload(digest: str, name: str) -> ValidationReport:
+    """Read and validate a stored upload with the core (content decides the format), in a
+    worker process with a memory limit; a file refused is deleted."""
+    shown = safe_display_name(name)
+    try:
+        return run_limited(
+            _validate, stored_upload(digest), shown, what=shown, memory=upload_memory()
+        )
+    except SoundAtlasError:
+        discard_upload(digest)
+        raise
+
+
+def build_upload_atlas(digest: str, name: str, *, progress: Progress | None = None) -> Path:
+    """Build and save the atlas of a stored upload in a worker process with a memory limit;
+    returns its folder. If the build fails, the upload is deleted."""
+    shown = safe_display_name(name)
     target = upload_atlas_path(digest)
+    try:
+        return run_limited(
+            _build,
+            stored_upload(digest),
+            shown,
+            target,
+            what=shown,
+            memory=upload_memory(),
+            progress=progress,
+        )
+    except SoundAtlasError:
+        discard_upload(digest)
+        raise
+
+
+def _validate(stored: Path, name: str, *, progress: Progress) -> ValidationReport:
+    return _load(stored, name, progress).report
+
+
+def _build(stored: Path, name: str, target: Path, *, progress: Progress) -> Path:
+    catalog = _load(stored, name, None)
+    atlas = build_atlas(catalog, BuildConfig(), progress=progress)
+    progress("save", 0.0)
     atlas.save(target)
-    tick("save", 1.0)
+    progress("save", 1.0)
     return target
+
+
+def _load(stored: Path, name: str, progress: Progress | None) -> Catalog:
+    """The stored upload read and validated, named in messages by the name it was uploaded
+    under (never by where the server keeps it)."""
+    try:
+        return load_catalog(stored, name=name, progress=progress)
+    except CatalogError as exc:
+        raise CatalogError(str(exc).replace(str(stored), name)) from None
 
 
 def is_atlas(path: Path) -> bool:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from soundatlas.atlas.model import Atlas
-from soundatlas.formulas import flatten_lists, neutralise_formulas
+from soundatlas.formulas import csv_text, neutralise_formulas
 from soundatlas.reports.exports import track_table
 
 
@@ -22,7 +22,7 @@ def filtered_songs(atlas: Atlas, rows: np.ndarray) -> pd.DataFrame:
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     """UTF-8 CSV, formula-safe, lists joined with ``"; "``."""
-    return flatten_lists(neutralise_formulas(frame)).to_csv(index=False, na_rep="").encode("utf-8")
+    return csv_text(neutralise_formulas(frame)).encode("utf-8")
 
 
 def json_bytes(frame: pd.DataFrame) -> bytes:

@@ -25,6 +25,7 @@ from soundatlas.ingest.schema import (
     RANGES,
     SPOTIFY_TRACK_ID,
     normalise_header,
+    passed_over,
 )
 from soundatlas.ingest.validation import SHOWN_ROWS, Finding, ValidationReport, where
 from soundatlas.ingest.values import (
@@ -262,7 +263,9 @@ class RowChecker:
         self.specs: dict[str, RuleSpec] = {}
         self.hits: list[tuple[RuleSpec, np.ndarray, Callable[[np.ndarray], list[str]] | None]] = []
         self.status = np.full(len(self.frame), "", dtype=object)
-        self.column_map = map_columns(list(self.frame.columns), features, overrides, source)
+        self.column_map = map_columns(
+            list(self.frame.columns), features, overrides, source, written=raw.names_as_written
+        )
         self.choices = choices or ColumnChoices.of(self.frame, self.column_map, raw.delimiter)
         self._given_hashes = row_hashes
 
@@ -283,6 +286,15 @@ class RowChecker:
         """The canonical columns of every row; rules broken are in ``status`` and ``hits``."""
         for text in self.raw.notes:
             self._note(text)
+        written = self.raw.names_as_written
+        for canonical, others in passed_over(self.column_map, list(self.frame.columns)).items():
+            chosen = self.column_map[canonical]
+            names = [written[self.frame.columns.get_loc(h)] for h in others]
+            self._note(
+                f"column '{chosen}' was read as {canonical}; {quoted(names)} could be too and "
+                f"{'was' if len(names) == 1 else 'were'} not used. To use another, pass "
+                f"--column {canonical}=<its name>"
+            )
         canonical = pd.DataFrame(index=self.frame.index)
         canonical["track_id"] = self._track_ids()
         canonical["name"] = self._text("name")
@@ -384,8 +396,9 @@ class RowChecker:
                 "rejected",
                 missing,
                 header,
-                "is empty",
+                "has no value",
                 "left out of clustering. Fill in the values or remove the rows.",
+                examples=lambda mask, cells=series: _as_written(cells[mask], blank=None),
             )
         bounds = RANGES.get(canonical)
         if bounds is not None:
@@ -397,7 +410,7 @@ class RowChecker:
                 header,
                 f"is outside {bounds.low:g} to {bounds.high:g} ({bounds.meaning})",
                 f"{consequence}. Check the column holds what its name says.",
-                examples=lambda mask, found=values: [f"{v:g}" for v in found[mask]],
+                examples=lambda mask, cells=series: _as_written(cells[mask], blank=""),
             )
             if not required:
                 values = values.where(~outside)
@@ -574,7 +587,8 @@ class RowChecker:
         elif severity == "merged":
             self.status[mask] = rule
         self.hits.append((spec, mask, examples))
-        shown = examples(mask & _first_true(mask, 3)) if examples is not None else ()
+        shown = examples(mask & _first_true(mask, 3)) if examples is not None else []
+        shown = [text for text in shown if text is not None]
         self.findings.append(
             finding_of(self.source, self.word, spec, count, self.lines[mask][:SHOWN_ROWS], shown)
         )
@@ -648,6 +662,14 @@ def too_few_message(
         + (f" Rows were left out for: {why}." if why else "")
         + " Run `soundatlas validate` on the file for the full report."
     )
+
+
+def _as_written(cells: pd.Series, *, blank: str | None) -> list[str | None]:
+    """Cells as the file writes them (``NaN``, ``1e309``), for messages; ``blank`` for empty
+    cells, and numbers of a typed column (Parquet, JSON) in their shortest form."""
+    if pd.api.types.is_numeric_dtype(cells) or pd.api.types.is_bool_dtype(cells):
+        return [blank if pd.isna(v) else f"{v:g}" for v in cells]
+    return [blank if pd.isna(v) or not str(v).strip() else str(v) for v in cells]
 
 
 def _first_true(mask: np.ndarray, count: int) -> np.ndarray:

@@ -12,15 +12,26 @@ from soundatlas.ingest.schema import (
     EXTRA_FEATURES,
     close_matches,
     match_columns,
+    normalise_header,
+    spelling_groups,
 )
 
 NUMERIC_COLUMNS = (*AUDIO_FEATURES, *EXTRA_FEATURES)
 
 
 def map_columns(
-    headers: list[str], features: Sequence[str], overrides: dict[str, str], source: str
+    headers: list[str],
+    features: Sequence[str],
+    overrides: dict[str, str],
+    source: str,
+    *,
+    written: list[str] | None = None,
 ) -> dict[str, str]:
     """``{canonical: header}`` for a file, checking the user's overrides and required features.
+
+    ``written`` gives the names as the file writes them, where a repeated name was numbered in
+    ``headers``. Two columns spelled alike (``Energy`` and ``energy``, or ``energy`` twice) that
+    would both be a canonical column are refused: choosing one would be a guess.
 
     Raises
     ------
@@ -50,12 +61,43 @@ def map_columns(
                 f"feature '{feature}' is not a numeric track column. Choose from: "
                 f"{', '.join(NUMERIC_COLUMNS)}."
             )
-    found = match_columns(headers, overrides)
+    found = match_columns(headers, overrides, written)
+    _refuse_ambiguous(found, overrides, headers, written or headers, source)
     missing = [f for f in features if f not in found]
     if missing:
         unmapped = [h for h in headers if h not in found.values()]
-        raise CatalogError(_missing_message(source, missing, headers, unmapped))
+        raise CatalogError(_missing_message(source, missing, written or headers, unmapped))
     return found
+
+
+def _refuse_ambiguous(
+    found: dict[str, str],
+    overrides: dict[str, str],
+    headers: list[str],
+    written: list[str],
+    source: str,
+) -> None:
+    groups = spelling_groups(headers, written)
+    for canonical, header in found.items():
+        if canonical in overrides:
+            continue
+        alike = groups[normalise_header(written[headers.index(header)])]
+        if len(alike) < 2:
+            continue
+        positions = [headers.index(h) for h in alike]
+        names = [written[p] for p in positions]
+        listed = " and ".join(
+            f"'{name}' (column {p + 1})" for name, p in zip(names, positions, strict=True)
+        )
+        choose = (
+            "Rename or remove all but one of them"
+            if len(set(names)) < len(names)
+            else f"Choose one with --column {canonical}={names[0]} (or rename the others)"
+        )
+        raise CatalogError(
+            f"{source}: {len(alike)} columns could be {canonical}: {listed}; SoundAtlas will not "
+            f"guess which holds it. {choose}, and try again."
+        )
 
 
 def _missing_message(

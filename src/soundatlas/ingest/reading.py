@@ -58,6 +58,14 @@ class RawTable:
     ragged: tuple[RaggedRow, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
     """Things the user should know about how the file was read (encoding fallback and such)."""
+    written_names: tuple[str, ...] = ()
+    """Each column's name as the file writes it, where that differs from the frame's (a
+    repeated name is numbered in the frame: ``energy``, ``energy.1``)."""
+
+    @property
+    def names_as_written(self) -> list[str]:
+        """The column names as the file writes them, in the frame's order."""
+        return list(self.written_names) or [str(c) for c in self.frame.columns]
 
     @property
     def location_word(self) -> str:
@@ -80,6 +88,10 @@ MAX_TABLE_BYTES = 1 << 30
 """Largest table read, in bytes as stored or once decompressed (1 GiB; about 4 million songs in
 the seed schema). Reading takes about six times a table's size in memory, so this keeps a
 table, or a small file that expands into a huge one, from taking the machine's memory."""
+
+MAX_COLUMNS = 4096
+"""Widest table read. Track tables have tens of columns; a parser holds state for every column,
+so a file of a million empty columns (11 MB) would take gigabytes: refused from its header."""
 
 
 def read_table(path: str | Path) -> RawTable:
@@ -183,6 +195,7 @@ def _read_parquet(path: Path, handle: io.BufferedReader) -> RawTable:
         handle.seek(0)
         parquet = pq.ParquetFile(handle)
         metadata = parquet.metadata
+        check_width(path, metadata.num_columns)
         _check_size(
             path,
             sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups)),
@@ -194,8 +207,14 @@ def _read_parquet(path: Path, handle: io.BufferedReader) -> RawTable:
             f"{path}: looks like Parquet but cannot be read ({str(exc)[:200]}). "
             "Re-export the file and try again."
         ) from exc
+    written = [str(c) for c in frame.columns]
     frame = _flatten_cells(frame.reset_index(drop=True))
-    return RawTable(frame, np.arange(1, len(frame) + 1), "parquet")
+    return RawTable(
+        frame,
+        np.arange(1, len(frame) + 1),
+        "parquet",
+        written_names=_if_renamed(written, list(frame.columns)),
+    )
 
 
 def _decode(path: Path, data: bytes) -> tuple[str, str, tuple[str, ...]]:
@@ -210,13 +229,8 @@ def _decode(path: Path, data: bytes) -> tuple[str, str, tuple[str, ...]]:
             return data.decode(encoding), encoding, (f"the file is {encoding.upper()} text",)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16"), "utf-16", ("the file is UTF-16 text",)
-    if b"\x00" in data[:SNIFF_BYTES]:
-        utf16 = _bomless_utf16(data)
-        if utf16 is None:
-            raise CatalogError(
-                f"{path}: this is a binary file, not a track table (it contains NUL bytes). "
-                "Pass a CSV, TSV, Parquet or JSON file of tracks."
-            )
+    utf16 = _bomless_utf16(data) if b"\x00" in data[:SNIFF_BYTES] else None
+    if utf16 is not None:
         return data.decode(utf16), utf16, (f"the file is {utf16.upper()} text without a BOM",)
     try:
         return data.decode("utf-8-sig"), "utf-8", ()
@@ -295,16 +309,21 @@ def _decodes(data: bytes, encoding: str) -> bool:
 _LONE_CR = re.compile("\r(?!\n)")
 
 
-class _NotJson(CatalogError):
-    """The text starts like JSON but does not parse as JSON or JSON Lines."""
+_JSON_START = re.compile(r"\{\s*[\"}]|\[\s*(?:[\[{\"\]\d-]|true\b|false\b|null\b|$)")
+"""How a JSON table starts: an object with a key (or none), or an array of objects, arrays or
+names. A CSV header such as ``[id],name`` or ``{x};y`` does not."""
 
 
 def _read_text(path: Path, data: bytes, note: str | None = None) -> RawTable:
     text, encoding, notes = _decode(path, data)
     if note:
         notes = (note, *notes)
-    if "\r" in text and _LONE_CR.search(text):
-        # pyarrow ends a line at a lone CR; the csv module (header, line numbers) would not.
+    if "\x00" in text:
+        raise _nul_bytes(path, text)
+    if _lines_end_with_cr(text):
+        # Old Mac style: pyarrow ends a line at a lone CR, the csv module (header, line
+        # numbers) would not. A CR in a cell of a file whose lines end with LF or CRLF is the
+        # cell's, and stays.
         text = _LONE_CR.sub("\n", text)
         notes = (*notes, "lines ending with CR only (old Mac style) were read as lines")
     stripped = text.lstrip()
@@ -312,55 +331,125 @@ def _read_text(path: Path, data: bytes, note: str | None = None) -> RawTable:
         raise CatalogError(
             f"{path}: the file is empty. Export your tracks with a header row and try again."
         )
-    if stripped[0] in "[{":
-        try:
-            return _read_json(path, stripped, encoding, notes)
-        except _NotJson:
-            # "[id],name,…" is a CSV header, not broken JSON.
-            first_line = stripped.split("\n", 1)[0]
-            if not any(d in first_line for d in DELIMITERS):
-                raise
+    if _JSON_START.match(stripped):
+        return _read_json(path, stripped, encoding, notes, text.count("\n", 0, -len(stripped)))
     return _read_delimited(path, text, encoding, notes)
 
 
-def _read_json(path: Path, text: str, encoding: str, notes: tuple[str, ...]) -> RawTable:
+def _lines_end_with_cr(text: str) -> bool:
+    """Whether lines end with a CR alone: the first lone CR is outside quotes (an even number
+    of quote marks before it), so it ends a line rather than sitting in a quoted cell."""
+    if "\r" not in text:
+        return False
+    first = _LONE_CR.search(text)
+    return first is not None and text.count('"', 0, first.start()) % 2 == 0
+
+
+def _nul_bytes(path: Path, text: str) -> CatalogError:
+    """A text table never holds a NUL byte: wherever it is, the file is binary or damaged, and
+    the whole file is refused (one rule, not a row here and a file there)."""
+    lines = _lines_of(text, _NUL)
+    if text.count("\x00") * 100 > len(text):
+        return CatalogError(
+            f"{path}: this is a binary file, not a track table (it contains NUL bytes). "
+            "Pass a CSV, TSV, Parquet or JSON file of tracks."
+        )
+    shown = ", ".join(str(line) for line in lines[:10]) + (", …" if len(lines) > 10 else "")
+    lines_hold = f"line {shown} holds" if len(lines) == 1 else f"lines {shown} hold"
+    return CatalogError(
+        f"{path}: {lines_hold} a NUL byte (\\0), which no text table holds; the file "
+        "is damaged or binary. Remove the NUL bytes (or export the file again) and try again."
+    )
+
+
+_NUL = re.compile("\x00")
+
+
+def _read_json(
+    path: Path, text: str, encoding: str, notes: tuple[str, ...], skipped_lines: int = 0
+) -> RawTable:
+    """A JSON document or JSON Lines; where either breaks, the line and character are named."""
     try:
         records = json.loads(text)
-    except json.JSONDecodeError:
-        records = None
+        file_format = "json"
+    except json.JSONDecodeError as exc:
+        records, file_format = _json_lines(path, text, exc, skipped_lines), "jsonl"
     except RecursionError as exc:
         raise CatalogError(
             f"{path}: the JSON is nested too deeply to be a table of tracks. Export one object "
             "per track."
         ) from exc
-    if records is None:
-        records = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                records.append(json.loads(line))
-            except (json.JSONDecodeError, RecursionError) as exc:
-                raise _NotJson(
-                    f"{path}: line {number} is not valid JSON ({exc.msg}). The file must be a JSON "
-                    "array of track objects or JSON Lines (one object per line)."
-                ) from exc
-        file_format = "jsonl"
-    else:
-        file_format = "json"
-        if isinstance(records, dict):
-            records = _records_in(records)
-    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+    if file_format == "json" and isinstance(records, dict):
+        records = _records_in(records)
+    if not isinstance(records, list):
         raise CatalogError(
-            f"{path}: JSON must be an array of track objects (or JSON Lines); "
-            "found something else. Export one object per track."
+            f"{path}: JSON must be an array of track objects (or JSON Lines); found "
+            f"{_json_kind(records)}. Export one object per track."
         )
+    for number, record in enumerate(records, start=1):
+        if not isinstance(record, dict):
+            jsonl = file_format == "jsonl"
+            place = f"line {number + skipped_lines}" if jsonl else f"record {number}"
+            raise CatalogError(
+                f"{path}: {place} is {_json_kind(record)}, not a track object. JSON must be an "
+                "array of track objects or JSON Lines (one object per line): fix or remove it "
+                "and try again."
+            )
     if not records:
         raise CatalogError(
             f"{path}: the JSON holds no tracks. Export at least one track and try again."
         )
-    frame = _flatten_cells(pd.json_normalize(records))
+    check_width(path, len(set().union(*records)))
+    frame = pd.json_normalize(records)
+    check_width(path, frame.shape[1])
+    frame = _flatten_cells(frame)
     return RawTable(frame, np.arange(1, len(frame) + 1), file_format, encoding, notes=notes)
+
+
+def _json_lines(
+    path: Path, text: str, document_error: json.JSONDecodeError, skipped_lines: int
+) -> list[object]:
+    """The records of JSON Lines text. Text whose first line is not a JSON value on its own is
+    a JSON document, and the document's own error is the one reported."""
+    records: list[object] = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except (json.JSONDecodeError, RecursionError) as exc:
+            if not records:
+                raise _broken_json(path, text, document_error, skipped_lines) from document_error
+            raise _broken_json(path, line, exc, skipped_lines + number - 1) from exc
+    return records
+
+
+def _broken_json(
+    path: Path, text: str, exc: json.JSONDecodeError | RecursionError, lines_before: int
+) -> CatalogError:
+    if isinstance(exc, RecursionError):
+        return CatalogError(
+            f"{path}: line {lines_before + 1}: the JSON is nested too deeply to be a track. "
+            "Export one object per track."
+        )
+    ending = text.rstrip()
+    cut_short = "\n" not in ending[exc.pos :] and not ending.endswith(("}", "]"))
+    why = "the text ends in the middle of a value: the file was cut short" if cut_short else exc.msg
+    return CatalogError(
+        f"{path}: line {lines_before + exc.lineno}, character {exc.colno}: not valid JSON "
+        f"({why}). The file must be a JSON array of track objects or JSON Lines (one object per "
+        "line); export it again, or fix that line."
+    )
+
+
+def _json_kind(value: object) -> str:
+    """``an array``, ``a number``…: what a JSON value is, for messages."""
+    kinds = {list: "an array", str: "a string", bool: "true/false", dict: "an object"}
+    if value is None:
+        return "null"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"a number ({value!r})"
+    return kinds.get(type(value), type(value).__name__)
 
 
 _TRACK_KEYS = ("tracks", "items", "songs", "data", "records", "results", "rows")
@@ -387,7 +476,7 @@ def _records_in(document: dict) -> object:
 
 def _flatten_cells(frame: pd.DataFrame) -> pd.DataFrame:
     """Make every cell a scalar: lists of names stay lists, other nested values become JSON text."""
-    frame.columns = [str(c) for c in frame.columns]
+    frame.columns = unique_names([str(c) for c in frame.columns])
     for column in frame.columns:
         series = frame[column]
         if series.dtype != object:
@@ -477,27 +566,46 @@ def _preamble(text: str) -> tuple[int, str | None, str | None]:
     return skipped, delimiter, what
 
 
+def check_width(path: Path, columns: int) -> None:
+    """Refuse a table wider than `MAX_COLUMNS`, before any of its rows is read."""
+    if columns > MAX_COLUMNS:
+        raise CatalogError(
+            f"{path}: has {columns:,} columns, more than the {MAX_COLUMNS:,} SoundAtlas reads "
+            "(a track table has tens). Keep only the columns of tracks and try again."
+        )
+
+
 def _header(path: Path, text: str, delimiter: str) -> tuple[list[str], int]:
-    """Column names (blank ones named, repeats numbered) and how many lines the header spans."""
+    """Column names as written (blank ones named) and how many lines the header spans."""
     with _long_fields(), _parsing(path, delimiter):
         reader = csv.reader(_lines(text), delimiter=delimiter)
         first = next(reader, None)
         lines = reader.line_num
+    check_width(path, len(first or ()))
     if not first or not any(cell.strip() for cell in first):
         raise CatalogError(
             f"{path}: the first line is blank; the first line must be a header naming the columns."
         )
+    return [cell.strip() or f"unnamed_{position}" for position, cell in enumerate(first, 1)], lines
+
+
+def _if_renamed(written: list[str], names: list[str]) -> tuple[str, ...]:
+    """The names as written, kept only where a repeat was numbered."""
+    return tuple(written) if written != names else ()
+
+
+def unique_names(written: list[str]) -> list[str]:
+    """Column names with repeats numbered (``energy``, ``energy.1``), so each names one column."""
     names: list[str] = []
     seen: dict[str, int] = {}
-    for position, cell in enumerate(first, start=1):
-        name = cell.strip() or f"unnamed_{position}"
+    for name in written:
         if name in seen:
             seen[name] += 1
             name = f"{name}.{seen[name]}"
         else:
             seen[name] = 0
         names.append(name)
-    return names, lines
+    return names
 
 
 def _read_delimited(path: Path, text: str, encoding: str, notes: tuple[str, ...]) -> RawTable:
@@ -505,48 +613,27 @@ def _read_delimited(path: Path, text: str, encoding: str, notes: tuple[str, ...]
     if skipped:
         text = text.split("\n", skipped)[-1] if text.count("\n") >= skipped else ""
         notes = (*notes, note)
+    first_line = text[: _nth_newline(text, 1)]
+    widest = max(DELIMITERS, key=first_line.count)
+    if first_line.count(widest) >= MAX_COLUMNS:
+        # Refused before the sniffer splits the header (unquoted, it has as many fields as
+        # delimiters and one; quoted, the csv module counts them).
+        if '"' not in first_line:
+            check_width(path, first_line.count(widest) + 1)
+        _header(path, text, widest)
     head = text[:SNIFF_BYTES]
     if "\n" not in head[: SNIFF_BYTES - 1] or head.count("\n") < 3:
         # A very wide header: make sure the sample holds a few whole lines.
         head = text[: max(SNIFF_BYTES, _nth_newline(text, 3) + 1)]
     delimiter = named_delimiter or sniff_delimiter(head)
-    names, header_lines = _header(path, text, delimiter)
+    written, header_lines = _header(path, text, delimiter)
+    names = unique_names(written)
     header_end = _nth_newline(text, header_lines)
     if header_end >= len(text) or _NON_BLANK.search(text, header_end + 1) is None:
         raise CatalogError(
             f"{path}: has a header but no rows of tracks. Export the tracks too and try again."
         )
-    ragged: list[RaggedRow] = []
-
-    def on_invalid(row: pacsv.InvalidRow) -> str:
-        if row.actual_columns == 1 and not row.text.strip():
-            return "skip"
-        ragged.append(
-            RaggedRow(row.number, row.expected_columns, row.actual_columns, row.text[:200])
-        )
-        return "skip"
-
-    data = text.encode("utf-8")
-    try:
-        table = pacsv.read_csv(
-            io.BytesIO(data),
-            read_options=pacsv.ReadOptions(
-                column_names=names,
-                skip_rows=header_lines,
-                use_threads=False,
-                block_size=max(1 << 20, 4 * _nth_newline(text, 1)),
-            ),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types={name: pa.string() for name in names},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-    except pa.ArrowInvalid as exc:
-        raise _unparsable(path, delimiter, exc) from exc
+    table, ragged = _parse_records(path, text.encode("utf-8"), names, header_lines, delimiter)
     if table.num_rows == 0 and ragged:
         first = ragged[0]
         raise CatalogError(
@@ -561,7 +648,7 @@ def _read_delimited(path: Path, text: str, encoding: str, notes: tuple[str, ...]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
-    physical_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    physical_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
     if physical_lines == len(frame) + len(ragged) + header_lines:
         # One record per line: pyarrow's record numbers are line numbers.
         skipped_lines = [r.line for r in ragged if r.line is not None]
@@ -575,10 +662,61 @@ def _read_delimited(path: Path, text: str, encoding: str, notes: tuple[str, ...]
             RaggedRow(None if r.line is None else r.line + skipped, r.expected, r.found, r.text)
             for r in ragged
         ]
-    return RawTable(frame, lines, "csv", encoding, delimiter, tuple(ragged), notes)
+    return RawTable(
+        frame, lines, "csv", encoding, delimiter, tuple(ragged), notes, _if_renamed(written, names)
+    )
 
 
 _NON_BLANK = re.compile(r"\S")
+
+MAX_ROW_BYTES = 64 << 20
+"""Longest row read (64 MiB, quoted line breaks included). The parser reads the file in blocks
+and a row must fit in one, so a longer row is refused with this limit named."""
+
+
+def _parse_records(
+    path: Path, data: bytes, names: list[str], header_lines: int, delimiter: str
+) -> tuple[pa.Table, list[RaggedRow]]:
+    """Every record of ``data`` as text cells, and the records whose field count differs from
+    the header's. Blocks start at 1 MiB (or four header lines) and grow while a row does not fit
+    in one, up to `MAX_ROW_BYTES`."""
+    block = max(1 << 20, 4 * data.find(b"\n"))
+    while True:
+        ragged: list[RaggedRow] = []
+
+        def on_invalid(row: pacsv.InvalidRow, ragged: list[RaggedRow] = ragged) -> str:
+            if row.actual_columns > 1 or row.text.strip():
+                ragged.append(
+                    RaggedRow(row.number, row.expected_columns, row.actual_columns, row.text[:200])
+                )
+            return "skip"
+
+        try:
+            table = pacsv.read_csv(
+                io.BytesIO(data),
+                read_options=pacsv.ReadOptions(
+                    column_names=names, skip_rows=header_lines, use_threads=False, block_size=block
+                ),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={name: pa.string() for name in names},
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+            return table, ragged
+        except pa.ArrowInvalid as exc:
+            if "straddl" not in str(exc):
+                raise _unparsable(path, delimiter, exc) from exc
+            if block >= MAX_ROW_BYTES:
+                raise CatalogError(
+                    f"{path}: a row is longer than {MAX_ROW_BYTES >> 20} MiB, the longest "
+                    "SoundAtlas reads in one row, or a quote opened in a cell is never closed. "
+                    'Close the quote (double any quote inside a cell: "") or shorten the row.'
+                ) from exc
+            block = min(4 * block, MAX_ROW_BYTES)
 
 
 def _unparsable(path: Path, delimiter: str, exc: Exception) -> CatalogError:
@@ -684,6 +822,8 @@ class TextLayout:
     preamble_delimiter: bool
     """Whether the preamble is Excel's ``sep=`` line (not a comment)."""
     notes: tuple[str, ...] = ()
+    written: tuple[str, ...] = ()
+    """The names as the header writes them, where a repeat was numbered in ``headers``."""
 
 
 def text_layout(path: str | Path) -> TextLayout:
@@ -705,12 +845,22 @@ def text_layout(path: str | Path) -> TextLayout:
     if 0 < cut < len(data) - 1:
         data = data[: cut + 1]  # whole lines only, so no character is cut in half
     text, encoding, notes = _decode(path, data)
+    if "\x00" in text:
+        raise _nul_bytes(path, text)
     skipped, named_delimiter, note = _preamble(text)
     if skipped:
         text = text.split("\n", skipped)[-1] if text.count("\n") >= skipped else ""
         notes = (*notes, note)
     delimiter = named_delimiter or sniff_delimiter(text)
-    headers, header_lines = _header(path, text, delimiter)
+    written, header_lines = _header(path, text, delimiter)
+    headers = unique_names(written)
     return TextLayout(
-        encoding, delimiter, headers, header_lines, skipped, named_delimiter is not None, notes
+        encoding,
+        delimiter,
+        headers,
+        header_lines,
+        skipped,
+        named_delimiter is not None,
+        notes,
+        _if_renamed(written, headers),
     )

@@ -170,24 +170,27 @@ def normalise_header(header: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text)
 
 
-def match_columns(headers: list[str], overrides: dict[str, str] | None = None) -> dict[str, str]:
+def match_columns(
+    headers: list[str], overrides: dict[str, str] | None = None, written: list[str] | None = None
+) -> dict[str, str]:
     """Map canonical column names to the file's headers.
 
     Parameters
     ----------
     headers
-        The column names as they appear in the file.
+        The column names of the table (a repeated name numbered: ``energy.1``).
     overrides
         ``{canonical: original}`` choices made by the user; they win over the aliases.
+    written
+        The names as the file writes them, when they differ from ``headers``.
 
     Returns
     -------
     dict
-        ``{canonical: original header}`` for every canonical column found.
+        ``{canonical: original header}`` for every canonical column found: for each, the first
+        of its aliases that some header spells (first header of that spelling).
     """
-    by_normal: dict[str, str] = {}
-    for header in headers:
-        by_normal.setdefault(normalise_header(header), header)
+    groups = spelling_groups(headers, written)
     found: dict[str, str] = {}
     taken: set[str] = set()
     for canonical, original in (overrides or {}).items():
@@ -197,12 +200,36 @@ def match_columns(headers: list[str], overrides: dict[str, str] | None = None) -
         if canonical in found:
             continue
         for alias in aliases:
-            header = by_normal.get(alias)
-            if header is not None and header not in taken:
+            header = next((h for h in groups.get(alias, ()) if h not in taken), None)
+            if header is not None:
                 found[canonical] = header
                 taken.add(header)
                 break
     return found
+
+
+def passed_over(
+    found: dict[str, str], headers: list[str], written: list[str] | None = None
+) -> dict[str, list[str]]:
+    """For each canonical column found, the other headers an alias of lower rank also fits
+    (``playlist_subgenre`` beside ``playlist_genre``): left unused, which the user should know."""
+    groups = spelling_groups(headers, written)
+    used = set(found.values())
+    others: dict[str, list[str]] = {}
+    for canonical in found:
+        fits = [h for a in ALIASES.get(canonical, ()) for h in groups.get(a, ()) if h not in used]
+        if fits:
+            others[canonical] = fits
+    return others
+
+
+def spelling_groups(headers: list[str], written: list[str] | None = None) -> dict[str, list[str]]:
+    """Headers by their normalised spelling (of the name as written): ``Energy``, ``energy`` and
+    a second ``energy`` are one group."""
+    groups: dict[str, list[str]] = {}
+    for header, name in zip(headers, written or headers, strict=True):
+        groups.setdefault(normalise_header(name), []).append(header)
+    return groups
 
 
 def close_matches(wanted: str, headers: list[str]) -> list[str]:

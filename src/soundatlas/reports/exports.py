@@ -20,7 +20,7 @@ from soundatlas.atlas.model import PCA_COLUMNS, Atlas
 from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS
 from soundatlas.errors import ConfigError
 from soundatlas.files import atomic_path
-from soundatlas.formulas import flatten_lists, neutralise_formulas
+from soundatlas.formulas import csv_text, neutralise_formulas, write_json
 from soundatlas.ingest.catalog import INTERNAL_COLUMNS, TRACK_COLUMN, TRACK_LINE_COLUMN
 
 EXPORT_FORMATS: tuple[str, ...] = ("seed-csv", "csv", "parquet", "json")
@@ -91,18 +91,14 @@ def write_table(
     if file_format not in ("csv", "parquet", "json"):
         raise ConfigError(f"format '{file_format}': use csv, parquet or json.")
     path = Path(path)
-    if file_format != "parquet" and not raw:
-        frame = neutralise_formulas(frame)
+    if file_format == "json":
+        return write_json(_json_ready(frame), path, raw=raw)
     with atomic_path(path) as temporary:
         if file_format == "csv":
-            flatten_lists(frame).to_csv(temporary, index=False, na_rep="")
-        elif file_format == "parquet":
-            frame.to_parquet(temporary, index=False)
+            out = frame if raw else neutralise_formulas(frame)
+            temporary.write_text(csv_text(out), encoding="utf-8", newline="")
         else:
-            records = _json_ready(frame)
-            temporary.write_text(
-                json.dumps(records, ensure_ascii=False, indent=1), encoding="utf-8"
-            )
+            frame.to_parquet(temporary, index=False)
     return path
 
 
@@ -196,7 +192,7 @@ class _BatchWriter:
 
     def write(self, frame: pd.DataFrame) -> None:
         if self.file_format == "csv":
-            text = flatten_lists(frame).to_csv(index=False, na_rep="", header=self.rows == 0)
+            text = csv_text(frame, header=self.rows == 0)
             self.handle.write(text.encode("utf-8"))
         else:
             records = frame.to_json(orient="records", force_ascii=False, date_format="iso")

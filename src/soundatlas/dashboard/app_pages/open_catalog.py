@@ -1,7 +1,8 @@
 """Open a catalog: pick an atlas already built, upload a track file and build its atlas, or build
-the demo atlas. The uploaded file is validated by the core (its content, never its extension),
-the validation report is shown, and the atlas is cached by the file's content hash. Uploads are
-private to the session that uploaded them and deleted after `UPLOAD_MAX_AGE` without use (see
+the demo atlas. The uploaded file is validated by the core (its content, never its extension)
+in a worker process with a memory limit, the validation report is shown, and the atlas is cached
+by the file's content hash. Uploads are private to the session that uploaded them, kept only if
+they built, and deleted after `UPLOAD_MAX_AGE` without use (see
 `soundatlas.dashboard.catalogs`)."""
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ import streamlit as st
 from soundatlas.dashboard import session
 from soundatlas.dashboard.catalogs import (
     UPLOAD_MAX_AGE,
+    UPLOADS_MAX_BYTES,
     build_upload_atlas,
     is_atlas,
     prune_uploads,
     store_upload,
-    stored_upload,
     upload_atlas_path,
     validate_upload,
 )
@@ -23,7 +24,7 @@ from soundatlas.dashboard.settings import UPLOAD_LIMIT_MB, UPLOAD_TYPES
 from soundatlas.dashboard.ui import show_table
 from soundatlas.demo import DEMO_SIZE, demo_atlas_path, ensure_demo_atlas
 from soundatlas.errors import SoundAtlasError
-from soundatlas.ingest.catalog import Catalog
+from soundatlas.ingest.validation import ValidationReport
 from soundatlas.stages import BUILD_STAGES, STAGE_TITLES
 
 STEPS = ("generate", *BUILD_STAGES, "save")
@@ -44,16 +45,18 @@ PICK_KEY = "open_pick"
 PICKED_FOR_KEY = "_sa_picked_for"
 """Session state: the atlas that was open when the picker was last drawn."""
 UPLOAD_KEY = "_sa_upload"
-"""Session state: ``(file id, content hash, validated catalog or None)`` of the file in the
-upload box, so reruns neither hash the file again nor re-validate it. Kept in the session, not
-in a shared cache: an upload is only ever this session's."""
+"""Session state: ``(file id, content hash, validation report, the error that refused it, or
+None)`` of the file in the upload box, so reruns neither hash the file again nor re-validate it.
+Kept in the session, not in a shared cache: an upload is only ever this session's."""
 
 
-def _stored(uploaded) -> tuple[str, Catalog | None]:
+def _stored(uploaded) -> tuple[str, ValidationReport | None]:
     """The content hash of the file in the upload box (stored once; a new file first clears
-    out stale uploads) and its validated catalog if already read."""
+    out stale uploads) and its validation report if already made."""
     known = st.session_state.get(UPLOAD_KEY)
     if known and known[0] == uploaded.file_id:
+        if isinstance(known[2], SoundAtlasError):
+            raise known[2]  # refused, and deleted: said again, not tried again
         return known[1], known[2]
     digest, _ = store_upload(uploaded.getvalue(), uploaded.name)
     prune_uploads(keep={digest})
@@ -61,14 +64,18 @@ def _stored(uploaded) -> tuple[str, Catalog | None]:
     return digest, None
 
 
-def _validated(uploaded, digest: str) -> Catalog:
-    """The validated catalog of the stored upload, kept for the build that usually follows."""
+def _validated(uploaded, digest: str) -> ValidationReport:
+    """The validation report of the stored upload (made in a worker process), kept for reruns."""
     known = st.session_state.get(UPLOAD_KEY)
     if known and known[1] == digest and known[2] is not None:
         return known[2]
-    catalog = validate_upload(stored_upload(digest), uploaded.name)
-    st.session_state[UPLOAD_KEY] = (uploaded.file_id, digest, catalog)
-    return catalog
+    try:
+        report = validate_upload(digest, uploaded.name)
+    except SoundAtlasError as exc:
+        st.session_state[UPLOAD_KEY] = (uploaded.file_id, digest, exc)
+        raise
+    st.session_state[UPLOAD_KEY] = (uploaded.file_id, digest, report)
+    return report
 
 
 def _open(atlas_id: str) -> None:
@@ -123,8 +130,10 @@ st.caption(
 st.caption(
     ":material/lock: Your upload is private to this browser session: other visitors do not see "
     "it and a link to it does not open it for them. Reloading the page starts a new session: "
-    "upload the same file again and its atlas opens at once. Uploaded files and their atlases "
-    f"are deleted from this server {days} days after they were last uploaded or opened."
+    "upload the same file again and its atlas opens at once. Only files that build are kept: "
+    f"their atlases are deleted from this server {days} days after they were last uploaded or "
+    f"opened, or sooner, oldest first, when uploads take more than "
+    f"{UPLOADS_MAX_BYTES / 2**30:.0f} GiB in all."
 )
 uploaded = st.file_uploader(
     "Track table",
@@ -145,8 +154,7 @@ if uploaded is not None:
                 _open_upload(digest)
         else:
             with st.spinner("Checking the file…"):
-                catalog = _validated(uploaded, digest)
-            report = catalog.report
+                report = _validated(uploaded, digest)
             st.text(report.summary())
             findings = [
                 {"what": f.severity, "rule": f.rule, "rows": f.count, "details": f.message}
@@ -158,7 +166,11 @@ if uploaded is not None:
                 st.success("No problems found.", icon=":material/check:")
             if st.button("Build the atlas", type="primary", key="open_build"):
                 bar, tick = _progress_bar()
-                build_upload_atlas(catalog, digest, progress=tick)
+                try:
+                    build_upload_atlas(digest, uploaded.name, progress=tick)
+                except SoundAtlasError as exc:
+                    st.session_state[UPLOAD_KEY] = (uploaded.file_id, digest, exc)
+                    raise
                 bar.progress(1.0, text="Done")
                 _open_upload(digest)
     except SoundAtlasError as exc:

@@ -8,7 +8,7 @@ from pathlib import Path
 from soundatlas.discovery.playlists.playlist import Playlist
 from soundatlas.errors import ConfigError
 from soundatlas.files import write_text_atomic
-from soundatlas.formulas import neutralise_formulas
+from soundatlas.formulas import csv_text, neutralise_formulas, neutralise_json
 from soundatlas.ingest.schema import SPOTIFY_TRACK_ID
 
 SPOTIFY_TRACK_URL = "https://open.spotify.com/track/"
@@ -16,15 +16,13 @@ SPOTIFY_TRACK_URL = "https://open.spotify.com/track/"
 
 def playlist_csv(playlist: Playlist) -> str:
     """The playlist's songs as CSV text (text cells that could run as formulas neutralised)."""
-    return neutralise_formulas(playlist.tracks).to_csv(index=False, na_rep="")
+    return csv_text(neutralise_formulas(playlist.tracks))
 
 
 def playlist_json(playlist: Playlist) -> str:
     """The playlist as JSON: the request, the account (passed, limiting, cut_by, message) and
-    the songs (text cells that could run as formulas neutralised)."""
-    records = json.loads(
-        neutralise_formulas(playlist.tracks).to_json(orient="records", force_ascii=False)
-    )
+    the songs (text that could run as a formula neutralised, as in every JSON file written)."""
+    records = json.loads(playlist.tracks.to_json(orient="records", force_ascii=False))
     data = {
         "request": playlist.request.to_dict(),
         "passed": playlist.passed,
@@ -33,7 +31,7 @@ def playlist_json(playlist: Playlist) -> str:
         "message": playlist.message,
         "tracks": records,
     }
-    return json.dumps(data, ensure_ascii=False, indent=1)
+    return json.dumps(neutralise_json(data), ensure_ascii=False, indent=1)
 
 
 def spotify_urls(playlist: Playlist) -> list[str]:

@@ -105,7 +105,8 @@ def validate(
     """
     from pyspark.sql import functions as F
 
-    column_map = map_columns(source.headers, features, overrides, source.name)
+    written = list(source.layout.written) if source.layout and source.layout.written else None
+    column_map = map_columns(source.headers, features, overrides, source.name, written=written)
     whole = source.frame
     head = whole.filter(F.col(CORRUPT_COLUMN).isNull()).limit(CHOICE_ROWS).toPandas()
     if head.empty:
@@ -202,6 +203,7 @@ def _normaliser(
         layout.encoding if layout else None,
         _delimiter(source),
         notes=layout.notes if layout else (),
+        written_names=layout.written if layout else (),
     )
     return RowChecker(
         raw,
