@@ -80,7 +80,7 @@ def sound_source(atlas: Atlas, index: DiscoveryIndex, request: PlaylistRequest) 
     ConfigError
         If the seeds' (or cluster's) centroid is the catalog's average itself.
     """
-    scope, scope_text = _scope(atlas, index, request)
+    scope, scope_text = scope_of(atlas, index, request)
     seed_rows = np.unique([resolve_track(atlas, s) for s in request.seeds]).astype(np.int64)
     reference, reference_text = _reference(atlas, index, request, seed_rows)
     return Source(scope, reference, seed_rows, scope_text, reference_text)
@@ -92,7 +92,7 @@ def select(
     """Every song in scope that passes every constraint, best first."""
     scope = source.scope
     similarity = (index.unit[scope] @ source.reference).astype(np.float64)
-    failing = _filters(atlas, request, scope, similarity)
+    failing = filters(atlas, request, scope, similarity)
     passing = ~np.logical_or.reduce(list(failing.values()))
     if len(source.seed_rows):
         seed_releases = np.concatenate([index.releases_of(r) for r in source.seed_rows])
@@ -113,7 +113,9 @@ def select(
 # -------------------------------------------------------------------------------- the source
 
 
-def _scope(atlas: Atlas, index: DiscoveryIndex, request: PlaylistRequest) -> tuple[np.ndarray, str]:
+def scope_of(
+    atlas: Atlas, index: DiscoveryIndex, request: PlaylistRequest
+) -> tuple[np.ndarray, str]:
     if request.cluster is None:
         return np.arange(index.size), f"the catalog's {index.size:,} songs"
     method = request.method or "kmeans"
@@ -143,9 +145,8 @@ def _reference(
     """Unit vector songs are compared with: from the catalog mean towards the seeds' centroid,
     else towards the cluster's (the same centring as every song's vector)."""
     points = [index.scaled[r].astype(np.float64) for r in seed_rows]
-    for name in request.seed_artists:
-        rows = index.rows_of_artist(artist_code(atlas, name))
-        points.append(index.scaled[rows].astype(np.float64).mean(axis=0))
+    points += [seed_point(atlas, index, "seed_artists", n) for n in request.seed_artists]
+    points += [seed_point(atlas, index, "seed_genres", g) for g in request.seed_genres]
     if points:
         centroid = np.mean(points, axis=0)
         text = "the seeds' centroid"
@@ -161,6 +162,28 @@ def _reference(
     return direction, text
 
 
+def seed_point(atlas: Atlas, index: DiscoveryIndex, kind: str, seed: str) -> np.ndarray:
+    """The scaled sound of one seed: a song's features, an artist's or a genre's average.
+
+    Raises
+    ------
+    LookupFailed, AmbiguousQuery
+        If the seed names no song, artist or genre of the atlas, or several.
+    """
+    if kind == "seeds":
+        rows = np.array([resolve_track(atlas, seed)])
+    elif kind == "seed_artists":
+        rows = index.rows_of_artist(artist_code(atlas, seed))
+    else:
+        rows = index.genres.rows_of(seed)
+        if rows is None:
+            raise LookupFailed(
+                f"seed genre {seed!r}: no song of this atlas lists it; choose one of the "
+                "catalog's genres (exact spelling)."
+            )
+    return index.scaled[rows].astype(np.float64).mean(axis=0)
+
+
 # ------------------------------------------------------------------------------- constraints
 
 
@@ -169,7 +192,7 @@ def _column(atlas: Atlas, column: str, rows: np.ndarray) -> np.ndarray:
     return values.to_numpy(dtype=np.float64, na_value=np.nan)[rows]
 
 
-def _filters(
+def filters(
     atlas: Atlas, request: PlaylistRequest, scope: np.ndarray, similarity: np.ndarray
 ) -> dict[str, np.ndarray]:
     """For each active filter, which songs in scope it rejects."""
