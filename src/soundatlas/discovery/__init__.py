@@ -6,29 +6,44 @@ keys, the artist table) is computed once per atlas (`soundatlas.discovery.index`
 """
 
 from soundatlas.discovery.artists import ArtistProfile, artist_profile, resolve_artist
+from soundatlas.discovery.clusters import ClusterProfile, cluster_profile, track_clusters
 from soundatlas.discovery.directory import similar_in_catalog
 from soundatlas.discovery.genres import GenreLens, genre_lens
+from soundatlas.discovery.ids import artist_code_of_id, artist_ids, derived_id, track_row
 from soundatlas.discovery.playlists import (
     ORDERS,
     Playlist,
     PlaylistRequest,
+    SeedPool,
     generate_playlist,
     playlist_csv,
     playlist_json,
     save_playlist,
+    seed_pools,
     spotify_urls,
 )
 from soundatlas.discovery.search import SearchResults, normalise_text, search
-from soundatlas.discovery.similar import resolve_track, similar_to_many, similar_tracks
+from soundatlas.discovery.similar import (
+    resolve_track,
+    similar_to_many,
+    similar_to_sound,
+    similar_tracks,
+)
 
 __all__ = [
     "ORDERS",
     "ArtistProfile",
+    "ClusterProfile",
     "GenreLens",
     "Playlist",
     "PlaylistRequest",
     "SearchResults",
+    "SeedPool",
+    "artist_code_of_id",
+    "artist_ids",
     "artist_profile",
+    "cluster_profile",
+    "derived_id",
     "generate_playlist",
     "genre_lens",
     "normalise_text",
@@ -38,8 +53,12 @@ __all__ = [
     "resolve_track",
     "save_playlist",
     "search",
+    "seed_pools",
     "similar_in_catalog",
     "similar_to_many",
+    "similar_to_sound",
     "similar_tracks",
     "spotify_urls",
+    "track_clusters",
+    "track_row",
 ]
