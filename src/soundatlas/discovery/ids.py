@@ -15,6 +15,7 @@ import numpy as np
 
 from soundatlas.atlas import Atlas
 from soundatlas.discovery.index import discovery_index
+from soundatlas.discovery.text import normalise_text
 from soundatlas.errors import LookupFailed
 
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -37,6 +38,12 @@ def derived_id(key: str) -> str:
         number, digit = divmod(number, 62)
         digits.append(_BASE62[digit])
     return "".join(reversed(digits))
+
+
+def name_id(name: str) -> str:
+    """The id of an artist (or any name) as it is spelled anywhere: `derived_id` of its
+    normalised key, so "Beyoncé" and "beyonce" get one id."""
+    return derived_id(normalise_text(name))
 
 
 def track_row(atlas: Atlas, track_id: str) -> int:

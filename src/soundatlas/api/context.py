@@ -1,0 +1,42 @@
+"""What a route needs from the request: the atlas (taken once), its lookups and this server's
+base URL; and the parsing of comma-separated id lists shared by the routes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+from pydantic import BaseModel, ConfigDict
+
+from soundatlas.api.errors import ApiError, shown
+from soundatlas.atlas import Atlas
+from soundatlas.discovery.index import DiscoveryIndex, discovery_index
+
+
+class Strict(BaseModel):
+    """Query parameters of a route: an unknown parameter is refused (400), not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class Context:
+    atlas: Atlas
+    index: DiscoveryIndex
+    base: str
+
+
+def context(request: Request) -> Context:
+    """The atlas this request is answered from (it keeps it even if a rebuild is swapped in)."""
+    atlas = request.app.state.holder.atlas
+    return Context(atlas, discovery_index(atlas), str(request.base_url).rstrip("/"))
+
+
+def id_list(name: str, text: str, most: int) -> list[str]:
+    """``a,b,c`` as a list of 1 to ``most`` non-empty ids (400 otherwise)."""
+    ids = [part.strip() for part in text.split(",")]
+    if len(ids) > most:
+        raise ApiError(400, f"{name}: {len(ids):,} ids given; at most {most} per request.")
+    if not all(ids):
+        raise ApiError(400, f"{name}={shown(text)}: an empty id; give ids separated by commas.")
+    return ids
