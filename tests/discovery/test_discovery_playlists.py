@@ -317,8 +317,8 @@ def test_missing_values_fail_a_limit(atlas_of) -> None:
 @pytest.mark.parametrize(
     ("fields", "match"),
     [
-        ({"size": 0}, r"size=0: must be from 1 to 50"),
-        ({"size": 51}, r"size=51"),
+        ({"size": 0}, r"size=0: must be from 1 to 100"),
+        ({"size": 101}, r"size=101"),
         ({"threshold": 0.69}, r"threshold=0.69: must be from 0.7 to 1"),
         ({"threshold": 1.01}, r"threshold=1.01"),
         ({"seeds": ("a", "b", "c"), "seed_artists": ("d", "e", "f")}, r"at most 5 in all"),
