@@ -47,7 +47,7 @@ class Server:
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
-            self.process.wait()
+        self.process.communicate()
 
 
 def error_of(response) -> dict:

@@ -59,6 +59,7 @@ class _Seeds(Strict):
     seed_artists: str | None = Field(None, max_length=2000, description="Artist ids, commas.")
     seed_genres: str | None = Field(None, max_length=2000, description="Genres, commas.")
     limit: int = Field(20, ge=1, le=100)
+    market: str | None = Field(None, max_length=10, description="Accepted and ignored.")
 
 
 RecommendationsQuery = create_model(
@@ -134,7 +135,11 @@ def genre_seeds(query: Annotated[_Nothing, Query()], ctx: Ctx) -> dict:
     return {"genres": list(ctx.index.genres.names)}
 
 
-class _Ids(Strict):
+class _Market(Strict):
+    market: str | None = Field(None, max_length=10, description="Accepted and ignored.")
+
+
+class _Ids(_Market):
     ids: str = Field(..., max_length=5000, description="Track ids separated by commas.")
 
 
@@ -168,7 +173,7 @@ def several_tracks(query: Annotated[_Ids, Query()], ctx: Ctx) -> dict:
 @router.get("/tracks/{id}", summary="A track")
 def track(
     id: TrackId,  # noqa: A002
-    query: Annotated[_Nothing, Query()],
+    query: Annotated[_Market, Query()],
     ctx: Ctx,
 ) -> dict:
     return track_object(ctx.base, ctx.index, track_row(ctx.atlas, id))
