@@ -91,12 +91,10 @@ def select(
 ) -> Candidates:
     """Every song in scope that passes every constraint, best first."""
     scope = source.scope
-    similarity = (index.unit[scope] @ source.reference).astype(np.float64)
+    similarity = (unit_rows_of(index, scope) @ source.reference).astype(np.float64)
     failing = filters(atlas, request, scope, similarity)
     passing = ~np.logical_or.reduce(list(failing.values()))
-    if len(source.seed_rows):
-        seed_releases = np.concatenate([index.releases_of(r) for r in source.seed_rows])
-        passing &= ~np.isin(scope, seed_releases)
+    passing &= ~releases_mask(index, source.seed_rows)[scope]
     positions = np.flatnonzero(passing)
     distance = _target_distance(atlas, request, scope[positions])
     ranking = rank_order(similarity[positions], distance, scope[positions])
@@ -108,6 +106,20 @@ def select(
     cut_by["max_per_artist"] = int(len(unique) - len(kept))
     chosen = positions[kept]
     return Candidates(scope[chosen], similarity[chosen], distance[kept], cut_by)
+
+
+def unit_rows_of(index: DiscoveryIndex, scope: np.ndarray) -> np.ndarray:
+    """The unit vectors of the songs in scope (the catalog's own array when it is all of it:
+    copying 100k rows costs more than the product that follows)."""
+    return index.unit if len(scope) == index.size else index.unit[scope]
+
+
+def releases_mask(index: DiscoveryIndex, rows: np.ndarray) -> np.ndarray:
+    """True for every release of the recordings of ``rows``, over the whole catalog."""
+    mask = np.zeros(index.size, dtype=bool)
+    for row in rows:
+        mask[index.releases_of(int(row))] = True
+    return mask
 
 
 # -------------------------------------------------------------------------------- the source

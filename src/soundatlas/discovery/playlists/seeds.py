@@ -20,7 +20,13 @@ import numpy as np
 
 from soundatlas.atlas import Atlas
 from soundatlas.discovery.index import discovery_index
-from soundatlas.discovery.playlists.candidates import filters, scope_of, seed_point
+from soundatlas.discovery.playlists.candidates import (
+    filters,
+    releases_mask,
+    scope_of,
+    seed_point,
+    unit_rows_of,
+)
 from soundatlas.discovery.playlists.request import SEED_KINDS, PlaylistRequest
 from soundatlas.discovery.similar import resolve_track
 
@@ -56,20 +62,24 @@ def seed_pools(atlas: Atlas, request: PlaylistRequest) -> list[SeedPool]:
     """
     index = discovery_index(atlas)
     scope, _ = scope_of(atlas, index, request)
-    seed_rows = [resolve_track(atlas, s) for s in request.seeds]
-    banned = np.isin(scope, np.concatenate([[], *(index.releases_of(r) for r in seed_rows)]))
+    seed_rows = np.array([resolve_track(atlas, s) for s in request.seeds], dtype=np.int64)
+    allowed = ~releases_mask(index, seed_rows)[scope]
+    # Every filter but the threshold is the same for every seed: computed once.
+    failing = filters(atlas, request, scope, np.ones(len(scope)))
+    failing.pop("threshold")
+    passes_filters = ~np.logical_or.reduce([np.zeros(len(scope), bool), *failing.values()])
+    unit = unit_rows_of(index, scope)
     columns = index.feature_columns(None)
     pools = []
     for kind in SEED_KINDS:
         for seed in getattr(request, kind):
             direction = index.direction(seed_point(atlas, index, kind, seed), columns)
+            near = allowed.copy()
             if direction is None:
-                similarity = np.zeros(len(scope))
+                near[:] = False
             else:
-                similarity = (index.unit[scope] @ direction).astype(np.float64)
-            failing = filters(atlas, request, scope, similarity)
-            near = ~failing.pop("threshold") & ~banned
-            passing = near & ~np.logical_or.reduce([np.zeros(len(scope), bool), *failing.values()])
+                near &= unit @ direction >= request.threshold
+            passing = near & passes_filters
             recordings = len(np.unique(index.recording[scope[passing]]))
             pools.append(SeedPool(kind, seed, int(near.sum()), int(passing.sum()), recordings))
     return pools
