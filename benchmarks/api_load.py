@@ -261,12 +261,14 @@ def main() -> None:
     parser.add_argument("--saturation", action="store_true")
     parser.add_argument("--memory", action="store_true")
     parser.add_argument("--breakdown", action="store_true")
+    parser.add_argument("--workers", type=int, default=1, help="server workers under load")
     options = parser.parse_args()
     if (options.steady or options.saturation) and shutil.which("hey") is None:
         raise SystemExit("needs Debian's hey: apt-get install hey")
     print(f"atlas {options.atlas}; {os.cpu_count()} cores; load average {os.getloadavg()}")
     if options.steady or options.saturation:
-        server = Server(options.atlas)
+        server = Server(options.atlas, options.workers)
+        print(f"server: {options.workers} worker(s)")
         try:
             urls = endpoint_urls(server.url)
             if options.steady:

@@ -11,6 +11,7 @@ import time
 
 import httpx
 import pandas as pd
+import psutil
 import pytest
 import spotipy
 from apiserver import TOKEN
@@ -140,3 +141,22 @@ def test_other_addresses_need_tokens_or_insecure(atlas_dir, start_server) -> Non
     allowed.process.send_signal(signal.SIGTERM)
     _, err = allowed.process.communicate(timeout=30)
     assert allowed.process.returncode == 0 and b"without tokens (--insecure)" in err
+
+
+def test_forked_workers_share_the_load_and_stop_on_sigterm(atlas_dir, start_server) -> None:
+    server = start_server(atlas_dir, "--workers", "2")
+    workers = psutil.Process(server.process.pid).children()
+    assert len(workers) == 2
+    with httpx.Client() as client:
+        statuses = {
+            client.get(
+                f"{server.url}/v1/recommendations/available-genre-seeds",
+                headers={"Connection": "close"},
+            ).status_code
+            for _ in range(20)
+        }
+    assert statuses == {200}
+    assert sum(w.cpu_times().user + w.cpu_times().system for w in workers) > 0
+    server.process.send_signal(signal.SIGTERM)
+    assert server.process.wait(30) == 0
+    assert not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers)

@@ -8,7 +8,6 @@ error is answered in Spotify's shape (`soundatlas.api.errors`).
 
 from __future__ import annotations
 
-import os
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -16,16 +15,8 @@ from fastapi import FastAPI
 
 from soundatlas.api import native, spotify
 from soundatlas.api.errors import install_error_handlers
-from soundatlas.api.guard import Guard, RateLimit, read_tokens
+from soundatlas.api.guard import Guard, RateLimit
 from soundatlas.api.holder import AtlasHolder
-
-ENVIRONMENT = {
-    "atlas": "SOUNDATLAS_API_ATLAS",
-    "token_file": "SOUNDATLAS_API_TOKEN_FILE",
-    "rate": "SOUNDATLAS_API_RATE",
-    "poll": "SOUNDATLAS_API_POLL",
-}
-"""How ``soundatlas serve --workers N`` passes its options to each worker process."""
 
 
 def create_app(
@@ -74,17 +65,3 @@ def create_app(
     app.include_router(native.router)
     app.add_middleware(Guard, tokens=tokens, limit=rate_limit or RateLimit())
     return app
-
-
-def app_from_environment() -> FastAPI:
-    """`create_app` with the options in `ENVIRONMENT` (one call per worker process)."""
-    token_file = os.environ.get(ENVIRONMENT["token_file"])
-    rate = os.environ.get(ENVIRONMENT["rate"])
-    return create_app(
-        os.environ[ENVIRONMENT["atlas"]],
-        tokens=read_tokens(token_file) if token_file else (),
-        rate_limit=RateLimit(rate=float(rate), burst=max(1, int(2 * float(rate))))
-        if rate
-        else None,
-        poll=float(os.environ.get(ENVIRONMENT["poll"], "1.0")),
-    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 import signal
 from pathlib import Path
 from typing import Annotated
@@ -32,7 +31,9 @@ def serve(
     atlas_dir: Annotated[Path, typer.Argument(metavar="ATLAS", help="Atlas folder.")],
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes (each loads the atlas).")] = 1,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes (forked after loading: they share the atlas).")
+    ] = 1,
     token_file: Annotated[
         Path | None,
         typer.Option(help="File of bearer tokens, one a line; every request must send one."),
@@ -54,8 +55,9 @@ def serve(
     """
     import uvicorn
 
-    from soundatlas.api.app import ENVIRONMENT, create_app
+    from soundatlas.api.app import create_app
     from soundatlas.api.guard import RateLimit, read_tokens
+    from soundatlas.api.workers import serve_forked
 
     if not 1 <= port <= 65_535:
         raise ConfigError(f"--port {port}: must be from 1 to 65535.")
@@ -77,41 +79,30 @@ def serve(
     limit = RateLimit(rate=rate_limit, burst=max(1, round(2 * rate_limit)))
     one_blas_thread()
     atlas_dir = atlas_dir.expanduser().resolve()
-    if workers == 1:
-        target = create_app(atlas_dir, tokens=tokens, rate_limit=limit)
-    else:
-        create_app(atlas_dir, poll=0)  # a missing or damaged atlas fails here, once
-        os.environ[ENVIRONMENT["atlas"]] = str(atlas_dir)
-        os.environ[ENVIRONMENT["rate"]] = str(rate_limit)
-        if token_file:
-            os.environ[ENVIRONMENT["token_file"]] = str(token_file.expanduser().resolve())
-        target = "soundatlas.api.app:app_from_environment"
+    application = create_app(atlas_dir, tokens=tokens, rate_limit=limit)
     shown = f"[{host}]" if ":" in host else host
     console.print(
         f"SoundAtlas API for [bold]{escape(str(atlas_dir))}[/] at http://{escape(shown)}:{port}"
         f"/v1 (docs at /docs; {workers} worker{'s' if workers > 1 else ''}; Ctrl+C to stop)"
     )
+    options = {"log_level": "warning", "access_log": False, "timeout_graceful_shutdown": 30}
+    if workers > 1:
+        code = serve_forked(application, host=host, port=port, workers=workers, **options)
+        if code:
+            raise typer.Exit(code)
+        return
     # uvicorn drains requests on SIGTERM/SIGINT, then raises the signal again for the handler
     # it found: a quiet one makes a drained shutdown exit 0.
     previous = {s: signal.signal(s, _drained) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
-        uvicorn.run(
-            target,
-            host=host,
-            port=port,
-            workers=workers,
-            factory=workers > 1,
-            log_level="warning",
-            access_log=False,
-            timeout_graceful_shutdown=30,
-        )
+        uvicorn.run(application, host=host, port=port, **options)
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
 
 
 def one_blas_thread() -> None:
-    """One BLAS thread per server process, here and in the workers it starts.
+    """One BLAS thread per server process (workers are forked, and keep it).
 
     A request's products are small (100k songs × 9 features); OpenBLAS's threads spin-wait for
     a core that requests and other workers keep busy: on this 2-core machine under load a
@@ -119,8 +110,6 @@ def one_blas_thread() -> None:
     """
     from threadpoolctl import threadpool_limits
 
-    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[name] = "1"
     threadpool_limits(limits=1)
 
 
