@@ -4,8 +4,10 @@ place, and the address and token rules."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import signal
+import socket
 import threading
 import time
 
@@ -160,3 +162,25 @@ def test_forked_workers_share_the_load_and_stop_on_sigterm(atlas_dir, start_serv
     server.process.send_signal(signal.SIGTERM)
     assert server.process.wait(30) == 0
     assert not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers)
+
+
+def _raw_get(port: int, target: bytes) -> tuple[bytes, dict]:
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        connection.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := connection.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return head.split(b"\r\n")[0], json.loads(body)
+
+
+def test_huge_requests_get_spotifys_400_over_the_wire(atlas_dir, start_server) -> None:
+    server = start_server(atlas_dir)
+    status, body = _raw_get(server.port, b"/v1/search?type=track&q=" + b"a" * 100_000)
+    assert status == b"HTTP/1.1 400 Bad Request"
+    assert body["error"]["message"].startswith("query string of 100,013 bytes")
+    ids = b",".join([b"0000000000000000000000"] * 10_000)
+    status, body = _raw_get(server.port, b"/v1/audio-features?ids=" + ids)
+    assert status == b"HTTP/1.1 400 Bad Request" and body["error"]["status"] == 400
+    status, body = _raw_get(server.port, b"/v1/search?type=track&q=%FF")
+    assert "not UTF-8" in body["error"]["message"]
