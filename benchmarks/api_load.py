@@ -15,7 +15,8 @@ Endpoints (each one URL, the same every request):
 - ``similar``: ``/soundatlas/v1/tracks/ID/similar?limit=10``;
 - ``mix``: the four at once in the shares `MIX` (one hey per endpoint, workers split).
 
-``--steady``: 50 workers × 2 requests a second (100 requests/s offered) for ``--seconds``.
+``--steady``: first each endpoint 200 times one request at a time (the cost of a request with
+no queue), then 50 workers × 2 requests a second (100 requests/s offered) for ``--seconds``.
 ``--saturation``: the offered rate rises through `RATES` (``--seconds`` each) until p95 exceeds
 100 ms, a request fails, or fewer than 90% of the offered requests are answered; the table
 gives the highest rate that held. ``--memory``: RSS and PSS of the server's process tree with 1
@@ -144,6 +145,21 @@ def hey(urls: dict[str, tuple[str, int]], rate_each: float, seconds: float) -> d
     }
 
 
+def one_at_a_time(urls: dict[str, str], count: int = 200) -> list[dict]:
+    """Each endpoint ``count`` times, one request after another (hey -n COUNT -c 1): the cost
+    of a request with no queue in front of it."""
+    rows = []
+    for name, url in urls.items():
+        out = subprocess.run(
+            ["hey", "-n", str(count), "-c", "1", "-o", "csv", url],
+            capture_output=True, text=True, check=True, timeout=600,
+        ).stdout  # fmt: skip
+        found = [float(r["response-time"]) * 1000 for r in csv.DictReader(io.StringIO(out))]
+        rows.append({"endpoint": name, "p50": float(np.percentile(found, 50)),
+                     "p95": float(np.percentile(found, 95))})  # fmt: skip
+    return rows
+
+
 def split(workers: int) -> dict[str, int]:
     return {name: max(1, round(share * workers)) for name, share in MIX.items()}
 
@@ -186,6 +202,8 @@ def saturation(urls: dict[str, str], seconds: float) -> list[dict]:
 
 def breakdown(atlas_dir: Path, repeats: int = 50) -> list[dict]:
     """Median milliseconds per step of each endpoint, in one process (no HTTP)."""
+    from threadpoolctl import threadpool_limits
+
     from soundatlas import load_atlas
     from soundatlas.api.objects import audio_features_object, track_object
     from soundatlas.discovery import (
@@ -197,6 +215,7 @@ def breakdown(atlas_dir: Path, repeats: int = 50) -> list[dict]:
     )
     from soundatlas.discovery.index import discovery_index
 
+    threadpool_limits(limits=1)  # as the server runs
     atlas = load_atlas(atlas_dir)
     index = discovery_index(atlas)
     ids = [str(i) for i in index.ids[:100]]
@@ -272,6 +291,7 @@ def main() -> None:
         try:
             urls = endpoint_urls(server.url)
             if options.steady:
+                table(one_at_a_time(urls), "One request at a time (ms)")
                 table(steady(urls, options.seconds), "Steady: 50 workers x 2 requests/s")
             if options.saturation:
                 table(saturation(urls, options.seconds), "Saturation: p95 <= 100 ms, 0 errors")
