@@ -6,13 +6,9 @@ from __future__ import annotations
 import re
 
 import numpy as np
-import pandas as pd
 import pytest
 from realdata import TOPHITS
 
-from soundatlas.atlas import build_atlas
-from soundatlas.catalog import load_catalog
-from soundatlas.config import BuildConfig
 from soundatlas.discovery import (
     PlaylistRequest,
     artist_code_of_id,
@@ -30,40 +26,11 @@ from soundatlas.discovery.ids import name_id
 from soundatlas.errors import ConfigError, LookupFailed
 
 
-@pytest.fixture(scope="module")
-def same_sound():
-    """30 songs by three artists. Only loudness varies: t29 is far quieter than t00-t28, which
-    puts all of them on one side of the catalog mean (cosine similarity 1 to each other, -1 to
-    t29). Songs t00-t09 are "jazz", the rest "rock"; every fourth song is explicit."""
-    rows = [
-        {
-            "track_id": f"t{i:02d}",
-            "name": f"Tune {i}",
-            "artists": ["Ana", "Bo", "Cy"][i % 3],
-            "genres": "jazz" if i < 10 else "rock",
-            "danceability": 0.6,
-            "energy": 0.5,
-            "loudness": -60.0 if i == 29 else -7.0 + 0.1 * i,
-            "speechiness": 0.05,
-            "acousticness": 0.2,
-            "instrumentalness": 0.0,
-            "liveness": 0.1,
-            "valence": 0.5,
-            "tempo": 100.0,
-            "popularity": i,
-            "duration_ms": 200_000,
-            "explicit": i % 4 == 0,
-        }
-        for i in range(30)
-    ]
-    return build_atlas(load_catalog(pd.DataFrame(rows)), BuildConfig(methods=("kmeans",), k=2))
-
-
-def test_seed_pool_counts_by_hand(same_sound) -> None:
+def test_seed_pool_counts_by_hand(three_artists) -> None:
     request = PlaylistRequest(
         method=None, seeds=("t00",), maximum={"popularity": 10}, allow_explicit=False
     )
-    (pool,) = seed_pools(same_sound, request)
+    (pool,) = seed_pools(three_artists, request)
     # t01-t28 point the way t00 does (t29 the other way; t00 is the seed itself).
     assert pool.initial == 28
     # popularity <= 10 keeps t01-t10; not explicit drops t04 and t08.
@@ -71,17 +38,17 @@ def test_seed_pool_counts_by_hand(same_sound) -> None:
     assert (pool.kind, pool.seed) == ("seeds", "t00")
 
 
-def test_seed_pools_follow_the_request_order_by_kind(same_sound) -> None:
+def test_seed_pools_follow_the_request_order_by_kind(three_artists) -> None:
     request = PlaylistRequest(method=None, seed_genres=("rock",), seeds=("t03",))
-    pools = seed_pools(same_sound, request)
+    pools = seed_pools(three_artists, request)
     assert [(p.kind, p.seed) for p in pools] == [("seeds", "t03"), ("seed_genres", "rock")]
 
 
-def test_seed_genre_measures_the_genre_average(same_sound) -> None:
-    playlist = generate_playlist(same_sound, PlaylistRequest(method=None, seed_genres=("jazz",)))
+def test_seed_genre_measures_the_genre_average(three_artists) -> None:
+    playlist = generate_playlist(three_artists, PlaylistRequest(method=None, seed_genres=("jazz",)))
     assert len(playlist.tracks) and (playlist.tracks["similarity"] > 0.99).all()
     with pytest.raises(LookupFailed, match=r"seed genre 'blues': no song of this atlas lists"):
-        generate_playlist(same_sound, PlaylistRequest(method=None, seed_genres=("blues",)))
+        generate_playlist(three_artists, PlaylistRequest(method=None, seed_genres=("blues",)))
 
 
 def test_playlists_reach_spotifys_hundred_songs() -> None:
@@ -98,27 +65,27 @@ def test_ids() -> None:
     assert name_id("Beyoncé") == name_id("beyonce") == derived_id("beyonce")
 
 
-def test_track_and_artist_ids_resolve_exactly(same_sound) -> None:
-    assert track_row(same_sound, "t07") == 7
+def test_track_and_artist_ids_resolve_exactly(three_artists) -> None:
+    assert track_row(three_artists, "t07") == 7
     with pytest.raises(LookupFailed, match=r"track id 'Tune 7': no song of this atlas has it"):
-        track_row(same_sound, "Tune 7")  # a title is not an id
-    ids = artist_ids(same_sound)
-    assert len(set(ids)) == 3 and artist_code_of_id(same_sound, name_id("Bo")) is not None
+        track_row(three_artists, "Tune 7")  # a title is not an id
+    ids = artist_ids(three_artists)
+    assert len(set(ids)) == 3 and artist_code_of_id(three_artists, name_id("Bo")) is not None
     with pytest.raises(LookupFailed, match=r"artist id 'nope'"):
-        artist_code_of_id(same_sound, "nope")
+        artist_code_of_id(three_artists, "nope")
 
 
-def test_cluster_profile_lists_its_most_popular_songs(same_sound) -> None:
-    cluster = track_clusters(same_sound, 28)["kmeans"][0]
-    profile = cluster_profile(same_sound, "kmeans", cluster, n=3)
+def test_cluster_profile_lists_its_most_popular_songs(three_artists) -> None:
+    cluster = track_clusters(three_artists, 28)["kmeans"][0]
+    profile = cluster_profile(three_artists, "kmeans", cluster, n=3)
     assert len(profile.top_songs) == 3
     assert (np.diff(profile.top_songs["popularity"].to_numpy(float)) <= 0).all()
     assert (profile.top_songs["cluster"] == cluster).all()
-    assert profile.size == int((same_sound.tracks["cluster"] == cluster).sum())
+    assert profile.size == int((three_artists.tracks["cluster"] == cluster).sum())
     with pytest.raises(LookupFailed, match=r"cluster 7 \(K-Means\): this atlas has clusters 0, 1"):
-        cluster_profile(same_sound, "kmeans", 7)
+        cluster_profile(three_artists, "kmeans", 7)
     with pytest.raises(ConfigError, match=r"n=0"):
-        cluster_profile(same_sound, "kmeans", cluster, n=0)
+        cluster_profile(three_artists, "kmeans", cluster, n=0)
 
 
 @pytest.mark.realdata

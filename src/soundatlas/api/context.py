@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastapi import Request
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from soundatlas.api.errors import ApiError, shown
 from soundatlas.atlas import Atlas
@@ -17,6 +17,30 @@ class Strict(BaseModel):
     """Query parameters of a route: an unknown parameter is refused (400), not ignored."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+LIMIT_PREFIXES = {"minimum": "min", "maximum": "max", "target": "target"}
+"""`PlaylistRequest` field → query parameter prefix (``min_energy``, ``target_tempo``)."""
+
+
+def with_limits(name: str, base: type[Strict], columns: tuple[str, ...]) -> type[Strict]:
+    """``base`` plus optional finite ``min_``, ``max_`` and ``target_`` numbers for ``columns``."""
+    fields = {
+        f"{prefix}_{column}": (float | None, Field(None, allow_inf_nan=False))
+        for column in columns
+        for prefix in LIMIT_PREFIXES.values()
+    }
+    return create_model(name, __base__=base, **fields)
+
+
+def limits_of(query: Strict, columns: tuple[str, ...]) -> dict[str, dict[str, float]]:
+    """The ``minimum``, ``maximum`` and ``target`` dicts of a `PlaylistRequest`, from a query
+    made by `with_limits` (parameters not given are left out)."""
+    given = query.model_dump()
+    return {
+        field: {c: given[f"{p}_{c}"] for c in columns if given[f"{p}_{c}"] is not None}
+        for field, p in LIMIT_PREFIXES.items()
+    }
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from typing import Annotated, Literal
 import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Body, Depends, Path, Query
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field
 
-from soundatlas.api.context import Context, Strict, context
+from soundatlas.api.context import Context, Strict, context, limits_of, with_limits
 from soundatlas.api.errors import ERROR_RESPONSES, ApiError
 from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS
 from soundatlas.discovery import (
@@ -117,24 +117,11 @@ class _Playlist(Strict):
     order: Literal[ORDERS] = "score"  # type: ignore[valid-type]
 
 
-PlaylistQuery = create_model(
-    "PlaylistQuery",
-    __base__=_Playlist,
-    **{
-        f"{prefix}_{name}": (float | None, Field(None, allow_inf_nan=False))
-        for name in LIMITED_COLUMNS
-        for prefix in ("min", "max", "target")
-    },
-)
+PlaylistQuery = with_limits("PlaylistQuery", _Playlist, LIMITED_COLUMNS)
 
 
 @router.get("/playlist", summary="The smart playlist, with every option of the CLI")
 def playlist(query: Annotated[PlaylistQuery, Query()], ctx: Ctx) -> dict:
-    given = query.model_dump()
-    limits = {
-        kind: {c: given[f"{p}_{c}"] for c in LIMITED_COLUMNS if given[f"{p}_{c}"] is not None}
-        for kind, p in (("minimum", "min"), ("maximum", "max"), ("target", "target"))
-    }
     request = PlaylistRequest(
         method=query.method,
         cluster=query.cluster,
@@ -146,7 +133,7 @@ def playlist(query: Annotated[PlaylistQuery, Query()], ctx: Ctx) -> dict:
         allow_explicit=query.allow_explicit,
         max_per_artist=query.max_per_artist,
         order=query.order,
-        **limits,
+        **limits_of(query, LIMITED_COLUMNS),
     )
     found = generate_playlist(ctx.atlas, request)
     return {

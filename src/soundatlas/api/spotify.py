@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import Field, create_model
+from pydantic import Field
 
-from soundatlas.api.context import Context, Strict, context, id_list
+from soundatlas.api.context import Context, Strict, context, id_list, limits_of, with_limits
 from soundatlas.api.errors import ERROR_RESPONSES, ApiError
 from soundatlas.api.objects import (
+    AUDIO_FEATURE_FIELDS,
     audio_features_object,
     full_artist,
     paging_object,
@@ -34,22 +35,7 @@ router = APIRouter(prefix="/v1", tags=["Spotify-compatible"], responses=ERROR_RE
 Ctx = Annotated[Context, Depends(context)]
 TrackId = Annotated[str, Path(max_length=200, description="A track id of the catalog.")]
 
-TUNABLE = (
-    "acousticness",
-    "danceability",
-    "duration_ms",
-    "energy",
-    "instrumentalness",
-    "key",
-    "liveness",
-    "loudness",
-    "mode",
-    "popularity",
-    "speechiness",
-    "tempo",
-    "time_signature",
-    "valence",
-)
+TUNABLE = tuple(sorted((*AUDIO_FEATURE_FIELDS, "popularity")))
 """The attributes Spotify's ``/recommendations`` accepts ``min_``, ``max_`` and ``target_`` for."""
 SEED_TYPES = {"seeds": "TRACK", "seed_artists": "ARTIST", "seed_genres": "GENRE"}
 
@@ -62,25 +48,17 @@ class _Seeds(Strict):
     market: str | None = Field(None, max_length=10, description="Accepted and ignored.")
 
 
-RecommendationsQuery = create_model(
-    "RecommendationsQuery",
-    __base__=_Seeds,
-    **{
-        f"{prefix}_{name}": (float | None, Field(None, allow_inf_nan=False))
-        for name in TUNABLE
-        for prefix in ("min", "max", "target")
-    },
-)
+RecommendationsQuery = with_limits("RecommendationsQuery", _Seeds, TUNABLE)
 
 
 @router.get("/recommendations", summary="Recommendations from seeds and tunable attributes")
 def recommendations(query: Annotated[RecommendationsQuery, Query()], ctx: Ctx) -> dict:
     """The tracks SoundAtlas's smart playlist chooses for these seeds and limits (each recording
     once, never a release of a seed), and each seed's pool (`seed_pools`)."""
-    given = query.model_dump()
-    tracks = id_list("seed_tracks", given["seed_tracks"], 5) if given["seed_tracks"] else []
-    artists = id_list("seed_artists", given["seed_artists"], 5) if given["seed_artists"] else []
-    genres = id_list("seed_genres", given["seed_genres"], 5) if given["seed_genres"] else []
+    tracks, artists, genres = (
+        id_list(name, getattr(query, name), 5) if getattr(query, name) else []
+        for name in ("seed_tracks", "seed_artists", "seed_genres")
+    )
     if not 1 <= len(tracks) + len(artists) + len(genres) <= 5:
         raise ApiError(
             400,
@@ -90,17 +68,13 @@ def recommendations(query: Annotated[RecommendationsQuery, Query()], ctx: Ctx) -
     for track_id in tracks:
         track_row(ctx.atlas, track_id)
     names = [str(ctx.index.artist_names[artist_code_of_id(ctx.atlas, a)]) for a in artists]
-    limits = {
-        kind: {n: given[f"{p}_{n}"] for n in TUNABLE if given[f"{p}_{n}"] is not None}
-        for kind, p in (("minimum", "min"), ("maximum", "max"), ("target", "target"))
-    }
     request = PlaylistRequest(
         method=None,
         seeds=tuple(tracks),
         seed_artists=tuple(names),
         seed_genres=tuple(genres),
         size=query.limit,
-        **limits,
+        **limits_of(query, TUNABLE),
     )
     playlist = generate_playlist(ctx.atlas, request)
     given_ids = {"seeds": tracks, "seed_artists": artists, "seed_genres": genres}
