@@ -50,8 +50,7 @@ def serve(
     audio-features, tracks, artists, search) and SoundAtlas's own /soundatlas/v1; the OpenAPI
     schema at /openapi.json and interactive docs at /docs.
 
-    An atlas rebuilt in place is picked up within a second; SIGTERM finishes the requests in
-    flight and exits 0.
+    A rebuilt atlas is picked up within a second; SIGTERM drains requests in flight, exits 0.
     """
     import uvicorn
 
