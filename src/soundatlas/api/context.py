@@ -4,8 +4,9 @@ base URL; and the parsing of comma-separated id lists shared by the routes."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from soundatlas.api.errors import ApiError, shown
@@ -17,6 +18,10 @@ class Strict(BaseModel):
     """Query parameters of a route: an unknown parameter is refused (400), not ignored."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class NoParameters(Strict):
+    """The query of an endpoint that takes no parameters (any given is refused)."""
 
 
 LIMIT_PREFIXES = {"minimum": "min", "maximum": "max", "target": "target"}
@@ -64,3 +69,8 @@ def id_list(name: str, text: str, most: int) -> list[str]:
     if not all(ids):
         raise ApiError(400, f"{name}={shown(text)}: an empty id; give ids separated by commas.")
     return ids
+
+
+Ctx = Annotated[Context, Depends(context)]
+"""A route's parameter for its `Context`."""
+TrackId = Annotated[str, Path(max_length=200, description="A track id of the catalog.")]

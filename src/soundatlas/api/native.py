@@ -9,10 +9,10 @@ from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
-from fastapi import APIRouter, Body, Depends, Path, Query
+from fastapi import APIRouter, Body, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from soundatlas.api.context import Context, Strict, context, limits_of, with_limits
+from soundatlas.api.context import Ctx, NoParameters, Strict, TrackId, limits_of, with_limits
 from soundatlas.api.errors import ERROR_RESPONSES, ApiError
 from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS
 from soundatlas.discovery import (
@@ -28,7 +28,6 @@ from soundatlas.discovery.playlists import LIMITED_COLUMNS, ORDERS
 from soundatlas.errors import ConfigError
 
 router = APIRouter(prefix="/soundatlas/v1", tags=["SoundAtlas"], responses=ERROR_RESPONSES)
-Ctx = Annotated[Context, Depends(context)]
 Method = Literal["kmeans", "dbscan", "hierarchical"]
 MAX_ASSIGN = 1000
 
@@ -47,7 +46,7 @@ class _Similar(Strict):
 
 @router.get("/tracks/{id}/similar", summary="Songs that sound like a song, and why")
 def similar(
-    id: Annotated[str, Path(max_length=200)],  # noqa: A002
+    id: TrackId,  # noqa: A002
     query: Annotated[_Similar, Query()],
     ctx: Ctx,
 ) -> dict:
@@ -63,14 +62,10 @@ def similar(
     return {"id": id, "items": records(table)}
 
 
-class _Nothing(Strict):
-    pass
-
-
 @router.get("/tracks/{id}/clusters", summary="A song's cluster and persona for each method")
 def clusters_of_track(
-    id: Annotated[str, Path(max_length=200)],  # noqa: A002
-    query: Annotated[_Nothing, Query()],
+    id: TrackId,  # noqa: A002
+    query: Annotated[NoParameters, Query()],
     ctx: Ctx,
 ) -> dict:
     found = track_clusters(ctx.atlas, track_row(ctx.atlas, id))

@@ -9,10 +9,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from pydantic import Field
 
-from soundatlas.api.context import Context, Strict, context, id_list, limits_of, with_limits
+from soundatlas.api.context import (
+    Ctx,
+    NoParameters,
+    Strict,
+    TrackId,
+    id_list,
+    limits_of,
+    with_limits,
+)
 from soundatlas.api.errors import ERROR_RESPONSES, ApiError
 from soundatlas.api.objects import (
     AUDIO_FEATURE_FIELDS,
@@ -32,8 +40,6 @@ from soundatlas.discovery import (
 from soundatlas.discovery.ids import name_id
 
 router = APIRouter(prefix="/v1", tags=["Spotify-compatible"], responses=ERROR_RESPONSES)
-Ctx = Annotated[Context, Depends(context)]
-TrackId = Annotated[str, Path(max_length=200, description="A track id of the catalog.")]
 
 TUNABLE = tuple(sorted((*AUDIO_FEATURE_FIELDS, "popularity")))
 """The attributes Spotify's ``/recommendations`` accepts ``min_``, ``max_`` and ``target_`` for."""
@@ -99,12 +105,8 @@ def recommendations(query: Annotated[RecommendationsQuery, Query()], ctx: Ctx) -
     return {"seeds": seeds, "tracks": [track_object(ctx.base, ctx.index, r) for r in rows]}
 
 
-class _Nothing(Strict):
-    pass
-
-
 @router.get("/recommendations/available-genre-seeds", summary="Genres usable as seeds")
-def genre_seeds(query: Annotated[_Nothing, Query()], ctx: Ctx) -> dict:
+def genre_seeds(query: Annotated[NoParameters, Query()], ctx: Ctx) -> dict:
     """Every genre of the catalog, sorted."""
     return {"genres": list(ctx.index.genres.names)}
 
@@ -131,7 +133,7 @@ def several_audio_features(query: Annotated[_Ids, Query()], ctx: Ctx) -> dict:
 @router.get("/audio-features/{id}", summary="Audio features of a track")
 def audio_features(
     id: TrackId,  # noqa: A002  (Spotify's parameter name)
-    query: Annotated[_Nothing, Query()],
+    query: Annotated[NoParameters, Query()],
     ctx: Ctx,
 ) -> dict:
     return audio_features_object(ctx.base, ctx.index, track_row(ctx.atlas, id))
@@ -156,7 +158,7 @@ def track(
 @router.get("/artists/{id}", summary="An artist")
 def artist(
     id: Annotated[str, Path(max_length=200)],  # noqa: A002
-    query: Annotated[_Nothing, Query()],
+    query: Annotated[NoParameters, Query()],
     ctx: Ctx,
 ) -> dict:
     return full_artist(ctx.base, ctx.index, artist_code_of_id(ctx.atlas, id))
@@ -172,7 +174,7 @@ class _Search(Strict):
 
 
 @router.get("/search", summary="Search tracks and artists")
-def search_catalog(query: Annotated[_Search, Query()], request: Request, ctx: Ctx) -> dict:
+def search_catalog(query: Annotated[_Search, Query()], ctx: Ctx) -> dict:
     """Tracks (one per recording) and artists matching ``q``, in Spotify's paging objects."""
     kinds = [k.strip() for k in query.type.split(",")]
     unknown = [k for k in kinds if k not in ("track", "artist")]
