@@ -25,37 +25,6 @@ from soundatlas.discovery.playlists import Playlist, artist_cap
 from soundatlas.errors import AmbiguousQuery, ConfigError, LookupFailed
 from soundatlas.ingest.catalog import load_catalog
 
-
-@pytest.fixture(scope="module")
-def three_artists():
-    """30 songs by three artists. Only loudness varies: t29 is far quieter than t00-t28, which
-    puts all of them above the catalog mean, so their cosine similarity to each other is 1
-    and only the artist cap can bind. One title would run as a spreadsheet formula."""
-    rows = []
-    for i in range(30):
-        rows.append(
-            {
-                "track_id": f"t{i:02d}",
-                "name": '=HYPERLINK("http://x")' if i == 5 else f"Tune {i}",
-                "artists": ["Ana", "Bo", "Cy"][i % 3],
-                "danceability": 0.6,
-                "energy": 0.5,
-                "loudness": -60.0 if i == 29 else -7.0 + 0.1 * i,
-                "speechiness": 0.05,
-                "acousticness": 0.2,
-                "instrumentalness": 0.0,
-                "liveness": 0.1,
-                "valence": 0.5,
-                "tempo": 100.0,
-                "popularity": i,
-                "duration_ms": 200_000,
-                "explicit": i % 4 == 0,
-            }
-        )
-    frame = pd.DataFrame(rows)
-    return build_atlas(load_catalog(frame), BuildConfig(methods=("kmeans",), k=2))
-
-
 # ---------------------------------------------------------------------------- real-data rules
 
 
@@ -328,8 +297,8 @@ def test_missing_values_fail_a_limit(atlas_of) -> None:
 @pytest.mark.parametrize(
     ("fields", "match"),
     [
-        ({"size": 0}, r"size=0: must be from 1 to 50"),
-        ({"size": 51}, r"size=51"),
+        ({"size": 0}, r"size=0: must be from 1 to 100"),
+        ({"size": 101}, r"size=101"),
         ({"threshold": 0.69}, r"threshold=0.69: must be from 0.7 to 1"),
         ({"threshold": 1.01}, r"threshold=1.01"),
         ({"seeds": ("a", "b", "c"), "seed_artists": ("d", "e", "f")}, r"at most 5 in all"),

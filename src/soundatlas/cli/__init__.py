@@ -80,6 +80,7 @@ from soundatlas.cli import (  # noqa: E402
     atlas_commands,  # noqa: F401
     dashboard_commands,  # noqa: F401
     discover_commands,  # noqa: F401
+    serve_commands,  # noqa: F401
 )
 
 

@@ -197,7 +197,7 @@ def playlist(
     seed_artist: Annotated[
         list[str] | None, typer.Option(metavar="NAME", help="Seed artist. Repeatable.")
     ] = None,
-    size: Annotated[int, typer.Option("--size", "-n", help="Songs wanted, 1-50.")] = 20,
+    size: Annotated[int, typer.Option("--size", "-n", help="Songs wanted, 1-100.")] = 20,
     threshold: Annotated[float, typer.Option(help="Least similarity, 0.70-1.00.")] = 0.80,
     minimum: Annotated[
         list[str] | None,

@@ -6,16 +6,20 @@ keys, the artist table) is computed once per atlas (`soundatlas.discovery.index`
 """
 
 from soundatlas.discovery.artists import ArtistProfile, artist_profile, resolve_artist
+from soundatlas.discovery.clusters import ClusterProfile, cluster_profile, track_clusters
 from soundatlas.discovery.directory import similar_in_catalog
 from soundatlas.discovery.genres import GenreLens, genre_lens
+from soundatlas.discovery.ids import artist_code_of_id, artist_ids, derived_id, track_row
 from soundatlas.discovery.playlists import (
     ORDERS,
     Playlist,
     PlaylistRequest,
+    SeedPool,
     generate_playlist,
     playlist_csv,
     playlist_json,
     save_playlist,
+    seed_pools,
     spotify_urls,
     targets_within,
 )
@@ -24,17 +28,24 @@ from soundatlas.discovery.similar import (
     resolve_track,
     searches_whole_catalog,
     similar_to_many,
+    similar_to_sound,
     similar_tracks,
 )
 
 __all__ = [
     "ORDERS",
     "ArtistProfile",
+    "ClusterProfile",
     "GenreLens",
     "Playlist",
     "PlaylistRequest",
     "SearchResults",
+    "SeedPool",
+    "artist_code_of_id",
+    "artist_ids",
     "artist_profile",
+    "cluster_profile",
+    "derived_id",
     "generate_playlist",
     "genre_lens",
     "normalise_text",
@@ -45,9 +56,13 @@ __all__ = [
     "save_playlist",
     "search",
     "searches_whole_catalog",
+    "seed_pools",
     "similar_in_catalog",
     "similar_to_many",
+    "similar_to_sound",
     "similar_tracks",
     "spotify_urls",
     "targets_within",
+    "track_clusters",
+    "track_row",
 ]

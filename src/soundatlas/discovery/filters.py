@@ -1,10 +1,10 @@
 """Filtering a catalog fast: what a filter is, the sliders' ranges, and applying them.
 
 `FilterIndex` is built once per atlas by its `DiscoveryIndex` (and so shared by every session
-and front door): contiguous arrays for every filterable column and genre→songs postings, so a
-filter change is a handful of vectorised comparisons — a few milliseconds at a million songs —
-rather than a pass over the track table. Labels, persona names and artists come from the
-discovery index, so a filter names an artist exactly as search does. Everything is built in the
+and front door): contiguous arrays for every filterable column, so a filter change is a handful
+of vectorised comparisons — a few milliseconds at a million songs — rather than a pass over the
+track table. Labels, persona names, artists and genre postings come from the discovery index,
+so a filter names an artist or genre exactly as search does. Everything is built in the
 constructor and then frozen (read-only arrays, read-only mappings).
 """
 
@@ -113,14 +113,7 @@ class FilterIndex:
         self.personas: Mapping[str, Mapping[int, str]] = MappingProxyType(
             {m: MappingProxyType(songs.cluster_names[m]) for m in self.methods}
         )
-        (
-            self.genre_names,
-            self.genre_offsets,
-            self.genre_rows,
-            self.genre_pairs,
-            self.genre_pair_rows,
-        ) = _postings(tracks["genres"])
-        self._genre_code = MappingProxyType({name: i for i, name in enumerate(self.genre_names)})
+        self.genre_names: tuple[str, ...] = songs.genres.names
         self._artist_matches: OrderedDict[str, np.ndarray] = OrderedDict()
         """Recent artist queries -> artist codes: the one cache that fills after construction,
         only ever touched under ``_lock`` and holding read-only arrays."""
@@ -160,12 +153,12 @@ class FilterIndex:
     # -- lookups -----------------------------------------------------------------------------
     def genre_mask(self, genres: tuple[str, ...]) -> np.ndarray | None:
         """Songs carrying any of ``genres``; None if none of them is known."""
-        codes = [self._genre_code[g] for g in genres if g in self._genre_code]
-        if not codes:
+        found = [rows for rows in map(self._songs.genres.rows_of, genres) if rows is not None]
+        if not found:
             return None
         out = np.zeros(self.n, dtype=bool)
-        for code in codes:
-            out[self.genre_rows[self.genre_offsets[code] : self.genre_offsets[code + 1]]] = True
+        for rows in found:
+            out[rows] = True
         return out
 
     def matching_artists(self, text: str) -> np.ndarray:
@@ -234,7 +227,11 @@ class FilterIndex:
         codes, rows, total = (
             (self._songs.row_artist_codes, self._songs.artist_pair_rows, len(self._songs.artists))
             if which == "artists"
-            else (self.genre_pairs, self.genre_pair_rows, len(self.genre_names))
+            else (
+                self._songs.genres.pair_codes,
+                self._songs.genres.pair_rows,
+                len(self.genre_names),
+            )
         )
         if not len(codes):
             return 0
@@ -310,26 +307,3 @@ def _feature_bounds(feature: str, values: np.ndarray) -> Bounds:
     return Bounds(
         float(math.floor(low / step) * step), float(math.ceil(high / step) * step), float(step)
     )
-
-
-def _postings(
-    lists: pd.Series,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Index list cells (genres, artists).
-
-    Returns sorted unique names; for each name the songs carrying it (CSR layout:
-    ``rows[offsets[i]:offsets[i + 1]]``); and, for every (song, name) pair in song order, the
-    name's code and the song.
-    """
-    values = lists.to_numpy()
-    lengths = np.fromiter((len(v) for v in values), dtype=np.int64, count=len(values))
-    flat = pd.Series([str(x) for v in values for x in v], dtype=object)
-    song = np.repeat(np.arange(len(values), dtype=np.int32), lengths)
-    if not len(flat):
-        empty = np.array([], dtype=np.int32)
-        return np.array([], dtype=object), np.zeros(1, np.int64), empty, empty, empty
-    codes, names = pd.factorize(flat, sort=True)
-    codes = codes.astype(np.int32)
-    order = np.argsort(codes, kind="stable")
-    offsets = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=len(names)))])
-    return np.asarray(names, dtype=object), offsets, song[order], codes, song

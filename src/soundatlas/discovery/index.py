@@ -141,6 +141,8 @@ class DiscoveryIndex:
         self._text: NameIndexes | None = None
         self._filters: FilterIndex | None = None
         self._text_lock = threading.Lock()
+        self._ids: pd.Index | None = None
+        self._genres: GenreRows | None = None
         self._build_artists(tracks)
         self._build_keys()
         self._build_recordings(tracks)
@@ -250,6 +252,36 @@ class DiscoveryIndex:
                     self._filters = FilterIndex(atlas, self)
         return self._filters
 
+    @property
+    def artist_ids(self) -> np.ndarray:
+        """Each artist's id (position = artist code), derived from the normalised name (see
+        `soundatlas.discovery.ids`); built on first use."""
+        return self._artist_id_index().to_numpy(dtype=object)
+
+    def artist_code_of_id(self, artist_id: str) -> int | None:
+        """The code of the artist with this id, or None."""
+        ids = self._artist_id_index()
+        return int(ids.get_loc(artist_id)) if artist_id in ids else None
+
+    def _artist_id_index(self) -> pd.Index:
+        if self._ids is None:
+            from soundatlas.discovery.ids import derived_id
+
+            with self._text_lock:
+                if self._ids is None:
+                    keys = self.artists["key"].astype(str)
+                    self._ids = pd.Index([derived_id(k) for k in keys], dtype=object)
+        return self._ids
+
+    @property
+    def genres(self) -> GenreRows:
+        """Every genre of the catalog and the rows listing it; built on first use."""
+        if self._genres is None:
+            with self._text_lock:
+                if self._genres is None:
+                    self._genres = GenreRows(self.genre_lists)
+        return self._genres
+
     def releases_of(self, row: int) -> np.ndarray:
         """Every row that is a release of the recording of ``row`` (itself included),
         ascending."""
@@ -347,6 +379,39 @@ class NameIndexes:
         )
         self.artists = TextIndex(index.artist_keys)
         self.song_score = np.nan_to_num(index.popularity, nan=-1.0)
+
+
+class GenreRows:
+    """The catalog's genre labels (sorted) and, for each, the rows whose genre list holds it."""
+
+    def __init__(self, genre_lists: np.ndarray) -> None:
+        lengths = np.fromiter(map(len, genre_lists), dtype=np.int64, count=len(genre_lists))
+        flat = pa.array(list(chain.from_iterable(genre_lists)), type=pa.large_string())
+        encoded = pc.dictionary_encode(flat)
+        names = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
+        order = np.argsort(names, kind="stable")
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        codes = rank[encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)]
+        rows = np.repeat(np.arange(len(genre_lists), dtype=np.int64), lengths)
+        by_genre = np.lexsort((rows, codes))
+        self.names: tuple[str, ...] = tuple(str(n) for n in names[order])
+        self._rows = rows[by_genre]
+        self._ptr = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=len(order)))])
+        self._codes = {name: code for code, name in enumerate(self.names)}
+        self.pair_codes = codes
+        """For every (song, genre) pair in song order: the genre's code (its position in
+        ``names``)…"""
+        self.pair_rows = rows
+        """…and the song."""
+
+    def rows_of(self, genre: str) -> np.ndarray | None:
+        """Rows listing ``genre`` (exactly as the catalog spells it), ascending; None when no
+        song does."""
+        code = self._codes.get(genre)
+        if code is None:
+            return None
+        return np.unique(self._rows[self._ptr[code] : self._ptr[code + 1]])
 
 
 def _display_names(spelled: pa.DictionaryArray, key_of_spelling: np.ndarray) -> np.ndarray:

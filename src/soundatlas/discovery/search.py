@@ -48,13 +48,18 @@ class SearchResults:
     artists
         ``rank, artist, match, songs, popularity`` (of their most popular song), ``genres``
         (their three most common).
+    songs_total, artists_total
+        How many songs (one per recording) and artists match, counted up to 1,000 (the most a
+        search pages through, as on Spotify).
     """
 
     songs: pd.DataFrame
     artists: pd.DataFrame
+    songs_total: int = 0
+    artists_total: int = 0
 
 
-def search(atlas: Atlas, text: str, *, limit: int = 20) -> SearchResults:
+def search(atlas: Atlas, text: str, *, limit: int = 20, offset: int = 0) -> SearchResults:
     """Songs and artists whose names match ``text``, songs and artists ranked separately.
 
     Parameters
@@ -66,11 +71,14 @@ def search(atlas: Atlas, text: str, *, limit: int = 20) -> SearchResults:
         accents and punctuation.
     limit
         Most songs, and most artists, returned (1-1,000).
+    offset
+        How many of the best matches to skip first (0-1,000), for paging: ``rank`` counts
+        from ``offset + 1``.
 
     Raises
     ------
     ConfigError
-        If ``text`` has no letters or digits, or ``limit`` is out of range.
+        If ``text`` has no letters or digits, or ``limit`` or ``offset`` is out of range.
 
     Examples
     --------
@@ -82,13 +90,20 @@ def search(atlas: Atlas, text: str, *, limit: int = 20) -> SearchResults:
         raise ConfigError(f"limit={limit!r}: must be a whole number between 1 and {MAX_LIMIT}.")
     if not 1 <= limit <= MAX_LIMIT:
         raise ConfigError(f"limit={limit}: must be between 1 and {MAX_LIMIT}; ask for fewer.")
+    if isinstance(offset, bool) or not isinstance(offset, (int, np.integer)):
+        raise ConfigError(f"offset={offset!r}: must be a whole number between 0 and {MAX_LIMIT}.")
+    if not 0 <= offset <= MAX_LIMIT:
+        raise ConfigError(f"offset={offset}: must be between 0 and {MAX_LIMIT}.")
     key = query_key(text)
     index = discovery_index(atlas)
-    rows, tiers = match_songs(index, key, limit=int(limit))
-    codes, artist_tiers = match_artists(index, key, limit=int(limit))
-    return SearchResults(
-        songs=song_table(index, rows, tiers), artists=artist_table(index, codes, artist_tiers)
-    )
+    rows, tiers = match_songs(index, key, limit=MAX_LIMIT)
+    codes, artist_tiers = match_artists(index, key, limit=MAX_LIMIT)
+    page = slice(offset, offset + int(limit))
+    songs = song_table(index, rows[page], tiers[page])
+    artists = artist_table(index, codes[page], artist_tiers[page])
+    songs["rank"] += offset
+    artists["rank"] += offset
+    return SearchResults(songs, artists, len(rows), len(codes))
 
 
 def query_key(text: object) -> str:

@@ -479,3 +479,44 @@ def difference_text(feature: str, difference: float) -> str:
     if float(value) == 0.0:
         sign = "±"
     return f"{feature} {sign}{value}{' ' + unit if unit else ''}"
+
+
+def similar_to_sound(
+    atlas: Atlas, scaled: np.ndarray, *, n: int = 10, method: str | None = None, cluster=None
+) -> pd.DataFrame:
+    """The ``n`` songs nearest a sound that is not in the catalog (a new song's scaled
+    features, as `Atlas.assign` sees them), optionally only among one cluster's songs.
+
+    Columns as in `similar_tracks` (``closest``/``differs`` compare with that sound).
+
+    Raises
+    ------
+    ConfigError
+        If ``n`` is out of range, ``scaled`` has the wrong length, or the sound is the
+        catalog's average (no direction to compare).
+    LookupFailed
+        If ``method`` was not run.
+    """
+    index = discovery_index(atlas)
+    n = _check_count(n)
+    point = np.asarray(scaled, dtype=np.float64)
+    if point.shape != (len(index.features),):
+        raise ConfigError(
+            f"sound of shape {point.shape}: give one scaled value for each of "
+            f"{', '.join(index.features)}."
+        )
+    columns = index.feature_columns(None)
+    query = index.direction(point, columns)
+    if query is None:
+        raise ConfigError(
+            "sound: sits exactly at the catalog's average, so no direction to compare; "
+            "give a song with a sound of its own."
+        )
+    labels = wanted = None
+    if method is not None:
+        atlas.require_method(method)
+        labels, wanted = index.labels[method], np.asarray([cluster], dtype=np.int32)
+    found, scores = _nearest(
+        index, index.unit, query, n, np.zeros(0, np.int64), labels, wanted, None
+    )
+    return _result_table(index, found, scores, point, columns)

@@ -29,22 +29,26 @@ from soundatlas.discovery.playlists.playlist import Playlist, generate_playlist
 from soundatlas.discovery.playlists.request import (
     LIMITED_COLUMNS,
     MAX_SEEDS,
+    SEED_KINDS,
     SIZE_RANGE,
     THRESHOLD_RANGE,
     PlaylistRequest,
     describe_constraint,
     targets_within,
 )
+from soundatlas.discovery.playlists.seeds import SeedPool, seed_pools
 
 __all__ = [
     "LIMITED_COLUMNS",
     "MAX_SEEDS",
     "ORDERS",
+    "SEED_KINDS",
     "SIZE_RANGE",
     "SPOTIFY_TRACK_URL",
     "THRESHOLD_RANGE",
     "Playlist",
     "PlaylistRequest",
+    "SeedPool",
     "artist_cap",
     "describe_constraint",
     "flow_order",
@@ -52,6 +56,7 @@ __all__ = [
     "playlist_csv",
     "playlist_json",
     "save_playlist",
+    "seed_pools",
     "spotify_urls",
     "targets_within",
 ]

@@ -80,7 +80,7 @@ def sound_source(atlas: Atlas, index: DiscoveryIndex, request: PlaylistRequest) 
     ConfigError
         If the seeds' (or cluster's) centroid is the catalog's average itself.
     """
-    scope, scope_text = _scope(atlas, index, request)
+    scope, scope_text = scope_of(atlas, index, request)
     seed_rows = np.unique([resolve_track(atlas, s) for s in request.seeds]).astype(np.int64)
     reference, reference_text = _reference(atlas, index, request, seed_rows)
     return Source(scope, reference, seed_rows, scope_text, reference_text)
@@ -91,12 +91,10 @@ def select(
 ) -> Candidates:
     """Every song in scope that passes every constraint, best first."""
     scope = source.scope
-    similarity = (index.unit[scope] @ source.reference).astype(np.float64)
-    failing = _filters(atlas, request, scope, similarity)
+    similarity = (unit_rows_of(index, scope) @ source.reference).astype(np.float64)
+    failing = filters(atlas, request, scope, similarity)
     passing = ~np.logical_or.reduce(list(failing.values()))
-    if len(source.seed_rows):
-        seed_releases = np.concatenate([index.releases_of(r) for r in source.seed_rows])
-        passing &= ~np.isin(scope, seed_releases)
+    passing &= ~releases_mask(index, source.seed_rows)[scope]
     positions = np.flatnonzero(passing)
     distance = _target_distance(atlas, request, scope[positions])
     ranking = rank_order(similarity[positions], distance, scope[positions])
@@ -110,10 +108,26 @@ def select(
     return Candidates(scope[chosen], similarity[chosen], distance[kept], cut_by)
 
 
+def unit_rows_of(index: DiscoveryIndex, scope: np.ndarray) -> np.ndarray:
+    """The unit vectors of the songs in scope (the catalog's own array when it is all of it:
+    copying 100k rows costs more than the product that follows)."""
+    return index.unit if len(scope) == index.size else index.unit[scope]
+
+
+def releases_mask(index: DiscoveryIndex, rows: np.ndarray) -> np.ndarray:
+    """True for every release of the recordings of ``rows``, over the whole catalog."""
+    mask = np.zeros(index.size, dtype=bool)
+    for row in rows:
+        mask[index.releases_of(int(row))] = True
+    return mask
+
+
 # -------------------------------------------------------------------------------- the source
 
 
-def _scope(atlas: Atlas, index: DiscoveryIndex, request: PlaylistRequest) -> tuple[np.ndarray, str]:
+def scope_of(
+    atlas: Atlas, index: DiscoveryIndex, request: PlaylistRequest
+) -> tuple[np.ndarray, str]:
     if request.cluster is None:
         return np.arange(index.size), f"the catalog's {index.size:,} songs"
     method = request.method or "kmeans"
@@ -143,9 +157,8 @@ def _reference(
     """Unit vector songs are compared with: from the catalog mean towards the seeds' centroid,
     else towards the cluster's (the same centring as every song's vector)."""
     points = [index.scaled[r].astype(np.float64) for r in seed_rows]
-    for name in request.seed_artists:
-        rows = index.rows_of_artist(artist_code(atlas, name))
-        points.append(index.scaled[rows].astype(np.float64).mean(axis=0))
+    points += [seed_point(atlas, index, "seed_artists", n) for n in request.seed_artists]
+    points += [seed_point(atlas, index, "seed_genres", g) for g in request.seed_genres]
     if points:
         centroid = np.mean(points, axis=0)
         text = "the seeds' centroid"
@@ -161,6 +174,28 @@ def _reference(
     return direction, text
 
 
+def seed_point(atlas: Atlas, index: DiscoveryIndex, kind: str, seed: str) -> np.ndarray:
+    """The scaled sound of one seed: a song's features, an artist's or a genre's average.
+
+    Raises
+    ------
+    LookupFailed, AmbiguousQuery
+        If the seed names no song, artist or genre of the atlas, or several.
+    """
+    if kind == "seeds":
+        rows = np.array([resolve_track(atlas, seed)])
+    elif kind == "seed_artists":
+        rows = index.rows_of_artist(artist_code(atlas, seed))
+    else:
+        rows = index.genres.rows_of(seed)
+        if rows is None:
+            raise LookupFailed(
+                f"seed genre {seed!r}: no song of this atlas lists it; choose one of the "
+                "catalog's genres (exact spelling)."
+            )
+    return index.scaled[rows].astype(np.float64).mean(axis=0)
+
+
 # ------------------------------------------------------------------------------- constraints
 
 
@@ -169,7 +204,7 @@ def _column(atlas: Atlas, column: str, rows: np.ndarray) -> np.ndarray:
     return values.to_numpy(dtype=np.float64, na_value=np.nan)[rows]
 
 
-def _filters(
+def filters(
     atlas: Atlas, request: PlaylistRequest, scope: np.ndarray, similarity: np.ndarray
 ) -> dict[str, np.ndarray]:
     """For each active filter, which songs in scope it rejects."""

@@ -27,7 +27,9 @@ LIMITED_COLUMNS: tuple[str, ...] = (
 )
 """Columns ``minimum``, ``maximum`` and ``target`` accept (Spotify's list, plus release year)."""
 MAX_SEEDS = 5
-SIZE_RANGE = (1, 50)
+SEED_KINDS = ("seeds", "seed_artists", "seed_genres")
+SIZE_RANGE = (1, 100)
+"""Songs a playlist may have (Spotify's ``/recommendations`` allowed 1-100)."""
 THRESHOLD_RANGE = (0.70, 1.00)
 
 
@@ -40,12 +42,13 @@ class PlaylistRequest:
     method, cluster
         A cluster of a method (``"kmeans"``, ``"dbscan"``, ``"hierarchical"``): songs come
         from it, and without seeds similarity is measured to its centroid.
-    seeds, seed_artists
-        Up to 5 songs (track ids or text, see `resolve_track`) and artists in all; similarity
-        is measured to the centroid of the seed songs and of each seed artist's average sound.
-        Seed songs (and other releases of their recordings) are not repeated in the playlist.
+    seeds, seed_artists, seed_genres
+        Up to 5 songs (track ids or text, see `resolve_track`), artists and genres (as the
+        catalog spells them) in all; similarity is measured to the centroid of the seed songs
+        and of each seed artist's and seed genre's average sound. Seed songs (and other
+        releases of their recordings) are not repeated in the playlist.
     size
-        Songs wanted, 1-50.
+        Songs wanted, 1-100.
     threshold
         Least cosine similarity to the centroid, 0.70-1.00 (angles seen from the catalog's
         average sound, as in `similar_tracks`).
@@ -66,6 +69,7 @@ class PlaylistRequest:
     cluster: int | None = None
     seeds: tuple[str, ...] = ()
     seed_artists: tuple[str, ...] = ()
+    seed_genres: tuple[str, ...] = ()
     size: int = 20
     threshold: float = 0.80
     minimum: dict[str, float] = field(default_factory=dict)
@@ -76,7 +80,7 @@ class PlaylistRequest:
     order: str = "score"
 
     def __post_init__(self) -> None:
-        for name in ("seeds", "seed_artists"):
+        for name in SEED_KINDS:
             value = getattr(self, name)
             object.__setattr__(self, name, (value,) if isinstance(value, str) else tuple(value))
         for name in ("minimum", "maximum", "target"):
@@ -96,20 +100,22 @@ class PlaylistRequest:
                 )
             if self.method is None:
                 raise ConfigError(f"cluster={self.cluster}: say which method's cluster (method=).")
-        for name in ("seeds", "seed_artists"):
+        for name in SEED_KINDS:
             for seed in getattr(self, name):
                 if not isinstance(seed, str) or not seed.strip():
-                    raise ConfigError(f"{name}: {seed!r} is not a song or artist; give text.")
-        seeds = len(self.seeds) + len(self.seed_artists)
+                    raise ConfigError(
+                        f"{name}: {seed!r} is not a song, artist or genre; give text."
+                    )
+        seeds = sum(len(getattr(self, name)) for name in SEED_KINDS)
         if seeds > MAX_SEEDS:
             raise ConfigError(
-                f"seeds: {seeds} songs and artists given; at most {MAX_SEEDS} in all. Keep the "
-                "ones that matter most."
+                f"seeds: {seeds} songs, artists and genres given; at most {MAX_SEEDS} in all. "
+                "Keep the ones that matter most."
             )
         if self.cluster is None and seeds == 0:
             raise ConfigError(
-                "playlist: no source of sound; give a cluster (method and cluster), seed songs "
-                "or seed artists."
+                "playlist: no source of sound; give a cluster (method and cluster), seed songs, "
+                "seed artists or seed genres."
             )
         _check_number("size", self.size, *SIZE_RANGE, whole=True)
         _check_number("threshold", self.threshold, *THRESHOLD_RANGE)
@@ -136,7 +142,8 @@ class PlaylistRequest:
     def to_dict(self) -> dict:
         """JSON-ready dict."""
         data = asdict(self)
-        data["seeds"], data["seed_artists"] = list(self.seeds), list(self.seed_artists)
+        for name in SEED_KINDS:
+            data[name] = list(getattr(self, name))
         return data
 
 

@@ -1,0 +1,76 @@
+"""What a route needs from the request: the atlas (taken once), its lookups and this server's
+base URL; and the parsing of comma-separated id lists shared by the routes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from soundatlas.api.errors import ApiError, shown
+from soundatlas.atlas.model import Atlas
+from soundatlas.discovery.index import DiscoveryIndex, discovery_index
+
+
+class Strict(BaseModel):
+    """Query parameters of a route: an unknown parameter is refused (400), not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class NoParameters(Strict):
+    """The query of an endpoint that takes no parameters (any given is refused)."""
+
+
+LIMIT_PREFIXES = {"minimum": "min", "maximum": "max", "target": "target"}
+"""`PlaylistRequest` field → query parameter prefix (``min_energy``, ``target_tempo``)."""
+
+
+def with_limits(name: str, base: type[Strict], columns: tuple[str, ...]) -> type[Strict]:
+    """``base`` plus optional finite ``min_``, ``max_`` and ``target_`` numbers for ``columns``."""
+    fields = {
+        f"{prefix}_{column}": (float | None, Field(None, allow_inf_nan=False))
+        for column in columns
+        for prefix in LIMIT_PREFIXES.values()
+    }
+    return create_model(name, __base__=base, **fields)
+
+
+def limits_of(query: Strict, columns: tuple[str, ...]) -> dict[str, dict[str, float]]:
+    """The ``minimum``, ``maximum`` and ``target`` dicts of a `PlaylistRequest`, from a query
+    made by `with_limits` (parameters not given are left out)."""
+    given = query.model_dump()
+    return {
+        field: {c: given[f"{p}_{c}"] for c in columns if given[f"{p}_{c}"] is not None}
+        for field, p in LIMIT_PREFIXES.items()
+    }
+
+
+@dataclass(frozen=True)
+class Context:
+    atlas: Atlas
+    index: DiscoveryIndex
+    base: str
+
+
+def context(request: Request) -> Context:
+    """The atlas this request is answered from (it keeps it even if a rebuild is swapped in)."""
+    atlas = request.app.state.holder.atlas
+    return Context(atlas, discovery_index(atlas), str(request.base_url).rstrip("/"))
+
+
+def id_list(name: str, text: str, most: int) -> list[str]:
+    """``a,b,c`` as a list of 1 to ``most`` non-empty ids (400 otherwise)."""
+    ids = [part.strip() for part in text.split(",")]
+    if len(ids) > most:
+        raise ApiError(400, f"{name}: {len(ids):,} ids given; at most {most} per request.")
+    if not all(ids):
+        raise ApiError(400, f"{name}={shown(text)}: an empty id; give ids separated by commas.")
+    return ids
+
+
+Ctx = Annotated[Context, Depends(context)]
+"""A route's parameter for its `Context`."""
+TrackId = Annotated[str, Path(max_length=200, description="A track id of the catalog.")]

@@ -1,0 +1,199 @@
+"""SoundAtlas's own endpoints under ``/soundatlas/v1``: similar songs with scores and reasons,
+a song's clusters, a cluster's persona and top songs, the smart playlist with every option of
+``soundatlas playlist``, and placing new songs without refitting."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Literal
+
+import numpy as np
+import pandas as pd
+from fastapi import APIRouter, Body, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from soundatlas.api.context import Ctx, NoParameters, Strict, TrackId, limits_of, with_limits
+from soundatlas.api.errors import ERROR_RESPONSES, ApiError
+from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS
+from soundatlas.discovery import (
+    PlaylistRequest,
+    cluster_profile,
+    generate_playlist,
+    similar_to_sound,
+    similar_tracks,
+    track_clusters,
+    track_row,
+)
+from soundatlas.discovery.playlists import LIMITED_COLUMNS, ORDERS
+from soundatlas.errors import ConfigError
+
+router = APIRouter(prefix="/soundatlas/v1", tags=["SoundAtlas"], responses=ERROR_RESPONSES)
+Method = Literal["kmeans", "dbscan", "hierarchical"]
+MAX_ASSIGN = 1000
+
+
+def records(table: pd.DataFrame) -> list[dict]:
+    """A result table as JSON records (missing values as null)."""
+    return json.loads(table.to_json(orient="records", force_ascii=False))
+
+
+class _Similar(Strict):
+    limit: int = Field(10, ge=1, le=500, description="How many songs.")
+    same_cluster: Method | None = Field(None, description="Only the song's cluster of a method.")
+    exclude_same_artist: bool = False
+    features: str | None = Field(None, max_length=500, description="Compare on these, commas.")
+
+
+@router.get("/tracks/{id}/similar", summary="Songs that sound like a song, and why")
+def similar(
+    id: TrackId,  # noqa: A002
+    query: Annotated[_Similar, Query()],
+    ctx: Ctx,
+) -> dict:
+    row = track_row(ctx.atlas, id)
+    table = similar_tracks(
+        ctx.atlas,
+        row,
+        n=query.limit,
+        same_cluster=query.same_cluster,
+        exclude_same_artist=query.exclude_same_artist,
+        features=query.features,
+    )
+    return {"id": id, "items": records(table)}
+
+
+@router.get("/tracks/{id}/clusters", summary="A song's cluster and persona for each method")
+def clusters_of_track(
+    id: TrackId,  # noqa: A002
+    query: Annotated[NoParameters, Query()],
+    ctx: Ctx,
+) -> dict:
+    found = track_clusters(ctx.atlas, track_row(ctx.atlas, id))
+    return {
+        "id": id,
+        "clusters": {m: {"cluster": c, "persona": p} for m, (c, p) in found.items()},
+    }
+
+
+class _Top(Strict):
+    limit: int = Field(10, ge=1, le=100, description="How many top songs.")
+
+
+@router.get("/clusters/{method}/{cluster}", summary="A cluster's persona, size and top songs")
+def cluster(
+    method: Method,
+    cluster: Annotated[int, Path(ge=0, le=1_000_000)],
+    query: Annotated[_Top, Query()],
+    ctx: Ctx,
+) -> dict:
+    profile = cluster_profile(ctx.atlas, method, cluster, n=query.limit)
+    return {
+        "method": profile.method,
+        "cluster": profile.cluster,
+        "persona": profile.persona,
+        "size": profile.size,
+        "share": profile.share,
+        "reasons": profile.reasons,
+        "dominant_genres": profile.dominant_genres,
+        "top_songs": records(profile.top_songs),
+    }
+
+
+class _Playlist(Strict):
+    method: Method = "kmeans"
+    cluster: int | None = Field(None, ge=0, le=1_000_000)
+    seed: list[Annotated[str, Field(max_length=500)]] = Field([], max_length=5)
+    seed_artist: list[Annotated[str, Field(max_length=500)]] = Field([], max_length=5)
+    seed_genre: list[Annotated[str, Field(max_length=500)]] = Field([], max_length=5)
+    size: int = Field(20, ge=1, le=100)
+    threshold: float = Field(0.80, ge=0.70, le=1.00, allow_inf_nan=False)
+    allow_explicit: bool = True
+    max_per_artist: int = Field(2, ge=1, le=100)
+    order: Literal[ORDERS] = "score"  # type: ignore[valid-type]
+
+
+PlaylistQuery = with_limits("PlaylistQuery", _Playlist, LIMITED_COLUMNS)
+
+
+@router.get("/playlist", summary="The smart playlist, with every option of the CLI")
+def playlist(query: Annotated[PlaylistQuery, Query()], ctx: Ctx) -> dict:
+    request = PlaylistRequest(
+        method=query.method,
+        cluster=query.cluster,
+        seeds=tuple(query.seed),
+        seed_artists=tuple(query.seed_artist),
+        seed_genres=tuple(query.seed_genre),
+        size=query.size,
+        threshold=query.threshold,
+        allow_explicit=query.allow_explicit,
+        max_per_artist=query.max_per_artist,
+        order=query.order,
+        **limits_of(query, LIMITED_COLUMNS),
+    )
+    found = generate_playlist(ctx.atlas, request)
+    return {
+        "request": request.to_dict(),
+        "passed": found.passed,
+        "limiting": found.limiting,
+        "cut_by": found.cut_by,
+        "message": found.message,
+        "tracks": records(found.tracks),
+    }
+
+
+class NewSong(BaseModel):
+    """A song to place: its audio features (the atlas's clustering features are required),
+    optionally a name and artists."""
+
+    model_config = ConfigDict(extra="allow")
+    name: str | None = Field(None, max_length=500)
+    artists: str | None = Field(None, max_length=500)
+
+
+class AssignBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    tracks: list[NewSong] = Field(..., min_length=1, max_length=MAX_ASSIGN)
+    nearest: int = Field(5, ge=1, le=50, description="Nearest songs per method.")
+
+
+@router.post("/assign", summary="Place new songs in the clusters, without refitting")
+def assign(body: Annotated[AssignBody, Body()], ctx: Ctx) -> dict:
+    """For each new song and each method the atlas can assign to (K-Means, hierarchical): the
+    cluster, its persona and the nearest songs of the catalog in that cluster."""
+    table = pd.DataFrame([song.model_dump() for song in body.tracks])
+    table["track_id"] = [f"new-{i}" for i in range(len(table))]
+    placed = ctx.atlas.assign(table)
+    if len(placed) != len(table):
+        left = sorted(set(table["track_id"]) - set(placed["track_id"]))
+        raise ApiError(
+            400,
+            f"tracks: {len(left)} of {len(table)} songs could not be placed (the first is "
+            f"tracks[{left[0].removeprefix('new-')}]): every clustering feature must be a "
+            "number within its range.",
+        )
+    placed = placed.set_index("track_id").loc[table["track_id"]]
+    scaled = ctx.atlas.scaler.transform(placed)
+    answer = []
+    for i in range(len(placed)):
+        methods = {}
+        for method in ("kmeans", "hierarchical"):
+            if LABEL_COLUMNS[method] not in placed:
+                continue
+            label = int(placed[LABEL_COLUMNS[method]].iloc[i])
+            try:
+                near = similar_to_sound(
+                    ctx.atlas, scaled[i], n=body.nearest, method=method, cluster=label
+                )
+            except ConfigError:
+                near = pd.DataFrame({"track_id": [], "name": [], "similarity": []})
+            methods[method] = {
+                "cluster": label,
+                "persona": str(placed[PERSONA_COLUMNS[method]].iloc[i]),
+                "nearest": records(near[["track_id", "name", "artists", "similarity"]])
+                if len(near)
+                else [],
+            }
+        answer.append({"index": i, "clusters": methods})
+    if not np.isfinite(scaled).all():
+        raise ApiError(400, "tracks: a feature is not a finite number.")
+    return {"tracks": answer}

@@ -1,0 +1,207 @@
+"""The Spotify-compatible endpoints under ``/v1``: the parameters, limits, defaults and JSON of
+Spotify's Web API reference for recommendations, audio features, tracks, artists and search.
+
+Each route maps its parameters onto one library call and formats the result
+(`soundatlas.api.objects`); the library decides.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+from pydantic import Field
+
+from soundatlas.api.context import (
+    Ctx,
+    NoParameters,
+    Strict,
+    TrackId,
+    id_list,
+    limits_of,
+    with_limits,
+)
+from soundatlas.api.errors import ERROR_RESPONSES, ApiError
+from soundatlas.api.objects import (
+    AUDIO_FEATURE_FIELDS,
+    audio_features_object,
+    full_artist,
+    paging_object,
+    track_object,
+)
+from soundatlas.discovery import (
+    PlaylistRequest,
+    artist_code_of_id,
+    generate_playlist,
+    search,
+    seed_pools,
+    track_row,
+)
+from soundatlas.discovery.ids import name_id
+
+router = APIRouter(prefix="/v1", tags=["Spotify-compatible"], responses=ERROR_RESPONSES)
+
+TUNABLE = tuple(sorted((*AUDIO_FEATURE_FIELDS, "popularity")))
+"""The attributes Spotify's ``/recommendations`` accepts ``min_``, ``max_`` and ``target_`` for."""
+SEED_TYPES = {"seeds": "TRACK", "seed_artists": "ARTIST", "seed_genres": "GENRE"}
+
+
+class _Seeds(Strict):
+    seed_tracks: str | None = Field(None, max_length=2000, description="Track ids, commas.")
+    seed_artists: str | None = Field(None, max_length=2000, description="Artist ids, commas.")
+    seed_genres: str | None = Field(None, max_length=2000, description="Genres, commas.")
+    limit: int = Field(20, ge=1, le=100)
+    market: str | None = Field(None, max_length=10, description="Accepted and ignored.")
+
+
+RecommendationsQuery = with_limits("RecommendationsQuery", _Seeds, TUNABLE)
+
+
+@router.get("/recommendations", summary="Recommendations from seeds and tunable attributes")
+def recommendations(query: Annotated[RecommendationsQuery, Query()], ctx: Ctx) -> dict:
+    """The tracks SoundAtlas's smart playlist chooses for these seeds and limits (each recording
+    once, never a release of a seed), and each seed's pool (`seed_pools`)."""
+    tracks, artists, genres = (
+        id_list(name, getattr(query, name), 5) if getattr(query, name) else []
+        for name in ("seed_tracks", "seed_artists", "seed_genres")
+    )
+    if not 1 <= len(tracks) + len(artists) + len(genres) <= 5:
+        raise ApiError(
+            400,
+            f"seeds: {len(tracks) + len(artists) + len(genres)} given; give 1 to 5 in all of "
+            "seed_tracks, seed_artists and seed_genres.",
+        )
+    for track_id in tracks:
+        track_row(ctx.atlas, track_id)
+    names = [str(ctx.index.artist_names[artist_code_of_id(ctx.atlas, a)]) for a in artists]
+    request = PlaylistRequest(
+        method=None,
+        seeds=tuple(tracks),
+        seed_artists=tuple(names),
+        seed_genres=tuple(genres),
+        size=query.limit,
+        **limits_of(query, TUNABLE),
+    )
+    playlist = generate_playlist(ctx.atlas, request)
+    given_ids = {"seeds": tracks, "seed_artists": artists, "seed_genres": genres}
+    seeds = []
+    for pool in seed_pools(ctx.atlas, request):
+        kind = SEED_TYPES[pool.kind]
+        position = getattr(request, pool.kind).index(pool.seed)
+        seed_id = given_ids[pool.kind][position]
+        folder = {"TRACK": "tracks", "ARTIST": "artists"}.get(kind)
+        href = f"{ctx.base}/v1/{folder}/{seed_id}" if folder else None
+        seeds.append(
+            {
+                "afterFilteringSize": pool.after_filtering,
+                "afterRelinkingSize": pool.after_relinking,
+                "href": href,
+                "id": seed_id,
+                "initialPoolSize": pool.initial,
+                "type": kind,
+            }
+        )
+    rows = playlist.tracks["row"].tolist()
+    return {"seeds": seeds, "tracks": [track_object(ctx.base, ctx.index, r) for r in rows]}
+
+
+@router.get("/recommendations/available-genre-seeds", summary="Genres usable as seeds")
+def genre_seeds(query: Annotated[NoParameters, Query()], ctx: Ctx) -> dict:
+    """Every genre of the catalog, sorted."""
+    return {"genres": list(ctx.index.genres.names)}
+
+
+class _Market(Strict):
+    market: str | None = Field(None, max_length=10, description="Accepted and ignored.")
+
+
+class _Ids(_Market):
+    ids: str = Field(..., max_length=5000, description="Track ids separated by commas.")
+
+
+@router.get("/audio-features", summary="Audio features of several tracks")
+def several_audio_features(query: Annotated[_Ids, Query()], ctx: Ctx) -> dict:
+    """Up to 100 ids, answered in request order, ``null`` for an id not in the catalog."""
+    rows = [ctx.index.row_of_id(i) for i in id_list("ids", query.ids, 100)]
+    return {
+        "audio_features": [
+            None if r is None else audio_features_object(ctx.base, ctx.index, r) for r in rows
+        ]
+    }
+
+
+@router.get("/audio-features/{id}", summary="Audio features of a track")
+def audio_features(
+    id: TrackId,  # noqa: A002  (Spotify's parameter name)
+    query: Annotated[NoParameters, Query()],
+    ctx: Ctx,
+) -> dict:
+    return audio_features_object(ctx.base, ctx.index, track_row(ctx.atlas, id))
+
+
+@router.get("/tracks", summary="Several tracks")
+def several_tracks(query: Annotated[_Ids, Query()], ctx: Ctx) -> dict:
+    """Up to 50 ids, answered in request order, ``null`` for an id not in the catalog."""
+    rows = [ctx.index.row_of_id(i) for i in id_list("ids", query.ids, 50)]
+    return {"tracks": [None if r is None else track_object(ctx.base, ctx.index, r) for r in rows]}
+
+
+@router.get("/tracks/{id}", summary="A track")
+def track(
+    id: TrackId,  # noqa: A002
+    query: Annotated[_Market, Query()],
+    ctx: Ctx,
+) -> dict:
+    return track_object(ctx.base, ctx.index, track_row(ctx.atlas, id))
+
+
+@router.get("/artists/{id}", summary="An artist")
+def artist(
+    id: Annotated[str, Path(max_length=200)],  # noqa: A002
+    query: Annotated[NoParameters, Query()],
+    ctx: Ctx,
+) -> dict:
+    return full_artist(ctx.base, ctx.index, artist_code_of_id(ctx.atlas, id))
+
+
+class _Search(Strict):
+    q: str = Field(..., min_length=1, max_length=500, description="Part of a title or name.")
+    type: str = Field(..., max_length=100, description="track, artist or track,artist.")
+    limit: int = Field(20, ge=1, le=50)
+    offset: int = Field(0, ge=0, le=1000)
+    market: str | None = Field(None, max_length=10, description="Accepted and ignored.")
+    include_external: Literal["audio"] | None = Field(None, description="Accepted, ignored.")
+
+
+@router.get("/search", summary="Search tracks and artists")
+def search_catalog(query: Annotated[_Search, Query()], ctx: Ctx) -> dict:
+    """Tracks (one per recording) and artists matching ``q``, in Spotify's paging objects."""
+    kinds = [k.strip() for k in query.type.split(",")]
+    unknown = [k for k in kinds if k not in ("track", "artist")]
+    if unknown or not kinds:
+        raise ApiError(
+            400,
+            f"type={query.type!r}: this catalog has tracks and artists; use track, artist or "
+            "track,artist.",
+        )
+    found = search(ctx.atlas, query.q, limit=query.limit, offset=query.offset)
+    url = f"{ctx.base}/v1/search"
+    params = {"q": query.q, "type": query.type}
+    answer = {}
+    if "track" in kinds:
+        items = [track_object(ctx.base, ctx.index, r) for r in found.songs["row"].tolist()]
+        answer["tracks"] = paging_object(
+            url, params, items, limit=query.limit, offset=query.offset, total=found.songs_total
+        )
+    if "artist" in kinds:
+        codes = [ctx.index.artist_code_of_id(name_id(name)) for name in found.artists["artist"]]
+        items = [full_artist(ctx.base, ctx.index, c) for c in codes if c is not None]
+        answer["artists"] = paging_object(
+            url,
+            params,
+            items,
+            limit=query.limit,
+            offset=query.offset,
+            total=found.artists_total,
+        )
+    return answer

@@ -1,0 +1,91 @@
+"""The ids songs, artists and genres are known by outside SoundAtlas (an HTTP API, a playlist
+file): a song by its catalog track id, exactly; an artist by an id derived from the artist's
+normalised name (the canonical track table has no artist id column), so the same artist keeps
+the same id across rebuilds and catalogs ("Beyoncé" and "Beyonce" share one).
+
+Derived ids are 22 base-62 characters, the shape of a Spotify id, so clients that check an
+id's shape before sending it (spotipy does) accept them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from soundatlas.atlas.model import Atlas
+from soundatlas.discovery.index import discovery_index
+from soundatlas.discovery.text import normalise_text
+from soundatlas.errors import LookupFailed
+
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+ID_LENGTH = 22
+
+
+def derived_id(key: str) -> str:
+    """A stable 22-character base-62 id for a normalised name (128 bits of its SHA-256).
+
+    Examples
+    --------
+    >>> derived_id("beyonce") == derived_id("beyonce")
+    True
+    >>> len(derived_id("beyonce"))
+    22
+    """
+    number = int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:16], "big")
+    digits = []
+    for _ in range(ID_LENGTH):
+        number, digit = divmod(number, 62)
+        digits.append(_BASE62[digit])
+    return "".join(reversed(digits))
+
+
+def name_id(name: str) -> str:
+    """The id of an artist (or any name) as it is spelled anywhere: `derived_id` of its
+    normalised key, so "Beyoncé" and "beyonce" get one id."""
+    return derived_id(normalise_text(name))
+
+
+def track_row(atlas: Atlas, track_id: str) -> int:
+    """The row of the song with exactly this track id (no title matching, unlike
+    `resolve_track`: an id that is not in the catalog is not guessed at).
+
+    Raises
+    ------
+    LookupFailed
+        If no song of the atlas has this id.
+    """
+    row = discovery_index(atlas).row_of_id(str(track_id))
+    if row is None:
+        raise LookupFailed(
+            f"track id {_shown(track_id)}: no song of this atlas has it; search for the song "
+            "to find its id."
+        )
+    return row
+
+
+def artist_ids(atlas: Atlas) -> np.ndarray:
+    """The id of every artist of the atlas's discovery index (position = artist code)."""
+    return discovery_index(atlas).artist_ids
+
+
+def artist_code_of_id(atlas: Atlas, artist_id: str) -> int:
+    """The artist code (see `soundatlas.discovery.index.DiscoveryIndex.artists`) of an id.
+
+    Raises
+    ------
+    LookupFailed
+        If no artist of the atlas has this id.
+    """
+    code = discovery_index(atlas).artist_code_of_id(str(artist_id))
+    if code is None:
+        raise LookupFailed(
+            f"artist id {_shown(artist_id)}: no artist of this atlas has it; search for the "
+            "artist to find their id."
+        )
+    return code
+
+
+def _shown(value: object, limit: int = 60) -> str:
+    text = str(value)
+    return repr(text if len(text) <= limit else text[:limit] + "…")

@@ -1,0 +1,85 @@
+"""How many songs each seed of a playlist request could give on its own: `seed_pools`.
+
+Spotify's ``/recommendations`` answered, for every seed, the size of its pool before and after
+the request's filters. A SoundAtlas playlist measures similarity to the seeds' centroid, so a
+seed's own pool is what a request with that seed alone would consider:
+
+- ``initial``: songs in scope (the cluster's, or the catalog's) within the request's
+  similarity threshold of the seed, not counting releases of a seed song's recording;
+- ``after_filtering``: those that also pass every ``min_*``/``max_*`` limit and the explicit
+  filter;
+- ``after_relinking``: those counted once per recording (the catalog lists a recording once per
+  release; see `soundatlas.discovery.recordings`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from soundatlas.atlas.model import Atlas
+from soundatlas.discovery.index import discovery_index
+from soundatlas.discovery.playlists.candidates import (
+    filters,
+    releases_mask,
+    scope_of,
+    seed_point,
+    unit_rows_of,
+)
+from soundatlas.discovery.playlists.request import SEED_KINDS, PlaylistRequest
+from soundatlas.discovery.similar import resolve_track
+
+
+@dataclass(frozen=True)
+class SeedPool:
+    """The pool of one seed (see the module docstring for what each count holds).
+
+    Attributes
+    ----------
+    kind
+        ``"seeds"`` (a song), ``"seed_artists"`` or ``"seed_genres"``.
+    seed
+        The seed as the request gave it.
+    initial, after_filtering, after_relinking
+        Songs in its pool, after the filters, and once per recording.
+    """
+
+    kind: str
+    seed: str
+    initial: int
+    after_filtering: int
+    after_relinking: int
+
+
+def seed_pools(atlas: Atlas, request: PlaylistRequest) -> list[SeedPool]:
+    """The pool of every seed of ``request``, songs first, then artists, then genres.
+
+    Raises
+    ------
+    LookupFailed, AmbiguousQuery
+        As `generate_playlist`, for a seed or cluster that names nothing or several things.
+    """
+    index = discovery_index(atlas)
+    scope, _ = scope_of(atlas, index, request)
+    seed_rows = np.array([resolve_track(atlas, s) for s in request.seeds], dtype=np.int64)
+    allowed = ~releases_mask(index, seed_rows)[scope]
+    # Every filter but the threshold is the same for every seed: computed once.
+    failing = filters(atlas, request, scope, np.ones(len(scope)))
+    failing.pop("threshold")
+    passes_filters = ~np.logical_or.reduce([np.zeros(len(scope), bool), *failing.values()])
+    unit = unit_rows_of(index, scope)
+    columns = index.feature_columns(None)
+    pools = []
+    for kind in SEED_KINDS:
+        for seed in getattr(request, kind):
+            direction = index.direction(seed_point(atlas, index, kind, seed), columns)
+            near = allowed.copy()
+            if direction is None:
+                near[:] = False
+            else:
+                near &= unit @ direction >= request.threshold
+            passing = near & passes_filters
+            recordings = len(np.unique(index.recording[scope[passing]]))
+            pools.append(SeedPool(kind, seed, int(near.sum()), int(passing.sum()), recordings))
+    return pools

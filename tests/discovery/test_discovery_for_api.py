@@ -1,0 +1,110 @@
+"""Discovery added for the HTTP API: seed pools, seed genres, search paging, ids, cluster
+profiles and songs nearest a sound not in the catalog."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from realdata import TOPHITS
+
+from soundatlas.discovery import (
+    PlaylistRequest,
+    artist_code_of_id,
+    artist_ids,
+    cluster_profile,
+    derived_id,
+    generate_playlist,
+    search,
+    seed_pools,
+    similar_to_sound,
+    track_clusters,
+    track_row,
+)
+from soundatlas.discovery.ids import name_id
+from soundatlas.errors import ConfigError, LookupFailed
+
+
+def test_seed_pool_counts_by_hand(three_artists) -> None:
+    request = PlaylistRequest(
+        method=None, seeds=("t00",), maximum={"popularity": 10}, allow_explicit=False
+    )
+    (pool,) = seed_pools(three_artists, request)
+    # t01-t28 point the way t00 does (t29 the other way; t00 is the seed itself).
+    assert pool.initial == 28
+    # popularity <= 10 keeps t01-t10; not explicit drops t04 and t08.
+    assert (pool.after_filtering, pool.after_relinking) == (8, 8)
+    assert (pool.kind, pool.seed) == ("seeds", "t00")
+
+
+def test_seed_pools_follow_the_request_order_by_kind(three_artists) -> None:
+    request = PlaylistRequest(method=None, seed_genres=("rock",), seeds=("t03",))
+    pools = seed_pools(three_artists, request)
+    assert [(p.kind, p.seed) for p in pools] == [("seeds", "t03"), ("seed_genres", "rock")]
+
+
+def test_seed_genre_measures_the_genre_average(three_artists) -> None:
+    playlist = generate_playlist(three_artists, PlaylistRequest(method=None, seed_genres=("jazz",)))
+    assert len(playlist.tracks) and (playlist.tracks["similarity"] > 0.99).all()
+    with pytest.raises(LookupFailed, match=r"seed genre 'blues': no song of this atlas lists"):
+        generate_playlist(three_artists, PlaylistRequest(method=None, seed_genres=("blues",)))
+
+
+def test_playlists_reach_spotifys_hundred_songs() -> None:
+    assert PlaylistRequest(method=None, seeds=("x",), size=100).size == 100
+    with pytest.raises(ConfigError, match=r"size=101: must be from 1 to 100"):
+        PlaylistRequest(method=None, seeds=("x",), size=101)
+    with pytest.raises(ConfigError, match=r"6 songs, artists and genres given; at most 5"):
+        PlaylistRequest(seeds=("a", "b"), seed_artists=("c", "d"), seed_genres=("e", "f"))
+
+
+def test_ids() -> None:
+    assert re.fullmatch(r"[0-9A-Za-z]{22}", derived_id("beyonce"))
+    assert derived_id("beyonce") == derived_id("beyonce") != derived_id("beyonc")
+    assert name_id("Beyoncé") == name_id("beyonce") == derived_id("beyonce")
+
+
+def test_track_and_artist_ids_resolve_exactly(three_artists) -> None:
+    assert track_row(three_artists, "t07") == 7
+    with pytest.raises(LookupFailed, match=r"track id 'Tune 7': no song of this atlas has it"):
+        track_row(three_artists, "Tune 7")  # a title is not an id
+    ids = artist_ids(three_artists)
+    assert len(set(ids)) == 3 and artist_code_of_id(three_artists, name_id("Bo")) is not None
+    with pytest.raises(LookupFailed, match=r"artist id 'nope'"):
+        artist_code_of_id(three_artists, "nope")
+
+
+def test_cluster_profile_lists_its_most_popular_songs(three_artists) -> None:
+    cluster = track_clusters(three_artists, 28)["kmeans"][0]
+    profile = cluster_profile(three_artists, "kmeans", cluster, n=3)
+    assert len(profile.top_songs) == 3
+    assert (np.diff(profile.top_songs["popularity"].to_numpy(float)) <= 0).all()
+    assert (profile.top_songs["cluster"] == cluster).all()
+    assert profile.size == int((three_artists.tracks["cluster"] == cluster).sum())
+    with pytest.raises(LookupFailed, match=r"cluster 7 \(K-Means\): this atlas has clusters 0, 1"):
+        cluster_profile(three_artists, "kmeans", 7)
+    with pytest.raises(ConfigError, match=r"n=0"):
+        cluster_profile(three_artists, "kmeans", cluster, n=0)
+
+
+@pytest.mark.realdata
+def test_a_catalog_songs_own_sound_finds_it_first(atlas_of) -> None:
+    atlas = atlas_of(TOPHITS)
+    found = similar_to_sound(atlas, atlas.scaled[42], n=3)
+    assert found["row"].iat[0] == 42 and found["similarity"].iat[0] == pytest.approx(1.0)
+    label = int(atlas.tracks["cluster"].iat[42])
+    inside = similar_to_sound(atlas, atlas.scaled[42], n=5, method="kmeans", cluster=label)
+    assert (inside["cluster"] == label).all()
+
+
+@pytest.mark.realdata
+def test_search_pages_add_up_to_the_first_results(atlas_of) -> None:
+    atlas = atlas_of(TOPHITS)
+    whole = search(atlas, "love", limit=10)
+    first, second = search(atlas, "love", limit=5), search(atlas, "love", limit=5, offset=5)
+    assert first.songs["row"].tolist() + second.songs["row"].tolist() == whole.songs["row"].tolist()
+    assert second.songs["rank"].tolist() == [6, 7, 8, 9, 10]
+    assert first.songs_total == second.songs_total == len(search(atlas, "love", limit=1000).songs)
+    with pytest.raises(ConfigError, match=r"offset=-1: must be between 0 and 1000"):
+        search(atlas, "love", offset=-1)
