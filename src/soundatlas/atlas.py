@@ -2,6 +2,9 @@
 
 ``build_atlas`` does all the heavy work once; the dashboard and the discovery functions only
 read an `Atlas`. Data moves one way: catalog -> features -> models -> atlas.
+
+The clustering libraries (scikit-learn, numba, SciPy) are imported by the functions that build,
+not by this module: loading an atlas to answer a query needs none of them.
 """
 
 from __future__ import annotations
@@ -12,25 +15,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numba
 import numpy as np
 import pandas as pd
-from sklearn.metrics import pairwise_distances_argmin_min
-from threadpoolctl import threadpool_limits
 
-from soundatlas.catalog import Catalog, load_catalog
-from soundatlas.clustering.dbscan import cluster_density
-from soundatlas.clustering.hierarchical import (
-    BACKGROUND_MIN_SONGS,
-    WardJob,
-    cluster_hierarchical,
-    start_ward_tree,
-)
-from soundatlas.clustering.kmeans import cluster_kmeans
-from soundatlas.clustering.metrics import agreement, silhouette_sample
-from soundatlas.clustering.personas import exploded_genres, name_clusters
 from soundatlas.clustering.result import (
     LABEL_COLUMNS,
     METHOD_TITLES,
@@ -41,8 +30,11 @@ from soundatlas.config import BuildConfig
 from soundatlas.errors import CatalogError, ConfigError, LookupFailed
 from soundatlas.features import Scaler, fit_scaler
 from soundatlas.projection import Projection, fit_projection
-from soundatlas.reading import file_sha256
 from soundatlas.validation import ValidationReport
+
+if TYPE_CHECKING:
+    from soundatlas.catalog import Catalog
+    from soundatlas.clustering.hierarchical import WardJob
 
 Progress = Callable[[str, float], None]
 """``progress(stage, fraction_done)``: how long steps report to a progress bar."""
@@ -200,6 +192,10 @@ class Atlas:
             ``cluster_hc``/``persona_hc`` for the methods this atlas ran, and ``distance`` to
             the K-Means centroid.
         """
+        from sklearn.metrics import pairwise_distances_argmin_min
+
+        from soundatlas.catalog import load_catalog
+
         fill = float(self.tracks["tempo"].median()) if "tempo" in self.tracks else None
         catalog = load_catalog(
             new_tracks,
@@ -252,6 +248,9 @@ def build_atlas(
     >>> atlas.methods["kmeans"].params["k"], atlas.methods["kmeans"].rule  # doctest: +SKIP
     >>> atlas.save("my-atlas")  # doctest: +SKIP
     """
+    from soundatlas.catalog import Catalog, load_catalog
+    from soundatlas.clustering.hierarchical import start_ward_tree
+
     config = config or BuildConfig()
     tick = progress or (lambda stage, fraction: None)
     timings: dict[str, float] = {}
@@ -330,6 +329,8 @@ def build_atlas(
 
 
 def _source_info(source: object, catalog: Catalog) -> dict[str, Any]:
+    from soundatlas.reading import file_sha256
+
     info: dict[str, Any] = {"name": catalog.report.source}
     if isinstance(source, (str, Path)) and Path(source).is_file():
         info |= {"sha256": file_sha256(source), "bytes": Path(source).stat().st_size}
@@ -361,6 +362,11 @@ def _cluster(
     distinct: int,
     tick: Progress,
 ) -> tuple[dict[str, ClusteringResult], dict[str, float]]:
+    from soundatlas.clustering.dbscan import cluster_density
+    from soundatlas.clustering.hierarchical import cluster_hierarchical
+    from soundatlas.clustering.kmeans import cluster_kmeans
+    from soundatlas.clustering.metrics import silhouette_sample
+
     timings: dict[str, float] = {}
     results: dict[str, ClusteringResult] = {}
     clock = time.perf_counter()
@@ -422,6 +428,8 @@ def _threads_beside(ward_job: WardJob | None, songs: int) -> Iterator[None]:
     threads, 15 s with one, measured with the other core busy). Small catalogs gain nothing
     from threads and lose the most when the machine is busy (1,769 songs: 16 s vs 1 s).
     """
+    from soundatlas.clustering.hierarchical import BACKGROUND_MIN_SONGS
+
     busy = songs < BACKGROUND_MIN_SONGS or (ward_job is not None and ward_job.running())
     with _one_thread() if busy else contextlib.nullcontext():
         yield
@@ -429,6 +437,9 @@ def _threads_beside(ward_job: WardJob | None, songs: int) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _one_thread() -> Iterator[None]:
+    import numba
+    from threadpoolctl import threadpool_limits
+
     previous = numba.get_num_threads()
     numba.set_num_threads(1)
     try:
@@ -442,6 +453,8 @@ def _label_and_name(
     tracks: pd.DataFrame, results: dict[str, ClusteringResult], features: tuple[str, ...]
 ) -> pd.DataFrame:
     """Add label and persona columns to ``tracks`` (in place) and return the persona tables."""
+    from soundatlas.clustering.personas import exploded_genres, name_clusters
+
     genre_table = exploded_genres(tracks)
     tables = []
     for method, result in results.items():
@@ -459,6 +472,8 @@ def _label_and_name(
 
 
 def _agreement_rows(results: dict[str, ClusteringResult]) -> list[dict[str, Any]]:
+    from soundatlas.clustering.metrics import agreement
+
     methods = list(results)
     rows = []
     for i, first in enumerate(methods):

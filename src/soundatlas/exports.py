@@ -20,10 +20,10 @@ import pyarrow.parquet as pq
 from soundatlas.atlas import PCA_COLUMNS, Atlas
 from soundatlas.catalog import INTERNAL_COLUMNS, TRACK_COLUMN, TRACK_LINE_COLUMN
 from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS
+from soundatlas.config import EXPORT_FORMATS
 from soundatlas.errors import ConfigError
 from soundatlas.files import atomic_path
 
-EXPORT_FORMATS: tuple[str, ...] = ("seed-csv", "csv", "parquet", "json")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"^\s*[-+]?(\d+[.,]?\d*|[.,]\d+)([eE][-+]?\d+)?\s*$")
 """A number as text, with a decimal point or (European exports) a decimal comma."""

@@ -27,12 +27,12 @@ from soundatlas.clustering.metrics import (
 )
 from soundatlas.clustering.result import ClusteringResult
 from soundatlas.clustering.selection import knee
+from soundatlas.config import DENSITY_ALGORITHMS
 from soundatlas.errors import ConfigError
 
 # `density_graph` is imported where it is used: it loads fast_hdbscan, whose numba kernels
 # compile on first import (about half a minute on a new install), which catalogs of up to
 # CURVE_SAMPLE songs (`density_small`), `soundatlas --help` and the config need not pay for.
-DENSITY_ALGORITHMS: tuple[str, ...] = ("dbscan", "hdbscan")
 CURVE_SAMPLE = 20_000
 """Above this many songs the k-distance curve (which eps is read from) is measured on a random
 sample of this many songs, each searched against every song: its quantiles are those of the

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-EXACT_LIMIT = 200_000
-"""Largest catalog clustered with exact Ward (about 4 minutes on one core at this size)."""
+from soundatlas.config import EXACT_LIMIT
+
 MICRO_CLUSTERS = 2048
 
 
