@@ -42,14 +42,6 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "out"
 SHARED = Path(os.environ.get("SOUNDATLAS_SHARED_DATA", ROOT.parent / "shared" / "data"))
 QUERY_SONGS = 95_837
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 OVERVIEW_DRAWN = """() => {
     const heading = document.querySelector('[data-testid="stMain"] h1');
     const metrics = [...document.querySelectorAll('[data-testid="stMetric"]')].filter(
@@ -138,6 +130,9 @@ def build_rows(soundatlas: str) -> list[tuple[str, float, str]]:
 
 def dashboard_rows(soundatlas: str) -> list[tuple[str, float, str]]:
     from playwright.sync_api import Error, sync_playwright
+
+    sys.path.append(str(ROOT / "tests"))
+    from browser.driving import CHROMIUM, CHROMIUM_ARGS  # the tests' Chromium, as load.py
 
     env = fresh_home()
     port = _free_port()
