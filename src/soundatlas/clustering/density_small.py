@@ -22,6 +22,8 @@ from soundatlas.clustering.metrics import NOISE
 PAIR_LIMIT = 20_000_000
 """Most core-song pairs within eps listed at once (320 MB of indices); a wider eps (one given
 by hand, say) is left to `density_graph`, whose memory does not grow with the pairs."""
+COUNT_SAMPLE = 1_000
+"""Core songs whose neighbours within eps are counted to estimate the pairs before listing."""
 
 
 def nearest_neighbours(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -42,7 +44,7 @@ def dbscan_labels(
     if len(core_rows):
         points = np.asarray(x, dtype=np.float64)[core_rows]
         tree = cKDTree(points)
-        if tree.count_neighbors(tree, eps) - len(core_rows) > 2 * PAIR_LIMIT:
+        if _pairs_within(tree, points, eps) > PAIR_LIMIT:
             return None
         pairs = tree.query_pairs(eps, output_type="ndarray")
         graph = coo_matrix(
@@ -52,6 +54,14 @@ def dbscan_labels(
         labels[core_rows] = connected_components(graph, directed=False)[1]
     attach_border_points(labels, distances, indices, core, eps)
     return labels
+
+
+def _pairs_within(tree: cKDTree, points: np.ndarray, eps: float) -> float:
+    """About how many pairs of ``points`` lie within eps, from the neighbour counts of up to
+    `COUNT_SAMPLE` of them evenly spread (counting them all costs twice listing them)."""
+    sample = np.unique(np.linspace(0, len(points) - 1, COUNT_SAMPLE).astype(np.int64))
+    counts = tree.query_ball_point(points[sample], eps, return_length=True)
+    return float(np.mean(counts) - 1) * len(points) / 2
 
 
 def attach_border_points(
