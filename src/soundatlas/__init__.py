@@ -58,7 +58,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    if name == "__version__":  # read on demand: package metadata takes ~50 ms to import
+    if name == "__version__":  # read on demand: importing package metadata is slow
         from importlib.metadata import PackageNotFoundError, version
 
         try:

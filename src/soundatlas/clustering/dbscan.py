@@ -31,7 +31,7 @@ from soundatlas.config import DENSITY_ALGORITHMS
 from soundatlas.errors import ConfigError
 
 # `density_graph` is imported where it is used: it loads fast_hdbscan, whose numba kernels
-# compile on first import (about half a minute on a new install), which catalogs of up to
+# compile on first import (most of a new install's first build), which catalogs of up to
 # CURVE_SAMPLE songs (`density_small`), `soundatlas --help` and the config need not pay for.
 CURVE_SAMPLE = 20_000
 """Above this many songs the k-distance curve (which eps is read from) is measured on a random

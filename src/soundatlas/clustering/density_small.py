@@ -2,12 +2,11 @@
 `soundatlas.clustering.dbscan.CURVE_SAMPLE`), with SciPy's kd-tree and nothing to compile.
 
 `soundatlas.clustering.density_graph` needs numba kernels and fast_hdbscan's kd-tree, whose
-first compilation on a new install took about half a minute; up to 20,000 songs SciPy's
-kd-tree answers as fast as those compiled kernels (20,000 demo songs: 2.6 s against 5.3 s for
-the k-nearest search on a busy 2-core machine), and the core songs' pairs within eps are few
-enough to list (675,273 for those songs). Connectivity is SciPy's connected components. The
-result is DBSCAN's, as `density_graph` gives it: same core songs, clusters and noise as
-scikit-learn's, border songs joining their nearest core song's cluster.
+first compilation was most of a new install's first build; at these sizes SciPy's kd-tree
+answers as fast as those compiled kernels, and the core songs' pairs within eps are few enough
+to list (measurements in docs/DESIGN.md, "Start-up"). Connectivity is SciPy's connected
+components. The result is DBSCAN's, as `density_graph` gives it: same core songs, clusters and
+noise as scikit-learn's, border songs joining their nearest core song's cluster.
 """
 
 from __future__ import annotations
@@ -58,7 +57,7 @@ def dbscan_labels(
 
 def _pairs_within(tree: cKDTree, points: np.ndarray, eps: float) -> float:
     """About how many pairs of ``points`` lie within eps, from the neighbour counts of up to
-    `COUNT_SAMPLE` of them evenly spread (counting them all costs twice listing them)."""
+    `COUNT_SAMPLE` of them evenly spread (counting them all costs more than listing them)."""
     sample = np.unique(np.linspace(0, len(points) - 1, COUNT_SAMPLE).astype(np.int64))
     counts = tree.query_ball_point(points[sample], eps, return_length=True)
     return float(np.mean(counts) - 1) * len(points) / 2

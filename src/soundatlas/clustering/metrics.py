@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 # scikit-learn is imported by the functions that score, not here: discovery reads NOISE and
-# loading an atlas for a query needs no scikit-learn (about 0.8 s to import).
+# loading an atlas for a query needs no scikit-learn (slow to import).
 NOISE = -1
 
 

@@ -171,7 +171,7 @@ def _nn_chain(points, weights, axis, buffer):
 
     The chain runs compiled (`_chain_steps`) until the buffer is full; the re-sort between
     runs is NumPy's. Sorting inside numba code cost most of the kernels' first compilation
-    (about 14 of 18 s on a busy machine), and a re-sort every `BUFFER` merges costs nothing
+    (see docs/DESIGN.md, "Start-up"), and a re-sort every `BUFFER` merges costs nothing
     worth compiling for.
     """
     n, d = points.shape
@@ -278,7 +278,7 @@ def _scipy_order(merges, n, weights):
     next id in height order; the fourth column counts leaves).
 
     Arrays are made here and only filled by the compiled `_relabel`: numba compiles array
-    creation and sorting slowly on first use (8 of 9 s of this step's first run).
+    creation and sorting slowly on first use (most of this step's first run).
     """
     order = np.argsort(merges[:, 2], kind="stable")
     # A leaf standing for each cluster id, so union-find can work on leaves.
