@@ -144,6 +144,24 @@ def test_density_clustering_equals_scikit_learn_dbscan(blobs):
     assert np.array_equal(reference.labels_ == -1, result.labels == -1)
 
 
+@pytest.mark.parametrize("pair_limit", [20_000_000, 10], ids=["scipy pairs", "too many pairs"])
+def test_small_catalogs_give_the_compiled_search_s_labels(blobs, monkeypatch, pair_limit):
+    """Up to CURVE_SAMPLE songs DBSCAN runs on SciPy's kd-tree (nothing to compile); past
+    PAIR_LIMIT pairs within eps it hands over to the compiled search. Same labels either way."""
+    import soundatlas.clustering.dbscan as dbscan
+    from soundatlas.clustering import density_graph, density_small
+
+    x, _ = blobs
+    sample = silhouette_sample(x, size=300, random_state=0)
+    monkeypatch.setattr(density_small, "PAIR_LIMIT", pair_limit)
+    small = cluster_density(x, sample=sample, eps=0.9, min_samples=10)
+    distances, indices = density_graph.eps_neighbours(x, 10, 0.9)
+    compiled = dbscan.relabel_by_size(density_graph.dbscan_labels(x, distances, indices, 0.9))
+    assert np.array_equal(small.labels, compiled)
+    handed_over = density_small.dbscan_labels(x, distances, indices, 0.9) is None
+    assert handed_over == (pair_limit == 10)
+
+
 def test_density_clustering_picks_eps_and_reports_noise(blobs):
     x, truth = blobs
     result = cluster_density(x, sample=silhouette_sample(x, size=300, random_state=0))

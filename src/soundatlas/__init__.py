@@ -10,14 +10,18 @@ Spark worker, say) does not load the clustering libraries.
 
 from __future__ import annotations
 
+import os
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-try:
-    __version__ = version("soundatlas")
-except PackageNotFoundError:  # running from a source tree without installing
-    __version__ = "0.0.0"
+# Compiled numba code is cached under SoundAtlas's own folder, whatever the install: beside the
+# package's sources it could not be written when the package is installed read-only, and every
+# build would compile again. Set before numba is imported (numba reads it once); yours wins.
+os.environ.setdefault(
+    "NUMBA_CACHE_DIR",
+    str(Path(os.environ.get("SOUNDATLAS_HOME") or Path.home() / ".cache" / "soundatlas") / "numba"),
+)
 
 _HOMES = {
     "Atlas": "soundatlas.atlas.model",
@@ -54,6 +58,13 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
+    if name == "__version__":  # read on demand: importing package metadata is slow
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("soundatlas")
+        except PackageNotFoundError:  # running from a source tree without installing
+            return "0.0.0"
     if name in _HOMES:
         return getattr(import_module(_HOMES[name]), name)
     raise AttributeError(f"module 'soundatlas' has no attribute {name!r}")

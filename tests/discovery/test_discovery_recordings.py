@@ -182,7 +182,7 @@ def test_releases_join_through_each_other() -> None:
     assert _groups([1, 1, 2, 1], [7, 8, 9, 7], sound) == [0, 0, 1, 0]
 
 
-def test_the_compiled_pass_equals_comparing_every_pair() -> None:
+def test_the_bucketed_pass_equals_comparing_every_pair() -> None:
     """Random songs, many near-copies (some within rounding, some just beyond), one artist in
     ten without a name: the groups equal the connected components of every pair compared."""
     rng = np.random.default_rng(3)

@@ -62,6 +62,7 @@ def build_atlas(
     >>> atlas.methods["kmeans"].params["k"], atlas.methods["kmeans"].rule  # doctest: +SKIP
     >>> atlas.save("my-atlas")  # doctest: +SKIP
     """
+
     config = config or BuildConfig()
     tick = progress or (lambda stage, fraction: None)
     timings: dict[str, float] = {}
@@ -140,6 +141,7 @@ def build_atlas(
 
 
 def _source_info(source: object, catalog: Catalog) -> dict[str, Any]:
+
     info: dict[str, Any] = {"name": catalog.report.source}
     if isinstance(source, (str, Path)) and Path(source).is_file():
         info |= {"sha256": file_sha256(source), "bytes": Path(source).stat().st_size}
@@ -171,6 +173,7 @@ def _cluster(
     distinct: int,
     tick: Progress,
 ) -> tuple[dict[str, ClusteringResult], dict[str, float]]:
+
     timings: dict[str, float] = {}
     results: dict[str, ClusteringResult] = {}
     clock = time.perf_counter()
@@ -227,6 +230,7 @@ def _label_and_name(
     tracks: pd.DataFrame, results: dict[str, ClusteringResult], features: tuple[str, ...]
 ) -> pd.DataFrame:
     """Add label and persona columns to ``tracks`` (in place) and return the persona tables."""
+
     genre_table = exploded_genres(tracks)
     tables = []
     for method, result in results.items():
@@ -244,6 +248,7 @@ def _label_and_name(
 
 
 def _agreement_rows(results: dict[str, ClusteringResult]) -> list[dict[str, Any]]:
+
     methods = list(results)
     rows = []
     for i, first in enumerate(methods):

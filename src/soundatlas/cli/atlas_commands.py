@@ -1,16 +1,16 @@
-"""Commands that make and describe atlases: validate, build, info, export, demo."""
+"""Commands that make and describe atlases: validate, build, info, export, demo.
+
+The library is imported inside each command, so that ``--help`` loads none of it.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from soundatlas.atlas.build import Progress, build_atlas
-from soundatlas.atlas.model import Atlas, load_atlas
-from soundatlas.atlas.store import check_atlas_target, read_manifest
 from soundatlas.cli import app
 from soundatlas.cli.render import (
     JsonOption,
@@ -27,12 +27,14 @@ from soundatlas.cli.render import (
     report_tables,
     rules_text,
 )
-from soundatlas.config import BuildConfig
+from soundatlas.config import EXPORT_FORMATS
 from soundatlas.errors import ConfigError
 from soundatlas.files import check_not_input
-from soundatlas.ingest.catalog import load_catalog
 from soundatlas.ingest.schema import AUDIO_FEATURES
-from soundatlas.reports.exports import EXPORT_FORMATS, export_atlas, write_table
+
+if TYPE_CHECKING:
+    from soundatlas.atlas.build import Progress
+    from soundatlas.atlas.model import Atlas
 
 ENGINES = ("local", "spark")
 ColumnOption = Annotated[
@@ -98,6 +100,9 @@ def validate(
     Exit code 0: every row usable; 1: some rows would be left out or merged; 2: the file
     cannot be used.
     """
+    from soundatlas.ingest.catalog import load_catalog
+    from soundatlas.reports.exports import write_table
+
     if rejected is not None:
         check_not_input(rejected, file)
     with progress_bars(quiet=as_json) as tick:
@@ -157,6 +162,9 @@ def build(
     as_json: JsonOption = False,
 ) -> None:
     """Cluster every song three ways, name the clusters, and save the atlas folder."""
+    from soundatlas import BuildConfig, build_atlas, load_atlas
+    from soundatlas.atlas.store import check_atlas_target, read_manifest
+
     config = BuildConfig(
         features=parse_list(features) or AUDIO_FEATURES,
         scaling=scaling,
@@ -202,6 +210,8 @@ def info(
     as_json: JsonOption = False,
 ) -> None:
     """Describe an atlas: metrics per method, personas with reasons, rows dropped and why."""
+    from soundatlas import load_atlas
+
     atlas = load_atlas(atlas_dir)
     if as_json:
         print_json(_summary_json(atlas, atlas_dir))
@@ -238,6 +248,9 @@ def export(
     unchanged, plus cluster, cluster_dbscan, cluster_hc and the persona names (blank for rows
     left out); csv/parquet/json give the clustered track table.
     """
+    from soundatlas import load_atlas
+    from soundatlas.reports.exports import export_atlas
+
     check_not_input(output, atlas_dir)
     atlas = load_atlas(atlas_dir)
     export_atlas(atlas, output, file_format, raw=raw)
@@ -274,6 +287,7 @@ def demo(
     The songs are statistically faithful to real music (per-genre distributions measured on
     real tables) and their names are marked as demo.
     """
+    from soundatlas.atlas.store import check_atlas_target
     from soundatlas.demo import build_demo_atlas, demo_atlas_path, write_catalog
 
     if size < 10:

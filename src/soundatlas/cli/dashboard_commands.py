@@ -12,7 +12,6 @@ from typing import Annotated
 
 import typer
 
-from soundatlas.atlas.model import load_atlas
 from soundatlas.cli import app
 from soundatlas.cli.render import console, err_console, escape, progress_bars
 from soundatlas.errors import ConfigError
@@ -69,6 +68,8 @@ def dashboard(
                 ensure_demo_atlas(progress=tick)
         atlas_dir = target
     else:
+        from soundatlas import load_atlas
+
         load_atlas(atlas_dir)  # a missing or damaged atlas fails here, with the usual message
     if not _port_free(host, port):
         raise ConfigError(
@@ -142,6 +143,8 @@ def report(
     for written in (output, figures):
         if written is not None:
             check_not_input(written, atlas_dir)
+    from soundatlas import load_atlas
+
     atlas = load_atlas(atlas_dir)
     write_report(atlas, output, file_format)
     console.print(f"Wrote {escape(str(output))} ({file_format}).")

@@ -3,7 +3,8 @@
 Each prints a readable table, or pure JSON on stdout with ``--json``; ``-o FILE`` saves the
 result where that makes sense; ``-n`` is how many results to give (songs, playlist songs, table
 rows). A query naming several songs or artists exits with code 2 and lists the candidates to
-choose from.
+choose from. The library (and pandas) is imported inside each command, so that ``--help``
+loads none of it.
 """
 
 from __future__ import annotations
@@ -12,32 +13,21 @@ import contextlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.table import Table
 
-from soundatlas.atlas.model import Atlas, load_atlas
 from soundatlas.cli import app
 from soundatlas.cli.render import JsonOption, console, err_console, escape, fmt, print_json
-from soundatlas.clustering.result import METHOD_TITLES, PERSONA_COLUMNS
-from soundatlas.discovery import (
-    ORDERS,
-    PlaylistRequest,
-    artist_profile,
-    generate_playlist,
-    genre_lens,
-    playlist_json,
-    save_playlist,
-    search,
-    similar_to_many,
-    similar_tracks,
-)
+from soundatlas.config import PLAYLIST_ORDERS
 from soundatlas.errors import AmbiguousQuery, ConfigError
 from soundatlas.files import check_not_input
-from soundatlas.formulas import write_json
-from soundatlas.reports.exports import write_table
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from soundatlas.atlas.model import Atlas
 
 AtlasArgument = Annotated[Path, typer.Argument(metavar="ATLAS", help="Atlas folder.")]
 
@@ -48,6 +38,8 @@ def _asks_to_choose(*, as_json: bool) -> Iterator[None]:
     try:
         yield
     except AmbiguousQuery as exc:
+        import pandas as pd
+
         candidates = exc.candidates if isinstance(exc.candidates, pd.DataFrame) else None
         if as_json:
             print_json({"error": str(exc), "candidates": _records(candidates)})
@@ -59,6 +51,8 @@ def _asks_to_choose(*, as_json: bool) -> Iterator[None]:
 
 
 def _candidate_lines(candidates: pd.DataFrame | None) -> list[str]:
+    import pandas as pd
+
     if candidates is None or candidates.empty:
         return []
     lines = ["Candidates:"]
@@ -82,12 +76,16 @@ def _records(frame: pd.DataFrame | None) -> list[dict]:
 
 def _load(atlas_dir: Path, output: Path | None) -> Atlas:
     """The atlas, once ``-o`` is known not to overwrite it or write inside it."""
+    from soundatlas import load_atlas
+
     if output is not None:
         check_not_input(output, atlas_dir)
     return load_atlas(atlas_dir)
 
 
 def _write_frame(frame: pd.DataFrame, output: Path) -> None:
+    from soundatlas.reports.exports import write_table
+
     suffix = output.suffix.lower().lstrip(".")
     if suffix not in ("csv", "json", "parquet"):
         raise ConfigError(f"-o {output}: save as .csv, .json or .parquet.")
@@ -96,6 +94,8 @@ def _write_frame(frame: pd.DataFrame, output: Path) -> None:
 
 
 def _write_json(data: dict, output: Path) -> None:
+    from soundatlas.formulas import write_json
+
     write_json(data, output)
     err_console.print(f"Wrote {escape(str(output))}.")
 
@@ -116,6 +116,8 @@ def _limits(pairs: list[str] | None, option: str) -> dict[str, float]:
 
 
 def _persona_column(frame: pd.DataFrame) -> str | None:
+    from soundatlas.clustering.result import PERSONA_COLUMNS
+
     methods = ("kmeans", "hierarchical", "dbscan")
     return next((PERSONA_COLUMNS[m] for m in methods if PERSONA_COLUMNS[m] in frame), None)
 
@@ -134,6 +136,8 @@ _DIGITS = {"popularity": 0, "release_year": 0, "tempo": 1, "z": 2, "entropy": 2,
 
 
 def _plain(value: object) -> object:
+    import pandas as pd
+
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
     return value.item() if hasattr(value, "item") else value
@@ -163,6 +167,8 @@ def similar(
     as_json: JsonOption = False,
 ) -> None:
     """Songs that sound most like a song (or like several, with --also)."""
+    from soundatlas.discovery import similar_to_many, similar_tracks
+
     atlas = _load(atlas_dir, output)
     chosen = [f.strip() for f in features.split(",")] if features else None
     options = {"n": n, "same_cluster": same_cluster, "exclude_same_artist": exclude_artist}
@@ -213,7 +219,7 @@ def playlist(
     ] = None,
     no_explicit: Annotated[bool, typer.Option("--no-explicit", help="No explicit songs.")] = False,
     max_per_artist: Annotated[int, typer.Option(help="Most songs per artist.")] = 2,
-    order: Annotated[str, typer.Option(help=f"One of: {', '.join(ORDERS)}.")] = "score",
+    order: Annotated[str, typer.Option(help=f"One of: {', '.join(PLAYLIST_ORDERS)}.")] = "score",
     output: Annotated[
         Path | None,
         typer.Option("--output", "-o", help="Save as .csv, .json or .txt (Spotify URLs)."),
@@ -221,6 +227,13 @@ def playlist(
     as_json: JsonOption = False,
 ) -> None:
     """A playlist from a cluster and/or seed songs and artists, within limits you set."""
+    from soundatlas.discovery import (
+        PlaylistRequest,
+        generate_playlist,
+        playlist_json,
+        save_playlist,
+    )
+
     request = PlaylistRequest(
         method=method,
         cluster=cluster,
@@ -270,7 +283,9 @@ def search_command(
     as_json: JsonOption = False,
 ) -> None:
     """Find songs and artists by name: any case, accents and punctuation optional."""
-    found = search(load_atlas(atlas_dir), text, limit=limit)
+    from soundatlas.discovery import search
+
+    found = search(_load(atlas_dir, None), text, limit=limit)
     if as_json:
         print_json({"songs": _records(found.songs), "artists": _records(found.artists)})
         return
@@ -293,6 +308,9 @@ def artist(
     as_json: JsonOption = False,
 ) -> None:
     """An artist's songs, clusters, sound against the catalog, and similar artists."""
+    from soundatlas.clustering.result import METHOD_TITLES
+    from soundatlas.discovery import artist_profile
+
     atlas = _load(atlas_dir, output)
     with _asks_to_choose(as_json=as_json):
         profile = artist_profile(atlas, name)
@@ -360,6 +378,9 @@ def genres(
     as_json: JsonOption = False,
 ) -> None:
     """Genre labels against the sound: purity and entropy per genre, NMI, likely mislabels."""
+    from soundatlas.clustering.result import METHOD_TITLES
+    from soundatlas.discovery import genre_lens
+
     lens = genre_lens(
         _load(atlas_dir, output), method=method, min_songs=min_songs, outliers=outliers
     )

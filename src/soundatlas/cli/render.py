@@ -6,7 +6,7 @@ import contextlib
 import json
 import re
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -22,9 +22,11 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from soundatlas.atlas.build import Progress as ProgressCallback
-from soundatlas.ingest.validation import ValidationReport
 from soundatlas.stages import STAGE_TITLES
+
+if TYPE_CHECKING:
+    from soundatlas.atlas.build import Progress as ProgressCallback
+    from soundatlas.ingest.validation import ValidationReport
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 

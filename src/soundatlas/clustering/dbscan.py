@@ -1,9 +1,11 @@
-"""DBSCAN (and HDBSCAN) on every song in O(n) memory.
+"""DBSCAN (and HDBSCAN) on every song.
 
-DBSCAN runs through `soundatlas.clustering.density_graph`: one nearest-neighbour query per
-song, then the connectivity of core songs within eps; its result equals scikit-learn's DBSCAN
-(same core songs, same clusters, same noise; border songs reachable from two clusters join the
-nearer) without ever listing every neighbour within eps. eps is the knee of the k-distance
+Up to `CURVE_SAMPLE` songs DBSCAN runs on SciPy's kd-tree (`soundatlas.clustering.
+density_small`: nothing to compile, the core songs' pairs within eps listed); above, through
+`soundatlas.clustering.density_graph` in O(n) memory: one nearest-neighbour query per song,
+then the connectivity of core songs within eps, without ever listing every neighbour within
+eps. Both equal scikit-learn's DBSCAN (same core songs, same clusters, same noise; border songs
+reachable from two clusters join the nearer). eps is the knee of the k-distance
 curve of every song. HDBSCAN, when chosen, is read off fast_hdbscan's minimum spanning tree of
 the mutual-reachability graph (slower above a few hundred thousand songs).
 """
@@ -15,6 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from soundatlas.clustering import density_small
 from soundatlas.clustering.metrics import (
     NOISE,
     SilhouetteSample,
@@ -24,11 +27,12 @@ from soundatlas.clustering.metrics import (
 )
 from soundatlas.clustering.result import ClusteringResult
 from soundatlas.clustering.selection import knee
+from soundatlas.config import DENSITY_ALGORITHMS
 from soundatlas.errors import ConfigError
 
-# `density_graph` is imported where it is used: it loads fast_hdbscan's kd-tree (~0.4 s), which
-# `soundatlas --help`, `validate` and every import of the config need not pay for.
-DENSITY_ALGORITHMS: tuple[str, ...] = ("dbscan", "hdbscan")
+# `density_graph` is imported where it is used: it loads fast_hdbscan, whose numba kernels
+# compile on first import (most of a new install's first build), which catalogs of up to
+# CURVE_SAMPLE songs (`density_small`), `soundatlas --help` and the config need not pay for.
 CURVE_SAMPLE = 20_000
 """Above this many songs the k-distance curve (which eps is read from) is measured on a random
 sample of this many songs, each searched against every song: its quantiles are those of the
@@ -79,9 +83,7 @@ def cluster_density(
             rule = f"eps={eps:g} fixed by the user"
         distances, indices = _within(x, min_samples, float(eps), neighbours)
         tick(0.8)
-        from soundatlas.clustering import density_graph
-
-        labels = density_graph.dbscan_labels(x, distances, indices, float(eps))
+        labels = _dbscan_labels(x, distances, indices, float(eps))
         params = {"eps": float(eps), "min_samples": min_samples}
     labels = relabel_by_size(labels)
     timings["labels"] = time.perf_counter() - started - timings["k_distance_curve"]
@@ -106,13 +108,27 @@ def cluster_density(
 
 def _k_nearest(x: np.ndarray, min_samples: int, random_state: int) -> tuple[np.ndarray, np.ndarray]:
     """k-nearest neighbours of every song, or of a random sample above CURVE_SAMPLE songs."""
-    queries = None
-    if len(x) > CURVE_SAMPLE:
-        rng = np.random.default_rng(random_state)
-        queries = np.sort(rng.choice(len(x), size=CURVE_SAMPLE, replace=False))
+    if len(x) <= CURVE_SAMPLE:
+        return density_small.nearest_neighbours(x, min_samples)
+    rng = np.random.default_rng(random_state)
+    queries = np.sort(rng.choice(len(x), size=CURVE_SAMPLE, replace=False))
     from soundatlas.clustering import density_graph
 
     return density_graph.nearest_neighbours(x, min_samples, queries=queries)
+
+
+def _dbscan_labels(
+    x: np.ndarray, distances: np.ndarray, indices: np.ndarray, eps: float
+) -> np.ndarray:
+    """DBSCAN labels from SciPy's kd-tree when every song's neighbours are at hand and the
+    core songs' pairs within eps are few enough to list, else from the compiled search."""
+    if len(distances) == len(x):
+        labels = density_small.dbscan_labels(x, distances, indices, eps)
+        if labels is not None:
+            return labels
+    from soundatlas.clustering import density_graph
+
+    return density_graph.dbscan_labels(x, distances, indices, eps)
 
 
 def _within(

@@ -31,6 +31,7 @@ from fast_hdbscan.numba_kdtree import (
     tree_query_recursion,
 )
 
+from soundatlas.clustering.density_small import attach_border_points
 from soundatlas.clustering.metrics import NOISE
 
 
@@ -158,7 +159,7 @@ def dbscan_labels(
     core_rows = np.flatnonzero(core)
     if len(core_rows):
         labels[core_rows] = _core_groups(x, distances, indices, core, core_rows, eps)
-    _attach_border_points(labels, distances, indices, core, eps)
+    attach_border_points(labels, distances, indices, core, eps)
     return labels
 
 
@@ -240,24 +241,3 @@ def _nearest_other_group(tree, node_groups, point_groups, bound):
             group_best[group : group + 1],
         )
     return found
-
-
-def _attach_border_points(
-    labels: np.ndarray,
-    distances: np.ndarray,
-    indices: np.ndarray,
-    core: np.ndarray,
-    eps: float,
-) -> None:
-    """Give each non-core song the cluster of its nearest core neighbour within eps, if any.
-
-    A non-core song has fewer than k songs within eps, so all of them are in its k-list.
-    """
-    others = np.flatnonzero(~core)
-    if not len(others):
-        return
-    candidates = indices[others]
-    eligible = (distances[others] <= eps) & (candidates >= 0) & core[np.maximum(candidates, 0)]
-    first = eligible.argmax(axis=1)
-    found = eligible[np.arange(len(others)), first]
-    labels[others[found]] = labels[candidates[np.arange(len(others)), first][found]]

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from soundatlas.config import SCALINGS
 from soundatlas.errors import ConfigError
-
-SCALINGS: tuple[str, ...] = ("standard", "robust", "minmax")
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.metrics import (
-    adjusted_rand_score,
-    calinski_harabasz_score,
-    davies_bouldin_score,
-    normalized_mutual_info_score,
-)
 
+# scikit-learn is imported by the functions that score, not here: discovery reads NOISE and
+# loading an atlas for a query needs no scikit-learn (slow to import).
 NOISE = -1
 
 
@@ -112,6 +108,8 @@ def score_labels(x: np.ndarray, labels: np.ndarray, sample: SilhouetteSample) ->
     noise_share = float(1.0 - keep.mean()) if len(labels) else 0.0
     if len(clusters) < 2 or keep.sum() <= len(clusters):
         return Scores(None, None, None, len(clusters), noise_share)
+    from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
+
     kept_x, kept_labels = (x, labels) if keep.all() else (x[keep], labels[keep])
     return Scores(
         silhouette=sample.score(labels),
@@ -127,6 +125,8 @@ def agreement(first: np.ndarray, second: np.ndarray) -> dict[str, float]:
 
     Noise counts as a group of its own, so a method that calls most songs noise agrees little.
     """
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
     return {
         "adjusted_rand": float(adjusted_rand_score(first, second)),
         "nmi": float(normalized_mutual_info_score(first, second)),

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linear_sum_assignment
 
 from soundatlas.clustering.metrics import NOISE
 from soundatlas.ingest.schema import AUDIO_FEATURES
@@ -260,6 +259,8 @@ def _assign_names(profiles: dict[int, dict[str, float]]) -> dict[int, str]:
     names: dict[int, str] = {}
     feasible = np.where(np.isfinite(scores), scores, -1e6)
     if len(clusters):
+        from scipy.optimize import linear_sum_assignment  # only when naming: see metrics.py
+
         rows, cols = linear_sum_assignment(feasible, maximize=True)
         for row, col in zip(rows, cols, strict=True):
             if np.isfinite(scores[row, col]):

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.decomposition import PCA
 
 COMPONENTS = 3
 
@@ -40,6 +39,8 @@ def fit_projection(
     scaled: np.ndarray, features: tuple[str, ...], *, random_state: int = 0
 ) -> Projection:
     """Fit PCA on every song's scaled features (up to three components)."""
+    from sklearn.decomposition import PCA  # here: loading an atlas needs no scikit-learn
+
     count = min(COMPONENTS, scaled.shape[1], len(scaled))
     pca = PCA(n_components=count, random_state=random_state).fit(scaled)
     return Projection(

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from soundatlas.clustering.metrics import Scores
+from soundatlas.config import METHODS  # noqa: F401  (importers read it here too)
 
-METHODS: tuple[str, ...] = ("kmeans", "dbscan", "hierarchical")
+if TYPE_CHECKING:
+    from soundatlas.clustering.metrics import Scores
+
 METHOD_TITLES = {"kmeans": "K-Means", "dbscan": "DBSCAN", "hierarchical": "Hierarchical (Ward)"}
 LABEL_COLUMNS = {"kmeans": "cluster", "dbscan": "cluster_dbscan", "hierarchical": "cluster_hc"}
 """The column each method's labels take in the track table: the names users' files already use."""

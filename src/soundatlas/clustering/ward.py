@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-EXACT_LIMIT = 200_000
-"""Largest catalog clustered with exact Ward (about 4 minutes on one core at this size)."""
+from soundatlas.config import EXACT_LIMIT
+
 MICRO_CLUSTERS = 2048
 
 
@@ -166,29 +166,14 @@ def _nearest(centres, keys, sizes, alive, n_sorted, n_total, a):
     return best, best_slot
 
 
-@numba.njit(cache=True, nogil=True)
-def _resort(centres, keys, sizes, ids, alive, n_total, chain, depth):
-    """Move live clusters to the front, sorted by key; renumber the chain. Returns their count."""
-    live = np.flatnonzero(alive[:n_total])
-    order = live[np.argsort(keys[live], kind="mergesort")]
-    slot_of = np.full(n_total, -1, dtype=np.int64)
-    for new_slot in range(len(order)):
-        slot_of[order[new_slot]] = new_slot
-    count = len(order)
-    centres[:count] = centres[order].copy()
-    keys[:count] = keys[order].copy()
-    sizes[:count] = sizes[order].copy()
-    ids[:count] = ids[order].copy()
-    alive[:count] = True
-    alive[count:] = False
-    for j in range(depth):
-        chain[j] = slot_of[chain[j]]
-    return count
-
-
-@numba.njit(cache=True, nogil=True)
 def _nn_chain(points, weights, axis, buffer):
-    """Merges (id_a, id_b, height, size) in the order the chain finds them (not by height)."""
+    """Merges (id_a, id_b, height, size) in the order the chain finds them (not by height).
+
+    The chain runs compiled (`_chain_steps`) until the buffer is full; the re-sort between
+    runs is NumPy's. Sorting inside numba code cost most of the kernels' first compilation
+    (see docs/DESIGN.md, "Start-up"), and a re-sort every `BUFFER` merges costs nothing
+    worth compiling for.
+    """
     n, d = points.shape
     capacity = 2 * n
     centres = np.zeros((capacity, d))
@@ -202,11 +187,45 @@ def _nn_chain(points, weights, axis, buffer):
     alive = np.zeros(capacity, dtype=np.bool_)
     alive[:n] = True
     chain = np.empty(n, dtype=np.int64)
-    depth = 0
+    merges = np.empty((n - 1, 4))
+    depth, done = 0, 0
     n_sorted = _resort(centres, keys, sizes, ids, alive, n, chain, depth)
     n_total = n_sorted
-    merges = np.empty((n - 1, 4))
-    done = 0
+    while done < n - 1:
+        done, n_total, depth = _chain_steps(
+            centres, keys, sizes, ids, alive, chain, merges, n_sorted, n_total, done, depth, buffer
+        )
+        n_sorted = _resort(centres, keys, sizes, ids, alive, n_total, chain, depth)
+        n_total = n_sorted
+    return merges
+
+
+def _resort(centres, keys, sizes, ids, alive, n_total, chain, depth):
+    """Move live clusters to the front, sorted by key; renumber the chain. Returns their count."""
+    live = np.flatnonzero(alive[:n_total])
+    order = live[np.argsort(keys[live], kind="stable")]
+    slot_of = np.full(n_total, -1, dtype=np.int64)
+    slot_of[order] = np.arange(len(order))
+    count = len(order)
+    centres[:count] = centres[order]
+    keys[:count] = keys[order]
+    sizes[:count] = sizes[order]
+    ids[:count] = ids[order]
+    alive[:count] = True
+    alive[count:] = False
+    chain[:depth] = slot_of[chain[:depth]]
+    return count
+
+
+@numba.njit(cache=True, nogil=True)
+def _chain_steps(
+    centres, keys, sizes, ids, alive, chain, merges, n_sorted, n_total, done, depth, buffer
+):
+    """Grow the chain and merge until every song is merged or the unsorted buffer is full.
+    Returns (merges done, clusters in use, chain depth)."""
+    n = len(chain)
+    d = centres.shape[1]
+    capacity = len(keys)
     while done < n - 1:
         if depth == 0:
             for slot in range(n_total):
@@ -239,12 +258,11 @@ def _nn_chain(points, weights, axis, buffer):
             done += 1
             n_total += 1
             if n_total - n_sorted > buffer or n_total >= capacity:
-                n_sorted = _resort(centres, keys, sizes, ids, alive, n_total, chain, depth)
-                n_total = n_sorted
+                break
         else:
             chain[depth] = b
             depth += 1
-    return merges
+    return done, n_total, depth
 
 
 @numba.njit(cache=True, nogil=True)
@@ -255,29 +273,47 @@ def _root(parent, item):
     return item
 
 
-@numba.njit(cache=True, nogil=True)
 def _scipy_order(merges, n, weights):
     """Sort merges by height and renumber clusters as scipy expects (each new cluster gets the
-    next id in height order; the fourth column counts leaves)."""
-    order = np.argsort(merges[:, 2], kind="mergesort")
+    next id in height order; the fourth column counts leaves).
+
+    Arrays are made here and only filled by the compiled `_relabel`: numba compiles array
+    creation and sorting slowly on first use (most of this step's first run).
+    """
+    order = np.argsort(merges[:, 2], kind="stable")
     # A leaf standing for each cluster id, so union-find can work on leaves.
     leaf = np.empty(2 * n - 1, dtype=np.int64)
     leaf[:n] = np.arange(n)
-    for step in range(n - 1):
-        leaf[n + step] = leaf[np.int64(merges[step, 0])]
-    parent = np.arange(n)
-    label = np.arange(n)
-    count = np.ones(n)
-    weight = weights.copy()
-    songs = np.empty(n - 1)
+    first = merges[:, 0].astype(np.int64)
     out = np.empty((n - 1, 4))
+    songs = np.empty(n - 1)
+    _relabel(
+        merges,
+        order,
+        first,
+        leaf,
+        np.arange(n),
+        np.arange(n),
+        np.ones(n),
+        np.asarray(weights, dtype=np.float64).copy(),
+        out,
+        songs,
+    )
+    return out, songs
+
+
+@numba.njit(cache=True, nogil=True)
+def _relabel(merges, order, first, leaf, parent, label, count, weight, out, songs):
+    n = len(parent)
+    for step in range(n - 1):
+        leaf[n + step] = leaf[first[step]]
     for step in range(n - 1):
         row = order[step]
-        root_a = _root(parent, leaf[np.int64(merges[row, 0])])
+        root_a = _root(parent, leaf[first[row]])
         root_b = _root(parent, leaf[np.int64(merges[row, 1])])
-        first, second = label[root_a], label[root_b]
-        out[step, 0] = min(first, second)
-        out[step, 1] = max(first, second)
+        a_label, b_label = label[root_a], label[root_b]
+        out[step, 0] = min(a_label, b_label)
+        out[step, 1] = max(a_label, b_label)
         out[step, 2] = merges[row, 2]
         out[step, 3] = count[root_a] + count[root_b]
         songs[step] = weight[root_a] + weight[root_b]
@@ -285,4 +321,3 @@ def _scipy_order(merges, n, weights):
         label[root_a] = n + step
         count[root_a] += count[root_b]
         weight[root_a] += weight[root_b]
-    return out, songs

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 from soundatlas.atlas.model import Atlas
 from soundatlas.clustering.personas import exploded_genres
@@ -174,6 +173,8 @@ def _genre_table(
 
 def _agreement(atlas: Atlas, index: DiscoveryIndex) -> pd.DataFrame:
     """NMI and adjusted Rand between each song's first genre and each method's clusters."""
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
     has = np.fromiter(map(len, index.genre_lists), dtype=np.int64, count=index.size) > 0
     first = [items[0] for items in index.genre_lists[has]]
     rows = []

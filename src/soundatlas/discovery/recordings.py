@@ -18,7 +18,6 @@ by unknown artists are one.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -85,8 +84,8 @@ def recording_groups(primary: np.ndarray, titles: np.ndarray, sound: np.ndarray)
     -----
     Two rows that sound the same have feature sums at most a known window apart, so rows are
     sorted by primary artist, then by their sum in buckets as wide as that window, and each row
-    is compared only with the rows after it in its own and the next bucket (a compiled pass,
-    milliseconds at a million songs), never with every song of its artist.
+    is compared only with the rows after it in its own and the next bucket (NumPy passes, one
+    per distance in that order), never with every song of its artist.
     """
     size = len(primary)
     known = np.flatnonzero(primary >= 0)
@@ -99,52 +98,57 @@ def recording_groups(primary: np.ndarray, titles: np.ndarray, sound: np.ndarray)
     sound = np.ascontiguousarray(sound, dtype=np.float64)
     total = sound.sum(axis=1)
     measured = known[np.isfinite(total[known])]
+    joined = np.zeros((0, 2), dtype=np.int64)
     if len(measured):
         largest = float(np.abs(sound).sum(axis=1)[measured].max())
         window = sound.shape[1] * TOLERANCE * 1.001 + 4 * RELATIVE * largest
         bucket = ((total[measured] - total[measured].min()) // window).astype(np.int64)
         order = np.argsort(primary[measured] * (int(bucket.max()) + 1) + bucket, kind="stable")
-        _join_same_sound(measured[order], primary[measured][order], bucket[order], sound, parent)
-    return pd.factorize(_roots(parent))[0].astype(np.int64)
+        joined = _same_sound_pairs(measured[order], primary[measured][order], bucket[order], sound)
+    return pd.factorize(_smallest_row(parent, joined))[0].astype(np.int64)
 
 
-@numba.njit(cache=True, nogil=True)
-def _root(parent: np.ndarray, row: int) -> int:
-    while parent[row] != row:
-        parent[row] = parent[parent[row]]
-        row = parent[row]
-    return row
+def _same_sound_pairs(
+    rows: np.ndarray, artist: np.ndarray, bucket: np.ndarray, sound: np.ndarray
+) -> np.ndarray:
+    """Every two of ``rows`` with the same artist, buckets at most one apart and every
+    feature equal within tolerance, as (a, b) row pairs. ``rows`` are sorted by artist, then
+    bucket; ``artist`` and ``bucket`` are the rows', in the same order.
+
+    Each row is compared with the rows after it at distance 1, 2, … while they share its
+    artist and lie in its bucket or the next; NumPy does one distance for every row at once
+    (runs are a few rows long), so no compiled code is needed to answer a query.
+    """
+    pairs = []
+    first = np.arange(len(rows) - 1)
+    distance = 1
+    while len(first):
+        second = first + distance
+        near = second < len(rows)
+        first, second = first[near], second[near]
+        near = (artist[second] == artist[first]) & (bucket[second] <= bucket[first] + 1)
+        first, second = first[near], second[near]
+        a, b = sound[rows[first]], sound[rows[second]]
+        within = np.abs(a - b) <= TOLERANCE + RELATIVE * np.maximum(np.abs(a), np.abs(b))
+        same = within.all(axis=1)
+        pairs.append(np.column_stack([rows[first[same]], rows[second[same]]]))
+        distance += 1
+    return np.concatenate(pairs) if pairs else np.zeros((0, 2), dtype=np.int64)
 
 
-@numba.njit(cache=True, nogil=True)
-def _roots(parent: np.ndarray) -> np.ndarray:
-    roots = np.empty(len(parent), dtype=np.int64)
-    for row in range(len(parent)):
-        roots[row] = _root(parent, row)
-    return roots
-
-
-@numba.njit(cache=True, nogil=True)
-def _join_same_sound(
-    rows: np.ndarray, artist: np.ndarray, bucket: np.ndarray, sound: np.ndarray, parent: np.ndarray
-) -> None:
-    """Join every two of ``rows`` with the same artist, buckets at most one apart and every
-    feature equal within tolerance. ``rows`` are sorted by artist, then bucket; ``artist``
-    and ``bucket`` are the rows', in the same order."""
-    features = sound.shape[1]
-    for p in range(len(rows)):
-        a = rows[p]
-        for q in range(p + 1, len(rows)):
-            if artist[q] != artist[p] or bucket[q] > bucket[p] + 1:
-                break
-            b = rows[q]
-            same = True
-            for f in range(features):
-                x, y = sound[a, f], sound[b, f]
-                if abs(x - y) > TOLERANCE + RELATIVE * max(abs(x), abs(y)):
-                    same = False
-                    break
-            if same:
-                ra, rb = _root(parent, a), _root(parent, b)
-                if ra != rb:
-                    parent[max(ra, rb)] = min(ra, rb)
+def _smallest_row(parent: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """The smallest row of each row's group, once the groups ``parent`` links (each row to
+    the first row of its title group) are joined along ``pairs``: every link lowers both ends
+    to the smaller label, and each label jumps to its label's label, until nothing changes."""
+    rows = np.arange(len(parent))
+    ends = np.concatenate([rows, pairs[:, 0]]), np.concatenate([parent, pairs[:, 1]])
+    group = parent.copy()
+    while True:
+        before = group
+        low = np.minimum(group[ends[0]], group[ends[1]])
+        group = group.copy()
+        np.minimum.at(group, ends[0], low)
+        np.minimum.at(group, ends[1], low)
+        group = group[group]
+        if np.array_equal(group, before):
+            return group

@@ -18,12 +18,11 @@ import pyarrow.parquet as pq
 
 from soundatlas.atlas.model import PCA_COLUMNS, Atlas
 from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS
+from soundatlas.config import EXPORT_FORMATS
 from soundatlas.errors import ConfigError
 from soundatlas.files import atomic_path
 from soundatlas.formulas import csv_text, neutralise_formulas, write_json
 from soundatlas.ingest.catalog import INTERNAL_COLUMNS, TRACK_COLUMN, TRACK_LINE_COLUMN
-
-EXPORT_FORMATS: tuple[str, ...] = ("seed-csv", "csv", "parquet", "json")
 
 
 def seed_table(atlas: Atlas) -> pd.DataFrame:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from soundatlas.atlas.model import Atlas
+from soundatlas.config import PLAYLIST_ORDERS
 
-ORDERS: tuple[str, ...] = ("score", "smooth", "rising", "falling")
+ORDERS = PLAYLIST_ORDERS
 """``score``: best first; ``smooth``: each song next to the one closest in tempo and energy;
 ``rising``/``falling``: by energy, low to high or high to low."""
 
