@@ -21,6 +21,7 @@ from sklearn.metrics import pairwise_distances_argmin_min
 from threadpoolctl import threadpool_limits
 
 from soundatlas.catalog import Catalog, load_catalog
+from soundatlas.clustering.assessment import MethodAssessment, assess_methods
 from soundatlas.clustering.dbscan import cluster_density
 from soundatlas.clustering.hierarchical import (
     BACKGROUND_MIN_SONGS,
@@ -88,6 +89,7 @@ class MethodSummary:
             rule=result.rule,
             scores={
                 "silhouette": scores.silhouette,
+                "silhouette_with_noise": scores.silhouette_with_noise,
                 "silhouette_sample": silhouette_sample,
                 "davies_bouldin": scores.davies_bouldin,
                 "calinski_harabasz": scores.calinski_harabasz,
@@ -151,6 +153,12 @@ class Atlas:
     def scaled(self) -> np.ndarray:
         """Scaled features of every track (float64), computed once per atlas."""
         return self.scaler.transform(self.tracks)
+
+    @cached_property
+    def assessment(self) -> MethodAssessment:
+        """Which methods' results are degenerate, and the one recommended for this catalog
+        (see `soundatlas.clustering.assessment`)."""
+        return assess_methods(self.methods, self.personas)
 
     @property
     def sampled(self) -> bool:

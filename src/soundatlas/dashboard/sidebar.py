@@ -43,7 +43,7 @@ def filter_keys(index: AtlasIndex) -> list[str]:
 def defaults(index: AtlasIndex) -> dict[str, object]:
     """The value of every filter widget when nothing is filtered."""
     out: dict[str, object] = {
-        METHOD_KEY: index.methods[0],
+        METHOD_KEY: index.recommended,
         GENRE_KEY: [],
         ARTIST_KEY: "",
         EXPLICIT_KEY: "any",
@@ -220,7 +220,7 @@ def render(index: AtlasIndex) -> Filters:
             if tuple(span) != bounds.full:
                 features.append((feature, (float(span[0]), float(span[1]))))
     filters = Filters(
-        method=method or index.methods[0],
+        method=method or index.recommended,
         genres=tuple(genres),
         artist=artist or "",
         popularity=_changed(popularity, index, "popularity"),

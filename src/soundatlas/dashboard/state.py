@@ -100,6 +100,8 @@ class AtlasIndex:
         self.duration = duration / np.float32(60_000) if duration is not None else None
         self.explicit = _explicit_codes(tracks)
         self.methods: tuple[str, ...] = tuple(m for m in METHODS if m in atlas.methods)
+        self.recommended: str = atlas.assessment.recommended
+        """The method the dashboard opens on (`soundatlas.clustering.assessment`)."""
         self.labels: Mapping[str, np.ndarray] = _frozen(
             {
                 m: np.ascontiguousarray(tracks[LABEL_COLUMNS[m]].to_numpy(dtype=np.int32))

@@ -41,6 +41,7 @@ from soundatlas.reports.tables import (
     dropped_rows,
     genre_text,
     method_rows,
+    recommendation_text,
     report_content,
 )
 
@@ -59,6 +60,7 @@ __all__ = [
     "md_text",
     "method_rows",
     "profile_z",
+    "recommendation_text",
     "report_content",
     "report_figures",
     "report_html",

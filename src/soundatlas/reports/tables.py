@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from soundatlas.atlas import Atlas
+from soundatlas.clustering.assessment import DEGENERATE_RULE
 from soundatlas.clustering.personas import reason_text
 from soundatlas.clustering.result import LABEL_COLUMNS, METHOD_TITLES
 from soundatlas.validation import source_name
@@ -61,6 +62,10 @@ class ReportContent:
     methods: Table
     rules: tuple[tuple[str, str], ...]
     """``(method title, how its parameters were chosen)`` per method."""
+    recommendation: str
+    """The method to use for this catalog and why, in one sentence."""
+    warnings: tuple[str, ...]
+    """Why a method's result is degenerate, one sentence per method, then the rule."""
     sections: tuple[MethodSection, ...]
     ingestion: str
     """The validation report's one-line summary."""
@@ -121,8 +126,11 @@ def genre_text(genres: Sequence[dict]) -> str:
 
 
 def method_rows(atlas: Atlas) -> pd.DataFrame:
-    """One row per method: clusters, silhouette, Davies–Bouldin, noise, agreement, stability."""
+    """One row per method: verdict (recommended, degenerate), clusters, silhouette (noise left
+    out and counted), Davies–Bouldin, noise, agreement, stability, rule and warnings; the
+    recommended method first, degenerate ones last."""
     agreement = atlas.agreement()
+    assessment = atlas.assessment
     rows = []
     for method, summary in atlas.methods.items():
         scores = summary.scores
@@ -136,7 +144,15 @@ def method_rows(atlas: Atlas) -> pd.DataFrame:
             {
                 "method": summary.title,
                 "clusters": scores.get("n_clusters"),
+                "verdict": (
+                    "recommended"
+                    if method == assessment.recommended
+                    else "degenerate"
+                    if assessment.degenerate(method)
+                    else ""
+                ),
                 "silhouette": scores.get("silhouette"),
+                "silhouette_with_noise": scores.get("silhouette_with_noise"),
                 "silhouette_sample": scores.get("silhouette_sample"),
                 "davies_bouldin": scores.get("davies_bouldin"),
                 "calinski_harabasz": scores.get("calinski_harabasz"),
@@ -146,9 +162,16 @@ def method_rows(atlas: Atlas) -> pd.DataFrame:
                 ),
                 "stability_ari": (summary.details.get("stability") or {}).get("mean_ari"),
                 "rule": summary.rule,
+                "warnings": " ".join(assessment.warnings.get(method, ())),
             }
         )
-    return pd.DataFrame(rows)
+    # The recommended method first and degenerate ones last, so a degenerate result's scores
+    # never head the comparison.
+    rank = {"recommended": 0, "": 1, "degenerate": 2}
+    table = pd.DataFrame(rows)
+    return table.sort_values("verdict", key=lambda v: v.map(rank), kind="stable").reset_index(
+        drop=True
+    )
 
 
 def dropped_rows(atlas: Atlas) -> pd.DataFrame:
@@ -177,8 +200,10 @@ def methods_table(methods: pd.DataFrame) -> Table:
     return Table(
         (
             "method",
+            "verdict",
             "clusters",
             "silhouette",
+            "silhouette (noise counted)",
             "Davies–Bouldin",
             "noise",
             "agreement (ARI)",
@@ -187,8 +212,10 @@ def methods_table(methods: pd.DataFrame) -> Table:
         tuple(
             (
                 (str(r.method), False),
+                (str(r.verdict) or "—", False),
                 (number(r.clusters), True),
                 (number(r.silhouette), True),
+                (number(r.silhouette_with_noise), True),
                 (number(r.davies_bouldin), True),
                 (f"{r.noise_share:.1%}", True),
                 (str(r.agreement_ari or "—"), False),
@@ -260,6 +287,8 @@ def report_content(
         filtered=is_filtered(rows, total),
         methods=methods_table(methods),
         rules=tuple((str(r.method), str(r.rule)) for r in methods.itertuples()),
+        recommendation=recommendation_text(atlas),
+        warnings=warning_lines(atlas),
         sections=tuple(
             MethodSection(t.method, t.title, clusters_table(t), spread_table(t))
             for t in cluster_tables(atlas, rows=rows)
@@ -267,6 +296,18 @@ def report_content(
         ingestion=atlas.report.summary(),
         dropped=None if dropped.empty else dropped_table(dropped),
     )
+
+
+def recommendation_text(atlas: Atlas) -> str:
+    """``"Recommended: K-Means. <why>"``: the method to use for this catalog, in one line."""
+    assessment = atlas.assessment
+    return f"Recommended: {atlas.methods[assessment.recommended].title}. {assessment.reason}"
+
+
+def warning_lines(atlas: Atlas) -> tuple[str, ...]:
+    """One sentence per degenerate method, then the rule that decided it (nothing if none)."""
+    found = tuple(w for ws in atlas.assessment.warnings.values() for w in ws)
+    return (*found, f"The rule: {DEGENERATE_RULE}.") if found else ()
 
 
 def is_filtered(rows: np.ndarray | None, total: int) -> bool:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from soundatlas.clustering.assessment import DEGENERATE_RULE
 from soundatlas.clustering.personas import reason_text
 from soundatlas.clustering.result import METHOD_TITLES
 from soundatlas.dashboard import session
 from soundatlas.dashboard.summaries import cluster_sizes
 from soundatlas.dashboard.text import plain
 from soundatlas.dashboard.ui import page_header, require_songs, show_table
-from soundatlas.reports import dropped_rows, genre_text, method_rows
+from soundatlas.reports import dropped_rows, genre_text, method_rows, recommendation_text
 from soundatlas.validation import source_name
 
 CARDS = 24  # persona cards drawn; more clusters (DBSCAN can find many) go in a table
@@ -33,17 +34,39 @@ clusters.metric(
 )
 
 st.subheader("The three methods compared")
+assessment = atlas.assessment
+st.info(recommendation_text(atlas), icon=":material/recommend:")
+for warning in assessment.warnings.values():
+    for line in warning:
+        st.warning(plain(line), icon=":material/warning:")
+if any(assessment.warnings.values()):
+    st.caption(plain(f"The rule: {DEGENERATE_RULE}."))
 methods = method_rows(atlas)
 show_table(
-    methods.drop(columns=["rule", "calinski_harabasz", "silhouette_sample"]),
+    methods.drop(columns=["rule", "warnings", "calinski_harabasz", "silhouette_sample"]),
     column_config={
         "method": "method",
+        "verdict": st.column_config.TextColumn(
+            "verdict", help="Recommended for this catalog, or degenerate (see the warning)."
+        ),
         "clusters": st.column_config.NumberColumn("clusters"),
         "silhouette": st.column_config.NumberColumn(
-            "silhouette", format="%.3f", help="Higher is better (−1 to 1)."
+            "silhouette",
+            format="%.3f",
+            help="How much closer songs are to their own cluster than to the next one: higher "
+            "is better (−1 to 1). Noise songs left out.",
+        ),
+        "silhouette_with_noise": st.column_config.NumberColumn(
+            "silhouette (noise counted)",
+            format="%.3f",
+            help="The same with noise songs counted as one more group: what the methods are "
+            "compared by, so calling hard songs noise earns nothing.",
         ),
         "davies_bouldin": st.column_config.NumberColumn(
-            "Davies–Bouldin", format="%.3f", help="Lower is better."
+            "Davies–Bouldin",
+            format="%.3f",
+            help="How spread each cluster is against how far it sits from the nearest other: "
+            "lower is better.",
         ),
         "noise_share": st.column_config.NumberColumn("noise", format="percent"),
         "agreement_ari": st.column_config.TextColumn(
