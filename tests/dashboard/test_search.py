@@ -27,6 +27,26 @@ def test_search_then_pick_a_song_shows_ten_similar_songs_with_reasons(app, text_
     assert "10 most similar songs" in text_of(at)
 
 
+def test_similar_songs_by_sound_or_by_sound_and_context(app, text_of, hostile_atlas):
+    from soundatlas.discovery import similar_tracks
+
+    at = app("search")
+    at.text_input(key="q").input(WORD).run()
+    at.selectbox(key="se_song").select_index(0).run()
+    picked = int(at.selectbox(key="se_song").value)
+    assert at.radio(key="se_by").value == "sound+context"
+    with_context = at.dataframe[0].value
+    expected = similar_tracks(hostile_atlas, picked, n=10, similarity="sound+context")
+    assert list(with_context["name"]) == list(expected["name"])
+    assert "with a bonus for shared genres" in text_of(at)
+    at.radio(key="se_by").set_value("sound").run()
+    assert not at.exception
+    by_sound = at.dataframe[0].value
+    expected = similar_tracks(hostile_atlas, picked, n=10, similarity="sound")
+    assert list(by_sound["name"]) == list(expected["name"])
+    assert "Similarity is the cosine of the songs' scaled audio features" in text_of(at)
+
+
 def test_similar_songs_respect_the_sidebar_filters(app):
     at = app("search", explicit="no")
     at.text_input(key="q").input(WORD).run()

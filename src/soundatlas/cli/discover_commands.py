@@ -23,9 +23,13 @@ from soundatlas.cli import app
 from soundatlas.cli.render import JsonOption, console, err_console, escape, fmt, print_json
 from soundatlas.clustering.result import METHOD_TITLES, PERSONA_COLUMNS
 from soundatlas.discovery import (
+    DEFAULT_SIMILARITY,
     ORDERS,
+    SOUND,
+    SOUND_CONTEXT,
     PlaylistRequest,
     artist_profile,
+    check_similarity,
     generate_playlist,
     genre_lens,
     playlist_json,
@@ -158,6 +162,15 @@ def similar(
         list[str] | None,
         typer.Option(metavar="QUERY", help="More songs: find songs like all of them. Repeatable."),
     ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            metavar="sound|sound+context",
+            help="sound: audio features only; sound+context (default): also popularity, "
+            "release year, duration and genre.",
+        ),
+    ] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Save as .csv, .json or .parquet.")
     ] = None,
@@ -167,18 +180,22 @@ def similar(
     atlas = _load(atlas_dir, output)
     chosen = [f.strip() for f in features.split(",")] if features else None
     options = {"n": n, "same_cluster": same_cluster, "exclude_same_artist": exclude_artist}
+    kind = check_similarity(by) if by is not None else DEFAULT_SIMILARITY
     with _asks_to_choose(as_json=as_json):
         if atlas.sampled:
-            if also or chosen:
+            if also or chosen or by == SOUND_CONTEXT:
                 raise ConfigError(
-                    "--also and --features need every song in memory; this atlas is too big "
-                    "for that, so it answers one song at a time on all features."
+                    "--also, --features and --by sound+context need every song in memory; this "
+                    "atlas is too big for that, so it answers one song at a time by sound."
                 )
+            kind = SOUND
             result = similar_in_catalog(atlas, query, **options)
         elif also:
-            result = similar_to_many(atlas, [query, *also], features=chosen, **options)
+            result = similar_to_many(
+                atlas, [query, *also], features=chosen, similarity=kind, **options
+            )
         else:
-            result = similar_tracks(atlas, query, features=chosen, **options)
+            result = similar_tracks(atlas, query, features=chosen, similarity=kind, **options)
     if output is not None:
         _write_frame(result, output)
     if as_json:
@@ -191,7 +208,7 @@ def similar(
         columns[persona] = "persona"
     if "closest" in result:
         columns |= {"closest": "closest", "differs": "differs most"}
-    console.print(_song_table(f"Songs like {about}", result, columns))
+    console.print(_song_table(f"Songs like {about} (by {kind})", result, columns))
 
 
 @app.command()

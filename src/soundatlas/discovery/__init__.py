@@ -6,6 +6,13 @@ keys, the artist table) is computed once per atlas (`soundatlas.discovery.index`
 """
 
 from soundatlas.discovery.artists import ArtistProfile, artist_profile, resolve_artist
+from soundatlas.discovery.context import (
+    DEFAULT_SIMILARITY,
+    SIMILARITY_KINDS,
+    SOUND,
+    SOUND_CONTEXT,
+    check_similarity,
+)
 from soundatlas.discovery.directory import similar_in_catalog
 from soundatlas.discovery.genres import GenreLens, genre_lens
 from soundatlas.discovery.playlists import (
@@ -22,13 +29,18 @@ from soundatlas.discovery.search import SearchResults, normalise_text, search
 from soundatlas.discovery.similar import resolve_track, similar_to_many, similar_tracks
 
 __all__ = [
+    "DEFAULT_SIMILARITY",
     "ORDERS",
+    "SIMILARITY_KINDS",
+    "SOUND",
+    "SOUND_CONTEXT",
     "ArtistProfile",
     "GenreLens",
     "Playlist",
     "PlaylistRequest",
     "SearchResults",
     "artist_profile",
+    "check_similarity",
     "generate_playlist",
     "genre_lens",
     "normalise_text",

@@ -23,6 +23,16 @@ import pandas as pd
 from soundatlas.atlas import Atlas
 from soundatlas.clustering.metrics import NOISE
 from soundatlas.clustering.result import METHOD_TITLES
+from soundatlas.discovery.context import (
+    DEFAULT_SIMILARITY,
+    GENRE_WEIGHT,
+    RERANK_POOL,
+    SOUND,
+    check_similarity,
+    context_units,
+    genre_bonus,
+    genre_set,
+)
 from soundatlas.discovery.index import DiscoveryIndex, discovery_index
 from soundatlas.discovery.nearest import top_cosine
 from soundatlas.discovery.search import SONG_TIERS, exact_songs, match_songs
@@ -130,6 +140,7 @@ def similar_tracks(
     exclude_same_artist: bool = False,
     features: Sequence[str] | None = None,
     allowed: np.ndarray | None = None,
+    similarity: str = DEFAULT_SIMILARITY,
 ) -> pd.DataFrame:
     """The ``n`` songs most similar to one song, with why each was chosen.
 
@@ -154,11 +165,17 @@ def similar_tracks(
         releases of its recording are never returned. Songs left out cost nothing, so a narrow
         filter is fast, and ``n`` songs still come back whenever that many are allowed (none
         when none are).
+    similarity
+        ``"sound+context"`` (the default): the audio features plus popularity, release year
+        and duration, and genres when the catalog has them; ``"sound"``: the audio features
+        only. See `soundatlas.discovery.context` for how, and the README for the same-genre
+        precision each gives on real catalogs.
 
     Returns
     -------
     DataFrame
-        ``rank, row, track_id, name, artists`` (``"A, B"``), ``similarity`` (cosine, -1 to 1),
+        ``rank, row, track_id, name, artists`` (``"A, B"``), ``similarity`` (-1 to 1: the
+        cosine, with sound+context on a catalog with genres (cosine + genre bonus) / 1.3),
         ``closest`` (the two features nearest the query's), ``differs`` (the two farthest, as
         signed differences in the feature's unit), each method's ``cluster``/``persona``
         columns, ``genres``, popularity, release year, duration, explicit and the audio
@@ -185,6 +202,7 @@ def similar_tracks(
         exclude_same_artist=exclude_same_artist,
         features=features,
         allowed=allowed,
+        similarity=similarity,
     )
 
 
@@ -197,6 +215,7 @@ def similar_to_many(
     exclude_same_artist: bool = False,
     features: Sequence[str] | None = None,
     allowed: np.ndarray | None = None,
+    similarity: str = DEFAULT_SIMILARITY,
 ) -> pd.DataFrame:
     """The ``n`` songs most similar to several songs at once: to their centroid.
 
@@ -212,6 +231,7 @@ def similar_to_many(
         )
     index = discovery_index(atlas)
     n = _check_count(n)
+    kind = check_similarity(similarity)
     columns = _check_features(index, features)
     mask = _allowed_mask(index, allowed)
     rows = np.unique([_row_of(atlas, index, q) for q in queries])
@@ -219,7 +239,11 @@ def similar_to_many(
     if same_cluster is not None:
         labels, wanted = _cluster_filter(atlas, index, rows, same_cluster)
     reference = index.scaled[rows][:, list(columns)].astype(np.float64).mean(axis=0)
-    query = index.direction(reference, columns)
+    if kind == SOUND:
+        unit, query = index.unit_for(columns), index.direction(reference, columns)
+    else:
+        unit = context_units(atlas, index.scaled, columns)
+        query = _mean_direction(unit[rows])
     if query is None:
         raise ConfigError(
             f"songs {_names(index, rows)}: sit exactly at the catalog's average on "
@@ -233,10 +257,21 @@ def similar_to_many(
             excluded = np.union1d(
                 excluded, np.concatenate([index.rows_of_artist(c) for c in codes])
             )
-    found, scores = _nearest(
-        index, index.unit_for(columns), query, n, excluded, labels, wanted, mask
-    )
+    with_genres = kind != SOUND and any(genre_set(index.genre_lists[r]) for r in rows)
+    pool = min(max(200, n * RERANK_POOL), index.size) if with_genres else n
+    found, scores = _nearest(index, unit, query, pool, excluded, labels, wanted, mask)
+    if with_genres:
+        combined = (scores + genre_bonus(index.genre_lists, rows, found)) / (1 + GENRE_WEIGHT)
+        order = np.lexsort((found, -combined))[:n]
+        found, scores = found[order], combined[order]
     return _result_table(index, found, scores, reference, columns)
+
+
+def _mean_direction(units: np.ndarray) -> np.ndarray | None:
+    """The unit direction of the mean of some unit rows; None when they cancel out."""
+    mean = units.astype(np.float64).mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    return None if norm < 1e-9 else (mean / norm).astype(np.float32)
 
 
 def _row_of(atlas: Atlas, index: DiscoveryIndex, query: str | int) -> int:

@@ -9,12 +9,25 @@ import streamlit as st
 from soundatlas.dashboard import session
 from soundatlas.dashboard.profiles import show_artist
 from soundatlas.dashboard.ui import page_header, show_table
-from soundatlas.discovery import search, similar_tracks
+from soundatlas.discovery import (
+    DEFAULT_SIMILARITY,
+    SIMILARITY_KINDS,
+    SOUND,
+    search,
+    similar_tracks,
+)
 from soundatlas.discovery.directory import similar_in_catalog
 from soundatlas.errors import SoundAtlasError
 
 SIMILAR = 10
 SEARCH_LIMIT = 50
+SIMILARITY_LABELS = {"sound": "sound", "sound+context": "sound + context"}
+SIMILARITY_NOTES = {
+    "sound": "Similarity is the cosine of the songs' scaled audio features (1 = same sound).",
+    "sound+context": "Similarity is the cosine of the songs' audio features, popularity, "
+    "release year and duration, with a bonus for shared genres (1 = same sound, context and "
+    "genres).",
+}
 
 view = session.current_view()
 atlas = view.atlas
@@ -93,15 +106,27 @@ with song_tab:
                 "are releases of it (remasters, radio edits, other albums)."
             )
         else:
+            by = st.radio(
+                "Similar by",
+                SIMILARITY_KINDS,
+                index=SIMILARITY_KINDS.index(DEFAULT_SIMILARITY),
+                format_func=SIMILARITY_LABELS.get,
+                horizontal=True,
+                key="se_by",
+                help="Sound: the audio features only. Sound + context: also popularity, release "
+                "year, duration and genre, which finds songs of the same scene far more often.",
+            )
             try:
-                whole_catalog = atlas.sampled and not restrict
+                whole_catalog = atlas.sampled and not restrict and by == SOUND
                 if whole_catalog:
                     # The atlas holds a sample in memory: look among every song instead.
                     track_id = str(atlas.tracks["track_id"].iloc[int(picked)])
                     similar = similar_in_catalog(atlas, track_id, n=SIMILAR)
                 else:
                     allowed = view.mask if restrict else None
-                    similar = similar_tracks(atlas, int(picked), n=SIMILAR, allowed=allowed)
+                    similar = similar_tracks(
+                        atlas, int(picked), n=SIMILAR, allowed=allowed, similarity=by
+                    )
             except SoundAtlasError as exc:
                 session.show_error(exc)
                 st.stop()
@@ -134,8 +159,8 @@ with song_tab:
                     },
                 )
                 st.caption(
-                    "Similarity is the cosine of the songs' scaled audio features (1 = same "
-                    "sound). 'Closest on' and 'differs most on' say why."
+                    SIMILARITY_NOTES[by]
+                    + " 'Closest on' and 'differs most on' say why."
                     + (
                         f" Found among all {atlas.report.tracks:,} songs of the catalog with "
                         "its approximate similar-songs index."
