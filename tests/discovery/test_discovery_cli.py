@@ -159,6 +159,28 @@ def test_search_tables_and_json(run, charts) -> None:
     assert result.exit_code == 2 and "has no letters or digits" in result.stderr
 
 
+def test_search_says_did_you_mean_and_pages(run, charts) -> None:
+    result = run("search", charts, "beyonse", "--limit", "3")
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.stdout.split())
+    assert "Nothing matches 'beyonse'. Did you mean Beyoncé? Showing its results." in flat
+    assert "1-3 of 12 songs" in flat and "More: --offset 3" in flat
+    data = json.loads(
+        run("search", charts, "love", "--limit", "5", "--offset", "5", "--json").stdout
+    )
+    assert data["offset"] == 5 and data["total_songs"] > 10 and data["suggestion"] is None
+    assert [s["rank"] for s in data["songs"]] == [6, 7, 8, 9, 10]
+
+
+def test_similar_by_sound_or_context(run, charts) -> None:
+    for kind in ("sound", "sound+context"):
+        result = run("similar", charts, "halo beyonce", "--by", kind, "-n", "3")
+        assert result.exit_code == 0, result.output
+        assert f"(by {kind})" in result.stdout
+    result = run("similar", charts, "halo beyonce", "--by", "vibes")
+    assert result.exit_code == 2 and "similarity 'vibes': use one of" in result.stderr
+
+
 def test_search_lists_a_recording_once_with_its_other_titles(run, charts) -> None:
     """DJ Snake's "Taki Taki" is in the file twice, credited "with" and "feat.": one recording."""
     data = json.loads(run("search", charts, "taki taki", "--json").stdout)

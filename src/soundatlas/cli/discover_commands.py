@@ -292,20 +292,44 @@ def search_command(
     limit: Annotated[
         int, typer.Option("--limit", "-n", help="Most songs, and most artists, shown.")
     ] = 20,
+    offset: Annotated[
+        int, typer.Option(help="Skip this many of the best results (the next page).")
+    ] = 0,
     as_json: JsonOption = False,
 ) -> None:
-    """Find songs and artists by name: any case, accents and punctuation optional."""
-    found = search(load_atlas(atlas_dir), text, limit=limit)
+    """Find songs and artists by name: any case, accents and punctuation optional; a typo
+    finds the closest name ("did you mean")."""
+    found = search(load_atlas(atlas_dir), text, limit=limit, offset=offset)
     if as_json:
-        print_json({"songs": _records(found.songs), "artists": _records(found.artists)})
+        print_json(
+            {
+                "songs": _records(found.songs),
+                "artists": _records(found.artists),
+                "total_songs": found.total_songs,
+                "total_artists": found.total_artists,
+                "offset": found.offset,
+                "suggestion": found.suggestion,
+            }
+        )
         return
+    if found.suggestion is not None:
+        console.print(
+            f"Nothing matches {escape(repr(text))}. Did you mean "
+            f"[bold]{escape(found.suggestion)}[/]? Showing its results."
+        )
+        text = found.suggestion
     songs = {"rank": "#", "name": "song", "artists": "artists", "match": "match"}
     songs |= {"popularity": "popularity", "releases": "releases", "other_titles": "also as"}
     songs |= {"track_id": "track id"}
-    console.print(_song_table(f"Songs matching {text!r}", found.songs, songs))
+    title = f"Songs matching {text!r}: {found.page_text('songs')}"
+    console.print(_song_table(title, found.songs, songs))
     artists = {"rank": "#", "artist": "artist", "match": "match", "songs": "songs"}
     artists |= {"popularity": "popularity", "genres": "genres"}
-    console.print(_song_table(f"Artists matching {text!r}", found.artists, artists))
+    title = f"Artists matching {text!r}: {found.page_text('artists')}"
+    console.print(_song_table(title, found.artists, artists))
+    shown = found.offset + max(len(found.songs), len(found.artists))
+    if shown < max(found.total_songs, found.total_artists):
+        console.print(f"More: --offset {shown}")
 
 
 @app.command()
