@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from soundatlas.discovery.index import discovery_index
@@ -45,6 +47,35 @@ def test_similar_songs_by_sound_or_by_sound_and_context(app, text_of, hostile_at
     expected = similar_tracks(hostile_atlas, picked, n=10, similarity="sound")
     assert list(by_sound["name"]) == list(expected["name"])
     assert "Similarity is the cosine of the songs' scaled audio features" in text_of(at)
+
+
+def test_results_page_and_say_how_many(app, text_of, hostile_atlas):
+    from soundatlas.discovery import search
+
+    total = search(hostile_atlas, WORD).total_songs
+    assert total > 50
+    at = app("search")
+    at.text_input(key="q").input(WORD).run()
+    assert f"1-50 of {total} songs" in text_of(at).replace("\\", "")
+    assert at.tabs[0].label == f"Songs ({total:,})"
+    at.number_input(key="se_page").set_value(2).run()
+    assert not at.exception
+    assert f"51-{total} of {total} songs" in text_of(at).replace("\\", "")
+    assert (
+        at.selectbox(key="se_song")
+        .options[0]
+        .startswith(search(hostile_atlas, WORD, limit=50, offset=50).songs["name"].iat[0])
+    )
+    at.text_input(key="q").input("savage").run()  # a new search starts on its first page
+    assert not at.exception
+    assert re.search(r"(?<![\d,])1-\d+ of \d+ songs", text_of(at).replace("\\", ""))
+
+
+def test_a_typo_says_did_you_mean(app, text_of):
+    at = app("search")
+    at.text_input(key="q").input("savage brohters").run()
+    assert not at.exception
+    assert "Did you mean Demo Artist · The Savage Brothers?" in at.info[0].value.replace("\\", "")
 
 
 def test_similar_songs_respect_the_sidebar_filters(app):

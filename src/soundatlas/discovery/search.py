@@ -46,9 +46,10 @@ artist the query names exactly (above songs that only mention the artist in thei
 other title tiers; then songs found through part of their artist's name."""
 MAX_LIMIT = 1_000
 MAX_OFFSET = 1_000_000
-FUZZY_CUTOFF = 75.0
-"""Least rapidfuzz ratio (0-100) for a "did you mean": "metalica" -> "metallica" is 94,
-"beyonse" -> "beyonce" 86, "ed sheeren" -> "ed sheeran" 90."""
+FUZZY_CUTOFF = 85.0
+"""Least rapidfuzz ``WRatio`` (0-100) for a "did you mean": "metalica" -> "metallica" is 94,
+"beyonse" -> "beyonce" 86, "ed sheeren" -> "ed sheeran" 90, and part of a longer name
+"savage brohters" -> "the savage brothers" 86; unrelated text scores near 0."""
 OTHER_TITLES_SEPARATOR = " | "
 
 
@@ -109,8 +110,8 @@ def search(atlas: Atlas, text: str, *, limit: int = 20, offset: int = 0) -> Sear
         How many of the best results of each table to skip (the page ``offset // limit``).
 
     When nothing matches the text as typed, the closest artist name, title or "title artist"
-    (rapidfuzz ratio at least `FUZZY_CUTOFF`) is searched instead and named in
-    ``suggestion``: "metalica" finds Metallica.
+    is searched instead and named in ``suggestion``: "metalica" finds Metallica (rapidfuzz
+    ``WRatio`` at least `FUZZY_CUTOFF`, ties to the closest whole name).
 
     Raises
     ------
@@ -194,15 +195,19 @@ def recording_title_and_artist(index: DiscoveryIndex, key: str) -> np.ndarray:
 
 def closest_name(index: DiscoveryIndex, key: str) -> str | None:
     """The artist name, title or "title artist" closest to a normalised ``key`` (rapidfuzz
-    ratio, at least `FUZZY_CUTOFF`), as the catalog spells it; None when nothing is close."""
+    ``WRatio``, at least `FUZZY_CUTOFF`), as the catalog spells it; None when nothing is close."""
     from rapidfuzz import fuzz, process
 
     choices = _fuzzy_choices(index)
     best = None
     for names, keys in choices:
-        hit = process.extractOne(key, keys, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
-        if hit is not None and (best is None or hit[1] > best[1]):
-            best = (names[hit[2]], hit[1])
+        hits = process.extract(key, keys, scorer=fuzz.WRatio, score_cutoff=FUZZY_CUTOFF, limit=10)
+        for _, score, at in hits:
+            # Ties of WRatio (a partial match scores the same in many names) go to the name
+            # closest as a whole.
+            rank = (score, fuzz.ratio(key, keys[at]))
+            if best is None or rank > best[1]:
+                best = (names[at], rank)
     return None if best is None else str(best[0])
 
 

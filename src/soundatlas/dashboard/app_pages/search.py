@@ -3,11 +3,14 @@ with scores and reasons; an artist's profile."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import streamlit as st
 
 from soundatlas.dashboard import session
 from soundatlas.dashboard.profiles import show_artist
+from soundatlas.dashboard.text import plain
 from soundatlas.dashboard.ui import page_header, show_table
 from soundatlas.discovery import (
     DEFAULT_SIMILARITY,
@@ -21,6 +24,8 @@ from soundatlas.errors import SoundAtlasError
 
 SIMILAR = 10
 SEARCH_LIMIT = 50
+PAGE_KEY = "se_page"
+QUERY_SEEN_KEY = "_se_page_for"
 SIMILARITY_LABELS = {"sound": "sound", "sound+context": "sound + context"}
 SIMILARITY_NOTES = {
     "sound": "Similarity is the cosine of the songs' scaled audio features (1 = same sound).",
@@ -50,17 +55,37 @@ restrict = use_filters and view.filters.active
 if not query.strip():
     st.caption("Type part of a name: case, accents and punctuation do not matter.")
     st.stop()
+if st.session_state.get(QUERY_SEEN_KEY) != query:
+    st.session_state[PAGE_KEY] = 1  # a new search starts on its first page
+    st.session_state[QUERY_SEEN_KEY] = query
+page = int(st.session_state.get(PAGE_KEY, 1))
 try:
-    found = search(atlas, query, limit=SEARCH_LIMIT)
+    found = search(atlas, query, limit=SEARCH_LIMIT, offset=(page - 1) * SEARCH_LIMIT)
 except SoundAtlasError as exc:
     session.show_error(exc)
     st.stop()
 
+if found.suggestion is not None:
+    st.info(
+        plain(f"Nothing matches '{query}'. Did you mean {found.suggestion}? Showing its results."),
+        icon=":material/spellcheck:",
+    )
+pages = max(1, math.ceil(max(found.total_songs, found.total_artists) / SEARCH_LIMIT))
+if pages > 1:
+    st.number_input("Page of results", min_value=1, max_value=pages, key=PAGE_KEY)
+st.caption(
+    plain(
+        f"{found.page_text('songs')}, {found.page_text('artists')}"
+        + (" (before the sidebar filters)" if restrict else "")
+    )
+)
 songs = found.songs
 if restrict and len(songs):
     songs = songs[view.mask[songs["row"].to_numpy(dtype=np.int64)]]
 persona_column = view.persona_column
-song_tab, artist_tab = st.tabs([f"Songs ({len(songs):,})", f"Artists ({len(found.artists):,})"])
+song_tab, artist_tab = st.tabs(
+    [f"Songs ({found.total_songs:,})", f"Artists ({found.total_artists:,})"]
+)
 
 with song_tab:
     if songs.empty:
