@@ -118,6 +118,45 @@ def test_playlist_shortfall_and_json(run, charts) -> None:
     assert "similarity ≥ 0.95 cut the most" in data["message"]
 
 
+def test_an_empty_playlist_exits_1_with_its_reason(run, charts) -> None:
+    result = run("playlist", charts, "--cluster", "0", "--threshold", "1.0", "--min", "energy=0.99")
+    assert result.exit_code == 1, result.output
+    assert "None of the 20 songs asked for pass every constraint" in " ".join(result.stderr.split())
+    one = run("playlist", charts, "--cluster", "0", "--size", "1")
+    assert one.exit_code == 0, one.output
+    assert "1 song chosen from" in " ".join(one.stdout.split())
+
+
+def test_no_explicit_on_a_catalog_without_an_explicit_column_warns(run, tmp_path) -> None:
+    import pandas as pd
+
+    from soundatlas import build_atlas
+    from soundatlas.config import BuildConfig
+
+    rng = pd.Series(range(40), dtype=float) / 40
+    frame = pd.DataFrame(
+        {
+            "name": [f"Song {i}" for i in range(40)],
+            "artists": [f"Artist {i % 7}" for i in range(40)],
+            **{
+                f: rng.sample(frac=1.0, random_state=i).to_numpy()
+                for i, f in enumerate(
+                    ["danceability", "energy", "speechiness", "acousticness", "valence"]
+                )
+            },
+            "instrumentalness": 0.0,
+            "liveness": 0.1,
+            "loudness": -8.0,
+            "tempo": 120.0,
+        }
+    )
+    build_atlas(frame, BuildConfig(methods=("kmeans",), k=2)).save(tmp_path / "atlas")
+    result = run("playlist", tmp_path / "atlas", "--cluster", "0", "--no-explicit", "-n", "5")
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.stderr.split())
+    assert "warning:" in flat and "has no explicit column" in flat
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

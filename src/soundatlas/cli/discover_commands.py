@@ -263,6 +263,12 @@ def playlist(
     atlas = _load(atlas_dir, output)
     with _asks_to_choose(as_json=as_json):
         result = generate_playlist(atlas, request)
+    for warning in result.warnings:
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}")
+    if result.tracks.empty:
+        # Nothing to save or show: the reason, and a failing exit code for scripts.
+        err_console.print(escape(result.message))
+        raise typer.Exit(1)
     if output is not None:
         save_playlist(result, output)
         err_console.print(f"Wrote {escape(str(output))}.")
@@ -280,8 +286,7 @@ def playlist(
     persona = _persona_column(result.tracks)
     if persona:
         columns[persona] = "persona"
-    if len(result.tracks):
-        console.print(_song_table(f"Playlist ({order} order)", result.tracks, columns))
+    console.print(_song_table(f"Playlist ({order} order)", result.tracks, columns))
     console.print(escape(result.message))
 
 

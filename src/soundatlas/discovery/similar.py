@@ -233,7 +233,7 @@ def similar_to_many(
     n = _check_count(n)
     kind = check_similarity(similarity)
     columns = _check_features(index, features)
-    mask = _allowed_mask(index, allowed)
+    mask = allowed_mask(index, allowed)
     rows = np.unique([_row_of(atlas, index, q) for q in queries])
     labels = wanted = None
     if same_cluster is not None:
@@ -315,7 +315,7 @@ def _check_features(index: DiscoveryIndex, features: Sequence[str] | None) -> tu
     return index.feature_columns(chosen)
 
 
-def _allowed_mask(index: DiscoveryIndex, allowed: object) -> np.ndarray | None:
+def allowed_mask(index: DiscoveryIndex, allowed: object) -> np.ndarray | None:
     """``allowed`` as a boolean mask over the catalog (None: every song)."""
     if allowed is None:
         return None

@@ -110,16 +110,11 @@ with controls, st.form("pl_form"):
 
 with results:
     minimum, maximum = sidebar_limits(view)
-    notes = []
-    if minimum or maximum:
-        notes.append("the sidebar's feature, popularity and duration ranges")
-    if view.filters.genres or view.filters.artist.strip() or view.filters.explicit == "yes":
+    if view.filters.active:
         st.caption(
-            "Genre, artist and 'explicit: yes' filters do not restrict playlists; "
-            + ("the playlist respects " + notes[0] + "." if notes else "")
+            f"The playlist takes only songs that pass every sidebar filter ({view.count:,} of "
+            f"{view.total:,} songs)."
         )
-    elif notes:
-        st.caption("The playlist respects " + notes[0] + ".")
 
     if submitted:
         try:
@@ -141,7 +136,8 @@ with results:
                 max_per_artist=int(cap),
                 order=order,
             )
-            playlist = generate_playlist(atlas, request)
+            allowed = view.mask if view.filters.active else None
+            playlist = generate_playlist(atlas, request, allowed=allowed)
         except AmbiguousQuery as exc:
             session.show_error(exc)
             if isinstance(exc.candidates, pd.DataFrame) and not exc.candidates.empty:
