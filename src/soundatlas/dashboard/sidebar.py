@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
 import streamlit as st
 
 from soundatlas.clustering.result import METHOD_TITLES
@@ -160,6 +161,22 @@ def _sync_url(index: AtlasIndex) -> None:
 # -- the widgets ---------------------------------------------------------------------------------
 
 
+def absent_columns(index: AtlasIndex) -> list[str]:
+    """The catalog columns with no value in any song, among those filters need: ``"artist"``,
+    ``"genre"``, ``"popularity"``, ``"duration"``, ``"explicit"``."""
+    absent = []
+    if len(index.artist_names) == 0:
+        absent.append("artist")
+    if len(index.genre_names) == 0:
+        absent.append("genre")
+    for column, values in (("popularity", index.popularity), ("duration", index.duration)):
+        if column not in index.bounds or values is None or bool(np.isnan(values).all()):
+            absent.append(column)
+    if not (index.explicit >= 0).any():
+        absent.append("explicit")
+    return absent
+
+
 def render(index: AtlasIndex) -> Filters:
     """Draw the filters in the sidebar, keep the URL in step, and return what they select."""
     if st.session_state.get(ATLAS_SEEN_KEY) != index.fingerprint:
@@ -179,15 +196,29 @@ def render(index: AtlasIndex) -> Filters:
         format_func=lambda m: METHOD_TITLES[m],
         key=METHOD_KEY,
     )
-    genres = side.multiselect(
-        "Genre", list(index.genre_names), key=GENRE_KEY, placeholder="Any genre (type to search)"
-    )
-    artist = side.text_input("Artist", key=ARTIST_KEY, placeholder="Exact name or part of it")
+    absent = absent_columns(index)
+    genres: list[str] = []
+    if "genre" not in absent:
+        genres = side.multiselect(
+            "Genre",
+            list(index.genre_names),
+            key=GENRE_KEY,
+            placeholder="Any genre (type to search)",
+        )
+    artist = ""
+    if "artist" not in absent:
+        artist = side.text_input("Artist", key=ARTIST_KEY, placeholder="Exact name or part of it")
+    if absent:
+        side.caption(
+            f"This catalog has no {', '.join(absent)} column"
+            f"{'s' if len(absent) > 1 else ''}: the filters that need "
+            f"{'them' if len(absent) > 1 else 'it'} are hidden."
+        )
     if artist.strip():
         matches = len(index.matching_artists(artist))
         side.caption(f"{matches:,} artist{'s' if matches != 1 else ''} match")
     popularity = duration = None
-    if "popularity" in index.bounds:
+    if "popularity" not in absent:
         bounds = index.bounds["popularity"]
         popularity = side.slider(
             "Popularity",
@@ -195,7 +226,7 @@ def render(index: AtlasIndex) -> Filters:
             int(bounds.high),
             key=POPULARITY_KEY,
         )
-    if "duration" in index.bounds:
+    if "duration" not in absent:
         bounds = index.bounds["duration"]
         duration = side.slider(
             "Duration (minutes)",
@@ -205,7 +236,9 @@ def render(index: AtlasIndex) -> Filters:
             key=DURATION_KEY,
             help="A slider pushed to its end includes everything beyond it.",
         )
-    explicit = side.radio("Explicit", EXPLICIT_CHOICES, horizontal=True, key=EXPLICIT_KEY)
+    explicit = "any"
+    if "explicit" not in absent:
+        explicit = side.radio("Explicit", EXPLICIT_CHOICES, horizontal=True, key=EXPLICIT_KEY)
     features = []
     with side.expander("Audio features", expanded=False):
         for feature in index.feature_names:

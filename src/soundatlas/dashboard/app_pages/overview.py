@@ -8,6 +8,7 @@ from soundatlas.clustering.assessment import DEGENERATE_RULE
 from soundatlas.clustering.personas import reason_text
 from soundatlas.clustering.result import METHOD_TITLES
 from soundatlas.dashboard import session
+from soundatlas.dashboard.sidebar import absent_columns
 from soundatlas.dashboard.summaries import cluster_sizes
 from soundatlas.dashboard.text import plain
 from soundatlas.dashboard.ui import page_header, require_songs, show_table
@@ -23,10 +24,13 @@ require_songs(view)
 
 sizes = cluster_sizes(index, view.mask, view.method)
 active = sizes[(sizes["songs"] > 0) & (sizes["cluster"] >= 0)]
-songs, artists, genres, clusters = st.columns(4)
+absent = absent_columns(index)
+counted = [c for c in ("artist", "genre") if c not in absent]
+songs, *others, clusters = st.columns(2 + len(counted))
 songs.metric("Songs", f"{view.count:,}", help=f"of {view.total:,} in the atlas")
-artists.metric("Unique artists", f"{index.count_distinct(view.mask, 'artists'):,}")
-genres.metric("Genres", f"{index.count_distinct(view.mask, 'genres'):,}")
+for slot, column in zip(others, counted, strict=True):
+    label = "Unique artists" if column == "artist" else "Genres"
+    slot.metric(label, f"{index.count_distinct(view.mask, column + 's'):,}")
 clusters.metric(
     "Active clusters",
     f"{len(active):,}",
@@ -47,7 +51,8 @@ show_table(
     column_config={
         "method": "method",
         "verdict": st.column_config.TextColumn(
-            "verdict", help="Recommended for this catalog, or degenerate (see the warning)."
+            "verdict",
+            help="Recommended for this catalog, degenerate (see the warning), or — for neither.",
         ),
         "clusters": st.column_config.NumberColumn("clusters"),
         "silhouette": st.column_config.NumberColumn(
@@ -60,7 +65,8 @@ show_table(
             "silhouette (noise counted)",
             format="%.3f",
             help="The same with noise songs counted as one more group: what the methods are "
-            "compared by, so calling hard songs noise earns nothing.",
+            "compared by, so calling hard songs noise earns nothing. — for an atlas built "
+            "before it was measured, or fewer than two groups.",
         ),
         "davies_bouldin": st.column_config.NumberColumn(
             "Davies–Bouldin",
