@@ -38,8 +38,9 @@ PALETTE = (
 NOISE_COLOR = "#b0b0b0"
 CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": False}
 """Plotly config of a static chart: no toolbar, resizes with its column (phones)."""
-ZOOMABLE = {"displaylogo": False, "responsive": True}
-"""Plotly config of a chart worth zooming (the PCA map): the toolbar stays."""
+ZOOMABLE = {"displaylogo": False, "responsive": True, "displayModeBar": False, "scrollZoom": False}
+"""Plotly config of a chart worth zooming (the PCA map): drag to zoom, double-click to reset;
+no toolbar, which on a phone covered the top of the map."""
 HEIGHT = 420
 SHORT_NAMES = {
     "danceability": "dance",
@@ -195,10 +196,13 @@ def correlation_heatmap(corr: pd.DataFrame, *, title: str = "") -> go.Figure:
         "colorscale": [[0.0, "#2166ac"], [0.5, "#f7f7f7"], [1.0, "#b2182b"]],
         "text": np.round(values, 2),
         "texttemplate": "%{text}",
-        "textfont": {"size": 8},
+        "textfont": {"size": 11},
         "hovertemplate": "%{y} × %{x}: %{z:.2f}<extra></extra>",
     }
-    layout = {"yaxis": {"autorange": "reversed"}}
+    layout = {
+        "yaxis": {"autorange": "reversed", "tickfont": {"size": 11}},
+        "xaxis": {"tickfont": {"size": 11}},
+    }
     return _layout(_figure([trace], layout), title=title, height=HEIGHT + 60)
 
 

@@ -37,12 +37,19 @@ MISSING_WHY: Mapping[str, str] = MappingProxyType(
 `MISSING` cell (Streamlit shows help on a column's header, not on a cell)."""
 
 
+YEAR_COLUMNS = ("release_year", "year")
+
+
 def show_table(data: pd.DataFrame | list[dict], *, column_config: Mapping | None = None) -> None:
     """A table without its index, showing `MISSING` for missing values and empty cells (no
     genres), with the reason (from `MISSING_WHY`) on the header of each column that has any."""
     frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
     frame = _blanks_missing(frame)
     config: dict[str, Any] = dict(column_config or {})
+    for column in YEAR_COLUMNS:
+        if column in frame.columns and column not in config:
+            # A year is a label, not a quantity: "2002", never "2,002".
+            config[column] = st.column_config.NumberColumn(column.replace("_", " "), format="%d")
     for column in frame.columns[frame.isna().any().to_numpy()]:
         reason = MISSING_WHY.get(str(column))
         if reason is None or (column in config and config[column] is None):

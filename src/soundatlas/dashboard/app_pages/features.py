@@ -67,7 +67,11 @@ with corr_col:
     if used < len(rows):
         st.caption(f"Computed on a fixed random sample of {used:,} songs.")
 
-st.subheader("Map of the songs (PCA)")
+st.subheader(
+    "Map of the songs (PCA)",
+    help="PC1 and PC2 are the two directions in which the songs' sound varies most (principal "
+    "components); each axis title names the features it is made of.",
+)
 st.caption(
     f"Songs coloured by {METHOD_TITLES[view.method]} persona; hover a point for the song. "
     "Drag to zoom, double-click to reset."
@@ -134,7 +138,11 @@ def _dendrogram(index: AtlasIndex) -> None:
     )
 
 
-st.subheader("Dendrogram (hierarchical)")
+st.subheader(
+    "Dendrogram (hierarchical)",
+    help="Ward merge distance: how much joining two branches adds to the spread of sound "
+    "within clusters; a high join means very different branches.",
+)
 if view.method == "hierarchical":
     _dendrogram(index)
 else:

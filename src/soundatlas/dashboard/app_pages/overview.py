@@ -37,7 +37,12 @@ clusters.metric(
     help="Clusters of the chosen method with at least one filtered song (noise not counted).",
 )
 
-st.subheader("The three methods compared")
+st.subheader(
+    "The three methods compared",
+    help="Silhouette: how much closer songs are to their own cluster than to the next (higher "
+    "is better). Davies–Bouldin: cluster spread against distance between clusters (lower is "
+    "better). ARI: agreement of two labellings, 1 = identical, 0 = chance.",
+)
 assessment = atlas.assessment
 st.info(recommendation_text(atlas), icon=":material/recommend:")
 for warning in assessment.warnings.values():
@@ -90,7 +95,11 @@ with st.expander("How each method's parameters were chosen"):
     for row in methods.itertuples():
         st.markdown(f"**{plain(row.method)}**: {plain(row.rule)}")
 
-st.subheader(f"Personas · {METHOD_TITLES[view.method]}")
+st.subheader(
+    f"Personas · {METHOD_TITLES[view.method]}",
+    help="σ (sigma): standard deviations from the catalog's average; +1.0σ energy means the "
+    "cluster's songs are one typical spread more energetic than the average song.",
+)
 personas = atlas.personas_of(view.method).set_index("cluster")
 filtered = sizes.set_index("cluster")["songs"]
 order = sizes["cluster"].tolist()

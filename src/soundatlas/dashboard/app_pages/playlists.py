@@ -180,11 +180,11 @@ with results:
             columns = [
                 c
                 for c in (
+                    "similarity",
                     "position",
                     "rank",
                     "name",
                     "artists",
-                    "similarity",
                     "target_distance",
                     persona,
                     "popularity",

@@ -162,10 +162,10 @@ with song_tab:
                 columns = [
                     c
                     for c in (
+                        "similarity",
                         "rank",
                         "name",
                         "artists",
-                        "similarity",
                         persona_column,
                         "closest",
                         "differs",

@@ -1,0 +1,59 @@
+"""Plain words beside the jargon, the score first, readable charts, years as years."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from soundatlas.dashboard import charts
+from soundatlas.dashboard.ui import YEAR_COLUMNS
+
+
+def test_jargon_has_a_tooltip(app):
+    helps = {}
+    for page in (None, "features"):
+        at = app(page, method="hierarchical") if page else app()
+        helps |= {h.value: h.proto.help for h in at.subheader}
+    joined = " ".join(h for h in helps.values() if h)
+    for word in ("Silhouette", "Davies–Bouldin", "ARI", "σ", "PC1 and PC2", "Ward merge distance"):
+        assert word in joined, word
+
+
+def test_the_score_comes_first_in_similar_songs(app):
+    at = app("search")
+    at.text_input(key="q").input("radio").run()
+    at.selectbox(key="se_song").select_index(0).run()
+    assert at.dataframe[0].value.columns[0] == "similarity"
+
+
+def test_the_score_comes_first_in_a_playlist(app):
+    at = app("playlists")
+    at.slider(key="pl_threshold").set_value(0.7)
+    at.button(key="FormSubmitter:pl_form-Generate playlist").click().run()
+    assert at.dataframe[0].value.columns[0] == "similarity"
+
+
+def test_correlation_labels_are_at_least_11px_and_the_map_has_no_toolbar():
+    corr = pd.DataFrame([[1.0, 0.2], [0.2, 1.0]], columns=["energy", "valence"])
+    figure = charts.correlation_heatmap(corr)
+    assert figure.data[0].textfont.size >= 11
+    assert figure.layout.xaxis.tickfont.size >= 11 and figure.layout.yaxis.tickfont.size >= 11
+    assert charts.ZOOMABLE["displayModeBar"] is False
+
+
+def _year_table() -> None:
+    import pandas as pd
+
+    from soundatlas.dashboard.ui import show_table
+
+    show_table(pd.DataFrame({"name": ["Song"], "release_year": [2002], "year": [1999]}))
+
+
+def test_years_are_shown_as_years():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_year_table).run()
+    config = json.loads(at.dataframe[0].proto.columns)
+    for column in YEAR_COLUMNS:
+        assert config[column]["type_config"]["format"] == "%d", column
