@@ -127,3 +127,17 @@ def test_error_messages_keep_their_lines_and_lose_their_markup():
     assert shown.count("  \n") == 1
     assert not RAW.search(shown)
     assert _unescaped(shown).replace("  \n", "\n").startswith("first " + LINK_SONG)
+
+
+@pytest.mark.parametrize(
+    ("message", "shown"),
+    [
+        ("/srv/uploads/ab12/hits.csv: line 3 is ragged", "hits.csv: line 3 is ragged"),
+        ("file '/tmp/x/y.csv' is empty", "file 'y.csv' is empty"),
+        ("AC/DC 3/4 http://host/x", "AC/DC 3/4 http://host/x"),
+    ],
+)
+def test_error_messages_name_files_without_the_servers_folders(message, shown):
+    from soundatlas.dashboard.text import without_folders
+
+    assert without_folders(message) == shown

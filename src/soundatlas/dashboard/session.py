@@ -32,7 +32,7 @@ from soundatlas.dashboard.catalogs import (
 )
 from soundatlas.dashboard.settings import ATLAS_ENV
 from soundatlas.dashboard.state import AtlasIndex, View
-from soundatlas.dashboard.text import plain_lines
+from soundatlas.dashboard.text import plain_lines, without_folders
 from soundatlas.errors import AtlasError, SoundAtlasError
 from soundatlas.store import MANIFEST, load_atlas
 
@@ -177,5 +177,6 @@ def current_view() -> View:
 
 def show_error(exc: SoundAtlasError | str) -> None:
     """A library error in the same words as the command line, as plain text: messages quote
-    song, artist and file names and cell values, which must never become Markdown."""
-    st.error(plain_lines(exc), icon=":material/error:")
+    song, artist and file names and cell values, which must never become Markdown; files are
+    named without the server's folders."""
+    st.error(plain_lines(without_folders(exc)), icon=":material/error:")

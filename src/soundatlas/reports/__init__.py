@@ -43,6 +43,7 @@ from soundatlas.reports.tables import (
     method_rows,
     recommendation_text,
     report_content,
+    without_paths,
 )
 
 REPORT_FORMATS: tuple[str, ...] = ("html", "md")
@@ -65,6 +66,7 @@ __all__ = [
     "report_figures",
     "report_html",
     "report_markdown",
+    "without_paths",
     "write_figures",
     "write_report",
 ]

@@ -174,10 +174,24 @@ def method_rows(atlas: Atlas) -> pd.DataFrame:
     )
 
 
+def without_paths(atlas: Atlas, text: str) -> str:
+    """``text`` naming the atlas's input file by its name, not by its path on the builder's
+    disk: a report or a page is shared with people who have no business knowing it."""
+    source = str(atlas.report.source)
+    name = source_name(source)
+    return text.replace(source, name) if source and source != name else text
+
+
 def dropped_rows(atlas: Atlas) -> pd.DataFrame:
-    """What was left out or merged at ingestion, by rule, with the message the user saw."""
+    """What was left out or merged at ingestion, by rule, with the message the user saw (the
+    file named without its folders)."""
     findings = [
-        {"what": f.severity, "rule": f.rule, "rows": f.count, "details": f.message}
+        {
+            "what": f.severity,
+            "rule": f.rule,
+            "rows": f.count,
+            "details": without_paths(atlas, f.message),
+        }
         for f in atlas.report.findings
         if f.severity in ("rejected", "merged", "fixed")
     ]
@@ -293,7 +307,7 @@ def report_content(
             MethodSection(t.method, t.title, clusters_table(t), spread_table(t))
             for t in cluster_tables(atlas, rows=rows)
         ),
-        ingestion=atlas.report.summary(),
+        ingestion=without_paths(atlas, atlas.report.summary()),
         dropped=None if dropped.empty else dropped_table(dropped),
     )
 
@@ -326,4 +340,4 @@ def subtitle(atlas: Atlas, rows: np.ndarray | None) -> str:
     shown = total if rows is None else len(song_positions(rows, total))
     scope = f"{total:,} songs" if shown == total else f"{shown:,} of {total:,} songs (filtered)"
     created = atlas.manifest.get("created", "")
-    return f"{scope}; atlas built {created}; {atlas.report.summary()}".strip()
+    return f"{scope}; atlas built {created}; {without_paths(atlas, atlas.report.summary())}".strip()

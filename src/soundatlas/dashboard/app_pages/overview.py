@@ -12,8 +12,13 @@ from soundatlas.dashboard.sidebar import absent_columns
 from soundatlas.dashboard.summaries import cluster_sizes
 from soundatlas.dashboard.text import plain
 from soundatlas.dashboard.ui import page_header, require_songs, show_table
-from soundatlas.reports import dropped_rows, genre_text, method_rows, recommendation_text
-from soundatlas.validation import source_name
+from soundatlas.reports import (
+    dropped_rows,
+    genre_text,
+    method_rows,
+    recommendation_text,
+    without_paths,
+)
 
 CARDS = 24  # persona cards drawn; more clusters (DBSCAN can find many) go in a table
 
@@ -123,19 +128,8 @@ if len(order) > CARDS:
     show_table(rest)
 
 st.subheader("What was dropped at ingestion")
-source = str(atlas.report.source)
-name = source_name(source)
-
-
-def _named(text: str) -> str:
-    """The ingestion report's words, naming the file by its name, not its path on the server."""
-    return text.replace(source, name) if source and source != name else text
-
-
-st.text(_named(atlas.report.summary()))
+st.text(without_paths(atlas, atlas.report.summary()))
 dropped = dropped_rows(atlas)
-if not dropped.empty:
-    dropped = dropped.assign(details=dropped["details"].astype(str).map(_named))
 if dropped.empty:
     st.success(
         "Nothing was dropped: every row of the file became a track.", icon=":material/check:"
