@@ -57,3 +57,14 @@ def test_years_are_shown_as_years():
     config = json.loads(at.dataframe[0].proto.columns)
     for column in YEAR_COLUMNS:
         assert config[column]["type_config"]["format"] == "%d", column
+
+
+def test_the_radar_shows_the_largest_clusters_and_others_on_request(app):
+    at = app("features", method="hierarchical")
+    chooser = at.multiselect(key="fx_radar_clusters")
+    assert len(chooser.options) > 4 and len(chooser.value) == 4
+    radar = [c for c in at.get("plotly_chart") if '"scatterpolar"' in c.proto.spec]
+    assert len(json.loads(radar[0].proto.spec)["data"]) == 4
+    chooser.set_value([*chooser.value, chooser.options[-1]]).run()
+    radar = [c for c in at.get("plotly_chart") if '"scatterpolar"' in c.proto.spec]
+    assert len(json.loads(radar[0].proto.spec)["data"]) == 5

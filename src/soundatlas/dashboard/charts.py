@@ -175,8 +175,8 @@ def profile_radar(profiles: pd.DataFrame, *, title: str = "") -> go.Figure:
         )
     layout = {
         "polar": {
-            "radialaxis": {"range": [0, 1], "tickfont": {"size": 9}},
-            "angularaxis": {"tickfont": {"size": 10}},
+            "radialaxis": {"range": [0, 1], "tickfont": {"size": 11}},
+            "angularaxis": {"tickfont": {"size": 11}},
         }
     }
     return _layout(_figure(traces, layout), title=title, height=HEIGHT + 80, side=56)

@@ -40,6 +40,9 @@ if len(rows) < view.count:
 if len(sizes[sizes["songs"] > 0]) > len(drawn):
     st.caption(f"Box plots and radar show the {len(drawn)} largest clusters.")
 
+RADAR_DEFAULT = 4
+"""Clusters drawn on the radar at first (the largest); the others can be added."""
+
 st.subheader("One feature across clusters")
 feature = st.selectbox("Feature", index.feature_names, key="fx_feature")
 boxes = feature_boxes(index, rows, view.method, feature, drawn)
@@ -50,6 +53,19 @@ with profile_col:
     st.subheader("Cluster profiles")
     st.caption("Mean of each feature per cluster, scaled 0–1 by the catalog's range.")
     profiles = cluster_profiles(index, rows, view.method, drawn)
+    if len(profiles) > RADAR_DEFAULT:
+        # More than a few outlines overlap into a tangle: the largest few by default, any
+        # others a click away.
+        names = {
+            charts.cluster_label(int(c), str(p)): int(c) for c, p in profiles["persona"].items()
+        }
+        shown = st.multiselect(
+            "Clusters on the radar",
+            list(names),
+            default=list(names)[:RADAR_DEFAULT],
+            key="fx_radar_clusters",
+        )
+        profiles = profiles.loc[[names[label] for label in shown]]
     st.plotly_chart(
         charts.profile_radar(profiles),
         key="fx_radar",
