@@ -128,6 +128,7 @@ def _one_song(index: DiscoveryIndex, text: str, rows: np.ndarray, tiers: np.ndar
         f"track id (for example {first['track_id']!r}) or give title and artist "
         f"(for example {hint!r}).",
         candidates=candidates,
+        query=text,
     )
 
 
