@@ -213,12 +213,15 @@ def pca_scatter(
     hover: np.ndarray,
     personas: dict[int, str],
     *,
+    rows: np.ndarray | None = None,
     axis_titles: tuple[str, str] = ("PC1", "PC2"),
     title: str = "",
 ) -> go.Figure:
     """WebGL scatter of songs on two principal axes, one trace (and colour) per cluster.
 
     ``hover`` holds already-escaped ``"Song — Artist"`` labels; the persona is the trace name.
+    ``rows`` (the songs' rows in the atlas) ride along as each point's ``customdata``, so a
+    click or a box/lasso selection says which songs were picked.
     """
     traces = []
     for cluster in np.unique(clusters):
@@ -232,6 +235,7 @@ def pca_scatter(
                 "name": cluster_label(int(cluster), personas.get(int(cluster), "?")),
                 "marker": {"size": 4, "opacity": 0.7, "color": cluster_color(int(cluster))},
                 "hovertext": hover[chosen],
+                **({"customdata": np.asarray(rows)[chosen]} if rows is not None else {}),
                 "hovertemplate": "%{hovertext}<br>%{fullData.name}<extra></extra>",
             }
         )

@@ -8,6 +8,7 @@ import streamlit as st
 
 from soundatlas.clustering.result import METHOD_TITLES
 from soundatlas.dashboard import charts, session
+from soundatlas.dashboard.profiles import show_artist
 from soundatlas.dashboard.state import AtlasIndex
 from soundatlas.dashboard.summaries import (
     SCATTER_CAP,
@@ -22,16 +23,64 @@ from soundatlas.dashboard.summaries import (
     stratified_sample,
     summary_rows,
 )
-from soundatlas.dashboard.ui import page_header, require_songs
+from soundatlas.dashboard.text import plain
+from soundatlas.dashboard.ui import page_header, require_songs, show_table
+from soundatlas.discovery import similar_tracks
+from soundatlas.errors import SoundAtlasError
 
 view = session.current_view()
 index = view.index
 page_header("Audio features", view)
 require_songs(view)
 
+MAP_KEY = "fx_pca"
+
+
+def _picked_on_map() -> np.ndarray:
+    """Rows of the songs clicked or selected (box, lasso) on the map in the last run."""
+    state = st.session_state.get(MAP_KEY)
+    points = ((state or {}).get("selection") or {}).get("points") or []
+    picked = [int(p["customdata"]) for p in points if p.get("customdata") is not None]
+    return np.unique(np.asarray(picked, dtype=np.int64))
+
+
+def _song_card(row: int) -> None:
+    """The song clicked on the map: its most similar songs and its artist."""
+    atlas = view.atlas
+    song = atlas.tracks.iloc[row]
+    artists = list(song["artists"]) if song["artists"] is not None else []
+    st.markdown(f"**{plain(song['name'])}** — {plain(', '.join(artists)) or 'unknown artist'}")
+    try:
+        similar = similar_tracks(atlas, row, n=10)
+    except SoundAtlasError as exc:
+        session.show_error(exc)
+        return
+    show_table(
+        similar[["similarity", "name", "artists", view.persona_column]],
+        column_config={
+            "similarity": st.column_config.ProgressColumn(
+                "similarity", format="%.3f", min_value=0.0, max_value=1.0
+            ),
+            view.persona_column: "persona",
+        },
+    )
+    if artists:
+        with st.expander(f"Artist: {artists[0]}"):
+            show_artist(atlas, artists[0], view.method)
+
+
+picked = _picked_on_map()
 sizes = cluster_sizes(index, view.mask, view.method)
 drawn = largest_clusters(sizes)
 rows = summary_rows(index, view.mask)
+if len(picked) > 1:
+    # A box or lasso on the map narrows every chart above it to the songs it holds.
+    rows = np.intersect1d(rows, picked) if len(np.intersect1d(rows, picked)) else picked
+    st.info(
+        f"Charts show the {len(rows):,} songs selected on the map below; double-click the map "
+        "to clear the selection.",
+        icon=":material/filter_alt:",
+    )
 if len(rows) < view.count:
     st.caption(
         f"Box plots, profiles and correlations use a fixed random sample of {len(rows):,} of the "
@@ -90,7 +139,8 @@ st.subheader(
 )
 st.caption(
     f"Songs coloured by {METHOD_TITLES[view.method]} persona; hover a point for the song. "
-    "Drag to zoom, double-click to reset."
+    "Click a song for its most similar songs and its artist; draw a box or lasso to narrow "
+    "the charts above to those songs; double-click to reset."
 )
 points = stratified_sample(index, view.mask, view.method, cap=SCATTER_CAP)
 if len(points) < view.count:
@@ -107,11 +157,16 @@ if "pc1" in index.coordinates and "pc2" in index.coordinates:
             view.labels[points],
             index.hover_labels(points),
             index.personas[view.method],
+            rows=points,
             axis_titles=(index.axis_titles[0], index.axis_titles[1]),
         ),
-        key="fx_pca",
+        key=MAP_KEY,
         config=charts.ZOOMABLE,
+        on_select="rerun",
+        selection_mode=("points", "box", "lasso"),
     )
+    if len(picked) == 1:
+        _song_card(int(picked[0]))
 
 
 @st.cache_data(max_entries=8, ttl=3600, show_spinner=False)
