@@ -68,3 +68,17 @@ def test_the_radar_shows_the_largest_clusters_and_others_on_request(app):
     chooser.set_value([*chooser.value, chooser.options[-1]]).run()
     radar = [c for c in at.get("plotly_chart") if '"scatterpolar"' in c.proto.spec]
     assert len(json.loads(radar[0].proto.spec)["data"]) == 5
+
+
+def test_one_percent_format_with_one_decimal(app):
+    at = app()
+    config = json.loads(at.dataframe[0].proto.columns)
+    assert config["noise_share"]["type_config"]["format"] == "%.1f%%"
+    noise = at.dataframe[0].value["noise_share"]
+    assert noise.between(0, 100).all()
+    at = app("distribution")
+    table = next(t for t in at.dataframe if "share" in t.value.columns)
+    assert json.loads(table.proto.columns)["share"]["type_config"]["format"] == "%.1f%%"
+    assert abs(table.value["share"].sum() - 100.0) < 0.5
+    pie = next(c for c in at.get("plotly_chart") if '"pie"' in c.proto.spec)
+    assert json.loads(pie.proto.spec)["data"][0]["texttemplate"] == "%{percent:.1%}"

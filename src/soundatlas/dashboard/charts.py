@@ -99,8 +99,8 @@ def share_pie(sizes: pd.DataFrame, *, title: str = "") -> go.Figure:
         "labels": labels,
         "values": sizes["songs"].to_numpy(),
         "marker": {"colors": [cluster_color(c) for c in sizes["cluster"]]},
-        "textinfo": "percent",
-        "hovertemplate": "%{label}<br>%{value:,} songs (%{percent})<extra></extra>",
+        "texttemplate": "%{percent:.1%}",
+        "hovertemplate": "%{label}<br>%{value:,} songs (%{percent:.1%})<extra></extra>",
         "sort": False,
         "hole": 0.35,
     }
@@ -194,7 +194,7 @@ def correlation_heatmap(corr: pd.DataFrame, *, title: str = "") -> go.Figure:
         "zmin": -1,
         "zmax": 1,
         "colorscale": [[0.0, "#2166ac"], [0.5, "#f7f7f7"], [1.0, "#b2182b"]],
-        "text": np.round(values, 2),
+        "text": np.round(values, 1),  # one decimal fits a phone-wide cell at 11 px; hover: 2
         "texttemplate": "%{text}",
         "textfont": {"size": 11},
         "hovertemplate": "%{y} × %{x}: %{z:.2f}<extra></extra>",

@@ -40,6 +40,17 @@ MISSING_WHY: Mapping[str, str] = MappingProxyType(
 YEAR_COLUMNS = ("release_year", "year")
 
 
+def percent_column(label: str, **options: Any) -> Any:
+    """A column of shares (0-1) shown as percentages with one decimal ("33.6%"), the one
+    percent format of the dashboard (Streamlit's own "percent" drops or keeps decimals)."""
+    return st.column_config.NumberColumn(label, format="%.1f%%", **options)
+
+
+def as_percent(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """``frame`` with shares (0-1) in ``columns`` turned into percentages for `percent_column`."""
+    return frame.assign(**{c: frame[c] * 100.0 for c in columns if c in frame})
+
+
 def show_table(data: pd.DataFrame | list[dict], *, column_config: Mapping | None = None) -> None:
     """A table without its index, showing `MISSING` for missing values and empty cells (no
     genres), with the reason (from `MISSING_WHY`) on the header of each column that has any."""

@@ -105,9 +105,7 @@ with profile_col:
     if len(profiles) > RADAR_DEFAULT:
         # More than a few outlines overlap into a tangle: the largest few by default, any
         # others a click away.
-        names = {
-            charts.cluster_label(int(c), str(p)): int(c) for c, p in profiles["persona"].items()
-        }
+        names = {f"{int(c)} · {p}": int(c) for c, p in profiles["persona"].items()}
         shown = st.multiselect(
             "Clusters on the radar",
             list(names),

@@ -11,7 +11,13 @@ from soundatlas.dashboard import session
 from soundatlas.dashboard.sidebar import absent_columns
 from soundatlas.dashboard.summaries import cluster_sizes
 from soundatlas.dashboard.text import plain
-from soundatlas.dashboard.ui import page_header, require_songs, show_table
+from soundatlas.dashboard.ui import (
+    as_percent,
+    page_header,
+    percent_column,
+    require_songs,
+    show_table,
+)
 from soundatlas.reports import (
     dropped_rows,
     genre_text,
@@ -57,7 +63,10 @@ if any(assessment.warnings.values()):
     st.caption(plain(f"The rule: {DEGENERATE_RULE}."))
 methods = method_rows(atlas)
 show_table(
-    methods.drop(columns=["rule", "warnings", "calinski_harabasz", "silhouette_sample"]),
+    as_percent(
+        methods.drop(columns=["rule", "warnings", "calinski_harabasz", "silhouette_sample"]),
+        "noise_share",
+    ),
     column_config={
         "method": "method",
         "verdict": st.column_config.TextColumn(
@@ -84,7 +93,7 @@ show_table(
             help="How spread each cluster is against how far it sits from the nearest other: "
             "lower is better.",
         ),
-        "noise_share": st.column_config.NumberColumn("noise", format="percent"),
+        "noise_share": percent_column("noise"),
         "agreement_ari": st.column_config.TextColumn(
             "agreement (ARI)", help="Adjusted Rand index with each other method (1 = identical)."
         ),
