@@ -192,6 +192,8 @@ with results:
             ):
                 st.session_state[PICK_KEY] = (exc.query, candidates)
                 _pick_seed(exc.query, candidates)
+            elif isinstance(candidates, pd.DataFrame) and not candidates.empty:
+                show_table(candidates)  # artists: type one of these names
             st.stop()
         except SoundAtlasError as exc:
             session.show_error(exc)
