@@ -51,7 +51,9 @@ def as_percent(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     return frame.assign(**{c: frame[c] * 100.0 for c in columns if c in frame})
 
 
-def show_table(data: pd.DataFrame | list[dict], *, column_config: Mapping | None = None) -> None:
+def show_table(
+    data: pd.DataFrame | list[dict], *, column_config: Mapping | None = None, **options: Any
+) -> Any:
     """A table without its index, showing `MISSING` for missing values and empty cells (no
     genres), with the reason (from `MISSING_WHY`) on the header of each column that has any."""
     frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
@@ -66,7 +68,9 @@ def show_table(data: pd.DataFrame | list[dict], *, column_config: Mapping | None
         if reason is None or (column in config and config[column] is None):
             continue
         config[column] = _with_help(config.get(column), reason)
-    st.dataframe(frame, hide_index=True, placeholder=MISSING, column_config=config or None)
+    return st.dataframe(
+        frame, hide_index=True, placeholder=MISSING, column_config=config or None, **options
+    )
 
 
 def _blanks_missing(frame: pd.DataFrame) -> pd.DataFrame:

@@ -25,6 +25,7 @@ from soundatlas.errors import SoundAtlasError
 SIMILAR = 10
 SEARCH_LIMIT = 50
 PAGE_KEY = "se_page"
+TABLE_KEY = "se_table"
 QUERY_SEEN_KEY = "_se_page_for"
 SIMILARITY_LABELS = {"sound": "sound", "sound+context": "sound + context"}
 SIMILARITY_NOTES = {
@@ -100,6 +101,10 @@ with song_tab:
         )
     else:
         labels = {int(r.row): f"{r.name} — {r.artists}" for r in songs.itertuples(index=False)}
+        clicked = ((st.session_state.get(TABLE_KEY) or {}).get("selection") or {}).get("rows")
+        if clicked and clicked[0] < len(songs):
+            # A row clicked in the table below opens that song, as picking it here does.
+            st.session_state["se_song"] = int(songs["row"].iloc[clicked[0]])
         picked = st.selectbox(
             "Pick a song to see its most similar songs",
             list(labels),
@@ -125,9 +130,13 @@ with song_tab:
             show_table(
                 songs[shown],
                 column_config={persona_column: "persona", "other_titles": "also released as"},
+                key=TABLE_KEY,
+                on_select="rerun",
+                selection_mode="single-row",
             )
             st.caption(
-                "Each recording is listed once: 'releases' counts the songs of the catalog that "
+                "Click a row for the song's most similar songs. Each recording is listed once: "
+                "'releases' counts the songs of the catalog that "
                 "are releases of it (remasters, radio edits, other albums)."
             )
         else:
