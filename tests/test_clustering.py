@@ -22,7 +22,12 @@ from soundatlas.clustering.metrics import (
     score_labels,
     silhouette_sample,
 )
-from soundatlas.clustering.selection import choose_k, k_candidates, knee
+from soundatlas.clustering.selection import (
+    choose_k,
+    k_candidates,
+    knee,
+    rejected_by_every_metric,
+)
 from soundatlas.clustering.ward import ward_linkage, ward_tree
 from soundatlas.errors import ConfigError
 
@@ -262,3 +267,34 @@ def test_eps_from_a_sampled_curve_matches_the_whole_curve_on_real_songs(monkeypa
     assert whole.details["k_distance_songs"] == len(x)
     assert sampled.details["k_distance_songs"] == 2_000
     assert sampled.params["eps"] == pytest.approx(whole.params["eps"], rel=0.01)
+
+
+def test_choose_k_never_picks_a_k_every_metric_rejects():
+    table = pd.DataFrame(
+        {
+            "k": [2, 3, 4, 5, 6, 7, 8],
+            "inertia": [1000, 600, 380, 330, 300, 280, 265],
+            "silhouette": [0.40, 0.18, 0.20, 0.21, 0.19, 0.30, 0.32],
+            "davies_bouldin": [1.0, 2.0, 1.9, 1.8, 1.7, 1.2, 1.3],
+            "calinski_harabasz": [900, 290, 300, 310, 320, 600, 500],
+            "smallest_share": [0.3] * 7,
+        }
+    )
+    # The elbow is k=4; k=5 has the best silhouette of k=3-5 but is in the worse half of the
+    # candidates by all three metrics, and so are k=3 and k=4: the best silhouette of all wins.
+    assert rejected_by_every_metric(table, 5) and not rejected_by_every_metric(table, 7)
+    k, rule = choose_k(table)
+    assert k == 2
+    assert "worse half of the candidates by every metric" in rule
+
+
+def test_the_chosen_hierarchical_k_is_not_rejected_by_every_metric_on_real_tables(atlas_of):
+    from realdata import GENRES_11K, TOPHITS
+
+    for name in (GENRES_11K, TOPHITS):
+        atlas = atlas_of(name)
+        for method in ("kmeans", "hierarchical"):
+            table = atlas.selection[atlas.selection["method"] == method]
+            k = atlas.methods[method].params["k"]
+            assert not rejected_by_every_metric(table, k), (name, method, k)
+            assert "not in the worse half" in atlas.methods[method].rule

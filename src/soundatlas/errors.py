@@ -52,8 +52,11 @@ class LookupFailed(SoundAtlasError):
 
 
 class AmbiguousQuery(LookupFailed):
-    """A text query matched several songs; ``candidates`` holds them so the caller can choose."""
+    """A text query matched several songs; ``candidates`` holds them so the caller can choose,
+    and ``query`` is the text as given (None when not known), so a caller can replace it with
+    the choice."""
 
-    def __init__(self, message: str, candidates: object) -> None:
+    def __init__(self, message: str, candidates: object, query: str | None = None) -> None:
         super().__init__(message)
         self.candidates = candidates
+        self.query = query

@@ -69,13 +69,16 @@ def _atlas_labels(page) -> list[str]:
 
 
 def _finds(page, text: str) -> bool:
-    """Whether the Search page finds a song titled ``text`` in the session's atlas."""
+    """Whether the Search page finds a song titled ``text`` in the session's atlas (as typed,
+    not the closest name search offers when nothing matches)."""
     _go(page, "Search & recommendations", "/search")
     box = page.get_by_label("Search songs and artists")
     box.fill(text)
     box.press("Enter")
     page.get_by_role("tab").filter(has_text="Songs").wait_for()
     settle(page)
+    if page.get_by_text("Did you mean").count():
+        return False  # nothing matched as typed: the results are another name's
     return not page.get_by_role("tab").filter(has_text="Songs").inner_text().endswith("(0)")
 
 

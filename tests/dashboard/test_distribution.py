@@ -13,7 +13,7 @@ def test_pie_and_bar_show_every_cluster_with_persona_names(app):
     at = app("distribution")
     assert len(_charts(at)) == 2
     table = at.dataframe[0].value
-    assert table["share"].sum() == pytest.approx(1.0)
+    assert table["share"].sum() == pytest.approx(100.0)  # percentages, one decimal shown
     assert table["persona"].str.len().min() > 0
 
 

@@ -103,3 +103,30 @@ def test_dendrogram_of_a_two_stage_tree_counts_songs_or_says_leaves(
     else:
         assert sum(counts) == 200  # leaves of the tree, and the page says so
         assert "how many leaves of the tree it holds" in text_of(at)
+
+
+def _select_on_map(at, rows) -> None:
+    """What the browser sends when songs are clicked or lassoed on the PCA map."""
+    points = [{"customdata": int(r), "x": 0.0, "y": 0.0} for r in rows]
+    at.session_state["fx_pca"] = {"selection": {"points": points, "point_indices": []}}
+
+
+def test_clicking_a_song_on_the_map_shows_its_similar_songs_and_artist(app, hostile_atlas):
+    at = app("features")
+    row = 3
+    _select_on_map(at, [row])
+    at.run()
+    assert not at.exception
+    song = hostile_atlas.tracks.iloc[row]
+    tables = [t.value for t in at.dataframe]
+    similar = [t for t in tables if "similarity" in t.columns]
+    assert similar and len(similar[-1]) == 10
+    assert any(str(song["artists"][0]) in e.label for e in at.expander)
+
+
+def test_a_lasso_on_the_map_narrows_the_charts_above(app, text_of):
+    at = app("features")
+    _select_on_map(at, range(40))
+    at.run()
+    assert not at.exception
+    assert "Charts show the 40 songs selected on the map below" in text_of(at)

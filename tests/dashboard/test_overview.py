@@ -13,14 +13,44 @@ def test_overview_shows_counts_methods_personas_and_drops(app, text_of, hostile_
     assert metrics["Unique artists"] == f"{artists:,}"
     assert int(metrics["Active clusters"]) >= 2
     methods = at.dataframe[0].value
-    assert list(methods["method"]) == ["K-Means", "DBSCAN", "Hierarchical (Ward)"]
-    assert {"silhouette", "davies_bouldin", "noise_share", "agreement_ari", "stability_ari"} <= set(
-        methods.columns
-    )
+    assert set(methods["method"]) == {"K-Means", "DBSCAN", "Hierarchical (Ward)"}
+    assert {
+        "verdict",
+        "silhouette",
+        "silhouette_with_noise",
+        "davies_bouldin",
+        "noise_share",
+        "agreement_ari",
+        "stability_ari",
+    } <= set(methods.columns)
     shown = text_of(at)
     assert "Why: " in shown and "Genres: " in shown
     assert f"{songs:,} of {songs:,} songs" in shown
     assert "duplicate row" in at.dataframe[-1].value["rule"].tolist()
+
+
+def test_overview_recommends_a_method_opens_on_it_and_warns_of_degenerate_ones(
+    app, text_of, hostile_atlas
+):
+    at = app()
+    assessment = hostile_atlas.assessment
+    recommended = hostile_atlas.methods[assessment.recommended].title
+    assert at.selectbox(key="method").value == assessment.recommended
+    assert f"Recommended: {recommended}." in at.info[0].value
+    methods = at.dataframe[0].value
+    assert methods["verdict"].iloc[0] == "recommended"
+    assert methods["method"].iloc[0] == recommended
+    degenerate = [m for m in hostile_atlas.methods if assessment.degenerate(m)]
+    assert list(methods["verdict"].iloc[len(methods) - len(degenerate) :]) == ["degenerate"] * len(
+        degenerate
+    )
+    from soundatlas.dashboard.text import plain
+
+    warnings = [w.value for w in at.warning]
+    for method in degenerate:
+        assert plain(assessment.warnings[method][0]) in warnings
+    if degenerate:
+        assert plain("The rule: a result is degenerate when") in text_of(at)
 
 
 def _cards(at) -> set[str]:

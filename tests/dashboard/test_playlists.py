@@ -66,3 +66,48 @@ def test_unknown_seed_shows_the_error_without_a_traceback(app, text_of):
     at.button(key=SUBMIT).click().run()
     assert not at.exception
     assert at.error
+
+
+def test_every_sidebar_filter_applies_to_the_playlist(app, text_of, hostile_atlas):
+    """A genre, an artist or 'explicit: yes' in the sidebar restricts the playlist too."""
+    tracks = hostile_atlas.tracks
+    genre = tracks["genres"].explode().value_counts().index[0]
+    artist = tracks["artists"].explode().value_counts().index[0]
+    for params, wanted in (
+        ({"genre": genre}, tracks["genres"].map(lambda g: genre in list(g))),
+        ({"artist": artist}, tracks["artists"].map(lambda a: artist in list(a))),
+        ({"explicit": "yes"}, tracks["explicit"].fillna(False).astype(bool)),
+    ):
+        at = app("playlists", **params)
+        if "artist" in params:
+            at.text_area(key="pl_seed_artists").input(str(artist))
+        at.slider(key="pl_size").set_value(5)
+        at.slider(key="pl_threshold").set_value(0.7)
+        at.button(key=SUBMIT).click().run()
+        assert not at.exception
+        playlist = at.session_state["pl_result"][1]
+        rows = playlist.tracks["row"].to_numpy()
+        assert len(rows) > 0, (params, playlist.message)
+        assert wanted.to_numpy()[rows].all(), params
+        assert "only songs that pass every sidebar filter" in text_of(at)
+
+
+def test_an_ambiguous_seed_is_picked_from_a_list(app, text_of, hostile_atlas):
+    at = app("playlists")
+    at.selectbox(key="pl_cluster").select_index(0)
+    at.text_area(key="pl_seeds").input("radio")
+    at.slider(key="pl_threshold").set_value(0.7)
+    at.button(key=SUBMIT).click().run()
+    assert not at.exception and at.error
+    assert "pick the one you mean" in text_of(at)
+    picker = at.selectbox(key="pl_pick_song")
+    assert len(picker.options) > 1
+    picker.select_index(1).run()
+    at.button(key="pl_pick_use").click().run()
+    assert not at.exception
+    track_id = at.text_area(key="pl_seeds").value
+    assert track_id in set(hostile_atlas.tracks["track_id"].astype(str))
+    at.button(key=SUBMIT).click().run()
+    assert not at.exception and not at.error
+    playlist = at.session_state["pl_result"][1]
+    assert len(playlist.tracks) > 0 and playlist.request.seeds == (track_id,)

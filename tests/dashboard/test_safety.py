@@ -88,7 +88,9 @@ def test_an_ambiguous_seed_song_quotes_the_titles_as_plain_text(app):
     assert "matches 3 different songs" in message
     assert LINK_SONG in _unescaped(message)  # quoted, and shown exactly as written
     assert not RAW.search(message), message
-    assert len(at.dataframe[0].value) == 3  # the candidates, to copy a track id from
+    options = at.selectbox(key="pl_pick_song").options  # the candidates, to pick one from
+    assert len(options) == 3
+    assert any(option.startswith(LINK_SONG) for option in options)  # plain text, as written
 
 
 def test_an_ambiguous_seed_artist_quotes_the_names_as_plain_text(app):
@@ -127,3 +129,17 @@ def test_error_messages_keep_their_lines_and_lose_their_markup():
     assert shown.count("  \n") == 1
     assert not RAW.search(shown)
     assert _unescaped(shown).replace("  \n", "\n").startswith("first " + LINK_SONG)
+
+
+@pytest.mark.parametrize(
+    ("message", "shown"),
+    [
+        ("/srv/uploads/ab12/hits.csv: line 3 is ragged", "hits.csv: line 3 is ragged"),
+        ("file '/tmp/x/y.csv' is empty", "file 'y.csv' is empty"),
+        ("AC/DC 3/4 http://host/x", "AC/DC 3/4 http://host/x"),
+    ],
+)
+def test_error_messages_name_files_without_the_servers_folders(message, shown):
+    from soundatlas.dashboard.text import without_folders
+
+    assert without_folders(message) == shown

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from dashboard.hostile import FILTERS, outside_filters
 
@@ -26,6 +28,55 @@ def test_search_then_pick_a_song_shows_ten_similar_songs_with_reasons(app, text_
     assert similar["similarity"].is_monotonic_decreasing
     assert similar["closest"].str.len().min() > 0 and similar["differs"].str.len().min() > 0
     assert "10 most similar songs" in text_of(at)
+
+
+def test_similar_songs_by_sound_or_by_sound_and_context(app, text_of, hostile_atlas):
+    from soundatlas.discovery import similar_tracks
+
+    at = app("search")
+    at.text_input(key="q").input(WORD).run()
+    at.selectbox(key="se_song").select_index(0).run()
+    picked = int(at.selectbox(key="se_song").value)
+    assert at.radio(key="se_by").value == "sound+context"
+    with_context = at.dataframe[0].value
+    expected = similar_tracks(hostile_atlas, picked, n=10, similarity="sound+context")
+    assert list(with_context["name"]) == list(expected["name"])
+    assert "with a bonus for shared genres" in text_of(at)
+    at.radio(key="se_by").set_value("sound").run()
+    assert not at.exception
+    by_sound = at.dataframe[0].value
+    expected = similar_tracks(hostile_atlas, picked, n=10, similarity="sound")
+    assert list(by_sound["name"]) == list(expected["name"])
+    assert "Similarity is the cosine of the songs' scaled audio features" in text_of(at)
+
+
+def test_results_page_and_say_how_many(app, text_of, hostile_atlas):
+    from soundatlas.discovery import search
+
+    total = search(hostile_atlas, WORD).total_songs
+    assert total > 50
+    at = app("search")
+    at.text_input(key="q").input(WORD).run()
+    assert f"1-50 of {total} songs" in text_of(at).replace("\\", "")
+    assert at.tabs[0].label == f"Songs ({total:,})"
+    at.number_input(key="se_page").set_value(2).run()
+    assert not at.exception
+    assert f"51-{total} of {total} songs" in text_of(at).replace("\\", "")
+    assert (
+        at.selectbox(key="se_song")
+        .options[0]
+        .startswith(search(hostile_atlas, WORD, limit=50, offset=50).songs["name"].iat[0])
+    )
+    at.text_input(key="q").input("savage").run()  # a new search starts on its first page
+    assert not at.exception
+    assert re.search(r"(?<![\d,])1-\d+ of \d+ songs", text_of(at).replace("\\", ""))
+
+
+def test_a_typo_says_did_you_mean(app, text_of):
+    at = app("search")
+    at.text_input(key="q").input("savage brohters").run()
+    assert not at.exception
+    assert "Did you mean Demo Artist · The Savage Brothers?" in at.info[0].value.replace("\\", "")
 
 
 def test_similar_songs_respect_the_sidebar_filters(app, hostile_atlas):
@@ -72,3 +123,20 @@ def test_search_lists_each_recording_once_with_its_releases(app, hostile_atlas):
     assert len(listed) == 1
     assert listed["releases"].iat[0] == index.releases[index.recording[row]] > 1
     assert {"releases", "other_titles"} <= set(songs)
+
+
+def test_clicking_a_song_in_the_results_opens_its_similar_songs(app, text_of):
+    at = app("search")
+    at.text_input(key="q").input(WORD).run()
+    songs = at.dataframe[0].value
+    # What the browser sends when the third row is clicked.
+    at.session_state["se_table"] = {"selection": {"rows": [2], "columns": []}}
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="se_song").value is not None
+    assert "10 most similar songs" in text_of(at)
+    assert labels_start(at.selectbox(key="se_song"), songs["name"].iat[2])
+
+
+def labels_start(selectbox, name: str) -> bool:
+    return str(selectbox.format_func(selectbox.value)).startswith(name)

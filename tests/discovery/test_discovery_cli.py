@@ -118,6 +118,45 @@ def test_playlist_shortfall_and_json(run, charts) -> None:
     assert "similarity ≥ 0.95 cut the most" in data["message"]
 
 
+def test_an_empty_playlist_exits_1_with_its_reason(run, charts) -> None:
+    result = run("playlist", charts, "--cluster", "0", "--threshold", "1.0", "--min", "energy=0.99")
+    assert result.exit_code == 1, result.output
+    assert "None of the 20 songs asked for pass every constraint" in " ".join(result.stderr.split())
+    one = run("playlist", charts, "--cluster", "0", "--size", "1")
+    assert one.exit_code == 0, one.output
+    assert "1 song chosen from" in " ".join(one.stdout.split())
+
+
+def test_no_explicit_on_a_catalog_without_an_explicit_column_warns(run, tmp_path) -> None:
+    import pandas as pd
+
+    from soundatlas import build_atlas
+    from soundatlas.config import BuildConfig
+
+    rng = pd.Series(range(40), dtype=float) / 40
+    frame = pd.DataFrame(
+        {
+            "name": [f"Song {i}" for i in range(40)],
+            "artists": [f"Artist {i % 7}" for i in range(40)],
+            **{
+                f: rng.sample(frac=1.0, random_state=i).to_numpy()
+                for i, f in enumerate(
+                    ["danceability", "energy", "speechiness", "acousticness", "valence"]
+                )
+            },
+            "instrumentalness": 0.0,
+            "liveness": 0.1,
+            "loudness": -8.0,
+            "tempo": 120.0,
+        }
+    )
+    build_atlas(frame, BuildConfig(methods=("kmeans",), k=2)).save(tmp_path / "atlas")
+    result = run("playlist", tmp_path / "atlas", "--cluster", "0", "--no-explicit", "-n", "5")
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.stderr.split())
+    assert "warning:" in flat and "has no explicit column" in flat
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -157,6 +196,28 @@ def test_search_tables_and_json(run, charts) -> None:
     assert data["artists"][0]["artist"] == "Tiësto"
     result = run("search", charts, "!!!")
     assert result.exit_code == 2 and "has no letters or digits" in result.stderr
+
+
+def test_search_says_did_you_mean_and_pages(run, charts) -> None:
+    result = run("search", charts, "beyonse", "--limit", "3")
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.stdout.split())
+    assert "Nothing matches 'beyonse'. Did you mean Beyoncé? Showing its results." in flat
+    assert "1-3 of 12 songs" in flat and "More: --offset 3" in flat
+    data = json.loads(
+        run("search", charts, "love", "--limit", "5", "--offset", "5", "--json").stdout
+    )
+    assert data["offset"] == 5 and data["total_songs"] > 10 and data["suggestion"] is None
+    assert [s["rank"] for s in data["songs"]] == [6, 7, 8, 9, 10]
+
+
+def test_similar_by_sound_or_context(run, charts) -> None:
+    for kind in ("sound", "sound+context"):
+        result = run("similar", charts, "halo beyonce", "--by", kind, "-n", "3")
+        assert result.exit_code == 0, result.output
+        assert f"(by {kind})" in result.stdout
+    result = run("similar", charts, "halo beyonce", "--by", "vibes")
+    assert result.exit_code == 2 and "similarity 'vibes': use one of" in result.stderr
 
 
 def test_search_lists_a_recording_once_with_its_other_titles(run, charts) -> None:

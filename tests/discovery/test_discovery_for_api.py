@@ -105,6 +105,6 @@ def test_search_pages_add_up_to_the_first_results(atlas_of) -> None:
     first, second = search(atlas, "love", limit=5), search(atlas, "love", limit=5, offset=5)
     assert first.songs["row"].tolist() + second.songs["row"].tolist() == whole.songs["row"].tolist()
     assert second.songs["rank"].tolist() == [6, 7, 8, 9, 10]
-    assert first.songs_total == second.songs_total == len(search(atlas, "love", limit=1000).songs)
+    assert first.total_songs == second.total_songs == len(search(atlas, "love", limit=1000).songs)
     with pytest.raises(ConfigError, match=r"offset=-1: must be between 0 and 1000"):
         search(atlas, "love", offset=-1)

@@ -397,3 +397,20 @@ def test_targets_are_moved_inside_limits_given_elsewhere():
         {"energy": 0.7, "valence": 0.9},
     )
     assert moved == {"tempo": 110.0, "energy": 0.7, "valence": 0.5, "danceability": 0.2}
+
+
+def test_allowed_limits_a_playlist_to_the_filtered_songs(atlas_of) -> None:
+    atlas = atlas_of(TOPHITS)
+    pop = atlas.tracks["genres"].map(lambda g: "pop" in list(g)).to_numpy()
+    playlist = generate_playlist(atlas, PlaylistRequest(cluster=0, size=10), allowed=pop)
+    assert len(playlist.tracks) == 10 and pop[playlist.tracks["row"]].all()
+    rows = generate_playlist(
+        atlas, PlaylistRequest(cluster=0, size=10), allowed=np.flatnonzero(pop)
+    )
+    assert rows.tracks["row"].tolist() == playlist.tracks["row"].tolist()
+    none = generate_playlist(
+        atlas, PlaylistRequest(cluster=0, size=1), allowed=np.zeros(len(pop), dtype=bool)
+    )
+    assert none.tracks.empty and none.limiting == "filters"
+    assert none.message.startswith("None of the 1 song asked for")
+    assert none.message.endswith("To get more, widen the filters.")

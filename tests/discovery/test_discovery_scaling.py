@@ -72,7 +72,7 @@ def test_similarity_is_the_cosine_seen_from_the_catalog_mean(scaled_atlases, sca
     assert atlas.scaler.kind == scaling
     songs = centred(atlas)
     for query in np.random.default_rng(0).choice(len(songs), size=8, replace=False):
-        result = similar_tracks(atlas, int(query), n=20)
+        result = similar_tracks(atlas, int(query), n=20, similarity="sound")
         expected = cosine(songs[result["row"]], songs[query])
         assert result["similarity"].to_numpy() == pytest.approx(expected, abs=1e-5)
         # And these are the best songs: nothing left out scores higher than the 20th.
@@ -80,7 +80,7 @@ def test_similarity_is_the_cosine_seen_from_the_catalog_mean(scaled_atlases, sca
         everything[discovery_index(atlas).releases_of(int(query))] = -np.inf
         assert everything.max() == pytest.approx(expected[0], abs=1e-5)
     pair = [3, 30]
-    result = similar_to_many(atlas, pair, n=5)
+    result = similar_to_many(atlas, pair, n=5, similarity="sound")
     reference = atlas.scaler.transform(atlas.tracks.iloc[pair]).mean(axis=0)
     reference -= atlas.scaler.transform(atlas.tracks).mean(axis=0)
     expected = cosine(songs[result["row"]], reference)
@@ -95,7 +95,7 @@ def test_few_songs_are_very_similar_to_a_random_song(scaled_atlases, scaling) ->
     size = len(atlas.tracks)
     shares = []
     for query in np.random.default_rng(1).choice(size, size=25, replace=False):
-        result = similar_tracks(atlas, int(query), n=500)
+        result = similar_tracks(atlas, int(query), n=500, similarity="sound")
         shares.append(int((result["similarity"] >= 0.8).sum()) / size)
     assert np.mean(shares) < 0.05
     assert max(shares) < 0.15
@@ -115,7 +115,7 @@ def test_reasons_agree_with_the_score(scaled_atlases, scaling) -> None:
     features = list(atlas.scaler.features)
     checked = 0
     for query in np.random.default_rng(2).choice(len(songs), size=15, replace=False):
-        result = similar_tracks(atlas, int(query), n=10)
+        result = similar_tracks(atlas, int(query), n=10, similarity="sound")
         unit = songs / np.linalg.norm(songs, axis=1, keepdims=True)
         for song in result.itertuples():
             terms = unit[song.row] * unit[query]

@@ -62,6 +62,9 @@ def shelf():
         ("Back in Black", "AC/DC", 40),  # a second release of the recording
         ("Halo", "Beyoncé", 74),
         ("Quiet", "Ann", 10),
+        ("Enter Sandman - Remastered 2021", "Metallica", 85),
+        ("Ed Sheeran Medley", "Cover Band", 95),  # mentions an artist in its title
+        ("Perfect", "Ed Sheeran", 60),
     ]
     rows = [
         base
@@ -70,7 +73,7 @@ def shelf():
             "name": name,
             "artists": artist,
             "popularity": pop,
-            "energy": 0.1 + 0.08 * i,
+            "energy": 0.05 + 0.07 * i,
             "valence": 0.9 - 0.07 * i,
         }
         for i, (name, artist, pop) in enumerate(songs)
@@ -114,8 +117,53 @@ def test_title_and_artist_together(shelf) -> None:
 def test_songs_and_artists_are_separate_tables(shelf) -> None:
     found = search(shelf, "mia")
     assert found.artists["artist"].tolist() == ["Mia"]
-    assert set(found.songs["match"]) == {"title and artist"}
+    assert set(found.songs["match"]) == {"by the artist"}
     assert {"rank", "artist", "match", "songs", "popularity", "genres"} <= set(found.artists)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant", "song"),
+    [
+        ("metalica", "Metallica", "Enter Sandman - Remastered 2021"),
+        ("ed sheeren", "Ed Sheeran", "Perfect"),
+    ],
+)
+def test_typos_find_the_name_meant_and_say_so(shelf, typed, meant, song) -> None:
+    found = search(shelf, typed)
+    assert found.suggestion == meant
+    assert found.artists["artist"].iat[0] == meant
+    assert found.songs["name"].iat[0] == song
+    assert search(shelf, meant).suggestion is None
+    assert search(shelf, "zzzzqqqq").suggestion is None
+
+
+def test_an_artists_own_songs_rank_above_songs_naming_them(shelf) -> None:
+    songs = search(shelf, "ed sheeran").songs
+    assert songs["name"].tolist() == ["Perfect", "Ed Sheeran Medley"]
+    assert songs["match"].tolist() == ["by the artist", "prefix"]
+
+
+@pytest.mark.parametrize("query", ["enter sandman metallica", "Metallica - Enter Sandman"])
+def test_title_and_artist_across_a_release_qualifier(shelf, query) -> None:
+    songs = search(shelf, query).songs
+    assert songs["name"].iat[0] == "Enter Sandman - Remastered 2021"
+    assert songs["match"].iat[0] == "exact"
+
+
+def test_results_page_with_totals(shelf) -> None:
+    everything = search(shelf, "l", limit=100)
+    total = everything.total_songs
+    assert total == len(everything.songs) > 4
+    first, second = search(shelf, "l", limit=2), search(shelf, "l", limit=2, offset=2)
+    assert first.total_songs == second.total_songs == total
+    assert first.page_text() == f"1-2 of {total} songs"
+    assert second.page_text() == f"3-4 of {total} songs"
+    assert second.songs["rank"].tolist() == [3, 4]
+    assert second.songs["name"].tolist() == everything.songs["name"].tolist()[2:4]
+    beyond = search(shelf, "l", limit=2, offset=500)
+    assert beyond.songs.empty and beyond.page_text() == f"0 of {total} songs"
+    with pytest.raises(ConfigError, match=r"offset=-1: must be between 0"):
+        search(shelf, "l", offset=-1)
 
 
 def test_limit_applies_to_each_table(shelf) -> None:
@@ -187,3 +235,12 @@ def test_a_short_list_is_the_head_of_the_full_ranking(atlas_of, query) -> None:
         assert few.songs["row"].tolist() == full.songs["row"].tolist()[:limit]
         assert few.artists["artist"].tolist() == full.artists["artist"].tolist()[:limit]
     assert full.songs["row"].is_unique
+
+
+@pytest.mark.realdata
+def test_a_typo_of_a_real_artist_finds_them(atlas_of) -> None:
+    charts = atlas_of(TOPHITS)
+    for typed, meant in (("beyonse", "Beyoncé"), ("ed sheeren", "Ed Sheeran")):
+        found = search(charts, typed)
+        assert found.suggestion == meant
+        assert (found.songs["artists"].head(5) == meant).all()

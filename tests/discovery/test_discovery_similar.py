@@ -91,7 +91,7 @@ def test_restricting_features_changes_the_geometry(four) -> None:
 def test_similar_to_many_uses_the_centroid_and_excludes_every_query(four) -> None:
     # Centroid of A(-3, 3) and C(1, 1) is (-1, 2): B gives (1 - 6)/(√5 √10) = -1/√2,
     # D gives (-3 - 2)/(√5 √10) = -1/√2.
-    result = similar_to_many(four, ["A", "C"])
+    result = similar_to_many(four, ["A", "C"], similarity="sound")
     assert sorted(result["track_id"]) == ["B", "D"]
     assert result["similarity"].to_numpy() == pytest.approx([-1 / math.sqrt(2)] * 2, abs=1e-6)
 
@@ -170,7 +170,7 @@ def test_allowed_gives_the_best_n_among_a_narrow_filter(atlas_of) -> None:
     # Asking for 300 and filtering comes up short: none of song 0's 300 nearest pass.
     assert similar_tracks(atlas, 0, n=300)["row"].isin(np.flatnonzero(mask)).sum() < 10
     for query in (0, resolve_track(atlas, "halo beyonce"), int(np.flatnonzero(mask)[0])):
-        result = similar_tracks(atlas, query, n=10, allowed=mask)
+        result = similar_tracks(atlas, query, n=10, allowed=mask, similarity="sound")
         assert len(result) == 10 and mask[result["row"]].all()
         assert query not in result["row"].tolist()
         index = discovery_index(atlas)
@@ -181,7 +181,7 @@ def test_allowed_gives_the_best_n_among_a_narrow_filter(atlas_of) -> None:
         _, first = np.unique(index.recording[order], return_index=True)
         best = scores[order[np.sort(first)[:10]]]
         assert result["similarity"].to_numpy() == pytest.approx(best, abs=1e-6)
-        rows = similar_tracks(atlas, query, n=10, allowed=np.flatnonzero(mask))
+        rows = similar_tracks(atlas, query, n=10, allowed=np.flatnonzero(mask), similarity="sound")
         assert rows["row"].tolist() == result["row"].tolist()
 
 
@@ -363,3 +363,82 @@ def test_calm_tracks_have_no_extreme_metal_neighbours(atlas_of) -> None:
             assert not (_genres_of(atlas, found) & extreme), tracks["name"].iat[row]
             checked += 1
     assert checked >= 160  # 100 ambient and the 69 quiet sleep tracks
+
+
+# ------------------------------------------------------------------------- sound and context
+
+
+def test_sound_and_context_weighs_popularity_year_and_duration(four) -> None:
+    # A-D differ in sound only, so context (all equal) adds nothing to the order.
+    by_sound = similar_tracks(four, "A", n=3, similarity="sound")
+    with_context = similar_tracks(four, "A", n=3, similarity="sound+context")
+    assert list(by_sound["track_id"]) == list(with_context["track_id"])
+    with pytest.raises(ConfigError, match="similarity 'vibes': use one of sound, sound\\+context"):
+        similar_tracks(four, "A", similarity="vibes")
+
+
+def test_context_brings_a_same_era_song_closer_than_a_same_sound_one() -> None:
+    rows = [
+        {
+            "track_id": "Q",
+            "name": "Q",
+            "artists": "Quin",
+            "energy": 0.8,
+            "popularity": 80,
+            "release_year": 2019,
+        },
+        {
+            "track_id": "SOUND",
+            "name": "Sound",
+            "artists": "Sam",
+            "energy": 0.8,
+            "popularity": 5,
+            "release_year": 1961,
+        },
+        {
+            "track_id": "ERA",
+            "name": "Era",
+            "artists": "Eve",
+            "energy": 0.7,
+            "popularity": 80,
+            "release_year": 2019,
+        },
+        {
+            "track_id": "FAR",
+            "name": "Far",
+            "artists": "Fay",
+            "energy": 0.2,
+            "popularity": 40,
+            "release_year": 1990,
+        },
+        {
+            "track_id": "MID",
+            "name": "Mid",
+            "artists": "Max",
+            "energy": 0.5,
+            "popularity": 40,
+            "release_year": 1990,
+        },
+    ]
+    atlas = tiny_atlas(rows)
+    assert similar_tracks(atlas, "Q", n=1, similarity="sound")["track_id"].iloc[0] == "SOUND"
+    assert similar_tracks(atlas, "Q", n=1, similarity="sound+context")["track_id"].iloc[0] == "ERA"
+
+
+def test_sound_and_context_raises_same_genre_precision_on_real_tables(atlas_of) -> None:
+    """The measurement behind the default (benchmarks/similarity.py), on 300 queries."""
+    from soundatlas.discovery.context import genre_set
+
+    for name in (GENRES_11K, TOPHITS):
+        atlas = atlas_of(name)
+        genres = atlas.tracks["genres"].to_numpy(dtype=object)
+        queries = np.random.default_rng(0).choice(len(genres), 300, replace=False)
+        precision = {}
+        for kind in ("sound", "sound+context"):
+            hits = shown = 0
+            for row in queries:
+                found = similar_tracks(atlas, int(row), n=10, similarity=kind)["row"]
+                hits += sum(bool(genre_set(genres[r]) & genre_set(genres[row])) for r in found)
+                shown += len(found)
+            precision[kind] = hits / shown
+        assert precision["sound+context"] > precision["sound"] + 0.05, (name, precision)

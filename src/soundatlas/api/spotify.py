@@ -191,7 +191,7 @@ def search_catalog(query: Annotated[_Search, Query()], ctx: Ctx) -> dict:
     if "track" in kinds:
         items = [track_object(ctx.base, ctx.index, r) for r in found.songs["row"].tolist()]
         answer["tracks"] = paging_object(
-            url, params, items, limit=query.limit, offset=query.offset, total=found.songs_total
+            url, params, items, limit=query.limit, offset=query.offset, total=found.total_songs
         )
     if "artist" in kinds:
         codes = [ctx.index.artist_code_of_id(name_id(name)) for name in found.artists["artist"]]
@@ -202,6 +202,6 @@ def search_catalog(query: Annotated[_Search, Query()], ctx: Ctx) -> dict:
             items,
             limit=query.limit,
             offset=query.offset,
-            total=found.artists_total,
+            total=found.total_artists,
         )
     return answer

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from soundatlas.atlas.store import read_atlas, save_atlas
+from soundatlas.clustering.assessment import MethodAssessment, assess_methods
 from soundatlas.clustering.features import Scaler
 from soundatlas.clustering.projection import Projection
 from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS, MethodSummary
@@ -78,6 +79,12 @@ class Atlas:
     def scaled(self) -> np.ndarray:
         """Scaled features of every track (float64), computed once per atlas."""
         return self.scaler.transform(self.tracks)
+
+    @cached_property
+    def assessment(self) -> MethodAssessment:
+        """Which methods' results are degenerate, and the one recommended for this catalog
+        (see `soundatlas.clustering.assessment`)."""
+        return assess_methods(self.methods, self.personas)
 
     @property
     def sampled(self) -> bool:

@@ -15,6 +15,7 @@ from soundatlas.cli import app
 from soundatlas.cli.render import (
     JsonOption,
     agreement_table,
+    assessment_text,
     console,
     engine_text,
     err_console,
@@ -332,6 +333,7 @@ def _print_notes(report) -> None:
 def _print_atlas(atlas) -> None:
     console.print(engine_text(atlas))
     console.print(methods_table(atlas))
+    console.print(assessment_text(atlas))
     console.print(rules_text(atlas))
     console.print(projection_text(atlas))
     agreement = agreement_table(atlas)
@@ -342,14 +344,22 @@ def _print_atlas(atlas) -> None:
 
 
 def _summary_json(atlas, path: Path) -> dict:
+    from soundatlas.clustering.assessment import DEGENERATE_RULE
+
     manifest = atlas.manifest
+    assessment = atlas.assessment
     personas = atlas.personas.drop(columns=[c for c in atlas.personas if c.startswith("mean_")])
     return {
         "path": str(path),
         "source": manifest.get("source"),
         "rows": manifest.get("rows"),
         "dropped": atlas.report.dropped,
-        "methods": manifest.get("methods"),
+        "methods": {
+            method: summary | {"warnings": list(assessment.warnings.get(method, ()))}
+            for method, summary in (manifest.get("methods") or {}).items()
+        },
+        "recommended": {"method": assessment.recommended, "reason": assessment.reason},
+        "degenerate_rule": DEGENERATE_RULE,
         "agreement": manifest.get("agreement"),
         "timings": manifest.get("timings"),
         "engine": manifest.get("engine") or {"name": "local"},

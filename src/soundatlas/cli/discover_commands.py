@@ -161,22 +161,34 @@ def similar(
         list[str] | None,
         typer.Option(metavar="QUERY", help="More songs: find songs like all of them. Repeatable."),
     ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            metavar="sound|sound+context",
+            help="sound: audio features only; sound+context (default): also popularity, "
+            "release year, duration and genre.",
+        ),
+    ] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Save as .csv, .json or .parquet.")
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Songs that sound most like a song (or like several, with --also)."""
-    from soundatlas.discovery import similar_to_many, similar_tracks
+    from soundatlas.discovery import similar_to_many, similar_tracks, similarity_for
 
     atlas = _load(atlas_dir, output)
     chosen = [f.strip() for f in features.split(",")] if features else None
     options = {"n": n, "same_cluster": same_cluster, "exclude_same_artist": exclude_artist}
     with _asks_to_choose(as_json=as_json):
+        kind = similarity_for(atlas, by)
         if also:
-            result = similar_to_many(atlas, [query, *also], features=chosen, **options)
+            result = similar_to_many(
+                atlas, [query, *also], features=chosen, similarity=kind, **options
+            )
         else:
-            result = similar_tracks(atlas, query, features=chosen, **options)
+            result = similar_tracks(atlas, query, features=chosen, similarity=kind, **options)
     if output is not None:
         _write_frame(result, output)
     if as_json:
@@ -189,7 +201,7 @@ def similar(
         columns[persona] = "persona"
     if "closest" in result:
         columns |= {"closest": "closest", "differs": "differs most"}
-    console.print(_song_table(f"Songs like {about}", result, columns))
+    console.print(_song_table(f"Songs like {about} (by {kind})", result, columns))
 
 
 @app.command()
@@ -251,6 +263,12 @@ def playlist(
     atlas = _load(atlas_dir, output)
     with _asks_to_choose(as_json=as_json):
         result = generate_playlist(atlas, request)
+    for warning in result.warnings:
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}")
+    if result.tracks.empty:
+        # Nothing to save or show: the reason, and a failing exit code for scripts.
+        err_console.print(escape(result.message))
+        raise typer.Exit(1)
     if output is not None:
         save_playlist(result, output)
         err_console.print(f"Wrote {escape(str(output))}.")
@@ -268,8 +286,7 @@ def playlist(
     persona = _persona_column(result.tracks)
     if persona:
         columns[persona] = "persona"
-    if len(result.tracks):
-        console.print(_song_table(f"Playlist ({order} order)", result.tracks, columns))
+    console.print(_song_table(f"Playlist ({order} order)", result.tracks, columns))
     console.print(escape(result.message))
 
 
@@ -280,22 +297,46 @@ def search_command(
     limit: Annotated[
         int, typer.Option("--limit", "-n", help="Most songs, and most artists, shown.")
     ] = 20,
+    offset: Annotated[
+        int, typer.Option(help="Skip this many of the best results (the next page).")
+    ] = 0,
     as_json: JsonOption = False,
 ) -> None:
-    """Find songs and artists by name: any case, accents and punctuation optional."""
+    """Find songs and artists by name: any case, accents and punctuation optional; a typo
+    finds the closest name ("did you mean")."""
     from soundatlas.discovery import search
 
-    found = search(_load(atlas_dir, None), text, limit=limit)
+    found = search(_load(atlas_dir, None), text, limit=limit, offset=offset)
     if as_json:
-        print_json({"songs": _records(found.songs), "artists": _records(found.artists)})
+        print_json(
+            {
+                "songs": _records(found.songs),
+                "artists": _records(found.artists),
+                "total_songs": found.total_songs,
+                "total_artists": found.total_artists,
+                "offset": found.offset,
+                "suggestion": found.suggestion,
+            }
+        )
         return
+    if found.suggestion is not None:
+        console.print(
+            f"Nothing matches {escape(repr(text))}. Did you mean "
+            f"[bold]{escape(found.suggestion)}[/]? Showing its results."
+        )
+        text = found.suggestion
     songs = {"rank": "#", "name": "song", "artists": "artists", "match": "match"}
     songs |= {"popularity": "popularity", "releases": "releases", "other_titles": "also as"}
     songs |= {"track_id": "track id"}
-    console.print(_song_table(f"Songs matching {text!r}", found.songs, songs))
+    title = f"Songs matching {text!r}: {found.page_text('songs')}"
+    console.print(_song_table(title, found.songs, songs))
     artists = {"rank": "#", "artist": "artist", "match": "match", "songs": "songs"}
     artists |= {"popularity": "popularity", "genres": "genres"}
-    console.print(_song_table(f"Artists matching {text!r}", found.artists, artists))
+    title = f"Artists matching {text!r}: {found.page_text('artists')}"
+    console.print(_song_table(title, found.artists, artists))
+    shown = found.offset + max(len(found.songs), len(found.artists))
+    if shown < max(found.total_songs, found.total_artists):
+        console.print(f"More: --offset {shown}")
 
 
 @app.command()

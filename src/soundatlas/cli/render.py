@@ -129,15 +129,26 @@ def methods_table(atlas: Any) -> Table:
         table.add_column(column, justify="left" if column == "method" else "right")
     table.add_column("noise", justify="right")
     table.add_column("stability (ARI)", justify="right")
-    for summary in atlas.methods.values():
+    assessment = atlas.assessment
+    for method, summary in atlas.methods.items():
         scores = summary.scores
         stability = summary.details.get("stability", {}).get("mean_ari")
         sample = scores.get("silhouette_sample")
         silhouette = fmt(scores.get("silhouette"))
+        with_noise = scores.get("silhouette_with_noise")
+        if scores.get("noise_share") and with_noise is not None:
+            silhouette += f"\n{fmt(with_noise)} with noise"
         if sample and sample < atlas.report.tracks and scores.get("silhouette") is not None:
             silhouette += f"\n(sample {sample:,})"
+        verdict = (
+            "\n[green]recommended[/]"
+            if method == assessment.recommended
+            else "\n[yellow]degenerate[/]"
+            if assessment.degenerate(method)
+            else ""
+        )
         table.add_row(
-            summary.title,
+            escape(summary.title) + verdict,
             fmt(scores.get("n_clusters")),
             silhouette,
             fmt(scores.get("davies_bouldin")),
@@ -146,6 +157,20 @@ def methods_table(atlas: Any) -> Table:
             fmt(stability),
         )
     return table
+
+
+def assessment_text(atlas: Any) -> str:
+    """The recommended method and why, then a warning per degenerate method and the rule."""
+    from soundatlas.clustering.assessment import DEGENERATE_RULE
+
+    assessment = atlas.assessment
+    title = atlas.methods[assessment.recommended].title
+    lines = [f"[bold]Recommended[/]: {escape(title)}. {escape(assessment.reason)}"]
+    found = [w for ws in assessment.warnings.values() for w in ws]
+    lines += [f"[yellow]warning:[/] {escape(w)}" for w in found]
+    if found:
+        lines.append(f"(The rule: {escape(DEGENERATE_RULE)}.)")
+    return "\n".join(lines)
 
 
 def projection_text(atlas: Any) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from collections.abc import Callable
@@ -24,6 +25,11 @@ SELECTION_ROWS = 200_000
 """Above this many songs, candidate values of k are fitted on a random subset of this size (every
 song is still labelled and scored); the final model is always fitted on every song."""
 STABILITY_ROWS = 50_000
+INIT_BUDGET = 200_000
+"""Song-fits spent on the final model's initialisations up to `SELECTION_ROWS` songs: a small
+catalog gets up to `MAX_INITS` k-means++ starts (K-Means on a few thousand songs has many local
+minima, and one start costs milliseconds), a large one at least 10."""
+MAX_INITS = 200
 
 
 def cluster_kmeans(
@@ -52,7 +58,7 @@ def cluster_kmeans(
         k, rule = choose_k(selection)
         timings["selection"] = time.perf_counter() - started
     fit_started = time.perf_counter()
-    n_init = 10 if len(x) <= SELECTION_ROWS else 3
+    n_init = final_inits(len(x))
     model = KMeans(n_clusters=k, n_init=n_init, random_state=random_state).fit(x)
     labels = relabel_by_size(model.labels_)
     timings["fit"] = time.perf_counter() - fit_started
@@ -72,6 +78,19 @@ def cluster_kmeans(
         timings=timings,
         details={"stability": stability, "inertia": float(model.inertia_)},
     )
+
+
+def final_inits(songs: int) -> int:
+    """How many k-means++ starts the final model gets: ``INIT_BUDGET / songs`` between 10 and
+    `MAX_INITS`, or 3 above `SELECTION_ROWS` songs.
+
+    With 10 starts a real catalog's final inertia landed 0.4% above the best scikit-learn
+    reaches over a few seeds, in a different partition; with this budget every real table
+    tried is within 0.1% of it for every k from 2 to 12 (``tests/test_kmeans_inertia.py``).
+    """
+    if songs > SELECTION_ROWS:
+        return 3
+    return int(min(MAX_INITS, max(10, math.ceil(INIT_BUDGET / max(songs, 1)))))
 
 
 def _selection_table(

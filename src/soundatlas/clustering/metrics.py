@@ -30,13 +30,15 @@ class SilhouetteSample:
         """True when the sample is every song, so the silhouette is exact."""
         return len(self.rows) == self.total
 
-    def score(self, labels: np.ndarray) -> float | None:
-        """Mean silhouette of the sampled songs under ``labels`` (noise left out).
+    def score(self, labels: np.ndarray, *, noise_as_group: bool = False) -> float | None:
+        """Mean silhouette of the sampled songs under ``labels``.
 
-        Returns None when fewer than two clusters (or too few songs) are in the sample.
+        Noise is left out, or with ``noise_as_group`` counted as one more group: a method that
+        calls most songs noise then no longer scores as if those songs were not there.
+        Returns None when fewer than two groups (or too few songs) are in the sample.
         """
         sampled = np.asarray(labels)[self.rows]
-        keep = sampled != NOISE
+        keep = sampled != NOISE if not noise_as_group else np.ones(len(sampled), dtype=bool)
         if keep.sum() < 3:
             return None
         distances = self.distances if keep.all() else self.distances[np.ix_(keep, keep)]
@@ -91,13 +93,16 @@ def _silhouette(distances: np.ndarray, labels: np.ndarray) -> float | None:
 
 @dataclass(frozen=True)
 class Scores:
-    """Internal validity scores of one labelling. Noise (-1) is left out of all three scores."""
+    """Internal validity scores of one labelling. Noise (-1) is left out of all three scores;
+    ``silhouette_with_noise`` counts it as one more group (equal to ``silhouette`` when there
+    is no noise)."""
 
     silhouette: float | None
     davies_bouldin: float | None
     calinski_harabasz: float | None
     n_clusters: int
     noise_share: float
+    silhouette_with_noise: float | None = None
 
 
 def score_labels(x: np.ndarray, labels: np.ndarray, sample: SilhouetteSample) -> Scores:
@@ -111,12 +116,16 @@ def score_labels(x: np.ndarray, labels: np.ndarray, sample: SilhouetteSample) ->
     from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
 
     kept_x, kept_labels = (x, labels) if keep.all() else (x[keep], labels[keep])
+    silhouette = sample.score(labels)
     return Scores(
-        silhouette=sample.score(labels),
+        silhouette=silhouette,
         davies_bouldin=float(davies_bouldin_score(kept_x, kept_labels)),
         calinski_harabasz=float(calinski_harabasz_score(kept_x, kept_labels)),
         n_clusters=len(clusters),
         noise_share=noise_share,
+        silhouette_with_noise=(
+            silhouette if keep.all() else sample.score(labels, noise_as_group=True)
+        ),
     )
 
 

@@ -93,6 +93,7 @@ class MethodSummary:
             rule=result.rule,
             scores={
                 "silhouette": scores.silhouette,
+                "silhouette_with_noise": scores.silhouette_with_noise,
                 "silhouette_sample": silhouette_sample,
                 "davies_bouldin": scores.davies_bouldin,
                 "calinski_harabasz": scores.calinski_harabasz,

@@ -40,7 +40,10 @@ def choose_k(table: pd.DataFrame) -> tuple[int, str]:
     neighbours. Silhouette alone nearly always picks k=2 on audio features — a split into
     acoustic and electric songs that tells an analyst little — because music has no sharp
     cluster boundaries; the elbow finds the level of detail the data supports, and silhouette
-    settles the exact k around it.
+    settles the exact k around it. A k that every metric ranks in the worse half of the
+    candidates (`rejected_by_every_metric`) is skipped for the next-best silhouette around the
+    elbow, or, when all three are, the best silhouette of all. K-Means and hierarchical
+    clustering both use this rule.
     """
     table = table.sort_values("k").reset_index(drop=True)
     ks = table["k"].to_numpy()
@@ -54,13 +57,46 @@ def choose_k(table: pd.DataFrame) -> tuple[int, str]:
     window = table.iloc[max(0, elbow_at - 1) : elbow_at + 2].dropna(subset=["silhouette"])
     if window.empty:
         return elbow, f"k={elbow} of {ks.min()}-{ks.max()}: elbow of the inertia curve"
-    chosen = window.loc[window["silhouette"].idxmax()]
+    ranked = window.sort_values("silhouette", ascending=False, kind="stable")
+    kept = [row for _, row in ranked.iterrows() if not rejected_by_every_metric(table, row["k"])]
+    if not kept:
+        scored = table.dropna(subset=["silhouette"])
+        chosen = scored.loc[scored["silhouette"].idxmax()]
+        k = int(chosen["k"])
+        return k, (
+            f"k={k} of {ks.min()}-{ks.max()}: best silhouette ({chosen['silhouette']:.3f}); every "
+            f"k around the elbow of the inertia curve (k={elbow}) was in the worse half of the "
+            f"candidates by every metric"
+        )
+    chosen = kept[0]
     k = int(chosen["k"])
+    best = "best silhouette" if k == int(ranked.iloc[0]["k"]) else "best-ranked silhouette"
     return k, (
-        f"k={k} of {ks.min()}-{ks.max()}: best silhouette ({chosen['silhouette']:.3f}) among "
+        f"k={k} of {ks.min()}-{ks.max()}: {best} ({chosen['silhouette']:.3f}) among "
         f"k={int(window['k'].min())}-{int(window['k'].max())} around the elbow of the inertia "
-        f"curve (k={elbow})"
+        f"curve (k={elbow}), not in the worse half of the candidates by every metric"
     )
+
+
+METRIC_DIRECTIONS = {"silhouette": 1.0, "davies_bouldin": -1.0, "calinski_harabasz": 1.0}
+"""The metrics a chosen k is checked against, and which way is better (+1: higher)."""
+
+
+def rejected_by_every_metric(table: pd.DataFrame, k: int) -> bool:
+    """Whether every metric in ``table`` (silhouette, Davies–Bouldin, Calinski–Harabasz) ranks
+    ``k`` in the worse half of the candidates: at least half of the other candidates score
+    strictly better on it. The elbow rule must never pick such a k."""
+    row = table[table["k"] == k].iloc[0]
+    verdicts = []
+    for metric, sign in METRIC_DIRECTIONS.items():
+        if metric not in table or pd.isna(row[metric]):
+            continue
+        others = table.loc[table["k"] != k, metric].dropna()
+        if others.empty:
+            continue
+        better = int(((others - row[metric]) * sign > 0).sum())
+        verdicts.append(better >= len(others) / 2)
+    return bool(verdicts) and all(verdicts)
 
 
 def knee(curve: np.ndarray, *, convex: bool = True) -> int:

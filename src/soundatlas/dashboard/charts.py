@@ -38,8 +38,9 @@ PALETTE = (
 NOISE_COLOR = "#b0b0b0"
 CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": False}
 """Plotly config of a static chart: no toolbar, resizes with its column (phones)."""
-ZOOMABLE = {"displaylogo": False, "responsive": True}
-"""Plotly config of a chart worth zooming (the PCA map): the toolbar stays."""
+ZOOMABLE = {"displaylogo": False, "responsive": True, "displayModeBar": False, "scrollZoom": False}
+"""Plotly config of a chart worth zooming (the PCA map): drag to zoom, double-click to reset;
+no toolbar, which on a phone covered the top of the map."""
 HEIGHT = 420
 SHORT_NAMES = {
     "danceability": "dance",
@@ -98,8 +99,8 @@ def share_pie(sizes: pd.DataFrame, *, title: str = "") -> go.Figure:
         "labels": labels,
         "values": sizes["songs"].to_numpy(),
         "marker": {"colors": [cluster_color(c) for c in sizes["cluster"]]},
-        "textinfo": "percent",
-        "hovertemplate": "%{label}<br>%{value:,} songs (%{percent})<extra></extra>",
+        "texttemplate": "%{percent:.1%}",
+        "hovertemplate": "%{label}<br>%{value:,} songs (%{percent:.1%})<extra></extra>",
         "sort": False,
         "hole": 0.35,
     }
@@ -174,8 +175,8 @@ def profile_radar(profiles: pd.DataFrame, *, title: str = "") -> go.Figure:
         )
     layout = {
         "polar": {
-            "radialaxis": {"range": [0, 1], "tickfont": {"size": 9}},
-            "angularaxis": {"tickfont": {"size": 10}},
+            "radialaxis": {"range": [0, 1], "tickfont": {"size": 11}},
+            "angularaxis": {"tickfont": {"size": 11}},
         }
     }
     return _layout(_figure(traces, layout), title=title, height=HEIGHT + 80, side=56)
@@ -193,12 +194,15 @@ def correlation_heatmap(corr: pd.DataFrame, *, title: str = "") -> go.Figure:
         "zmin": -1,
         "zmax": 1,
         "colorscale": [[0.0, "#2166ac"], [0.5, "#f7f7f7"], [1.0, "#b2182b"]],
-        "text": np.round(values, 2),
+        "text": np.round(values, 1),  # one decimal fits a phone-wide cell at 11 px; hover: 2
         "texttemplate": "%{text}",
-        "textfont": {"size": 8},
+        "textfont": {"size": 11},
         "hovertemplate": "%{y} × %{x}: %{z:.2f}<extra></extra>",
     }
-    layout = {"yaxis": {"autorange": "reversed"}}
+    layout = {
+        "yaxis": {"autorange": "reversed", "tickfont": {"size": 11}},
+        "xaxis": {"tickfont": {"size": 11}},
+    }
     return _layout(_figure([trace], layout), title=title, height=HEIGHT + 60)
 
 
@@ -209,12 +213,15 @@ def pca_scatter(
     hover: np.ndarray,
     personas: dict[int, str],
     *,
+    rows: np.ndarray | None = None,
     axis_titles: tuple[str, str] = ("PC1", "PC2"),
     title: str = "",
 ) -> go.Figure:
     """WebGL scatter of songs on two principal axes, one trace (and colour) per cluster.
 
     ``hover`` holds already-escaped ``"Song — Artist"`` labels; the persona is the trace name.
+    ``rows`` (the songs' rows in the atlas) ride along as each point's ``customdata``, so a
+    click or a box/lasso selection says which songs were picked.
     """
     traces = []
     for cluster in np.unique(clusters):
@@ -228,6 +235,7 @@ def pca_scatter(
                 "name": cluster_label(int(cluster), personas.get(int(cluster), "?")),
                 "marker": {"size": 4, "opacity": 0.7, "color": cluster_color(int(cluster))},
                 "hovertext": hover[chosen],
+                **({"customdata": np.asarray(rows)[chosen]} if rows is not None else {}),
                 "hovertemplate": "%{hovertext}<br>%{fullData.name}<extra></extra>",
             }
         )

@@ -34,7 +34,7 @@ from soundatlas.dashboard.catalogs import (
 )
 from soundatlas.dashboard.settings import ATLAS_ENV
 from soundatlas.dashboard.state import View
-from soundatlas.dashboard.text import plain_lines
+from soundatlas.dashboard.text import plain_lines, without_folders
 from soundatlas.discovery.filters import FilterIndex
 from soundatlas.discovery.index import discovery_index
 from soundatlas.errors import AtlasError, SoundAtlasError
@@ -180,5 +180,6 @@ def current_view() -> View:
 
 def show_error(exc: SoundAtlasError | str) -> None:
     """A library error in the same words as the command line, as plain text: messages quote
-    song, artist and file names and cell values, which must never become Markdown."""
-    st.error(plain_lines(exc), icon=":material/error:")
+    song, artist and file names and cell values, which must never become Markdown; files are
+    named without the server's folders."""
+    st.error(plain_lines(without_folders(exc)), icon=":material/error:")

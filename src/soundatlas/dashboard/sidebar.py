@@ -43,7 +43,7 @@ def filter_keys(index: FilterIndex) -> list[str]:
 def defaults(index: FilterIndex) -> dict[str, object]:
     """The value of every filter widget when nothing is filtered."""
     out: dict[str, object] = {
-        METHOD_KEY: index.methods[0],
+        METHOD_KEY: index.recommended,
         GENRE_KEY: [],
         ARTIST_KEY: "",
         EXPLICIT_KEY: "any",
@@ -179,15 +179,29 @@ def render(index: FilterIndex) -> Filters:
         format_func=lambda m: METHOD_TITLES[m],
         key=METHOD_KEY,
     )
-    genres = side.multiselect(
-        "Genre", list(index.genre_names), key=GENRE_KEY, placeholder="Any genre (type to search)"
-    )
-    artist = side.text_input("Artist", key=ARTIST_KEY, placeholder="Exact name or part of it")
+    absent = index.absent_columns()
+    genres: list[str] = []
+    if "genre" not in absent:
+        genres = side.multiselect(
+            "Genre",
+            list(index.genre_names),
+            key=GENRE_KEY,
+            placeholder="Any genre (type to search)",
+        )
+    artist = ""
+    if "artist" not in absent:
+        artist = side.text_input("Artist", key=ARTIST_KEY, placeholder="Exact name or part of it")
+    if absent:
+        side.caption(
+            f"This catalog has no {', '.join(absent)} column"
+            f"{'s' if len(absent) > 1 else ''}: the filters that need "
+            f"{'them' if len(absent) > 1 else 'it'} are hidden."
+        )
     if artist.strip():
         matches = len(index.matching_artists(artist))
         side.caption(f"{matches:,} artist{'s' if matches != 1 else ''} match")
     popularity = duration = None
-    if "popularity" in index.bounds:
+    if "popularity" not in absent:
         bounds = index.bounds["popularity"]
         popularity = side.slider(
             "Popularity",
@@ -195,7 +209,7 @@ def render(index: FilterIndex) -> Filters:
             int(bounds.high),
             key=POPULARITY_KEY,
         )
-    if "duration" in index.bounds:
+    if "duration" not in absent:
         bounds = index.bounds["duration"]
         duration = side.slider(
             "Duration (minutes)",
@@ -205,7 +219,9 @@ def render(index: FilterIndex) -> Filters:
             key=DURATION_KEY,
             help="A slider pushed to its end includes everything beyond it.",
         )
-    explicit = side.radio("Explicit", EXPLICIT_CHOICES, horizontal=True, key=EXPLICIT_KEY)
+    explicit = "any"
+    if "explicit" not in absent:
+        explicit = side.radio("Explicit", EXPLICIT_CHOICES, horizontal=True, key=EXPLICIT_KEY)
     features = []
     with side.expander("Audio features", expanded=False):
         for feature in index.feature_names:
@@ -220,7 +236,7 @@ def render(index: FilterIndex) -> Filters:
             if tuple(span) != bounds.full:
                 features.append((feature, (float(span[0]), float(span[1]))))
     filters = Filters(
-        method=method or index.methods[0],
+        method=method or index.recommended,
         genres=tuple(genres),
         artist=artist or "",
         popularity=_changed(popularity, index, "popularity"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+_PATH = re.compile(r"(?<![\w.:/])(?:~|\.{1,2})?(?:/[^\s/'\"`]+)+/([^\s/'\"`]+)")
 
 
 def plain(text: object) -> str:
@@ -24,3 +25,9 @@ def plain_lines(text: object) -> str:
     lines and none of its text becomes markup."""
     lines = str(text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
     return "  \n".join(plain(line) for line in lines)
+
+
+def without_folders(text: object) -> str:
+    """``"/srv/uploads/ab12/hits.csv: line 3"`` -> ``"hits.csv: line 3"``: a message shown to
+    visitors names files, never the folders they sit in on the server."""
+    return _PATH.sub(r"\1", str(text))

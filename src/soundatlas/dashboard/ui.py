@@ -37,18 +37,40 @@ MISSING_WHY: Mapping[str, str] = MappingProxyType(
 `MISSING` cell (Streamlit shows help on a column's header, not on a cell)."""
 
 
-def show_table(data: pd.DataFrame | list[dict], *, column_config: Mapping | None = None) -> None:
+YEAR_COLUMNS = ("release_year", "year")
+
+
+def percent_column(label: str, **options: Any) -> Any:
+    """A column of shares (0-1) shown as percentages with one decimal ("33.6%"), the one
+    percent format of the dashboard (Streamlit's own "percent" drops or keeps decimals)."""
+    return st.column_config.NumberColumn(label, format="%.1f%%", **options)
+
+
+def as_percent(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """``frame`` with shares (0-1) in ``columns`` turned into percentages for `percent_column`."""
+    return frame.assign(**{c: frame[c] * 100.0 for c in columns if c in frame})
+
+
+def show_table(
+    data: pd.DataFrame | list[dict], *, column_config: Mapping | None = None, **options: Any
+) -> Any:
     """A table without its index, showing `MISSING` for missing values and empty cells (no
     genres), with the reason (from `MISSING_WHY`) on the header of each column that has any."""
     frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
     frame = _blanks_missing(frame)
     config: dict[str, Any] = dict(column_config or {})
+    for column in YEAR_COLUMNS:
+        if column in frame.columns and column not in config:
+            # A year is a label, not a quantity: "2002", never "2,002".
+            config[column] = st.column_config.NumberColumn(column.replace("_", " "), format="%d")
     for column in frame.columns[frame.isna().any().to_numpy()]:
         reason = MISSING_WHY.get(str(column))
         if reason is None or (column in config and config[column] is None):
             continue
         config[column] = _with_help(config.get(column), reason)
-    st.dataframe(frame, hide_index=True, placeholder=MISSING, column_config=config or None)
+    return st.dataframe(
+        frame, hide_index=True, placeholder=MISSING, column_config=config or None, **options
+    )
 
 
 def _blanks_missing(frame: pd.DataFrame) -> pd.DataFrame:

@@ -7,6 +7,13 @@ keys, the artist table) is computed once per atlas (`soundatlas.discovery.index`
 
 from soundatlas.discovery.artists import ArtistProfile, artist_profile, resolve_artist
 from soundatlas.discovery.clusters import ClusterProfile, cluster_profile, track_clusters
+from soundatlas.discovery.context import (
+    DEFAULT_SIMILARITY,
+    SIMILARITY_KINDS,
+    SOUND,
+    SOUND_CONTEXT,
+    check_similarity,
+)
 from soundatlas.discovery.directory import similar_in_catalog
 from soundatlas.discovery.genres import GenreLens, genre_lens
 from soundatlas.discovery.ids import artist_code_of_id, artist_ids, derived_id, track_row
@@ -30,10 +37,15 @@ from soundatlas.discovery.similar import (
     similar_to_many,
     similar_to_sound,
     similar_tracks,
+    similarity_for,
 )
 
 __all__ = [
+    "DEFAULT_SIMILARITY",
     "ORDERS",
+    "SIMILARITY_KINDS",
+    "SOUND",
+    "SOUND_CONTEXT",
     "ArtistProfile",
     "ClusterProfile",
     "GenreLens",
@@ -44,6 +56,7 @@ __all__ = [
     "artist_code_of_id",
     "artist_ids",
     "artist_profile",
+    "check_similarity",
     "cluster_profile",
     "derived_id",
     "generate_playlist",
@@ -61,6 +74,7 @@ __all__ = [
     "similar_to_many",
     "similar_to_sound",
     "similar_tracks",
+    "similarity_for",
     "spotify_urls",
     "targets_within",
     "track_clusters",

@@ -107,6 +107,8 @@ class FilterIndex:
         self.duration = duration / np.float32(60_000) if duration is not None else None
         self.explicit = _explicit_codes(tracks)
         self.methods: tuple[str, ...] = tuple(m for m in METHODS if m in atlas.methods)
+        self.recommended: str = atlas.assessment.recommended
+        """The method the dashboard opens on (`soundatlas.clustering.assessment`)."""
         self.labels: Mapping[str, np.ndarray] = MappingProxyType(
             {m: songs.labels[m] for m in self.methods}
         )
@@ -139,6 +141,22 @@ class FilterIndex:
         for value in vars(self).values():
             if isinstance(value, np.ndarray):
                 value.flags.writeable = False
+
+    def absent_columns(self) -> list[str]:
+        """The catalog columns filters need that no song has a value in, among ``"artist"``,
+        ``"genre"``, ``"popularity"``, ``"duration"`` and ``"explicit"``: a front door says so
+        once and hides the controls that would match nothing."""
+        absent = []
+        if len(self._songs.artists) == 0:
+            absent.append("artist")
+        if len(self.genre_names) == 0:
+            absent.append("genre")
+        for column, values in (("popularity", self.popularity), ("duration", self.duration)):
+            if column not in self.bounds or values is None or bool(np.isnan(values).all()):
+                absent.append(column)
+        if not (self.explicit >= 0).any():
+            absent.append("explicit")
+        return absent
 
     # -- ranges ------------------------------------------------------------------------------
     def _bounds(self) -> dict[str, Bounds]:

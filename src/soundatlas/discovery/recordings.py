@@ -12,8 +12,11 @@ when they credit the same primary artist (the first one listed, by normalised na
   titles ("Taki Taki (with Selena Gomez …)" and "Taki Taki (feat. Selena Gomez …)").
 
 The relation is made transitive: if A and B share a title and B and C their sound, A, B and C
-are one recording. A row without an artist is only its own recording: nothing says two "Intro"s
-by unknown artists are one.
+are one recording. Two exceptions: a generic title ("Intro", "Interlude", "Untitled", "Outro",
+"Skit", "Track 1"; `soundatlas.discovery.text.GENERIC_TITLES`) says nothing, so two such songs
+by one artist are one recording only when their audio is the same; and in a catalog without
+artists, rows with the same title (without qualifiers) and the same audio are one recording,
+while the same title alone joins nothing (two "Intro"s by unknown artists are not one).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from soundatlas.discovery.text import name_keys, recording_titles
+from soundatlas.discovery.text import GENERIC_TITLES, name_keys, recording_titles
 from soundatlas.ingest.schema import AUDIO_FEATURES
 
 TOLERANCE = 5e-4
@@ -58,7 +61,14 @@ def recording_title_codes(names: pa.Array, title_keys: pa.Array) -> np.ndarray:
     # A title that is nothing but a qualifier ("(Bonus Track)") keeps its whole key.
     keys = pc.if_else(pc.equal(keys, ""), pc.filter(title_keys, changed), keys)
     titles = pc.replace_with_mask(title_keys.cast(pa.large_string()), changed, keys)
-    return pc.dictionary_encode(titles).indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    codes = pc.dictionary_encode(titles).indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    # "Intro", "Skit", "Track 1": the title says nothing, so each gets a code of its own and
+    # only the same-sound rule can join them.
+    generic = pc.match_substring_regex(titles, f"^(?:{GENERIC_TITLES})$").to_numpy(
+        zero_copy_only=False
+    )
+    codes[generic] = codes.max(initial=-1) + 1 + np.arange(int(generic.sum()))
+    return codes
 
 
 def recording_sound(tracks: pd.DataFrame) -> np.ndarray:
@@ -95,16 +105,21 @@ def recording_groups(primary: np.ndarray, titles: np.ndarray, sound: np.ndarray)
     np.minimum.at(first, codes, known)
     parent = np.arange(size, dtype=np.int64)
     parent[known] = first[codes]
+    # Who may share a sound: the same primary artist or, for rows without one, the same title
+    # (a catalog without artists still lists one recording twice under one title).
+    group = np.asarray(primary, dtype=np.int64).copy()
+    unknown = group < 0
+    group[unknown] = int(primary.max(initial=-1)) + 1 + np.asarray(titles)[unknown]
     sound = np.ascontiguousarray(sound, dtype=np.float64)
     total = sound.sum(axis=1)
-    measured = known[np.isfinite(total[known])]
+    measured = np.flatnonzero(np.isfinite(total))
     joined = np.zeros((0, 2), dtype=np.int64)
     if len(measured):
         largest = float(np.abs(sound).sum(axis=1)[measured].max())
         window = sound.shape[1] * TOLERANCE * 1.001 + 4 * RELATIVE * largest
         bucket = ((total[measured] - total[measured].min()) // window).astype(np.int64)
-        order = np.argsort(primary[measured] * (int(bucket.max()) + 1) + bucket, kind="stable")
-        joined = _same_sound_pairs(measured[order], primary[measured][order], bucket[order], sound)
+        order = np.lexsort((bucket, group[measured]))
+        joined = _same_sound_pairs(measured[order], group[measured][order], bucket[order], sound)
     return pd.factorize(_smallest_row(parent, joined))[0].astype(np.int64)
 
 

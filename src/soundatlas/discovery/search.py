@@ -1,35 +1,55 @@
 """Find songs and artists by name the way people type them.
 
 Matching ignores case, accents and punctuation ("beyonce" finds "Beyoncé", "ac dc" and "acdc"
-find "AC/DC") and accepts part of a name. Results are ranked exact > prefix > word prefix >
-substring, ties broken by popularity. Songs found only through their artist ("beyonce" on a
-song titled "Halo") come after every title match, unless the title-and-artist text is exactly
-what was typed ("halo beyonce"). A recording the catalog lists several times (once per album,
-remaster or radio edit; see `soundatlas.discovery.recordings`) is one result, its most popular
-release, with the number of releases and the titles of the others. Lookups use sorted names
-and word lists built once per atlas (`soundatlas.discovery.textindex`), so a search costs
-milliseconds at 100k songs.
+find "AC/DC") and accepts part of a name. Results are ranked exact > the songs of an artist
+named exactly > prefix > word prefix > substring, ties broken by popularity, so "beyonce" lists
+Beyoncé's songs before songs that mention her in their title. "title artist" is exact also when
+the catalog's title carries a release qualifier ("halo beyonce" finds "Halo - Remastered").
+Songs found only through part of their artist's name come last. A typo ("metalica") that
+matches nothing is searched as the closest name instead (rapidfuzz), and the results say so.
+Results come a page at a time (``limit``, ``offset``) with the totals.
+
+A recording the catalog lists several times (once per album, remaster or radio edit; see
+`soundatlas.discovery.recordings`) is one result, its most popular release, with the number of
+releases and the titles of the others. Lookups use sorted names and word lists built once per
+atlas (`soundatlas.discovery.textindex`), so a search costs milliseconds at 100k songs.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from soundatlas.atlas.model import Atlas
 from soundatlas.discovery.index import DiscoveryIndex, discovery_index
-from soundatlas.discovery.text import MATCH_TIERS, normalise_text
+from soundatlas.discovery.text import MATCH_TIERS, name_keys, normalise_text, recording_titles
 from soundatlas.discovery.textindex import rank_matches
 from soundatlas.errors import ConfigError
 
 __all__ = ["SONG_TIERS", "SearchResults", "normalise_text", "search"]
 
-SONG_TIERS: tuple[str, ...] = (*MATCH_TIERS, "title and artist")
-"""Match tiers of songs: the four title tiers, then songs found through their artist."""
+SONG_TIERS: tuple[str, ...] = (
+    "exact",
+    "by the artist",
+    "prefix",
+    "word prefix",
+    "substring",
+    "title and artist",
+)
+"""Match tiers of songs, best first: title (or "title artist") equal to the query; songs of the
+artist the query names exactly (above songs that only mention the artist in their title); the
+other title tiers; then songs found through part of their artist's name."""
 MAX_LIMIT = 1_000
+MAX_OFFSET = 1_000_000
+FUZZY_CUTOFF = 85.0
+"""Least rapidfuzz ``WRatio`` (0-100) for a "did you mean": "metalica" -> "metallica" is 94,
+"beyonse" -> "beyonce" 86, "ed sheeren" -> "ed sheeran" 90, and part of a longer name
+"savage brohters" -> "the savage brothers" 86; unrelated text scores near 0."""
 OTHER_TITLES_SEPARATOR = " | "
 
 
@@ -55,8 +75,26 @@ class SearchResults:
 
     songs: pd.DataFrame
     artists: pd.DataFrame
-    songs_total: int = 0
-    artists_total: int = 0
+    total_songs: int = 0
+    """Songs matching in all (one per recording); ``songs`` is the page from ``offset``."""
+    total_artists: int = 0
+    """Artists matching in all; ``artists`` is the page from ``offset``."""
+    offset: int = 0
+    """How many results of each table come before this page."""
+    suggestion: str | None = None
+    """When nothing matched the text as typed: the name it most likely meant, whose results
+    these are ("did you mean")."""
+
+    def page_text(self, what: str = "songs") -> str:
+        """``"51-100 of 357 songs"`` (``"artists"`` for the artists table)."""
+        shown, total = (
+            (len(self.songs), self.total_songs)
+            if what == "songs"
+            else (len(self.artists), self.total_artists)
+        )
+        if shown == 0:
+            return f"0 of {total:,} {what}"
+        return f"{self.offset + 1:,}-{self.offset + shown:,} of {total:,} {what}"
 
 
 def search(atlas: Atlas, text: str, *, limit: int = 20, offset: int = 0) -> SearchResults:
@@ -70,10 +108,13 @@ def search(atlas: Atlas, text: str, *, limit: int = 20, offset: int = 0) -> Sear
         What the user typed: part of a title or an artist's name, any case, with or without
         accents and punctuation.
     limit
-        Most songs, and most artists, returned (1-1,000).
+        Most songs, and most artists, returned (1-1,000): one page.
     offset
-        How many of the best matches to skip first (0-1,000), for paging: ``rank`` counts
-        from ``offset + 1``.
+        How many of the best results of each table to skip (the page ``offset // limit``).
+
+    When nothing matches the text as typed, the closest artist name, title or "title artist"
+    is searched instead and named in ``suggestion``: "metalica" finds Metallica (rapidfuzz
+    ``WRatio`` at least `FUZZY_CUTOFF`, ties to the closest whole name).
 
     Raises
     ------
@@ -91,19 +132,26 @@ def search(atlas: Atlas, text: str, *, limit: int = 20, offset: int = 0) -> Sear
     if not 1 <= limit <= MAX_LIMIT:
         raise ConfigError(f"limit={limit}: must be between 1 and {MAX_LIMIT}; ask for fewer.")
     if isinstance(offset, bool) or not isinstance(offset, (int, np.integer)):
-        raise ConfigError(f"offset={offset!r}: must be a whole number between 0 and {MAX_LIMIT}.")
-    if not 0 <= offset <= MAX_LIMIT:
-        raise ConfigError(f"offset={offset}: must be between 0 and {MAX_LIMIT}.")
+        raise ConfigError(f"offset={offset!r}: must be a whole number, 0 or more.")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise ConfigError(f"offset={offset}: must be between 0 and {MAX_OFFSET:,}.")
     key = query_key(text)
     index = discovery_index(atlas)
-    rows, tiers = match_songs(index, key, limit=MAX_LIMIT)
-    codes, artist_tiers = match_artists(index, key, limit=MAX_LIMIT)
-    page = slice(offset, offset + int(limit))
+    rows, tiers = match_songs(index, key, limit=None)
+    codes, artist_tiers = match_artists(index, key, limit=None)
+    suggestion = None
+    if len(rows) == 0 and len(codes) == 0:
+        suggestion = closest_name(index, key)
+        if suggestion is not None:
+            key = query_key(suggestion)
+            rows, tiers = match_songs(index, key, limit=None)
+            codes, artist_tiers = match_artists(index, key, limit=None)
+    page = slice(int(offset), int(offset) + int(limit))
     songs = song_table(index, rows[page], tiers[page])
     artists = artist_table(index, codes[page], artist_tiers[page])
-    songs["rank"] += offset
-    artists["rank"] += offset
-    return SearchResults(songs, artists, len(rows), len(codes))
+    songs["rank"] += int(offset)
+    artists["rank"] += int(offset)
+    return SearchResults(songs, artists, len(rows), len(codes), int(offset), suggestion)
 
 
 def query_key(text: object) -> str:
@@ -118,8 +166,77 @@ def query_key(text: object) -> str:
 
 
 def exact_songs(index: DiscoveryIndex, key: str) -> np.ndarray:
-    """Rows whose title, ``title artists`` or ``artists title`` equals a normalised ``key``."""
-    return np.concatenate([index.text.titles.equal(key), index.text.pairs.items(key)])
+    """Rows whose title, ``title artists`` or ``artists title`` equals a normalised ``key``,
+    the title also without its release qualifiers ("song artist" finds "Song - Remastered
+    2011" by Artist)."""
+    return np.concatenate(
+        [
+            index.text.titles.equal(key),
+            index.text.pairs.items(key),
+            recording_title_and_artist(index, key),
+        ]
+    )
+
+
+def recording_title_and_artist(index: DiscoveryIndex, key: str) -> np.ndarray:
+    """Rows of an artist named exactly by the start or the end of ``key`` whose title, without
+    release qualifiers, is the rest of it."""
+    words = key.split(" ")
+    found = []
+    for cut in range(1, len(words)):
+        for artist, title in (
+            (" ".join(words[cut:]), " ".join(words[:cut])),
+            (" ".join(words[:cut]), " ".join(words[cut:])),
+        ):
+            for code in index.text.artists.equal(artist):
+                rows = index.rows_of_artist(int(code))
+                names = pa.array([str(n) for n in index.names[rows]], type=pa.large_string())
+                titles = name_keys(recording_titles(names)).to_numpy(zero_copy_only=False)
+                found.append(rows[titles == title])
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+
+def closest_name(index: DiscoveryIndex, key: str) -> str | None:
+    """The artist name, title or "title artist" closest to a normalised ``key`` (rapidfuzz
+    ``WRatio``, at least `FUZZY_CUTOFF`), as the catalog spells it; None when nothing is close."""
+    from rapidfuzz import fuzz, process
+
+    choices = _fuzzy_choices(index)
+    best = None
+    for names, keys in choices:
+        hits = process.extract(key, keys, scorer=fuzz.WRatio, score_cutoff=FUZZY_CUTOFF, limit=10)
+        for _, score, at in hits:
+            # Ties of WRatio (a partial match scores the same in many names) go to the name
+            # closest as a whole.
+            rank = (score, fuzz.ratio(key, keys[at]))
+            if best is None or rank > best[1]:
+                best = (names[at], rank)
+    return None if best is None else str(best[0])
+
+
+_FUZZY: dict[int, tuple[object, list]] = {}
+
+
+def _fuzzy_choices(index: DiscoveryIndex) -> list[tuple[np.ndarray, list[str]]]:
+    """(display names, keys) of artists, titles and "title artists", made once per index."""
+    cached = _FUZZY.get(id(index))
+    if cached is not None and cached[0]() is index:
+        return cached[1]
+    song_names = np.array(
+        [
+            f"{n} {', '.join(a)}".strip()
+            for n, a in zip(index.names, index.artist_lists, strict=True)
+        ],
+        dtype=object,
+    )
+    choices = [
+        (index.artist_names, index.artist_keys.to_pylist()),
+        (index.names, index.title_keys.to_pylist()),
+        (song_names, index.song_keys.to_pylist()),
+    ]
+    _FUZZY[id(index)] = (weakref.ref(index), choices)
+    weakref.finalize(index, _FUZZY.pop, id(index), None)
+    return choices
 
 
 def match_songs(
@@ -136,8 +253,14 @@ def match_songs(
         rows += [index.rows_of_artist(code) for code in codes]
         return np.concatenate(rows)
 
+    def by_the_artist() -> np.ndarray:
+        codes = index.text.artists.equal(key)
+        rows = [index.rows_of_artist(int(code)) for code in codes]
+        return np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+
     tiers: list[Callable[[], np.ndarray]] = [
         lambda: exact_songs(index, key),
+        by_the_artist,
         lambda: titles.starting(key),
         lambda: titles.word_starting(key),
         lambda: titles.containing(key),

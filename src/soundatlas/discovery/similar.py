@@ -23,6 +23,16 @@ import pandas as pd
 from soundatlas.atlas.model import Atlas
 from soundatlas.clustering.metrics import NOISE
 from soundatlas.clustering.result import METHOD_TITLES
+from soundatlas.discovery.context import (
+    DEFAULT_SIMILARITY,
+    GENRE_WEIGHT,
+    RERANK_POOL,
+    SOUND,
+    check_similarity,
+    context_units,
+    genre_bonus,
+    genre_set,
+)
 from soundatlas.discovery.directory import similar_in_catalog
 from soundatlas.discovery.index import DiscoveryIndex, discovery_index
 from soundatlas.discovery.nearest import top_cosine
@@ -119,6 +129,7 @@ def _one_song(index: DiscoveryIndex, text: str, rows: np.ndarray, tiers: np.ndar
         f"track id (for example {first['track_id']!r}) or give title and artist "
         f"(for example {hint!r}).",
         candidates=candidates,
+        query=text,
     )
 
 
@@ -131,6 +142,7 @@ def similar_tracks(
     exclude_same_artist: bool = False,
     features: Sequence[str] | None = None,
     allowed: np.ndarray | None = None,
+    similarity: str | None = None,
 ) -> pd.DataFrame:
     """The ``n`` songs most similar to one song, with why each was chosen.
 
@@ -155,11 +167,18 @@ def similar_tracks(
         releases of its recording are never returned. Songs left out cost nothing, so a narrow
         filter is fast, and ``n`` songs still come back whenever that many are allowed (none
         when none are).
+    similarity
+        ``"sound+context"``: the audio features plus popularity, release year and duration,
+        and genres when the catalog has them; ``"sound"``: the audio features only. None (the
+        default) chooses by `similarity_for`: sound+context, or sound for an atlas too big to
+        load whole (answered from its whole catalog). See `soundatlas.discovery.context` for
+        how, and the README for the same-genre precision each gives on real catalogs.
 
     Returns
     -------
     DataFrame
-        ``rank, row, track_id, name, artists`` (``"A, B"``), ``similarity`` (cosine, -1 to 1),
+        ``rank, row, track_id, name, artists`` (``"A, B"``), ``similarity`` (-1 to 1: the
+        cosine, with sound+context on a catalog with genres (cosine + genre bonus) / 1.3),
         ``closest`` (the two features nearest the query's), ``differs`` (the two farthest, as
         signed differences in the feature's unit), each method's ``cluster``/``persona``
         columns, ``genres``, popularity, release year, duration, explicit and the audio
@@ -186,18 +205,31 @@ def similar_tracks(
         exclude_same_artist=exclude_same_artist,
         features=features,
         allowed=allowed,
+        similarity=similarity,
     )
 
 
-def searches_whole_catalog(atlas: Atlas, *, allowed: np.ndarray | None = None) -> bool:
+def similarity_for(atlas: Atlas, similarity: str | None = None) -> str:
+    """The similarity a question is answered by: ``similarity`` as asked (checked), or when
+    None the default — `DEFAULT_SIMILARITY` for an atlas in memory, sound for an atlas too big
+    to load whole, so that its whole catalog is searched (`searches_whole_catalog`)."""
+    if similarity is None:
+        return SOUND if atlas.sampled else DEFAULT_SIMILARITY
+    return check_similarity(similarity)
+
+
+def searches_whole_catalog(
+    atlas: Atlas, *, allowed: np.ndarray | None = None, similarity: str | None = None
+) -> bool:
     """Whether similar songs come from every song of the catalog, through the atlas's
     approximate similar-songs index, rather than from the songs loaded in memory.
 
-    True for an atlas too big to load whole (it holds a sample: `Atlas.sampled`) asked without
-    ``allowed``: a filter is a mask over the loaded songs, so a filtered question is answered
-    among them.
+    True for an atlas too big to load whole (it holds a sample: `Atlas.sampled`) asked by
+    sound without ``allowed``. A filter is a mask over the loaded songs, and the index holds
+    the songs' sound only, so a filtered question, or one by sound+context, is answered among
+    the loaded songs.
     """
-    return atlas.sampled and allowed is None
+    return atlas.sampled and allowed is None and similarity_for(atlas, similarity) == SOUND
 
 
 def _similar_in_whole_catalog(
@@ -234,6 +266,7 @@ def similar_to_many(
     exclude_same_artist: bool = False,
     features: Sequence[str] | None = None,
     allowed: np.ndarray | None = None,
+    similarity: str | None = None,
 ) -> pd.DataFrame:
     """The ``n`` songs most similar to several songs at once: to their centroid.
 
@@ -247,7 +280,8 @@ def similar_to_many(
         raise ConfigError(
             f"queries={queries!r}: give a list of one or more track ids, song texts or rows."
         )
-    if searches_whole_catalog(atlas, allowed=allowed):
+    kind = similarity_for(atlas, similarity)
+    if searches_whole_catalog(atlas, allowed=allowed, similarity=kind):
         return _similar_in_whole_catalog(
             atlas,
             queries,
@@ -259,13 +293,17 @@ def similar_to_many(
     index = discovery_index(atlas)
     n = _check_count(n)
     columns = _check_features(index, features)
-    mask = _allowed_mask(index, allowed)
+    mask = allowed_mask(index, allowed)
     rows = np.unique([_row_of(atlas, index, q) for q in queries])
     labels = wanted = None
     if same_cluster is not None:
         labels, wanted = _cluster_filter(atlas, index, rows, same_cluster)
     reference = index.scaled[rows][:, list(columns)].astype(np.float64).mean(axis=0)
-    query = index.direction(reference, columns)
+    if kind == SOUND:
+        unit, query = index.unit_for(columns), index.direction(reference, columns)
+    else:
+        unit = context_units(atlas, index.scaled, columns)
+        query = _mean_direction(unit[rows])
     if query is None:
         raise ConfigError(
             f"songs {_names(index, rows)}: sit exactly at the catalog's average on "
@@ -279,10 +317,21 @@ def similar_to_many(
             excluded = np.union1d(
                 excluded, np.concatenate([index.rows_of_artist(c) for c in codes])
             )
-    found, scores = _nearest(
-        index, index.unit_for(columns), query, n, excluded, labels, wanted, mask
-    )
+    with_genres = kind != SOUND and any(genre_set(index.genre_lists[r]) for r in rows)
+    pool = min(max(200, n * RERANK_POOL), index.size) if with_genres else n
+    found, scores = _nearest(index, unit, query, pool, excluded, labels, wanted, mask)
+    if with_genres:
+        combined = (scores + genre_bonus(index.genre_lists, rows, found)) / (1 + GENRE_WEIGHT)
+        order = np.lexsort((found, -combined))[:n]
+        found, scores = found[order], combined[order]
     return _result_table(index, found, scores, reference, columns)
+
+
+def _mean_direction(units: np.ndarray) -> np.ndarray | None:
+    """The unit direction of the mean of some unit rows; None when they cancel out."""
+    mean = units.astype(np.float64).mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    return None if norm < 1e-9 else (mean / norm).astype(np.float32)
 
 
 def _row_of(atlas: Atlas, index: DiscoveryIndex, query: str | int) -> int:
@@ -326,7 +375,7 @@ def _check_features(index: DiscoveryIndex, features: Sequence[str] | None) -> tu
     return index.feature_columns(chosen)
 
 
-def _allowed_mask(index: DiscoveryIndex, allowed: object) -> np.ndarray | None:
+def allowed_mask(index: DiscoveryIndex, allowed: object) -> np.ndarray | None:
     """``allowed`` as a boolean mask over the catalog (None: every song)."""
     if allowed is None:
         return None

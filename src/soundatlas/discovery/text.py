@@ -10,8 +10,8 @@ The same folding exists twice: `normalise_text` for one query (plain Python) and
 
 Catalogs list one recording under several titles: ``"Hello - Remastered 2011"``,
 ``"Hello (Mono)"``, ``"Hello - Radio Edit"``. `recording_titles` removes those release
-qualifiers (`RELEASE_QUALIFIERS`) so the releases of one recording share a title key; what
-makes a different recording (live, remix, acoustic, a "feat." credit) is never removed.
+qualifiers (the grammar of `RELEASE_QUALIFIERS`) so the releases of one recording share a title
+key; what makes a different recording (live, remix, acoustic, a "feat." credit) is never removed.
 """
 
 from __future__ import annotations
@@ -43,12 +43,14 @@ def normalise_text(text: object) -> str:
     return " ".join(_NOT_WORD.sub(" ", bare.lower()).split())
 
 
+_YEAR = r"(?:19|20)\d\d"
+_QUOTED = r"[\"“”][^\"“”]*[\"“”]"
 RELEASE_QUALIFIERS: tuple[str, ...] = (
-    r"(?:(?:19|20)\d\d(?: -)? )?(?:digitally )?remaster(?:ed)?(?: (?:19|20)\d\d)?"
-    r"(?: version| edition)?",
+    r"(?:digital(?:ly)? )?re-?master(?:ed|ing)?(?: (?:digital )?edition)?",
+    r"(?:digital(?:ly)? )?re-?master(?:ed)? version(?: [^/()\[\]]+)?",
     r"(?:(?:us|uk) )?album version",
-    r"(?:single|radio|lp|video|short|original|main|mono|stereo) version",
-    r"(?:(?:original )?radio|single|video|short) edit",
+    r"(?:single|radio|lp|video|short|original|main|mono|stereo|soundtrack) version",
+    r"(?:(?:original )?radio|single|video|short|album) edit",
     r"edit(?:ed)?",
     r"mono|stereo|(?:mono|stereo) mix",
     r"original(?: mix)?",
@@ -56,40 +58,56 @@ RELEASE_QUALIFIERS: tuple[str, ...] = (
     r"explicit|clean|super ?clean|dirty|amended|censored|uncensored",
     r"deluxe|(?:deluxe|expanded|special|(?:\d+(?:st|nd|rd|th) )?anniversary) edition",
     r"bonus(?: track)?",
-    r"from (?:the )?[\"“”][^\"“”]*[\"“”](?:[ /]*(?:original )?(?:soundtrack|score)(?: version)?)?",
+    r"(?:original )?(?:soundtrack|score)",
+    rf"from (?:the )?{_QUOTED}(?:[ /]*(?:original )?(?:soundtrack|score)(?: version)?)?",
+    r"from (?:the )?[^()\[\]/\"“”-][^()\[\]/]*",
 )
-"""Qualifiers that name a release of a recording, not a different recording (regular
-expressions, case-insensitive, each matching a whole qualifier).
+"""Qualifiers that name a release of a recording, not a different recording: the words of the
+grammar below (regular expressions, case-insensitive, each matching a whole qualifier).
 
-A qualifier follows the title after a spaced dash (``"Hello - Radio Edit"``) or stands in
-parentheses or brackets (``"Hello (2015 Remaster)"``); several may combine, with spaces or a
-slash between them (``"Main Explicit"``, ``"Edited Album Version"``, ``"Remastered / Mono"``).
-They are: remasters (``"Remastered"``, ``"2011 Remaster"``, ``"Remastered 2011"``,
-``"2019 - Remaster"``); the cut of a release (album, US/UK album, single, radio, LP, video,
-short, original, main, mono and stereo versions; radio, single, video and short edits;
-``"Edit"``, ``"Edited"``); ``"Mono"``, ``"Stereo"`` and mono or stereo mixes; ``"Original"``
-and ``"Original Mix"`` (the un-remixed recording); explicit and clean releases (``"Explicit"``,
-``"Clean"``, ``"Dirty"``, ``"Amended"``, ``"Censored"``); editions (``"Deluxe"``,
-``"Deluxe Edition"``, ``"20th Anniversary Edition"``); ``"Bonus Track"``; and a film the song
-was released with (``'From "Moulin Rouge" Soundtrack'``).
+The grammar: a qualifier follows the title after a spaced dash (``"Hello - Radio Edit"``, also
+doubled: ``"Hello - - Remaster"``) or stands in parentheses or brackets (``"Hello (2015
+Remaster)"``). It is one of these words, each optionally preceded by a year (``"2006 Digital
+Remaster"``, ``"1964 Single Version"``, ``"2019 - Remaster"``) or followed by one
+(``"Remastered 2011"``), and several combine with a space, a slash, a comma or a spaced dash
+between them (``"Main Explicit"``, ``"1964 Single Version / Mono"``, ``"Remastered /
+Single Version"``). After a dash, words that are not qualifiers may come first and the
+qualifiers after a slash (``"Song - Pt. 1 / Remastered 2002"`` is ``"Song - Pt. 1"``).
+
+The words: remasters (``"Remastered"``, ``"Re-master"``, ``"Digital Remaster"``,
+``"Remastered Version"`` with a year or an album name after it); the cut of a release (album,
+US/UK album, single, radio, LP, video, short, original, main, mono, stereo and soundtrack
+versions; radio, single, video, short and album edits; ``"Edit"``, ``"Edited"``); ``"Mono"``,
+``"Stereo"`` and mono or stereo mixes; ``"Original"`` and ``"Original Mix"`` (the un-remixed
+recording); explicit and clean releases (``"Explicit"``, ``"Clean"``, ``"Dirty"``,
+``"Amended"``, ``"Censored"``); editions (``"Deluxe"``, ``"Deluxe Edition"``, ``"20th
+Anniversary Edition"``); ``"Bonus Track"``; ``"Soundtrack"`` and ``"Score"``; and a film the
+song was released with, quoted or not (``'From "Moulin Rouge" Soundtrack'``, ``"From
+Frozen"``, ``"From The Netflix Film “To All The Boys”"``).
 
 Never removed, because they name a different recording: live recordings (``"Live"``,
-``"Live at …"``), remixes and named mixes or edits (``"Remix"``, ``"Club Mix"``,
+``"Live at …"``, ``"Ao Vivo"``), remixes and named mixes or edits (``"Remix"``, ``"Club Mix"``,
 ``"Radio Mix"``, ``"2019 Mix"``, ``"Robin Schulz Radio Edit"``), ``"Extended"`` versions,
 covers, ``"Acoustic"``, ``"Instrumental"``, ``"Demo"``, ``"Karaoke"``, re-recordings, language
 versions (``"Spanish Version"``) and credits (``"feat. X"``, ``"with X"``).
 """
 
-_QUALIFIER = "(?:{0})(?:(?: ?/ ?| )(?:{0}))*".format("|".join(RELEASE_QUALIFIERS))
+_WORD = "(?:{0} (?:- )?)?(?:{1})(?: {0})?".format(_YEAR, "|".join(RELEASE_QUALIFIERS))
+_QUALIFIER = rf"{_WORD}(?:(?: ?/ ?| | - |, )(?:{_WORD}))*"
 _BRACKETED_QUALIFIER = rf"(?i)\s*[(\[]\s*{_QUALIFIER}\s*[)\]]"
-_DASHED_QUALIFIERS = rf"(?i)(?:\s+[-–—]\s+{_QUALIFIER})+[\s\p{{P}}]*$"
+_DASHED_QUALIFIERS = rf"(?i)(?:\s+(?:[-–—]\s*)+{_QUALIFIER})+[\s\p{{P}}]*$"
+_AFTER_A_SLASH = rf"(?i)(\s+[-–—]\s+[^/]+?)\s*/\s*{_QUALIFIER}[\s\p{{P}}]*$"
+GENERIC_TITLES = r"(?:intro|outro|interlude|untitled|skit|reprise|track|untitled track)(?: \d+)?"
+"""Title keys (`normalise_text`) too generic to say two songs of one artist are one recording
+("Intro", "Skit", "Track 1"): such songs are one recording only when their audio is the same."""
 
 
 def recording_titles(names: pa.Array | pa.ChunkedArray) -> pa.Array:
     """Titles without their release qualifiers (see `RELEASE_QUALIFIERS`), otherwise as given.
 
     A qualifier in parentheses or brackets is removed wherever it stands; dashed qualifiers
-    only at the end of the title, where a suffix stands. Nulls become ``""``.
+    only at the end of the title, where a suffix stands, and qualifiers after a slash at the
+    end of a dashed suffix. Nulls become ``""``.
 
     Examples
     --------
@@ -99,6 +117,7 @@ def recording_titles(names: pa.Array | pa.ChunkedArray) -> pa.Array:
     titles = pc.fill_null(names.cast(pa.large_string()), "")
     titles = pc.replace_substring_regex(titles, _BRACKETED_QUALIFIER, "")
     titles = pc.replace_substring_regex(titles, _DASHED_QUALIFIERS, "")
+    titles = pc.replace_substring_regex(titles, _AFTER_A_SLASH, r"\1")
     return titles.combine_chunks() if isinstance(titles, pa.ChunkedArray) else titles
 
 

@@ -41,7 +41,9 @@ from soundatlas.reports.tables import (
     dropped_rows,
     genre_text,
     method_rows,
+    recommendation_text,
     report_content,
+    without_paths,
 )
 
 REPORT_FORMATS: tuple[str, ...] = ("html", "md")
@@ -59,10 +61,12 @@ __all__ = [
     "md_text",
     "method_rows",
     "profile_z",
+    "recommendation_text",
     "report_content",
     "report_figures",
     "report_html",
     "report_markdown",
+    "without_paths",
     "write_figures",
     "write_report",
 ]

@@ -21,6 +21,7 @@ h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2rem;border-bottom:1px solid
 th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}
 th{background:#f3f4f8}td.n{text-align:right;white-space:nowrap}
 img{max-width:100%;height:auto}.muted{color:#667}figure{margin:1rem 0}
+.warning{color:#8a4b00;background:#fff6e5;padding:.4rem .6rem;border-left:3px solid #e09b2d}
 """
 
 
@@ -55,7 +56,9 @@ def report_html(
         f"<title>{_h(content.title)}</title><style>{_STYLE}</style></head><body>",
         f"<h1>{_h(content.title)}</h1><p class=muted>{_h(content.subtitle)}</p>",
         "<h2>Clustering methods</h2>",
+        f"<p><b>{_h(content.recommendation)}</b></p>",
         html_table(content.methods),
+        *(f"<p class=warning>{_h(warning)}</p>" for warning in content.warnings),
         "<ul>"
         + "".join(f"<li><b>{_h(method)}</b>: {_h(rule)}</li>" for method, rule in content.rules)
         + "</ul>",

@@ -33,7 +33,10 @@ def report_markdown(atlas: Atlas, *, rows: np.ndarray | None = None, title: str 
     """The summary report as Markdown (text tables, no charts; see `write_figures`)."""
     content = report_content(atlas, rows=rows, title=title)
     parts = [f"# {md_text(content.title)}", "", md_text(content.subtitle)]
-    parts += ["", "## Clustering methods", "", md_table(content.methods), ""]
+    parts += ["", "## Clustering methods", "", f"**{md_text(content.recommendation)}**", ""]
+    parts += [md_table(content.methods), ""]
+    parts += [f"> {md_text(warning)}" for warning in content.warnings]
+    parts += [""] if content.warnings else []
     parts += [f"- **{md_text(method)}**: {md_text(rule)}" for method, rule in content.rules]
     for section in content.sections:
         parts += ["", f"## {md_text(section.title)}: clusters", "", md_table(section.clusters)]

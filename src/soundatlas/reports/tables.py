@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from soundatlas.atlas.model import Atlas
+from soundatlas.clustering.assessment import DEGENERATE_RULE
 from soundatlas.clustering.personas import reason_text
 from soundatlas.clustering.result import LABEL_COLUMNS, METHOD_TITLES
 from soundatlas.ingest.validation import source_name
@@ -61,6 +62,10 @@ class ReportContent:
     methods: Table
     rules: tuple[tuple[str, str], ...]
     """``(method title, how its parameters were chosen)`` per method."""
+    recommendation: str
+    """The method to use for this catalog and why, in one sentence."""
+    warnings: tuple[str, ...]
+    """Why a method's result is degenerate, one sentence per method, then the rule."""
     sections: tuple[MethodSection, ...]
     ingestion: str
     """The validation report's one-line summary."""
@@ -121,8 +126,11 @@ def genre_text(genres: Sequence[dict]) -> str:
 
 
 def method_rows(atlas: Atlas) -> pd.DataFrame:
-    """One row per method: clusters, silhouette, Davies–Bouldin, noise, agreement, stability."""
+    """One row per method: verdict (recommended, degenerate), clusters, silhouette (noise left
+    out and counted), Davies–Bouldin, noise, agreement, stability, rule and warnings; the
+    recommended method first, degenerate ones last."""
     agreement = atlas.agreement()
+    assessment = atlas.assessment
     rows = []
     for method, summary in atlas.methods.items():
         scores = summary.scores
@@ -136,7 +144,15 @@ def method_rows(atlas: Atlas) -> pd.DataFrame:
             {
                 "method": summary.title,
                 "clusters": scores.get("n_clusters"),
+                "verdict": (
+                    "recommended"
+                    if method == assessment.recommended
+                    else "degenerate"
+                    if assessment.degenerate(method)
+                    else ""
+                ),
                 "silhouette": scores.get("silhouette"),
+                "silhouette_with_noise": scores.get("silhouette_with_noise"),
                 "silhouette_sample": scores.get("silhouette_sample"),
                 "davies_bouldin": scores.get("davies_bouldin"),
                 "calinski_harabasz": scores.get("calinski_harabasz"),
@@ -146,15 +162,36 @@ def method_rows(atlas: Atlas) -> pd.DataFrame:
                 ),
                 "stability_ari": (summary.details.get("stability") or {}).get("mean_ari"),
                 "rule": summary.rule,
+                "warnings": " ".join(assessment.warnings.get(method, ())),
             }
         )
-    return pd.DataFrame(rows)
+    # The recommended method first and degenerate ones last, so a degenerate result's scores
+    # never head the comparison.
+    rank = {"recommended": 0, "": 1, "degenerate": 2}
+    table = pd.DataFrame(rows)
+    return table.sort_values("verdict", key=lambda v: v.map(rank), kind="stable").reset_index(
+        drop=True
+    )
+
+
+def without_paths(atlas: Atlas, text: str) -> str:
+    """``text`` naming the atlas's input file by its name, not by its path on the builder's
+    disk: a report or a page is shared with people who have no business knowing it."""
+    source = str(atlas.report.source)
+    name = source_name(source)
+    return text.replace(source, name) if source and source != name else text
 
 
 def dropped_rows(atlas: Atlas) -> pd.DataFrame:
-    """What was left out or merged at ingestion, by rule, with the message the user saw."""
+    """What was left out or merged at ingestion, by rule, with the message the user saw (the
+    file named without its folders)."""
     findings = [
-        {"what": f.severity, "rule": f.rule, "rows": f.count, "details": f.message}
+        {
+            "what": f.severity,
+            "rule": f.rule,
+            "rows": f.count,
+            "details": without_paths(atlas, f.message),
+        }
         for f in atlas.report.findings
         if f.severity in ("rejected", "merged", "fixed")
     ]
@@ -177,8 +214,10 @@ def methods_table(methods: pd.DataFrame) -> Table:
     return Table(
         (
             "method",
+            "verdict",
             "clusters",
             "silhouette",
+            "silhouette (noise counted)",
             "Davies–Bouldin",
             "noise",
             "agreement (ARI)",
@@ -187,8 +226,10 @@ def methods_table(methods: pd.DataFrame) -> Table:
         tuple(
             (
                 (str(r.method), False),
+                (str(r.verdict) or "—", False),
                 (number(r.clusters), True),
                 (number(r.silhouette), True),
+                (number(r.silhouette_with_noise), True),
                 (number(r.davies_bouldin), True),
                 (f"{r.noise_share:.1%}", True),
                 (str(r.agreement_ari or "—"), False),
@@ -260,13 +301,27 @@ def report_content(
         filtered=is_filtered(rows, total),
         methods=methods_table(methods),
         rules=tuple((str(r.method), str(r.rule)) for r in methods.itertuples()),
+        recommendation=recommendation_text(atlas),
+        warnings=warning_lines(atlas),
         sections=tuple(
             MethodSection(t.method, t.title, clusters_table(t), spread_table(t))
             for t in cluster_tables(atlas, rows=rows)
         ),
-        ingestion=atlas.report.summary(),
+        ingestion=without_paths(atlas, atlas.report.summary()),
         dropped=None if dropped.empty else dropped_table(dropped),
     )
+
+
+def recommendation_text(atlas: Atlas) -> str:
+    """``"Recommended: K-Means. <why>"``: the method to use for this catalog, in one line."""
+    assessment = atlas.assessment
+    return f"Recommended: {atlas.methods[assessment.recommended].title}. {assessment.reason}"
+
+
+def warning_lines(atlas: Atlas) -> tuple[str, ...]:
+    """One sentence per degenerate method, then the rule that decided it (nothing if none)."""
+    found = tuple(w for ws in atlas.assessment.warnings.values() for w in ws)
+    return (*found, f"The rule: {DEGENERATE_RULE}.") if found else ()
 
 
 def is_filtered(rows: np.ndarray | None, total: int) -> bool:
@@ -285,4 +340,4 @@ def subtitle(atlas: Atlas, rows: np.ndarray | None) -> str:
     shown = total if rows is None else len(song_positions(rows, total))
     scope = f"{total:,} songs" if shown == total else f"{shown:,} of {total:,} songs (filtered)"
     created = atlas.manifest.get("created", "")
-    return f"{scope}; atlas built {created}; {atlas.report.summary()}".strip()
+    return f"{scope}; atlas built {created}; {without_paths(atlas, atlas.report.summary())}".strip()

@@ -8,7 +8,13 @@ from soundatlas.clustering.result import METHOD_TITLES
 from soundatlas.dashboard import charts, session
 from soundatlas.dashboard.sidebar import choose_method
 from soundatlas.dashboard.summaries import cluster_sizes, split_small
-from soundatlas.dashboard.ui import page_header, require_songs, show_table
+from soundatlas.dashboard.ui import (
+    as_percent,
+    page_header,
+    percent_column,
+    require_songs,
+    show_table,
+)
 
 view = session.current_view()
 index = view.index
@@ -68,6 +74,6 @@ with bar:
         config=charts.CONFIG,
     )
 show_table(
-    sizes.rename(columns={"catalog_songs": "songs in the atlas"}),
-    column_config={"share": st.column_config.NumberColumn("share", format="percent")},
+    as_percent(sizes.rename(columns={"catalog_songs": "songs in the atlas"}), "share"),
+    column_config={"share": percent_column("share")},
 )

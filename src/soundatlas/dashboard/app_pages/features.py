@@ -8,6 +8,7 @@ import streamlit as st
 
 from soundatlas.clustering.result import METHOD_TITLES
 from soundatlas.dashboard import charts, session
+from soundatlas.dashboard.profiles import show_artist
 from soundatlas.dashboard.summaries import (
     SCATTER_CAP,
     SUMMARY_CAP,
@@ -21,17 +22,65 @@ from soundatlas.dashboard.summaries import (
     stratified_sample,
     summary_rows,
 )
-from soundatlas.dashboard.ui import page_header, require_songs
+from soundatlas.dashboard.text import plain
+from soundatlas.dashboard.ui import page_header, require_songs, show_table
+from soundatlas.discovery import similar_tracks
 from soundatlas.discovery.filters import FilterIndex
+from soundatlas.errors import SoundAtlasError
 
 view = session.current_view()
 index = view.index
 page_header("Audio features", view)
 require_songs(view)
 
+MAP_KEY = "fx_pca"
+
+
+def _picked_on_map() -> np.ndarray:
+    """Rows of the songs clicked or selected (box, lasso) on the map in the last run."""
+    state = st.session_state.get(MAP_KEY)
+    points = ((state or {}).get("selection") or {}).get("points") or []
+    picked = [int(p["customdata"]) for p in points if p.get("customdata") is not None]
+    return np.unique(np.asarray(picked, dtype=np.int64))
+
+
+def _song_card(row: int) -> None:
+    """The song clicked on the map: its most similar songs and its artist."""
+    atlas = view.atlas
+    song = atlas.tracks.iloc[row]
+    artists = list(song["artists"]) if song["artists"] is not None else []
+    st.markdown(f"**{plain(song['name'])}** — {plain(', '.join(artists)) or 'unknown artist'}")
+    try:
+        similar = similar_tracks(atlas, row, n=10)
+    except SoundAtlasError as exc:
+        session.show_error(exc)
+        return
+    show_table(
+        similar[["similarity", "name", "artists", view.persona_column]],
+        column_config={
+            "similarity": st.column_config.ProgressColumn(
+                "similarity", format="%.3f", min_value=0.0, max_value=1.0
+            ),
+            view.persona_column: "persona",
+        },
+    )
+    if artists:
+        with st.expander(f"Artist: {artists[0]}"):
+            show_artist(atlas, artists[0], view.method)
+
+
+picked = _picked_on_map()
 sizes = cluster_sizes(index, view.mask, view.method)
 drawn = largest_clusters(sizes)
 rows = summary_rows(index, view.mask)
+if len(picked) > 1:
+    # A box or lasso on the map narrows every chart above it to the songs it holds.
+    rows = np.intersect1d(rows, picked) if len(np.intersect1d(rows, picked)) else picked
+    st.info(
+        f"Charts show the {len(rows):,} songs selected on the map below; double-click the map "
+        "to clear the selection.",
+        icon=":material/filter_alt:",
+    )
 if len(rows) < view.count:
     st.caption(
         f"Box plots, profiles and correlations use a fixed random sample of {len(rows):,} of the "
@@ -39,6 +88,9 @@ if len(rows) < view.count:
     )
 if len(sizes[sizes["songs"] > 0]) > len(drawn):
     st.caption(f"Box plots and radar show the {len(drawn)} largest clusters.")
+
+RADAR_DEFAULT = 4
+"""Clusters drawn on the radar at first (the largest); the others can be added."""
 
 st.subheader("One feature across clusters")
 feature = st.selectbox("Feature", index.feature_names, key="fx_feature")
@@ -50,6 +102,17 @@ with profile_col:
     st.subheader("Cluster profiles")
     st.caption("Mean of each feature per cluster, scaled 0–1 by the catalog's range.")
     profiles = cluster_profiles(index, rows, view.method, drawn)
+    if len(profiles) > RADAR_DEFAULT:
+        # More than a few outlines overlap into a tangle: the largest few by default, any
+        # others a click away.
+        names = {f"{int(c)} · {p}": int(c) for c, p in profiles["persona"].items()}
+        shown = st.multiselect(
+            "Clusters on the radar",
+            list(names),
+            default=list(names)[:RADAR_DEFAULT],
+            key="fx_radar_clusters",
+        )
+        profiles = profiles.loc[[names[label] for label in shown]]
     st.plotly_chart(
         charts.profile_radar(profiles),
         key="fx_radar",
@@ -67,10 +130,15 @@ with corr_col:
     if used < len(rows):
         st.caption(f"Computed on a fixed random sample of {used:,} songs.")
 
-st.subheader("Map of the songs (PCA)")
+st.subheader(
+    "Map of the songs (PCA)",
+    help="PC1 and PC2 are the two directions in which the songs' sound varies most (principal "
+    "components); each axis title names the features it is made of.",
+)
 st.caption(
     f"Songs coloured by {METHOD_TITLES[view.method]} persona; hover a point for the song. "
-    "Drag to zoom, double-click to reset."
+    "Click a song for its most similar songs and its artist; draw a box or lasso to narrow "
+    "the charts above to those songs; double-click to reset."
 )
 points = stratified_sample(index, view.mask, view.method, cap=SCATTER_CAP)
 if len(points) < view.count:
@@ -87,11 +155,16 @@ if "pc1" in index.coordinates and "pc2" in index.coordinates:
             view.labels[points],
             index.hover_labels(points),
             index.personas[view.method],
+            rows=points,
             axis_titles=(index.axis_titles[0], index.axis_titles[1]),
         ),
-        key="fx_pca",
+        key=MAP_KEY,
         config=charts.ZOOMABLE,
+        on_select="rerun",
+        selection_mode=("points", "box", "lasso"),
     )
+    if len(picked) == 1:
+        _song_card(int(picked[0]))
 
 
 @st.cache_data(max_entries=8, ttl=3600, show_spinner=False)
@@ -134,7 +207,11 @@ def _dendrogram(index: FilterIndex) -> None:
     )
 
 
-st.subheader("Dendrogram (hierarchical)")
+st.subheader(
+    "Dendrogram (hierarchical)",
+    help="Ward merge distance: how much joining two branches adds to the spread of sound "
+    "within clusters; a high join means very different branches.",
+)
 if view.method == "hierarchical":
     _dendrogram(index)
 else:

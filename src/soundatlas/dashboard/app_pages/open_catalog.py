@@ -78,9 +78,13 @@ def _validated(uploaded, digest: str) -> ValidationReport:
     return report
 
 
+OVERVIEW = "app_pages/overview.py"
+
+
 def _open(atlas_id: str) -> None:
+    """Open an atlas and show it: its Overview, which opens on the recommended method."""
     session.open_atlas(atlas_id)
-    st.rerun()
+    st.switch_page(OVERVIEW)
 
 
 def _open_upload(digest: str) -> None:

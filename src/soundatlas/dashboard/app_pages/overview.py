@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import streamlit as st
 
+from soundatlas.clustering.assessment import DEGENERATE_RULE
 from soundatlas.clustering.personas import reason_text
 from soundatlas.clustering.result import METHOD_TITLES
 from soundatlas.dashboard import session
 from soundatlas.dashboard.summaries import cluster_sizes
 from soundatlas.dashboard.text import plain
-from soundatlas.dashboard.ui import page_header, require_songs, show_table
-from soundatlas.ingest.validation import source_name
-from soundatlas.reports import dropped_rows, genre_text, method_rows
+from soundatlas.dashboard.ui import (
+    as_percent,
+    page_header,
+    percent_column,
+    require_songs,
+    show_table,
+)
+from soundatlas.reports import (
+    dropped_rows,
+    genre_text,
+    method_rows,
+    recommendation_text,
+    without_paths,
+)
 
 CARDS = 24  # persona cards drawn; more clusters (DBSCAN can find many) go in a table
 
@@ -22,30 +34,65 @@ require_songs(view)
 
 sizes = cluster_sizes(index, view.mask, view.method)
 active = sizes[(sizes["songs"] > 0) & (sizes["cluster"] >= 0)]
-songs, artists, genres, clusters = st.columns(4)
+absent = index.absent_columns()
+counted = [c for c in ("artist", "genre") if c not in absent]
+songs, *others, clusters = st.columns(2 + len(counted))
 songs.metric("Songs", f"{view.count:,}", help=f"of {view.total:,} in the atlas")
-artists.metric("Unique artists", f"{index.count_distinct(view.mask, 'artists'):,}")
-genres.metric("Genres", f"{index.count_distinct(view.mask, 'genres'):,}")
+for slot, column in zip(others, counted, strict=True):
+    label = "Unique artists" if column == "artist" else "Genres"
+    slot.metric(label, f"{index.count_distinct(view.mask, column + 's'):,}")
 clusters.metric(
     "Active clusters",
     f"{len(active):,}",
     help="Clusters of the chosen method with at least one filtered song (noise not counted).",
 )
 
-st.subheader("The three methods compared")
+st.subheader(
+    "The three methods compared",
+    help="Silhouette: how much closer songs are to their own cluster than to the next (higher "
+    "is better). Davies–Bouldin: cluster spread against distance between clusters (lower is "
+    "better). ARI: agreement of two labellings, 1 = identical, 0 = chance.",
+)
+assessment = atlas.assessment
+st.info(recommendation_text(atlas), icon=":material/recommend:")
+for warning in assessment.warnings.values():
+    for line in warning:
+        st.warning(plain(line), icon=":material/warning:")
+if any(assessment.warnings.values()):
+    st.caption(plain(f"The rule: {DEGENERATE_RULE}."))
 methods = method_rows(atlas)
 show_table(
-    methods.drop(columns=["rule", "calinski_harabasz", "silhouette_sample"]),
+    as_percent(
+        methods.drop(columns=["rule", "warnings", "calinski_harabasz", "silhouette_sample"]),
+        "noise_share",
+    ),
     column_config={
         "method": "method",
+        "verdict": st.column_config.TextColumn(
+            "verdict",
+            help="Recommended for this catalog, degenerate (see the warning), or — for neither.",
+        ),
         "clusters": st.column_config.NumberColumn("clusters"),
         "silhouette": st.column_config.NumberColumn(
-            "silhouette", format="%.3f", help="Higher is better (−1 to 1)."
+            "silhouette",
+            format="%.3f",
+            help="How much closer songs are to their own cluster than to the next one: higher "
+            "is better (−1 to 1). Noise songs left out.",
+        ),
+        "silhouette_with_noise": st.column_config.NumberColumn(
+            "silhouette (noise counted)",
+            format="%.3f",
+            help="The same with noise songs counted as one more group: what the methods are "
+            "compared by, so calling hard songs noise earns nothing. — for an atlas built "
+            "before it was measured, or fewer than two groups.",
         ),
         "davies_bouldin": st.column_config.NumberColumn(
-            "Davies–Bouldin", format="%.3f", help="Lower is better."
+            "Davies–Bouldin",
+            format="%.3f",
+            help="How spread each cluster is against how far it sits from the nearest other: "
+            "lower is better.",
         ),
-        "noise_share": st.column_config.NumberColumn("noise", format="percent"),
+        "noise_share": percent_column("noise"),
         "agreement_ari": st.column_config.TextColumn(
             "agreement (ARI)", help="Adjusted Rand index with each other method (1 = identical)."
         ),
@@ -61,7 +108,11 @@ with st.expander("How each method's parameters were chosen"):
     for row in methods.itertuples():
         st.markdown(f"**{plain(row.method)}**: {plain(row.rule)}")
 
-st.subheader(f"Personas · {METHOD_TITLES[view.method]}")
+st.subheader(
+    f"Personas · {METHOD_TITLES[view.method]}",
+    help="σ (sigma): standard deviations from the catalog's average; +1.0σ energy means the "
+    "cluster's songs are one typical spread more energetic than the average song.",
+)
 personas = atlas.personas_of(view.method).set_index("cluster")
 filtered = sizes.set_index("cluster")["songs"]
 order = sizes["cluster"].tolist()
@@ -85,19 +136,8 @@ if len(order) > CARDS:
     show_table(rest)
 
 st.subheader("What was dropped at ingestion")
-source = str(atlas.report.source)
-name = source_name(source)
-
-
-def _named(text: str) -> str:
-    """The ingestion report's words, naming the file by its name, not its path on the server."""
-    return text.replace(source, name) if source and source != name else text
-
-
-st.text(_named(atlas.report.summary()))
+st.text(without_paths(atlas, atlas.report.summary()))
 dropped = dropped_rows(atlas)
-if not dropped.empty:
-    dropped = dropped.assign(details=dropped["details"].astype(str).map(_named))
 if dropped.empty:
     st.success(
         "Nothing was dropped: every row of the file became a track.", icon=":material/check:"

@@ -30,6 +30,44 @@ ORDER_TITLES = {
     "falling": "Falling energy",
 }
 
+PICK_KEY = "_pl_pick"
+"""An ambiguous seed waiting to be picked: (the seed text, its candidate songs)."""
+
+
+def _use_seed(query: str, track_id: str | None) -> None:
+    """Replace the ambiguous seed line with the picked song's track id (a widget callback, so
+    the seed box can still be changed before it is drawn)."""
+    if track_id is None:
+        return
+    lines = str(st.session_state.get("pl_seeds", "")).splitlines()
+    st.session_state["pl_seeds"] = "\n".join(
+        track_id if line.strip() == query else line for line in lines
+    )
+    st.session_state.pop(PICK_KEY, None)
+
+
+def _pick_seed(query: str, candidates: pd.DataFrame) -> None:
+    """The songs an ambiguous seed names, to pick one from (never by copying an id)."""
+    ids = {
+        f"{r.name} — {r.artists}"
+        + (f" ({int(r.release_year)})" if pd.notna(r.release_year) else "")
+        + f" · {r.track_id}": str(r.track_id)
+        for r in candidates.itertuples(index=False)
+    }
+    st.info(
+        plain(f"'{query}' names {len(ids)} songs: pick the one you mean."),
+        icon=":material/help:",
+    )
+    picked = st.selectbox("Seed song", list(ids), index=None, key="pl_pick_song")
+    st.button(
+        "Use this song",
+        key="pl_pick_use",
+        disabled=picked is None,
+        on_click=_use_seed,
+        args=(query, ids.get(picked) if picked else None),
+    )
+
+
 view = session.current_view()
 atlas, index = view.atlas, view.index
 page_header("Smart playlist generator", view)
@@ -115,18 +153,18 @@ with controls, st.form("pl_form"):
 
 with results:
     minimum, maximum = sidebar_limits(view)
-    notes = []
-    if minimum or maximum:
-        notes.append("the sidebar's feature, popularity and duration ranges")
-    if view.filters.genres or view.filters.artist.strip() or view.filters.explicit == "yes":
+    if view.filters.active:
         st.caption(
-            "Genre, artist and 'explicit: yes' filters do not restrict playlists; "
-            + ("the playlist respects " + notes[0] + "." if notes else "")
+            f"The playlist takes only songs that pass every sidebar filter ({view.count:,} of "
+            f"{view.total:,} songs)."
         )
-    elif notes:
-        st.caption("The playlist respects " + notes[0] + ".")
+
+    pending = st.session_state.get(PICK_KEY)
+    if pending is not None and not submitted:
+        _pick_seed(*pending)
 
     if submitted:
+        st.session_state.pop(PICK_KEY, None)
         try:
             request = PlaylistRequest(
                 method=view.method,
@@ -144,12 +182,21 @@ with results:
                 max_per_artist=int(cap),
                 order=order,
             )
-            playlist = generate_playlist(atlas, request)
+            allowed = view.mask if view.filters.active else None
+            playlist = generate_playlist(atlas, request, allowed=allowed)
         except AmbiguousQuery as exc:
             session.show_error(exc)
-            if isinstance(exc.candidates, pd.DataFrame) and not exc.candidates.empty:
-                st.caption("Copy one of these into the seed box (a track id is never ambiguous):")
-                show_table(exc.candidates)
+            candidates = exc.candidates
+            if (
+                isinstance(candidates, pd.DataFrame)
+                and "track_id" in candidates
+                and not candidates.empty
+                and exc.query is not None
+            ):
+                st.session_state[PICK_KEY] = (exc.query, candidates)
+                _pick_seed(exc.query, candidates)
+            elif isinstance(candidates, pd.DataFrame) and not candidates.empty:
+                show_table(candidates)  # artists: type one of these names
             st.stop()
         except SoundAtlasError as exc:
             session.show_error(exc)
@@ -187,11 +234,11 @@ with results:
             columns = [
                 c
                 for c in (
+                    "similarity",
                     "position",
                     "rank",
                     "name",
                     "artists",
-                    "similarity",
                     "target_distance",
                     persona,
                     "popularity",

@@ -3,17 +3,36 @@ with scores and reasons; an artist's profile."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import streamlit as st
 
 from soundatlas.dashboard import session
 from soundatlas.dashboard.profiles import show_artist
+from soundatlas.dashboard.text import plain
 from soundatlas.dashboard.ui import page_header, show_table
-from soundatlas.discovery import search, searches_whole_catalog, similar_tracks
+from soundatlas.discovery import (
+    SIMILARITY_KINDS,
+    search,
+    searches_whole_catalog,
+    similar_tracks,
+    similarity_for,
+)
 from soundatlas.errors import SoundAtlasError
 
 SIMILAR = 10
 SEARCH_LIMIT = 50
+PAGE_KEY = "se_page"
+TABLE_KEY = "se_table"
+QUERY_SEEN_KEY = "_se_page_for"
+SIMILARITY_LABELS = {"sound": "sound", "sound+context": "sound + context"}
+SIMILARITY_NOTES = {
+    "sound": "Similarity is the cosine of the songs' scaled audio features (1 = same sound).",
+    "sound+context": "Similarity is the cosine of the songs' audio features, popularity, "
+    "release year and duration, with a bonus for shared genres (1 = same sound, context and "
+    "genres).",
+}
 
 view = session.current_view()
 atlas = view.atlas
@@ -36,17 +55,37 @@ restrict = use_filters and view.filters.active
 if not query.strip():
     st.caption("Type part of a name: case, accents and punctuation do not matter.")
     st.stop()
+if st.session_state.get(QUERY_SEEN_KEY) != query:
+    st.session_state[PAGE_KEY] = 1  # a new search starts on its first page
+    st.session_state[QUERY_SEEN_KEY] = query
+page = int(st.session_state.get(PAGE_KEY, 1))
 try:
-    found = search(atlas, query, limit=SEARCH_LIMIT)
+    found = search(atlas, query, limit=SEARCH_LIMIT, offset=(page - 1) * SEARCH_LIMIT)
 except SoundAtlasError as exc:
     session.show_error(exc)
     st.stop()
 
+if found.suggestion is not None:
+    st.info(
+        plain(f"Nothing matches '{query}'. Did you mean {found.suggestion}? Showing its results."),
+        icon=":material/spellcheck:",
+    )
+pages = max(1, math.ceil(max(found.total_songs, found.total_artists) / SEARCH_LIMIT))
+if pages > 1:
+    st.number_input("Page of results", min_value=1, max_value=pages, key=PAGE_KEY)
+st.caption(
+    plain(
+        f"{found.page_text('songs')}, {found.page_text('artists')}"
+        + (" (before the sidebar filters)" if restrict else "")
+    )
+)
 songs = found.songs
 if restrict and len(songs):
     songs = songs[view.mask[songs["row"].to_numpy(dtype=np.int64)]]
 persona_column = view.persona_column
-song_tab, artist_tab = st.tabs([f"Songs ({len(songs):,})", f"Artists ({len(found.artists):,})"])
+song_tab, artist_tab = st.tabs(
+    [f"Songs ({found.total_songs:,})", f"Artists ({found.total_artists:,})"]
+)
 
 with song_tab:
     if songs.empty:
@@ -61,6 +100,10 @@ with song_tab:
         )
     else:
         labels = {int(r.row): f"{r.name} — {r.artists}" for r in songs.itertuples(index=False)}
+        clicked = ((st.session_state.get(TABLE_KEY) or {}).get("selection") or {}).get("rows")
+        if clicked and clicked[0] < len(songs):
+            # A row clicked in the table below opens that song, as picking it here does.
+            st.session_state["se_song"] = int(songs["row"].iloc[clicked[0]])
         picked = st.selectbox(
             "Pick a song to see its most similar songs",
             list(labels),
@@ -86,16 +129,32 @@ with song_tab:
             show_table(
                 songs[shown],
                 column_config={persona_column: "persona", "other_titles": "also released as"},
+                key=TABLE_KEY,
+                on_select="rerun",
+                selection_mode="single-row",
             )
             st.caption(
-                "Each recording is listed once: 'releases' counts the songs of the catalog that "
+                "Click a row for the song's most similar songs. Each recording is listed once: "
+                "'releases' counts the songs of the catalog that "
                 "are releases of it (remasters, radio edits, other albums)."
             )
         else:
+            by = st.radio(
+                "Similar by",
+                SIMILARITY_KINDS,
+                index=SIMILARITY_KINDS.index(similarity_for(atlas)),
+                format_func=SIMILARITY_LABELS.get,
+                horizontal=True,
+                key="se_by",
+                help="Sound: the audio features only. Sound + context: also popularity, release "
+                "year, duration and genre, which finds songs of the same scene far more often.",
+            )
             try:
                 allowed = view.mask if restrict else None
-                whole_catalog = searches_whole_catalog(atlas, allowed=allowed)
-                similar = similar_tracks(atlas, int(picked), n=SIMILAR, allowed=allowed)
+                whole_catalog = searches_whole_catalog(atlas, allowed=allowed, similarity=by)
+                similar = similar_tracks(
+                    atlas, int(picked), n=SIMILAR, allowed=allowed, similarity=by
+                )
             except SoundAtlasError as exc:
                 session.show_error(exc)
                 st.stop()
@@ -106,10 +165,10 @@ with song_tab:
                 columns = [
                     c
                     for c in (
+                        "similarity",
                         "rank",
                         "name",
                         "artists",
-                        "similarity",
                         persona_column,
                         "closest",
                         "differs",
@@ -128,8 +187,8 @@ with song_tab:
                     },
                 )
                 st.caption(
-                    "Similarity is the cosine of the songs' scaled audio features (1 = same "
-                    "sound). 'Closest on' and 'differs most on' say why."
+                    SIMILARITY_NOTES[by]
+                    + " 'Closest on' and 'differs most on' say why."
                     + (
                         f" Found among all {atlas.report.tracks:,} songs of the catalog with "
                         "its approximate similar-songs index."

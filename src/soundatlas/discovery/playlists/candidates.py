@@ -87,12 +87,18 @@ def sound_source(atlas: Atlas, index: DiscoveryIndex, request: PlaylistRequest) 
 
 
 def select(
-    atlas: Atlas, index: DiscoveryIndex, request: PlaylistRequest, source: Source
+    atlas: Atlas,
+    index: DiscoveryIndex,
+    request: PlaylistRequest,
+    source: Source,
+    allowed: np.ndarray | None = None,
 ) -> Candidates:
-    """Every song in scope that passes every constraint, best first."""
+    """Every song in scope that passes every constraint (and is ``allowed``), best first."""
     scope = source.scope
     similarity = (unit_rows_of(index, scope) @ source.reference).astype(np.float64)
     failing = filters(atlas, request, scope, similarity)
+    if allowed is not None:
+        failing["filters"] = ~allowed[scope]
     passing = ~np.logical_or.reduce(list(failing.values()))
     passing &= ~releases_mask(index, source.seed_rows)[scope]
     positions = np.flatnonzero(passing)

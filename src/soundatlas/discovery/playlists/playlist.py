@@ -12,6 +12,7 @@ from soundatlas.discovery.index import DiscoveryIndex, discovery_index
 from soundatlas.discovery.playlists.candidates import Candidates, Source, select, sound_source
 from soundatlas.discovery.playlists.ordering import flow_order
 from soundatlas.discovery.playlists.request import PlaylistRequest, describe_constraint
+from soundatlas.discovery.similar import allowed_mask
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,9 @@ class Playlist:
         filter.
     message
         One sentence saying what happened, for people.
+    warnings
+        Options that could not work as asked (``allow_explicit=False`` on a catalog that does
+        not say which songs are explicit), one sentence each.
     """
 
     request: PlaylistRequest
@@ -46,10 +50,17 @@ class Playlist:
     limiting: str | None
     cut_by: dict[str, int]
     message: str
+    warnings: tuple[str, ...] = ()
 
 
-def generate_playlist(atlas: Atlas, request: PlaylistRequest) -> Playlist:
+def generate_playlist(
+    atlas: Atlas, request: PlaylistRequest, *, allowed: np.ndarray | None = None
+) -> Playlist:
     """Choose and order the songs of a playlist.
+
+    ``allowed`` (a boolean mask over ``atlas.tracks`` or an array of row positions) limits
+    the songs it may hold, for filters a request cannot state (the dashboard's genre, artist
+    and explicit filters); the songs it leaves out are counted as ``cut_by["filters"]``.
 
     Raises
     ------
@@ -66,7 +77,7 @@ def generate_playlist(atlas: Atlas, request: PlaylistRequest) -> Playlist:
     """
     index = discovery_index(atlas)
     source = sound_source(atlas, index, request)
-    found = select(atlas, index, request, source)
+    found = select(atlas, index, request, source, allowed_mask(index, allowed))
     passed = len(found.rows)
     best = slice(0, request.size)
     flow = flow_order(atlas, request.order, found.rows[best])
@@ -76,7 +87,14 @@ def generate_playlist(atlas: Atlas, request: PlaylistRequest) -> Playlist:
     if passed < request.size and any(cut_by.values()):
         limiting = max(cut_by, key=lambda name: cut_by[name])
     message = _message(request, passed, limiting, cut_by, source)
-    return Playlist(request, tracks, passed, limiting, cut_by, message)
+    warnings = ()
+    if not request.allow_explicit and not atlas.tracks["explicit"].notna().any():
+        warnings = (
+            f"{atlas.report.source}: has no explicit column (or no value in it), so no song "
+            "is known to be explicit and leaving explicit songs out removed none; check the "
+            "songs yourself or add an explicit column and rebuild.",
+        )
+    return Playlist(request, tracks, passed, limiting, cut_by, message, warnings)
 
 
 def _track_table(
@@ -109,6 +127,7 @@ _ADVICE = {
     "explicit": "allow explicit songs",
     "max_per_artist": "allow more songs per artist",
     "releases": "choose another source of sound (the catalog lists these recordings several times)",
+    "filters": "widen the filters",
 }
 
 
@@ -121,11 +140,13 @@ def _message(
 ) -> str:
     about = f"similarity to {source.reference_text}, from {source.scope_text}"
     if passed >= request.size:
-        return f"{request.size} songs chosen from {passed:,} that pass every constraint ({about})."
+        return (
+            f"{_songs(request.size)} chosen from {passed:,} that pass every constraint ({about})."
+        )
     if passed == 0:
-        words = f"None of the {request.size} songs asked for pass every constraint"
+        words = f"None of the {_songs(request.size)} asked for pass every constraint"
     else:
-        words = f"Only {passed:,} of the {request.size} songs asked for pass every constraint"
+        words = f"Only {passed:,} of the {_songs(request.size)} asked for pass every constraint"
     if limiting is None:
         return f"{words} ({about}): there are no more songs to choose from."
     if limiting.startswith("min_"):
@@ -138,3 +159,8 @@ def _message(
         f"{words} ({about}); {describe_constraint(limiting, request)} cut the most: "
         f"{cut_by[limiting]:,} of {len(source.scope):,} songs. To get more, {advice}."
     )
+
+
+def _songs(count: int) -> str:
+    """``"1 song"``, ``"20 songs"``."""
+    return f"{count:,} song{'' if count == 1 else 's'}"

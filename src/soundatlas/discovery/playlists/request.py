@@ -181,6 +181,8 @@ def describe_constraint(name: str, request: PlaylistRequest) -> str:
         return "no explicit songs"
     if name == "max_per_artist":
         return f"at most {request.max_per_artist} songs per artist"
+    if name == "filters":
+        return "the filters"
     return "one release of each recording"
 
 
