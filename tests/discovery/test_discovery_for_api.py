@@ -22,7 +22,7 @@ from soundatlas.discovery import (
     track_clusters,
     track_row,
 )
-from soundatlas.discovery.ids import name_id
+from soundatlas.discovery.text import name_id
 from soundatlas.errors import ConfigError, LookupFailed
 
 

@@ -19,10 +19,10 @@ from urllib.parse import urlencode
 import numpy as np
 import pandas as pd
 
-from soundatlas.discovery.ids import name_id
 from soundatlas.discovery.index import DiscoveryIndex
 from soundatlas.discovery.playlists import SPOTIFY_TRACK_URL
 from soundatlas.discovery.search import top_genres
+from soundatlas.discovery.text import name_id
 from soundatlas.ingest.schema import SPOTIFY_TRACK_ID
 
 AUDIO_FEATURE_FIELDS = (

@@ -37,7 +37,7 @@ from soundatlas.discovery import (
     seed_pools,
     track_row,
 )
-from soundatlas.discovery.ids import name_id
+from soundatlas.discovery.text import name_id
 
 router = APIRouter(prefix="/v1", tags=["Spotify-compatible"], responses=ERROR_RESPONSES)
 

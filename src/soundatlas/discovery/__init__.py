@@ -16,7 +16,7 @@ from soundatlas.discovery.context import (
 )
 from soundatlas.discovery.directory import similar_in_catalog
 from soundatlas.discovery.genres import GenreLens, genre_lens
-from soundatlas.discovery.ids import artist_code_of_id, artist_ids, derived_id, track_row
+from soundatlas.discovery.ids import artist_code_of_id, artist_ids, track_row
 from soundatlas.discovery.playlists import (
     ORDERS,
     Playlist,
@@ -39,6 +39,7 @@ from soundatlas.discovery.similar import (
     similar_tracks,
     similarity_for,
 )
+from soundatlas.discovery.text import derived_id
 
 __all__ = [
     "DEFAULT_SIMILARITY",

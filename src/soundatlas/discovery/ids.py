@@ -9,41 +9,11 @@ id's shape before sending it (spotipy does) accept them.
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 
 from soundatlas.atlas.model import Atlas
 from soundatlas.discovery.index import discovery_index
-from soundatlas.discovery.text import normalise_text
 from soundatlas.errors import LookupFailed
-
-_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-ID_LENGTH = 22
-
-
-def derived_id(key: str) -> str:
-    """A stable 22-character base-62 id for a normalised name (128 bits of its SHA-256).
-
-    Examples
-    --------
-    >>> derived_id("beyonce") == derived_id("beyonce")
-    True
-    >>> len(derived_id("beyonce"))
-    22
-    """
-    number = int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:16], "big")
-    digits = []
-    for _ in range(ID_LENGTH):
-        number, digit = divmod(number, 62)
-        digits.append(_BASE62[digit])
-    return "".join(reversed(digits))
-
-
-def name_id(name: str) -> str:
-    """The id of an artist (or any name) as it is spelled anywhere: `derived_id` of its
-    normalised key, so "Beyoncé" and "beyonce" get one id."""
-    return derived_id(normalise_text(name))
 
 
 def track_row(atlas: Atlas, track_id: str) -> int:

@@ -27,7 +27,7 @@ from soundatlas.discovery.recordings import (
     recording_sound,
     recording_title_codes,
 )
-from soundatlas.discovery.text import name_keys
+from soundatlas.discovery.text import derived_id, name_keys
 from soundatlas.discovery.textindex import SortedNames, TextIndex, sorted_unique
 from soundatlas.ingest.schema import AUDIO_FEATURES
 
@@ -265,8 +265,6 @@ class DiscoveryIndex:
 
     def _artist_id_index(self) -> pd.Index:
         if self._ids is None:
-            from soundatlas.discovery.ids import derived_id
-
             with self._text_lock:
                 if self._ids is None:
                     keys = self.artists["key"].astype(str)
