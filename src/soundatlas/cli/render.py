@@ -123,38 +123,31 @@ def report_tables(report: ValidationReport) -> list[Any]:
 
 
 def methods_table(atlas: Any) -> Table:
-    """Per-method metrics: clusters, silhouette, Davies–Bouldin, CH, noise, stability."""
+    """Per-method metrics (`soundatlas.reports.tables.method_rows`, the rows the report and the
+    dashboard show): clusters, silhouette, Davies–Bouldin, CH, noise, stability."""
+    from soundatlas.reports.tables import method_rows
+
     table = Table(title="Clustering methods (every usable song)")
     for column in ("method", "clusters", "silhouette", "Davies–Bouldin", "Calinski–Harabasz"):
         table.add_column(column, justify="left" if column == "method" else "right")
     table.add_column("noise", justify="right")
     table.add_column("stability (ARI)", justify="right")
-    assessment = atlas.assessment
-    for method, summary in atlas.methods.items():
-        scores = summary.scores
-        stability = summary.details.get("stability", {}).get("mean_ari")
-        sample = scores.get("silhouette_sample")
-        silhouette = fmt(scores.get("silhouette"))
-        with_noise = scores.get("silhouette_with_noise")
-        if scores.get("noise_share") and with_noise is not None:
-            silhouette += f"\n{fmt(with_noise)} with noise"
-        if sample and sample < atlas.report.tracks and scores.get("silhouette") is not None:
-            silhouette += f"\n(sample {sample:,})"
-        verdict = (
-            "\n[green]recommended[/]"
-            if method == assessment.recommended
-            else "\n[yellow]degenerate[/]"
-            if assessment.degenerate(method)
-            else ""
-        )
+    verdicts = {"recommended": "\n[green]recommended[/]", "degenerate": "\n[yellow]degenerate[/]"}
+    for row in method_rows(atlas).astype(object).where(lambda f: f.notna(), None).itertuples():
+        silhouette = fmt(row.silhouette)
+        if row.noise_share and row.silhouette_with_noise is not None:
+            silhouette += f"\n{fmt(row.silhouette_with_noise)} with noise"
+        sample = row.silhouette_sample
+        if sample and sample < atlas.report.tracks and row.silhouette is not None:
+            silhouette += f"\n(sample {int(sample):,})"
         table.add_row(
-            escape(summary.title) + verdict,
-            fmt(scores.get("n_clusters")),
+            escape(row.method) + verdicts.get(row.verdict, ""),
+            fmt(row.clusters),
             silhouette,
-            fmt(scores.get("davies_bouldin")),
-            fmt(scores.get("calinski_harabasz"), 0),
-            f"{scores.get('noise_share', 0):.1%}",
-            fmt(stability),
+            fmt(row.davies_bouldin),
+            fmt(row.calinski_harabasz, 0),
+            f"{row.noise_share:.1%}",
+            fmt(row.stability_ari),
         )
     return table
 
