@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 from cliprocess import CLI, ForkedCli, alive, descendants, faulted_cli
 
+from soundatlas.atlas.manifest import read_manifest
 from soundatlas.atlas.model import load_atlas
-from soundatlas.atlas.store import read_manifest
 from soundatlas.demo import write_catalog
 
 pytestmark = pytest.mark.faults

@@ -19,8 +19,8 @@ import pytest
 from typer.testing import CliRunner
 
 from soundatlas.atlas.build import build_atlas
+from soundatlas.atlas.manifest import MANIFEST, read_manifest
 from soundatlas.atlas.model import load_atlas
-from soundatlas.atlas.store import MANIFEST, read_manifest
 from soundatlas.config import BuildConfig
 from soundatlas.demo import generate_catalog
 from soundatlas.errors import AtlasError

@@ -10,20 +10,14 @@ save leaves the previous atlas as it was.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
-import re
-import shutil
-import signal
-import threading
-import uuid
 import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from importlib import metadata
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,25 +25,23 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from soundatlas.atlas.folders import _recover_interrupted_swap, staged_atlas
+from soundatlas.atlas.manifest import FILES, FORMAT_VERSION, MANIFEST, read_manifest
 from soundatlas.clustering.features import Scaler
 from soundatlas.clustering.projection import Projection
 from soundatlas.clustering.result import (
     LABEL_COLUMNS,
-    METHOD_TITLES,
     PERSONA_COLUMNS,
     MethodSummary,
 )
 from soundatlas.config import BuildConfig
-from soundatlas.errors import AtlasError, OutputError, SoundAtlasError
-from soundatlas.files import file_sha256, fsync_folder, unwritable
+from soundatlas.errors import AtlasError, SoundAtlasError
+from soundatlas.files import file_sha256
 from soundatlas.ingest.validation import ValidationReport
 
 if TYPE_CHECKING:
     from soundatlas.atlas.model import Atlas
 
-FORMAT_VERSION = 1
-MANIFEST = "manifest.json"
-FILES = ("tracks.parquet", "original.parquet", "personas.parquet", "selection.parquet", "model.npz")
 LIBRARIES = ("numpy", "pandas", "pyarrow", "scipy", "scikit-learn", "numba", "fast_hdbscan")
 
 
@@ -74,52 +66,6 @@ def save_atlas(atlas: Atlas, path: str | Path) -> Path:
     return Path(path)
 
 
-@contextlib.contextmanager
-def staged_atlas(path: str | Path) -> Iterator[Path]:
-    """A temporary folder beside ``path`` to write an atlas into; when the block ends normally
-    (the manifest written last) it replaces ``path``, and on any error it is removed."""
-    path = Path(path)
-    with scratch_folder(path) as temporary:
-        yield temporary
-        if not (temporary / MANIFEST).is_file():
-            raise AtlasError(f"{path}: the build wrote no manifest; nothing was replaced.")
-        fsync_folder(temporary)
-        _swap_into_place(temporary, path)
-
-
-@contextlib.contextmanager
-def scratch_folder(path: str | Path) -> Iterator[Path]:
-    """A new temporary folder beside the atlas folder ``path``, removed when the block ends
-    (unless it was moved away) — and, if the process is killed, by the next save there: the
-    folder is held (flock) while the block runs, and one nobody holds is a leftover."""
-    path = Path(path)
-    check_atlas_target(path)
-    _remove_leftovers(path)
-    temporary = path.parent / f".{path.name}.tmp-{uuid.uuid4().hex[:8]}"
-    try:
-        with _folder_lock(path.parent):
-            temporary.mkdir()
-            # Held until the block ends, however it ends (the kernel drops it when the process
-            # dies): a temporary folder nobody holds is a leftover `_remove_leftovers` deletes.
-            owner = os.open(temporary, os.O_RDONLY)
-            fcntl.flock(owner, fcntl.LOCK_EX)
-    except OSError as exc:
-        raise OutputError(
-            f"{path}: cannot be written ({exc.strerror}). Choose another folder."
-        ) from exc
-    try:
-        yield temporary
-    except OSError as exc:
-        shutil.rmtree(temporary, ignore_errors=True)  # so the space it took counts as free
-        problem = unwritable(path.parent, exc, what=f"the atlas {path}")
-        if problem is None:
-            raise
-        raise OutputError(f"{problem} Any atlas already there is unchanged.") from exc
-    finally:
-        shutil.rmtree(temporary, ignore_errors=True)
-        os.close(owner)
-
-
 def write_atlas_files(atlas: Atlas, folder: Path, *, parts: dict[str, Any] | None = None) -> None:
     """Write the atlas's tables, model and manifest (last) into ``folder``.
 
@@ -142,98 +88,6 @@ def write_atlas_files(atlas: Atlas, folder: Path, *, parts: dict[str, Any] | Non
     if parts is not None:
         manifest["parts"] = parts
     _write_bytes(folder / MANIFEST, json.dumps(manifest, indent=2, default=_json_default).encode())
-
-
-def check_atlas_target(path: str | Path) -> None:
-    """Refuse, before any work, a path an atlas cannot be saved to without loss or failure.
-
-    Raises
-    ------
-    OutputError
-        The path is a file, inside a file, or in a folder that cannot be created or written.
-    AtlasError
-        The path is a folder of other things (saving would replace them).
-    """
-    path = Path(path)
-    _recover_interrupted_swap(path)
-    if path.is_file():
-        raise OutputError(f"{path}: is a file; give a folder name for the atlas (-o my-atlas).")
-    if path.exists() and not path.is_dir():
-        raise OutputError(f"{path}: is not a folder; give a folder name for the atlas.")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(
-            f"{path}: its folder cannot be created ({exc.strerror}). Choose another location."
-        ) from exc
-    if not os.access(path.parent, os.W_OK):
-        raise OutputError(f"{path}: {path.parent} is not writable. Choose another location.")
-    # Under the lock swaps hold: another save's swap must not be seen half-done (the folder
-    # briefly absent, or its listing and manifest from two different atlases).
-    with _folder_lock(path.parent):
-        _refuse_foreign_contents(path)
-
-
-def _refuse_foreign_contents(path: Path) -> None:
-    if not path.is_dir():
-        return
-    names = set(os.listdir(path))
-    if MANIFEST not in names:
-        if names:
-            raise AtlasError(
-                f"{path}: exists and is not an atlas folder; choose another output folder so "
-                "nothing of yours is overwritten."
-            )
-        return
-    listed = {PurePosixPath(name).parts[0] for name in _listed_files(path)}
-    foreign = sorted(name for name in names - listed - {MANIFEST} if not name.startswith("."))
-    if foreign:
-        raise AtlasError(
-            f"{path}: holds {', '.join(foreign[:5])} besides the atlas; a new build "
-            "replaces the whole folder, so they would be deleted. Move them out of the "
-            "folder, or choose another output folder."
-        )
-
-
-def _listed_files(path: Path) -> list[str]:
-    """The files an atlas folder's manifest lists (those of the current layout if it cannot
-    be read: a damaged atlas is still replaced by a new build)."""
-    try:
-        return list(read_manifest(path)["files"])
-    except AtlasError:
-        return list(FILES)
-
-
-def _remove_leftovers(path: Path) -> None:
-    """Delete what killed saves left beside ``path``: temporary folders no running save holds,
-    and an old atlas moved aside once a new one is in place. Swaps hold the folder lock, so
-    none is half-done while this holds it; an old atlas whose swap was cut short is the only
-    copy, and `_recover_interrupted_swap` has put it back already."""
-    ours = re.compile(rf"\.{re.escape(path.name)}\.(tmp|old)-[0-9a-f]{{8}}")
-    with _folder_lock(path.parent):
-        has_atlas = (path / MANIFEST).is_file()
-        for leftover in path.parent.glob(f".{path.name}.*-*"):
-            match = ours.fullmatch(leftover.name)
-            if match is None or not leftover.is_dir():
-                continue
-            kind = match.group(1)
-            if (kind == "old" and has_atlas) or (kind == "tmp" and not _held(leftover)):
-                shutil.rmtree(leftover, ignore_errors=True)
-
-
-def _held(folder: Path) -> bool:
-    """Whether a running save holds ``folder`` (its flock)."""
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return True
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(descriptor)
-    return False
 
 
 def _write_files(atlas: Atlas, folder: Path, *, tables: bool = True) -> dict[str, str]:
@@ -285,66 +139,6 @@ def _write_bytes(target: Path, data: bytes) -> None:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
-
-
-@contextlib.contextmanager
-def _folder_lock(folder: Path) -> Iterator[None]:
-    """Serialise atlas swaps in one folder between processes (two dashboard sessions saving the
-    same upload, say): an exclusive flock on the folder itself, so no lock file is left."""
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(descriptor)
-
-
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Hold Ctrl+C and SIGTERM until the block ends, then deliver them.
-
-    Python raises `KeyboardInterrupt` between any two statements; between the two renames of a
-    swap it would leave no atlas at its path (only the next load would put the old one back).
-    Handlers run in the main thread only, so elsewhere there is nothing to hold.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught: list[int] = []
-    held = (signal.SIGINT, signal.SIGTERM)
-    previous = {n: signal.signal(n, lambda signum, frame: caught.append(signum)) for n in held}
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-        if caught:
-            signal.raise_signal(caught[0])
-
-
-def _swap_into_place(temporary: Path, path: Path) -> None:
-    """Rename the finished folder to ``path``; an old atlas there is moved aside, then removed.
-
-    Ctrl+C and SIGTERM wait until the swap is done (`_signals_held`). If the process dies
-    between the two renames, the next load or build finds the old atlas aside and puts it back
-    (`_recover_interrupted_swap`).
-    """
-    with _signals_held(), _folder_lock(path.parent):
-        try:
-            if path.exists():
-                aside = path.parent / f".{path.name}.old-{uuid.uuid4().hex[:8]}"
-                os.replace(path, aside)
-                os.replace(temporary, path)
-                fsync_folder(path.parent)
-                shutil.rmtree(aside, ignore_errors=True)
-            else:
-                os.replace(temporary, path)
-                fsync_folder(path.parent)
-        except OSError as exc:
-            raise AtlasError(
-                f"{path}: the new atlas could not be put in place ({exc.strerror}). Check the "
-                "folder is writable and not in use, then build again."
-            ) from exc
 
 
 def _manifest(atlas: Atlas, hashes: dict[str, str]) -> dict[str, Any]:
@@ -431,18 +225,6 @@ def read_atlas(path: str | Path, *, verify: bool = True) -> dict[str, Any]:
     return fields
 
 
-def _recover_interrupted_swap(path: Path) -> None:
-    if path.exists() or not path.parent.is_dir():
-        return
-    with _folder_lock(path.parent):
-        if path.exists():
-            return
-        for aside in sorted(path.parent.glob(f".{path.name}.old-*")):
-            if (aside / MANIFEST).is_file():
-                os.replace(aside, path)
-                return
-
-
 def _song_tables(path: Path, manifest: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The track table and the original rows: whole files, Parquet parts, or (for a catalog
     above `IN_MEMORY_SONGS`) the stated sample of tracks and no original rows."""
@@ -471,147 +253,6 @@ def _read_parquet_files(path: Path, names: list[str]) -> pd.DataFrame:
             tables.append(pq.read_table(path / name))
     with _reading(path, names[0]):
         return pa.concat_tables(tables).to_pandas()
-
-
-def read_manifest(path: str | Path) -> dict[str, Any]:
-    """An atlas folder's manifest (what was built, from what, how), without loading its tables.
-
-    Raises AtlasError when the folder holds no atlas, one of a newer format, or a manifest
-    whose fields are missing or of the wrong kind (edited by hand, say).
-    """
-    path = Path(path)
-    if not path.exists():
-        raise AtlasError(
-            f"{path}: no atlas here. Build one with `soundatlas build TRACKS.csv -o {path}` "
-            "or `soundatlas demo`."
-        )
-    if not path.is_dir() or not (path / MANIFEST).is_file():
-        raise AtlasError(
-            f"{path}: not an atlas folder (no {MANIFEST}). Pass the folder written by "
-            "`soundatlas build`."
-        )
-    try:
-        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-        raise AtlasError(f"{path}: {MANIFEST} is damaged ({exc}). Rebuild the atlas.") from exc
-    version = manifest.get("format_version") if isinstance(manifest, dict) else None
-    if type(version) is int and version > FORMAT_VERSION:
-        raise AtlasError(
-            f"{path}: atlas format {version!r} is newer than this SoundAtlas reads "
-            f"({FORMAT_VERSION}). Upgrade SoundAtlas or rebuild the atlas."
-        )
-    problem = _manifest_problem(manifest)
-    if problem:
-        raise AtlasError(
-            f"{path}: {MANIFEST} is damaged or was edited ({problem}). Rebuild the atlas with "
-            "`soundatlas build`."
-        )
-    return manifest
-
-
-_REQUIRED = {
-    "format_version": int,
-    "files": dict,
-    "config": dict,
-    "report": dict,
-    "scaler": dict,
-    "projection": dict,
-    "methods": dict,
-}
-_OPTIONAL = {
-    "source": dict,
-    "rows": dict,
-    "agreement": list,
-    "timings": dict,
-    "created": str,
-    "fingerprint": str,
-}
-_METHOD_FIELDS = {"params": dict, "rule": str, "scores": dict, "details": dict, "timings": dict}
-_SHA256 = re.compile(r"[0-9a-f]{64}")
-
-
-def _manifest_problem(manifest: object) -> str | None:
-    """What is wrong with a manifest's shape, in a few words, or None.
-
-    The manifest is the one file its own checksums cannot cover, so every field the loader and
-    the commands read is checked for its kind before anything is built from it.
-    """
-    if not isinstance(manifest, dict):
-        return f"a {type(manifest).__name__} instead of an object"
-    for key, kind in (_REQUIRED | _OPTIONAL).items():
-        if key not in manifest:
-            if key in _REQUIRED:
-                return f"'{key}' is missing"
-        elif not _is(manifest[key], kind):
-            return f"'{key}' is a {type(manifest[key]).__name__}, not a {kind.__name__}"
-    if not 1 <= manifest["format_version"] <= FORMAT_VERSION:
-        return f"format_version {manifest['format_version']} is unknown"
-    files = manifest["files"]
-    for name, digest in files.items():
-        if not _inside(name):
-            return f"'files' names {name!r}, which is not a file in the atlas folder"
-        if not (isinstance(digest, str) and _SHA256.fullmatch(digest)):
-            return f"the checksum of {name} is not a SHA-256"
-    parts = manifest.get("parts")
-    if parts is not None:
-        problem = _parts_problem(parts, files)
-        if problem:
-            return problem
-    whole = ("tracks.parquet", "original.parquet")
-    unlisted = [n for n in FILES if n not in files and not (parts is not None and n in whole)]
-    if unlisted:
-        return f"'files' does not list {', '.join(unlisted)}"
-    methods = manifest["methods"]
-    if not methods or not set(methods) <= set(METHOD_TITLES):
-        return f"'methods' holds {', '.join(map(str, methods)) or 'nothing'}"
-    for method, summary in methods.items():
-        for key, kind in _METHOD_FIELDS.items():
-            if not (isinstance(summary, dict) and _is(summary.get(key), kind)):
-                return f"'methods.{method}.{key}' is missing or not a {kind.__name__}"
-    for part in ("scaler", "projection"):
-        features = manifest[part].get("features")
-        if not (isinstance(features, list) and features and all(_is(f, str) for f in features)):
-            return f"'{part}.features' is not a list of feature names"
-    if not _is(manifest["scaler"].get("kind"), str):
-        return "'scaler.kind' is not a name"
-    if not all(isinstance(row, dict) for row in manifest.get("agreement", [])):
-        return "'agreement' is not a list of objects"
-    return None
-
-
-def _parts_problem(parts: object, files: dict[str, str]) -> str | None:
-    """What is wrong with the ``parts`` entry of a manifest (per-song tables written as
-    Parquet parts by the spark engine), or None: every file it names must be checksummed."""
-    if not isinstance(parts, dict):
-        return "'parts' is not an object"
-    named: list[object] = []
-    for key in ("tracks", "original"):
-        names = parts.get(key)
-        if not (isinstance(names, list) and names):
-            return f"'parts.{key}' is not a list of files"
-        named += names
-    for key, fields in (("sample", ("file",)), ("directory", ("songs_file", "index_file"))):
-        entry = parts.get(key)
-        if entry is None:
-            continue
-        if not isinstance(entry, dict):
-            return f"'parts.{key}' is not an object"
-        named += [entry.get(field) for field in fields]
-    unlisted = [str(n) for n in named if not (isinstance(n, str) and n in files)]
-    if unlisted:
-        return f"'parts' names {', '.join(unlisted[:3])}, which 'files' does not list"
-    return None
-
-
-def _inside(name: str) -> bool:
-    """Whether ``name`` is a relative path that stays inside the atlas folder."""
-    relative = PurePosixPath(name)
-    return bool(name) and not relative.is_absolute() and ".." not in relative.parts
-
-
-def _is(value: object, kind: type) -> bool:
-    """isinstance, except that True/False do not count as numbers."""
-    return isinstance(value, kind) and not (isinstance(value, bool) and kind is not bool)
 
 
 _READ_ERRORS = (

@@ -164,7 +164,8 @@ def build(
 ) -> None:
     """Cluster every song three ways, name the clusters, and save the atlas folder."""
     from soundatlas import BuildConfig, build_atlas, load_atlas
-    from soundatlas.atlas.store import check_atlas_target, read_manifest
+    from soundatlas.atlas.folders import check_atlas_target
+    from soundatlas.atlas.manifest import read_manifest
 
     config = BuildConfig(
         features=parse_list(features) or AUDIO_FEATURES,
@@ -288,7 +289,7 @@ def demo(
     The songs are statistically faithful to real music (per-genre distributions measured on
     real tables) and their names are marked as demo.
     """
-    from soundatlas.atlas.store import check_atlas_target
+    from soundatlas.atlas.folders import check_atlas_target
     from soundatlas.demo import build_demo_atlas, demo_atlas_path, write_catalog
 
     if size < 10:

@@ -34,8 +34,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from soundatlas.atlas.build import Progress, build_atlas
+from soundatlas.atlas.manifest import MANIFEST, read_manifest
 from soundatlas.atlas.model import Atlas
-from soundatlas.atlas.store import MANIFEST, read_manifest
 from soundatlas.config import BuildConfig
 from soundatlas.demo import data_home
 from soundatlas.errors import AtlasError, CatalogError, OutputError, SoundAtlasError

@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
+from soundatlas.atlas.manifest import MANIFEST
 from soundatlas.atlas.model import Atlas, load_atlas
-from soundatlas.atlas.store import MANIFEST
 from soundatlas.dashboard.catalogs import (
     STARTUP_ID,
     AtlasChoice,

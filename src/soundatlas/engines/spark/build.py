@@ -20,14 +20,9 @@ import numpy as np
 import pandas as pd
 
 from soundatlas.atlas.build import Progress
+from soundatlas.atlas.folders import check_atlas_target, scratch_folder, staged_atlas
 from soundatlas.atlas.model import PCA_COLUMNS, Atlas
-from soundatlas.atlas.store import (
-    IN_MEMORY_SONGS,
-    check_atlas_target,
-    scratch_folder,
-    staged_atlas,
-    write_atlas_files,
-)
+from soundatlas.atlas.store import IN_MEMORY_SONGS, write_atlas_files
 from soundatlas.clustering.features import Scaler
 from soundatlas.clustering.metrics import NOISE, agreement_of_counts
 from soundatlas.clustering.personas import CatalogStats, genre_shares, persona_table
