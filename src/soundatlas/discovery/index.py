@@ -140,7 +140,7 @@ class DiscoveryIndex:
         self._subset_lock = threading.Lock()
         self._text: NameIndexes | None = None
         self._filters: FilterIndex | None = None
-        self._text_lock = threading.Lock()
+        self._text_lock = threading.RLock()  # lazy parts build on each other (filters on genres)
         self._ids: pd.Index | None = None
         self._genres: GenreRows | None = None
         self._build_artists(tracks)
