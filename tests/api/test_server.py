@@ -115,8 +115,10 @@ def test_an_atlas_rebuilt_in_place_is_picked_up(atlas_dir, start_server, tmp_pat
     server = start_server(folder)
     before = httpx.get(f"{server.url}/v1/recommendations/available-genre-seeds").json()
     chart = pd.read_csv(shared_file(TOPHITS))
-    smaller = tmp_path / "pop.csv"
-    chart[chart["genre"] == "pop"].head(300).to_csv(smaller, index=False)
+    # A catalog in which "pop" is some songs, not all: a genre that is every song sits at the
+    # catalog's average sound, and a seed there is refused (400) whatever the swap does.
+    smaller = tmp_path / "first300.csv"
+    chart.head(300).to_csv(smaller, index=False)
     rebuilt = build_atlas(smaller)
     results: list[int | str] = []
     traffic = threading.Thread(target=_requests, args=(server.url, 40, results))

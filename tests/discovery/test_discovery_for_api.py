@@ -106,5 +106,5 @@ def test_search_pages_add_up_to_the_first_results(atlas_of) -> None:
     assert first.songs["row"].tolist() + second.songs["row"].tolist() == whole.songs["row"].tolist()
     assert second.songs["rank"].tolist() == [6, 7, 8, 9, 10]
     assert first.total_songs == second.total_songs == len(search(atlas, "love", limit=1000).songs)
-    with pytest.raises(ConfigError, match=r"offset=-1: must be between 0 and 1000"):
+    with pytest.raises(ConfigError, match=r"offset=-1: must be between 0 and 1,000,000"):
         search(atlas, "love", offset=-1)
