@@ -140,7 +140,7 @@ class DiscoveryIndex:
         self._subset_lock = threading.Lock()
         self._text: NameIndexes | None = None
         self._filters: FilterIndex | None = None
-        self._text_lock = threading.RLock()  # lazy parts build on each other (filters on genres)
+        self._lazy_lock = threading.RLock()  # lazy parts build on each other (filters on genres)
         self._ids: pd.Index | None = None
         self._genres: GenreRows | None = None
         self._build_artists(tracks)
@@ -234,7 +234,7 @@ class DiscoveryIndex:
     def text(self) -> NameIndexes:
         """Title and artist-name lookups, built on the first text query."""
         if self._text is None:
-            with self._text_lock:
+            with self._lazy_lock:
                 if self._text is None:
                     self._text = NameIndexes(self)
         return self._text
@@ -244,7 +244,7 @@ class DiscoveryIndex:
         """Arrays for filtering and charts (`soundatlas.discovery.filters`), built on first use
         from this index's labels, persona names and artists."""
         if self._filters is None:
-            with self._text_lock:
+            with self._lazy_lock:
                 if self._filters is None:
                     atlas = self.atlas_ref()
                     if atlas is None:
@@ -265,7 +265,7 @@ class DiscoveryIndex:
 
     def _artist_id_index(self) -> pd.Index:
         if self._ids is None:
-            with self._text_lock:
+            with self._lazy_lock:
                 if self._ids is None:
                     keys = self.artists["key"].astype(str)
                     self._ids = pd.Index([derived_id(k) for k in keys], dtype=object)
@@ -275,7 +275,7 @@ class DiscoveryIndex:
     def genres(self) -> GenreRows:
         """Every genre of the catalog and the rows listing it; built on first use."""
         if self._genres is None:
-            with self._text_lock:
+            with self._lazy_lock:
                 if self._genres is None:
                     self._genres = GenreRows(self.genre_lists)
         return self._genres
