@@ -25,6 +25,8 @@ import threading
 import time
 from pathlib import Path
 
+from soundatlas.discovery.save import save_atlas
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "out"
 SHARED = ROOT.parent / "shared" / "data"
@@ -96,7 +98,7 @@ def run_ours(path: Path) -> dict:
         started = time.perf_counter()
         atlas = build_atlas(path)
         saving = time.perf_counter()
-        atlas.save(OUT / f"atlas-{path.stem}")
+        save_atlas(atlas, OUT / f"atlas-{path.stem}")
         finished = time.perf_counter()
     timings = dict(atlas.manifest["timings"])
     timings["save"] = finished - saving

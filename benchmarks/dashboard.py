@@ -26,6 +26,8 @@ import sys
 import time
 from pathlib import Path
 
+from soundatlas.discovery.save import save_atlas
+
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
 APP = HERE.parent / "src" / "soundatlas" / "dashboard" / "app.py"
@@ -53,7 +55,7 @@ def atlas_for(size: int) -> Path:
     name = f"synthetic scale-up ({size:,} demo songs, seed 0)"
     catalog = load_catalog(songs, name=name)
     del songs
-    build_atlas(catalog, BuildConfig(methods=methods)).save(folder)
+    save_atlas(build_atlas(catalog, BuildConfig(methods=methods)), folder)
     print(f"  built in {time.perf_counter() - clock:,.0f} s -> {folder}", flush=True)
     return folder
 

@@ -36,6 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
+from soundatlas.discovery.save import save_atlas
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "out"
 SIZES = (95_837, 1_000_000)
@@ -61,7 +63,7 @@ def atlas_for(size: int):
         print(f"building the {size:,}-song atlas ({', '.join(methods)}) …", file=sys.stderr)
         started = time.perf_counter()
         catalog = load_catalog(catalog_file, name=f"{size:,} songs ({LABEL})")
-        build_atlas(catalog, BuildConfig(methods=methods)).save(folder)
+        save_atlas(build_atlas(catalog, BuildConfig(methods=methods)), folder)
         print(f"  built in {time.perf_counter() - started:,.0f} s", file=sys.stderr)
     return load_atlas(folder, verify=False), methods
 

@@ -12,7 +12,10 @@ Rows (wall seconds of the whole process, as a shell would time it):
   warm-up.
 - ``query``: ``soundatlas similar ATLAS TRACK_ID`` and ``soundatlas search ATLAS love`` on a
   95,837-song synthetic atlas (``soundatlas demo --size 95837``, built once under
-  ``benchmarks/out/``); median of 5 after one warm-up.
+  ``benchmarks/out/``); median of 5 after one warm-up (the atlas's files in the OS file cache),
+  and median of 5 "cold" runs, each after the atlas's files were dropped from the file cache
+  (``posix_fadvise(DONTNEED)``; Python's own files stay cached, as they would after any
+  earlier command).
 - ``build``: the first build after a fresh install, i.e. with an empty numba cache (a new
   ``SOUNDATLAS_HOME``, so a new ``$SOUNDATLAS_HOME/numba``), then the second build with the cache
   the first left; for ``tophits_2k.csv`` (../shared/data) and the 20,000-song demo atlas;
@@ -99,7 +102,25 @@ def query_rows(soundatlas: str) -> list[tuple[str, float, str]]:
         median, spread = median_of(5, lambda a=args: timed([soundatlas, *a]))
         shown = ["ATLAS" if a == str(atlas) else a for a in args]
         rows.append((f"soundatlas {' '.join(shown)} ({QUERY_SONGS:,} songs)", median, spread))
+        cold, spread = median_of(
+            5, lambda a=args: _evicted(atlas) + timed([soundatlas, *a]), warmup=0
+        )
+        rows.append(("… the same, atlas files not in the file cache", cold, spread))
     return rows
+
+
+def _evicted(folder: Path) -> float:
+    """Drop the files of ``folder`` from the OS file cache (no privileges needed); 0 seconds,
+    so it can be added to a timing."""
+    for path in folder.iterdir():
+        if path.is_file():
+            descriptor = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(descriptor)
+                os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_DONTNEED)
+            finally:
+                os.close(descriptor)
+    return 0.0
 
 
 def build_rows(soundatlas: str) -> list[tuple[str, float, str]]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import pytest
 from realdata import SHARED_DATA, shared_file
 
+from soundatlas.discovery.save import save_atlas
+
 
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
@@ -31,7 +33,7 @@ def built_atlases(tmp_path_factory: pytest.TempPathFactory):
     def get(name: str):
         if name not in atlases:
             folder = tmp_path_factory.mktemp("atlas") / name.removesuffix(".csv")
-            build_atlas(SHARED_DATA / name).save(folder)
+            save_atlas(build_atlas(SHARED_DATA / name), folder)
             atlases[name] = load_atlas(folder)
         return atlases[name]
 

@@ -14,6 +14,7 @@ from soundatlas.clustering.assessment import (
 )
 from soundatlas.clustering.metrics import silhouette_sample
 from soundatlas.clustering.result import MethodSummary
+from soundatlas.discovery.save import save_atlas
 
 
 def summary(method: str, clusters: int, silhouette: float, noise: float = 0.0, **more):
@@ -118,7 +119,7 @@ def test_info_says_which_method_to_use_and_warns_in_text_and_json(atlas_of, tmp_
     from soundatlas.cli import app
 
     atlas = atlas_of(GENRES_11K)
-    atlas.save(tmp_path / "atlas")
+    save_atlas(atlas, tmp_path / "atlas")
     runner = CliRunner()
     result = runner.invoke(app, ["info", str(tmp_path / "atlas")])
     assert result.exit_code == 0, result.output

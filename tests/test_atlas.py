@@ -13,6 +13,7 @@ from realdata import GENRES_11K, SEED_SAMPLE, SHARED_FILES, TOPHITS, shared_file
 from soundatlas.atlas.build import build_atlas
 from soundatlas.atlas.model import load_atlas
 from soundatlas.config import BuildConfig
+from soundatlas.discovery.save import save_atlas
 from soundatlas.errors import AtlasError, ConfigError
 from soundatlas.formulas import neutralise_cell
 from soundatlas.ingest.catalog import TRACK_COLUMN, load_catalog
@@ -199,7 +200,7 @@ def test_saved_atlas_has_no_pickles_and_loads_as_it_was_built(tmp_path):
     from soundatlas.demo import generate_catalog
 
     built = build_atlas(generate_catalog(800, random_state=1), BuildConfig(stability_resamples=1))
-    built.save(tmp_path / "atlas")
+    save_atlas(built, tmp_path / "atlas")
     with np.load(tmp_path / "atlas" / "model.npz", allow_pickle=False) as arrays:
         assert all(arrays[name].dtype != object for name in arrays.files)
     loaded = load_atlas(tmp_path / "atlas")
@@ -225,7 +226,7 @@ def test_saved_atlas_has_no_pickles_and_loads_as_it_was_built(tmp_path):
 def test_interrupted_save_leaves_the_previous_atlas(atlas_of, tmp_path, monkeypatch):
     first = atlas_of(SEED_SAMPLE)
     target = tmp_path / "atlas"
-    first.save(target)
+    save_atlas(first, target)
     before = (target / "manifest.json").read_bytes()
     second = atlas_of(TOPHITS)
     import soundatlas.atlas.store as store
@@ -235,7 +236,7 @@ def test_interrupted_save_leaves_the_previous_atlas(atlas_of, tmp_path, monkeypa
 
     monkeypatch.setattr(store, "_manifest", crash)
     with pytest.raises(KeyboardInterrupt):
-        second.save(target)
+        save_atlas(second, target)
     assert (target / "manifest.json").read_bytes() == before
     assert len(load_atlas(target).tracks) == len(first.tracks)
     assert [p.name for p in tmp_path.iterdir()] == ["atlas"], "no temporary folders left behind"
@@ -243,7 +244,7 @@ def test_interrupted_save_leaves_the_previous_atlas(atlas_of, tmp_path, monkeypa
 
 def test_a_swap_cut_short_is_recovered_on_load(atlas_of, tmp_path):
     target = tmp_path / "atlas"
-    atlas_of(SEED_SAMPLE).save(target)
+    save_atlas(atlas_of(SEED_SAMPLE), target)
     os.replace(target, tmp_path / ".atlas.old-12345678")
     assert len(load_atlas(target).tracks) == 14
 
@@ -252,7 +253,7 @@ def test_damaged_or_missing_atlases_say_what_to_do(atlas_of, tmp_path):
     with pytest.raises(AtlasError, match="no atlas here"):
         load_atlas(tmp_path / "nowhere")
     target = tmp_path / "atlas"
-    atlas_of(SEED_SAMPLE).save(target)
+    save_atlas(atlas_of(SEED_SAMPLE), target)
     with (target / "tracks.parquet").open("r+b") as handle:
         handle.seek(100)
         handle.write(b"XXXX")
@@ -267,7 +268,7 @@ def test_saving_over_a_folder_that_is_not_an_atlas_is_refused(atlas_of, tmp_path
     (tmp_path / "photos").mkdir()
     (tmp_path / "photos" / "cat.jpg").write_bytes(b"meow")
     with pytest.raises(AtlasError, match="not an atlas folder"):
-        atlas_of(SEED_SAMPLE).save(tmp_path / "photos")
+        save_atlas(atlas_of(SEED_SAMPLE), tmp_path / "photos")
     assert (tmp_path / "photos" / "cat.jpg").exists()
 
 
@@ -329,6 +330,6 @@ def test_concurrent_saves_to_one_folder_both_succeed(atlas_of, tmp_path):
     with ThreadPoolExecutor(max_workers=4) as pool:
         # Many saves, so that one may check the folder while another swaps it (CI once caught
         # the folder missing there, before those checks took the swap lock).
-        list(pool.map(lambda atlas: atlas.save(target), [first, second] * 10))
+        list(pool.map(lambda atlas: save_atlas(atlas, target), [first, second] * 10))
     assert len(load_atlas(target).tracks) in (len(first.tracks), len(second.tracks))
     assert [p.name for p in tmp_path.iterdir()] == ["shared"]

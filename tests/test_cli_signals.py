@@ -15,6 +15,7 @@ import pytest
 from cliprocess import faulted_cli
 
 from soundatlas.demo import write_catalog
+from soundatlas.discovery.save import save_atlas
 
 pytestmark = pytest.mark.faults
 
@@ -30,7 +31,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     folder = tmp_path_factory.mktemp("signals")
     write_catalog(folder / "songs.csv", 400, random_state=2)
-    build_atlas(folder / "songs.csv").save(folder / "atlas")
+    save_atlas(build_atlas(folder / "songs.csv"), folder / "atlas")
     return folder
 
 

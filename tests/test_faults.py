@@ -25,6 +25,7 @@ from cliprocess import CLI, ForkedCli, alive, descendants, faulted_cli
 from soundatlas.atlas.manifest import read_manifest
 from soundatlas.atlas.model import load_atlas
 from soundatlas.demo import write_catalog
+from soundatlas.discovery.save import save_atlas
 
 pytestmark = pytest.mark.faults
 
@@ -288,9 +289,9 @@ def test_a_save_removes_only_what_killed_saves_left(catalogs, tmp_path):
 
     atlas = build_atlas(catalogs["tiny"])
     target = tmp_path / "atlas"
-    atlas.save(target)
+    save_atlas(atlas, target)
     for name in (".atlas.tmp-0a1b2c3d", ".atlas.old-4e5f6a7b", ".atlas.tmp-work-8c9d0e1f"):
         (tmp_path / name).mkdir()
         (tmp_path / name / "part-0.parquet").write_bytes(b"x")
-    atlas.save(target)
+    save_atlas(atlas, target)
     assert _leftovers(target) == [".atlas.tmp-work-8c9d0e1f"]

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from soundatlas import BuildConfig, build_atlas, load_atlas
 from soundatlas.cli import app
+from soundatlas.discovery.save import save_atlas
 from soundatlas.errors import OutputError
 from soundatlas.ingest.catalog import load_catalog
 from soundatlas.ingest.schema import AUDIO_FEATURES
@@ -49,7 +50,7 @@ def catalog_file(tmp_path_factory):
 @pytest.fixture(scope="module")
 def atlas_folder(catalog_file, tmp_path_factory):
     folder = tmp_path_factory.mktemp("atlas") / "atlas"
-    build_atlas(catalog_file, BuildConfig(methods=("kmeans",))).save(folder)
+    save_atlas(build_atlas(catalog_file, BuildConfig(methods=("kmeans",))), folder)
     return folder
 
 
@@ -164,7 +165,7 @@ def test_a_save_that_fails_at_any_write_is_said_and_undone(
 
     with mock.patch("os.fsync", fsync):
         try:
-            atlas.save(atlas_folder)
+            save_atlas(atlas, atlas_folder)
         except OutputError as exc:
             assert f"cannot be written in {atlas_folder.parent}" in str(exc)
             assert "unchanged" in str(exc)

@@ -17,6 +17,7 @@ import pytest
 
 from soundatlas import build_atlas
 from soundatlas.demo import generate_catalog
+from soundatlas.discovery.save import save_atlas
 
 HEAVY = ("pandas", "numpy", "pyarrow", "scipy", "sklearn", "numba", "fast_hdbscan")
 FRONT_END = ("streamlit", "plotly", "matplotlib")
@@ -29,7 +30,9 @@ BUILD_ONLY = (
     "scipy.spatial",
     "streamlit",
 )
-"""Libraries only building needs (numba stays: the similar-songs search is a compiled loop)."""
+"""Libraries only building needs."""
+QUERY_FREE = (*BUILD_ONLY, "numba", "scipy")
+"""Nor does a similar-songs query or a search need a compiler or SciPy (the search is NumPy)."""
 
 
 def _imported_after(code: str, watched: tuple[str, ...]) -> list[str]:
@@ -44,7 +47,7 @@ def _imported_after(code: str, watched: tuple[str, ...]) -> list[str]:
 @pytest.fixture(scope="module")
 def tiny_atlas_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("startup") / "atlas"
-    build_atlas(generate_catalog(150, random_state=2)).save(folder)
+    save_atlas(build_atlas(generate_catalog(150, random_state=2)), folder)
     return folder
 
 
@@ -67,6 +70,16 @@ def test_a_query_loads_no_clustering_library(tiny_atlas_dir: Path):
         f"search(load_atlas({str(tiny_atlas_dir)!r}), 'a')"
     )
     assert _imported_after(code, BUILD_ONLY) == []
+
+
+@pytest.mark.parametrize("command", ["similar", "search"])
+def test_similar_and_search_load_no_compiler(tiny_atlas_dir: Path, command: str):
+    code = (
+        "from soundatlas.cli import app\n"
+        f"try:\n    app([{command!r}, {str(tiny_atlas_dir)!r}, 'a', '--json'])\n"
+        "except SystemExit:\n    pass"
+    )
+    assert _imported_after(code, QUERY_FREE) == []
 
 
 def test_numba_cache_goes_to_soundatlas_home_unless_set(tmp_path: Path):

@@ -23,6 +23,7 @@ from soundatlas.atlas.manifest import MANIFEST, read_manifest
 from soundatlas.atlas.model import load_atlas
 from soundatlas.config import BuildConfig
 from soundatlas.demo import generate_catalog
+from soundatlas.discovery.save import save_atlas
 from soundatlas.errors import AtlasError
 
 runner = CliRunner()
@@ -33,9 +34,9 @@ def atlases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Two small atlases: the one tampered with, and another whose files are swapped in."""
     root = tmp_path_factory.mktemp("tamper")
     catalog = generate_catalog(240, random_state=3)
-    build_atlas(catalog).save(root / "atlas")
+    save_atlas(build_atlas(catalog), root / "atlas")
     other = BuildConfig(features=("energy", "valence", "tempo"), methods=("kmeans",), k=3)
-    build_atlas(generate_catalog(120, random_state=4), other).save(root / "other")
+    save_atlas(build_atlas(generate_catalog(120, random_state=4), other), root / "other")
     return {"atlas": root / "atlas", "other": root / "other"}
 
 

@@ -1,7 +1,8 @@
 """SoundAtlas: turn a catalog of songs into a map of how they sound.
 
 The public API: `load_catalog` (read and validate a track table), `build_atlas` (cluster, name,
-project), `load_atlas` / `Atlas.save` (the atlas folder), and `BuildConfig` (build options).
+project), `load_atlas` / `save_atlas` (the atlas folder, saved with its discovery index), and
+`BuildConfig` (build options).
 Discovery functions live in `soundatlas.discovery`; the Spark engine in `soundatlas.engines.spark`.
 
 Names are imported on first use, so importing one light module (``soundatlas.ingest.catalog`` in a
@@ -37,6 +38,7 @@ _HOMES = {
     "LookupFailed": "soundatlas.errors",
     "SoundAtlasError": "soundatlas.errors",
     "load_atlas": "soundatlas.atlas.model",
+    "save_atlas": "soundatlas.discovery.save",
 }
 
 __all__ = [
@@ -54,6 +56,7 @@ __all__ = [
     "build_atlas",
     "load_atlas",
     "load_catalog",
+    "save_atlas",
 ]
 
 

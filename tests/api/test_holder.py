@@ -11,6 +11,7 @@ from realdata import TOPHITS, shared_file
 
 from soundatlas.api.holder import AtlasHolder
 from soundatlas.atlas.build import build_atlas
+from soundatlas.discovery.save import save_atlas
 
 pytestmark = pytest.mark.realdata
 
@@ -31,7 +32,7 @@ def test_rebuilt_atlas_is_swapped_in_and_a_broken_one_is_not(atlas_dir, tmp_path
     chart = pd.read_csv(shared_file(TOPHITS))
     smaller = tmp_path / "small.csv"
     chart.head(400).to_csv(smaller, index=False)
-    build_atlas(smaller).save(folder)
+    save_atlas(build_atlas(smaller), folder)
     assert holder.refresh() is True
     assert holder.atlas is not first and len(holder.atlas.tracks) < len(first.tracks)
     assert len(first.tracks) > 1000  # a request holding the old atlas still has all of it

@@ -21,6 +21,7 @@ from realdata import TOPHITS, shared_file
 from test_native_endpoints import NEW_SONG
 
 from soundatlas.atlas.build import build_atlas
+from soundatlas.discovery.save import save_atlas
 
 pytestmark = [pytest.mark.realdata, pytest.mark.server]
 
@@ -123,7 +124,7 @@ def test_an_atlas_rebuilt_in_place_is_picked_up(atlas_dir, start_server, tmp_pat
     results: list[int | str] = []
     traffic = threading.Thread(target=_requests, args=(server.url, 40, results))
     traffic.start()
-    rebuilt.save(folder)
+    save_atlas(rebuilt, folder)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         after = httpx.get(f"{server.url}/v1/recommendations/available-genre-seeds").json()

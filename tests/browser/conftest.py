@@ -19,6 +19,8 @@ from browser.driving import (
 from dashboard.hostile import hostile_catalog
 from required import skip_unless_required
 
+from soundatlas.discovery.save import save_atlas
+
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
@@ -57,7 +59,7 @@ def browser_atlas(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _require_chromium()
     folder = tmp_path_factory.mktemp("browser")
     source = hostile_catalog(folder / "hits.csv", songs=BROWSER_SONGS)
-    build_atlas(source).save(folder / "atlas")
+    save_atlas(build_atlas(source), folder / "atlas")
     return folder / "atlas"
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from dashboard.hostile import APP, hostile_catalog
 
+from soundatlas.discovery.save import save_atlas
+
 
 @pytest.fixture(scope="session")
 def hostile_atlas_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -16,7 +18,7 @@ def hostile_atlas_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     folder = tmp_path_factory.mktemp("dashboard")
     source = hostile_catalog(folder / "hits.csv")
-    build_atlas(source).save(folder / "atlas")
+    save_atlas(build_atlas(source), folder / "atlas")
     return folder / "atlas"
 
 

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from soundatlas.discovery.save import save_atlas
+
 FEATURES = ("danceability", "energy", "speechiness", "acousticness", "valence", "liveness")
 
 
@@ -25,7 +27,7 @@ def hostile_atlas_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     frame["tempo"] = rng.uniform(70, 170, 300)
     folder = tmp_path_factory.mktemp("bare")
     frame.to_csv(folder / "bare.csv", index=False)
-    build_atlas(folder / "bare.csv").save(folder / "atlas")
+    save_atlas(build_atlas(folder / "bare.csv"), folder / "atlas")
     return folder / "atlas"
 
 

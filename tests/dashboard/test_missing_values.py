@@ -17,6 +17,7 @@ import pytest
 from dashboard.hostile import gaps_catalog
 
 from soundatlas.dashboard.ui import MISSING
+from soundatlas.discovery.save import save_atlas
 
 LITERALS = {"None", "none", "nan", "NaN", "<NA>", "NaT", "null"}
 PAGES = ("overview", "distribution", "features", "playlists", "search", "exports", "open_catalog")
@@ -28,7 +29,7 @@ def hostile_atlas_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from soundatlas.atlas.build import build_atlas
 
     folder = tmp_path_factory.mktemp("gaps")
-    build_atlas(gaps_catalog(folder / "gaps.csv")).save(folder / "atlas")
+    save_atlas(build_atlas(gaps_catalog(folder / "gaps.csv")), folder / "atlas")
     return folder / "atlas"
 
 

@@ -10,6 +10,7 @@ from realdata import GENRES_11K, TOPHITS
 from typer.testing import CliRunner
 
 from soundatlas.cli import app
+from soundatlas.discovery.save import save_atlas
 
 pytestmark = pytest.mark.realdata
 WIDE = {"COLUMNS": "200"}
@@ -150,7 +151,7 @@ def test_no_explicit_on_a_catalog_without_an_explicit_column_warns(run, tmp_path
             "tempo": 120.0,
         }
     )
-    build_atlas(frame, BuildConfig(methods=("kmeans",), k=2)).save(tmp_path / "atlas")
+    save_atlas(build_atlas(frame, BuildConfig(methods=("kmeans",), k=2)), tmp_path / "atlas")
     result = run("playlist", tmp_path / "atlas", "--cluster", "0", "--no-explicit", "-n", "5")
     assert result.exit_code == 0, result.output
     flat = " ".join(result.stderr.split())

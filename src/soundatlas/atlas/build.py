@@ -60,7 +60,7 @@ def build_atlas(
     --------
     >>> atlas = build_atlas("tracks.csv")  # doctest: +SKIP
     >>> atlas.methods["kmeans"].params["k"], atlas.methods["kmeans"].rule  # doctest: +SKIP
-    >>> atlas.save("my-atlas")  # doctest: +SKIP
+    >>> soundatlas.save_atlas(atlas, "my-atlas")  # doctest: +SKIP
     """
 
     config = config or BuildConfig()
@@ -123,7 +123,7 @@ def build_atlas(
     }
     return Atlas(
         tracks=tracks,
-        original=catalog.original,
+        original_rows=catalog.original,
         report=catalog.report,
         config=config,
         scaler=scaler,

@@ -102,6 +102,11 @@ def _manifest_problem(manifest: object) -> str | None:
         problem = _parts_problem(parts, files)
         if problem:
             return problem
+    derived = manifest.get("derived")
+    if derived is not None:
+        problem = _derived_problem(derived, files)
+        if problem:
+            return problem
     whole = ("tracks.parquet", "original.parquet")
     unlisted = [n for n in FILES if n not in files and not (parts is not None and n in whole)]
     if unlisted:
@@ -145,6 +150,20 @@ def _parts_problem(parts: object, files: dict[str, str]) -> str | None:
     unlisted = [str(n) for n in named if not (isinstance(n, str) and n in files)]
     if unlisted:
         return f"'parts' names {', '.join(unlisted[:3])}, which 'files' does not list"
+    return None
+
+
+def _derived_problem(derived: object, files: dict[str, str]) -> str | None:
+    """What is wrong with the ``derived`` entry of a manifest (files a higher layer derived
+    from the atlas, such as the discovery index), or None: every file it names is checksummed."""
+    if not (isinstance(derived, dict) and _is(derived.get("version"), int)):
+        return "'derived' is not an object with a version"
+    named = derived.get("files")
+    if not (isinstance(named, dict) and all(isinstance(k, str) for k in named)):
+        return "'derived.files' is not an object of file names"
+    unlisted = [str(n) for n in named.values() if not (isinstance(n, str) and n in files)]
+    if unlisted:
+        return f"'derived' names {', '.join(unlisted[:3])}, which 'files' does not list"
     return None
 
 

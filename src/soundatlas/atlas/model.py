@@ -1,11 +1,13 @@
 """The atlas: a catalog clustered three ways, named, projected, and saved for reuse.
 
 `Atlas` is what every later layer reads (discovery, reports, the front doors); it is built by
-`soundatlas.atlas.build.build_atlas` and written and read by `soundatlas.atlas.store`.
+`soundatlas.atlas.build.build_atlas`, read by `soundatlas.atlas.store` and saved, with its
+discovery index, by `soundatlas.discovery.save.save_atlas` (``soundatlas.save_atlas``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -14,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from soundatlas.atlas.store import read_atlas, save_atlas
+from soundatlas.atlas.store import read_atlas
 from soundatlas.clustering.assessment import MethodAssessment, assess_methods
 from soundatlas.clustering.features import Scaler
 from soundatlas.clustering.projection import Projection
@@ -37,8 +39,10 @@ class Atlas:
         The canonical track table plus, for each method run, its label column (``cluster``,
         ``cluster_dbscan``, ``cluster_hc``) and persona column (``persona``, …), and the PCA
         coordinates ``pc1``-``pc3``.
-    original
-        The input rows as read, with where each went (see `soundatlas.ingest.catalog.Catalog`).
+    original_rows
+        The input rows as read, with where each went (see `soundatlas.ingest.catalog.Catalog`),
+        or a function reading them: a loaded atlas reads them when `original` is first asked
+        for, since no query needs them.
     report
         The validation report of the input.
     config
@@ -62,7 +66,7 @@ class Atlas:
     """
 
     tracks: pd.DataFrame
-    original: pd.DataFrame
+    original_rows: pd.DataFrame | Callable[[], pd.DataFrame] = field(repr=False, compare=False)
     report: ValidationReport
     config: BuildConfig
     scaler: Scaler
@@ -74,6 +78,12 @@ class Atlas:
     linkage: np.ndarray | None
     linkage_songs: np.ndarray | None = None
     manifest: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def original(self) -> pd.DataFrame:
+        """The input rows as read, with where each went (`original_rows`, read once)."""
+        rows = self.original_rows
+        return rows if isinstance(rows, pd.DataFrame) else rows()
 
     @cached_property
     def scaled(self) -> np.ndarray:
@@ -114,10 +124,6 @@ class Atlas:
     def agreement(self) -> pd.DataFrame:
         """Adjusted Rand index and NMI between every pair of methods."""
         return pd.DataFrame(self.manifest.get("agreement", []))
-
-    def save(self, path: str | Path) -> Path:
-        """Write the atlas folder atomically (see `soundatlas.atlas.store.save_atlas`)."""
-        return save_atlas(self, path)
 
     def assign(self, new_tracks: str | Path | pd.DataFrame) -> pd.DataFrame:
         """Place new songs in the existing K-Means and hierarchical clusters, without refitting.

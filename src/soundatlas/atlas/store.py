@@ -66,7 +66,13 @@ def save_atlas(atlas: Atlas, path: str | Path) -> Path:
     return Path(path)
 
 
-def write_atlas_files(atlas: Atlas, folder: Path, *, parts: dict[str, Any] | None = None) -> None:
+def write_atlas_files(
+    atlas: Atlas,
+    folder: Path,
+    *,
+    parts: dict[str, Any] | None = None,
+    derived: dict[str, Any] | None = None,
+) -> None:
     """Write the atlas's tables, model and manifest (last) into ``folder``.
 
     Parameters
@@ -75,8 +81,14 @@ def write_atlas_files(atlas: Atlas, folder: Path, *, parts: dict[str, Any] | Non
         For an atlas whose per-song tables were already written into ``folder`` as Parquet
         parts (the spark engine): the manifest's ``parts`` entry, naming them. Their files are
         checksummed with the rest; ``atlas.tracks`` and ``atlas.original`` are not written.
+    derived
+        Files a higher layer derived from the atlas and already wrote into ``folder`` (the
+        discovery index: `soundatlas.discovery.stored`): the manifest's ``derived`` entry,
+        ``{"version": …, "files": {part name: file name}}``. Checksummed with the rest.
     """
     hashes = _write_files(atlas, folder, tables=parts is None)
+    if derived is not None:
+        hashes |= {name: file_sha256(folder / name) for name in derived["files"].values()}
     if parts is not None:
         listed = [*parts["tracks"], *parts["original"]]
         if parts.get("sample"):
@@ -87,6 +99,8 @@ def write_atlas_files(atlas: Atlas, folder: Path, *, parts: dict[str, Any] | Non
     manifest = _manifest(atlas, hashes)
     if parts is not None:
         manifest["parts"] = parts
+    if derived is not None:
+        manifest["derived"] = derived
     _write_bytes(folder / MANIFEST, json.dumps(manifest, indent=2, default=_json_default).encode())
 
 
@@ -146,6 +160,7 @@ def _manifest(atlas: Atlas, hashes: dict[str, str]) -> dict[str, Any]:
     fingerprint = hashlib.sha256("".join(hashes[n] for n in names).encode()).hexdigest()[:16]
     manifest = dict(atlas.manifest)
     manifest.pop("path", None)
+    manifest.pop("derived", None)  # a loaded atlas's: written again only when written again
     manifest.update(
         {
             "format_version": FORMAT_VERSION,
@@ -225,24 +240,38 @@ def read_atlas(path: str | Path, *, verify: bool = True) -> dict[str, Any]:
     return fields
 
 
-def _song_tables(path: Path, manifest: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The track table and the original rows: whole files, Parquet parts, or (for a catalog
-    above `IN_MEMORY_SONGS`) the stated sample of tracks and no original rows."""
+def _song_tables(path: Path, manifest: dict[str, Any]) -> tuple[pd.DataFrame, TableReader]:
+    """The track table, and a reader of the original rows (read when first asked for: no
+    query needs them): whole files, Parquet parts, or (for a catalog above `IN_MEMORY_SONGS`)
+    the stated sample of tracks and no original rows."""
     parts = manifest.get("parts")
     if parts is None:
         tracks = _read_parquet_files(path, ["tracks.parquet"])
-        original = _read_parquet_files(path, ["original.parquet"])
+        original = TableReader(path, ["original.parquet"])
     elif parts.get("sample"):
         tracks = _read_parquet_files(path, [parts["sample"]["file"]])
-        with _reading(path, parts["original"][0]):
-            original = pq.read_schema(path / parts["original"][0]).empty_table().to_pandas()
+        original = TableReader(path, parts["original"][:1], schema_only=True)
     else:
         tracks = _read_parquet_files(path, parts["tracks"])
-        original = _read_parquet_files(path, parts["original"])
+        original = TableReader(path, parts["original"])
     with _reading(path, "tracks.parquet" if parts is None else "the tracks' Parquet parts"):
         for column in ("artists", "genres"):
             tracks[column] = [list(v) if v is not None else [] for v in tracks[column].to_numpy()]
     return tracks, original
+
+
+class TableReader:
+    """Reads one table of an atlas from its Parquet files when called (see `Atlas.original`);
+    a failure names the file."""
+
+    def __init__(self, path: Path, names: list[str], *, schema_only: bool = False) -> None:
+        self.path, self.names, self.schema_only = path, list(names), schema_only
+
+    def __call__(self) -> pd.DataFrame:
+        if self.schema_only:
+            with _reading(self.path, self.names[0]):
+                return pq.read_schema(self.path / self.names[0]).empty_table().to_pandas()
+        return _read_parquet_files(self.path, self.names)
 
 
 def _read_parquet_files(path: Path, names: list[str]) -> pd.DataFrame:
@@ -310,7 +339,7 @@ def _assemble(path: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     with _reading(path, "model.npz"):
         return dict(
             tracks=tracks,
-            original=original,
+            original_rows=original,
             report=report,
             config=config,
             scaler=Scaler(

@@ -319,8 +319,10 @@ def demo(
 
 
 def _save(atlas: Atlas, path: Path, tick: Progress) -> None:
+    from soundatlas.discovery.save import save_atlas
+
     tick("save", 0.0)
-    atlas.save(path)
+    save_atlas(atlas, path)
     tick("save", 1.0)
 
 

@@ -38,6 +38,7 @@ from soundatlas.atlas.manifest import MANIFEST, read_manifest
 from soundatlas.atlas.model import Atlas
 from soundatlas.config import BuildConfig
 from soundatlas.demo import data_home
+from soundatlas.discovery.save import save_atlas
 from soundatlas.errors import AtlasError, CatalogError, OutputError, SoundAtlasError
 from soundatlas.files import write_bytes_atomic
 from soundatlas.ingest.catalog import Catalog, load_catalog
@@ -279,7 +280,7 @@ def _build(stored: Path, name: str, target: Path, *, progress: Progress) -> Path
     catalog = _load(stored, name, None)
     atlas = build_atlas(catalog, BuildConfig(), progress=progress)
     progress("save", 0.0)
-    atlas.save(target)
+    save_atlas(atlas, target)
     progress("save", 1.0)
     return target
 

@@ -13,6 +13,7 @@ from soundatlas.atlas.build import Progress, build_atlas
 from soundatlas.atlas.model import Atlas
 from soundatlas.config import BuildConfig
 from soundatlas.demo.generator import generate_catalog
+from soundatlas.discovery.save import save_atlas
 from soundatlas.ingest.catalog import load_catalog
 
 #: Songs in the demo atlas the dashboard opens by default.
@@ -50,4 +51,4 @@ def ensure_demo_atlas(
     path = demo_atlas_path(size, random_state)
     if (path / "manifest.json").is_file():
         return path
-    return build_demo_atlas(size, random_state=random_state, progress=progress).save(path)
+    return save_atlas(build_demo_atlas(size, random_state=random_state, progress=progress), path)

@@ -2,8 +2,11 @@
 
 Every function takes an `~soundatlas.atlas.model.Atlas` and returns a table or a frozen dataclass,
 so the CLI and the dashboard only display results. What the lookups share (unit vectors, text
-keys, the artist table) is computed once per atlas (`soundatlas.discovery.index`).
+keys, the artist table) is computed once per atlas (`soundatlas.discovery.index`) and saved
+with it (`save_atlas`).
 """
+
+from importlib import import_module
 
 from soundatlas.discovery.artists import ArtistProfile, artist_profile, resolve_artist
 from soundatlas.discovery.clusters import ClusterProfile, cluster_profile, track_clusters
@@ -17,19 +20,7 @@ from soundatlas.discovery.context import (
 from soundatlas.discovery.directory import similar_in_catalog
 from soundatlas.discovery.genres import GenreLens, genre_lens
 from soundatlas.discovery.ids import artist_code_of_id, artist_ids, track_row
-from soundatlas.discovery.playlists import (
-    ORDERS,
-    Playlist,
-    PlaylistRequest,
-    SeedPool,
-    generate_playlist,
-    playlist_csv,
-    playlist_json,
-    save_playlist,
-    seed_pools,
-    spotify_urls,
-    targets_within,
-)
+from soundatlas.discovery.save import save_atlas
 from soundatlas.discovery.search import SearchResults, normalise_text, search
 from soundatlas.discovery.similar import (
     resolve_track,
@@ -40,6 +31,24 @@ from soundatlas.discovery.similar import (
     similarity_for,
 )
 from soundatlas.discovery.text import derived_id
+
+_LAZY = {
+    name: "soundatlas.discovery.playlists"
+    for name in (
+        "ORDERS",
+        "Playlist",
+        "PlaylistRequest",
+        "SeedPool",
+        "generate_playlist",
+        "playlist_csv",
+        "playlist_json",
+        "save_playlist",
+        "seed_pools",
+        "spotify_urls",
+        "targets_within",
+    )
+}
+"""Imported on first use: the playlists' compiled code (numba) is no part of a search."""
 
 __all__ = [
     "DEFAULT_SIMILARITY",
@@ -67,6 +76,7 @@ __all__ = [
     "playlist_json",
     "resolve_artist",
     "resolve_track",
+    "save_atlas",
     "save_playlist",
     "search",
     "searches_whole_catalog",
@@ -81,3 +91,11 @@ __all__ = [
     "track_clusters",
     "track_row",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'soundatlas.discovery' has no attribute {name!r}")

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 from soundatlas.atlas.model import Atlas
 from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS
 from soundatlas.discovery.filters import FilterIndex
+from soundatlas.discovery.indexfiles import stored_parts
 from soundatlas.discovery.nearest import unit_rows
 from soundatlas.discovery.recordings import (
     recording_groups,
@@ -28,7 +29,7 @@ from soundatlas.discovery.recordings import (
     recording_title_codes,
 )
 from soundatlas.discovery.text import derived_id, name_keys
-from soundatlas.discovery.textindex import SortedNames, TextIndex, sorted_unique
+from soundatlas.discovery.textindex import Parts, SortedNames, TextIndex, sorted_unique
 from soundatlas.ingest.schema import AUDIO_FEATURES
 
 DETAIL_COLUMNS: tuple[str, ...] = (
@@ -60,7 +61,7 @@ def discovery_index(atlas: Atlas) -> DiscoveryIndex:
     with _LOCK:
         index = _INDEXES.get(key)
         if index is None or index.atlas_ref() is not atlas:
-            index = DiscoveryIndex(atlas)
+            index = DiscoveryIndex(atlas, stored_parts(atlas))
             _INDEXES[key] = index
             weakref.finalize(atlas, _INDEXES.pop, key, None)
     return index
@@ -96,7 +97,7 @@ class DiscoveryIndex:
         artist i).
     """
 
-    def __init__(self, atlas: Atlas) -> None:
+    def __init__(self, atlas: Atlas, parts: Parts | None = None) -> None:
         self.atlas_ref = weakref.ref(atlas)
         tracks = atlas.tracks
         self.size = len(tracks)
@@ -143,13 +144,41 @@ class DiscoveryIndex:
         self._lazy_lock = threading.RLock()  # lazy parts build on each other (filters on genres)
         self._ids: pd.Index | None = None
         self._genres: GenreRows | None = None
-        self._build_artists(tracks)
-        self._build_keys()
-        self._build_recordings(tracks)
+        self._pairs: tuple[pa.Array, pa.Array] | None = None
+        if parts is None:
+            self._build_artists()
+            self._build_keys()
+            self._build_recordings(tracks)
+        else:
+            self._artists_from(
+                parts["primary_artist"],
+                parts["row_artist_ptr"],
+                parts["row_artist_codes"],
+                parts["artist_keys"],
+                parts["artist_display"].to_numpy(zero_copy_only=False),
+            )
+            self.title_keys = parts["title_keys"].cast(pa.large_string())
+            self._recordings_from(parts["recording"])
+            self._text = NameIndexes.from_parts(self, parts)
+
+    def parts(self) -> Parts:
+        """What this index saves with its atlas (`soundatlas.discovery.stored`), so that a
+        query process maps it instead of building it: everything derived from text (artist
+        codes, name keys, recordings, the text lookups). The rest costs milliseconds."""
+        return {
+            "primary_artist": self.primary_artist,
+            "row_artist_ptr": self.row_artist_ptr,
+            "row_artist_codes": self.row_artist_codes,
+            "artist_keys": self.artist_keys,
+            "artist_display": pa.array(self.artist_names, type=pa.large_string()),
+            "title_keys": self.title_keys,
+            "recording": self.recording,
+            **self.text.parts(),
+        }
 
     # ------------------------------------------------------------------------------ building
 
-    def _build_artists(self, tracks: pd.DataFrame) -> None:
+    def _build_artists(self) -> None:
         lengths = np.fromiter(map(len, self.artist_lists), dtype=np.int64, count=self.size)
         flat = pa.array(list(chain.from_iterable(self.artist_lists)), type=pa.large_string())
         pair_rows = np.repeat(np.arange(self.size, dtype=np.int64), lengths)
@@ -161,16 +190,32 @@ class DiscoveryIndex:
         spelling = spelled.indices.to_numpy(zero_copy_only=False).astype(np.int64)
         codes = key_of_spelling[spelling] if len(spelling) else spelling
         n_artists = len(keys)
-        self.primary_artist = np.full(self.size, -1, dtype=np.int64)
+        primary = np.full(self.size, -1, dtype=np.int64)
         credited = lengths > 0
-        self.primary_artist[credited] = codes[(np.cumsum(lengths) - lengths)[credited]]
+        primary[credited] = codes[(np.cumsum(lengths) - lengths)[credited]]
         pairs = sorted_unique(pair_rows * max(n_artists, 1) + codes)
         pair_rows, codes = pairs // max(n_artists, 1), pairs % max(n_artists, 1)
-        display = _display_names(spelled, key_of_spelling)
-        self.row_artist_ptr = np.concatenate(
+        pointers = np.concatenate(
             [[0], np.cumsum(np.bincount(pair_rows, minlength=self.size))]
         ).astype(np.int64)
+        display = _display_names(spelled, key_of_spelling)
+        self._artists_from(primary, pointers, codes, keys, display)
+
+    def _artists_from(
+        self,
+        primary: np.ndarray,
+        pointers: np.ndarray,
+        codes: np.ndarray,
+        keys: pa.Array,
+        display: np.ndarray,
+    ) -> None:
+        """The artist arrays from each song's primary artist, its artist codes (``codes``
+        between ``pointers``, ascending per song) and each artist's key and display name."""
+        n_artists = len(keys)
+        self.primary_artist = primary
+        self.row_artist_ptr = pointers
         self.row_artist_codes = codes
+        pair_rows = np.repeat(np.arange(self.size, dtype=np.int64), np.diff(pointers))
         self.artist_pair_rows = pair_rows
         """The song of each entry of ``row_artist_codes`` (song order)."""
         order = np.argsort(codes, kind="stable")
@@ -203,27 +248,52 @@ class DiscoveryIndex:
             self.artist_unit = np.zeros((0, len(self.features)), dtype=np.float32)
 
     def _build_keys(self) -> None:
-        titles = name_keys(pa.array(self.names, type=pa.large_string()))
-        offsets = pa.array(self.row_artist_ptr)
-        members = pc.take(self.artist_keys, pa.array(self.row_artist_codes))
-        artist_text = pc.binary_join(
-            pa.LargeListArray.from_arrays(offsets, members), pa.scalar(" ", pa.large_string())
+        self.title_keys = name_keys(pa.array(self.names, type=pa.large_string())).cast(
+            pa.large_string()
         )
-        has_artist = pc.greater(pc.utf8_length(artist_text), 0)
-        space = pa.scalar(" ", pa.large_string())
-        self.title_keys = titles.cast(pa.large_string())
-        self.song_keys = pc.if_else(
-            has_artist, pc.binary_join_element_wise(titles, artist_text, space), titles
-        ).cast(pa.large_string())
-        self.reverse_keys = pc.if_else(
-            has_artist, pc.binary_join_element_wise(artist_text, titles, space), titles
-        ).cast(pa.large_string())
+
+    @property
+    def song_keys(self) -> pa.Array:
+        """``title artists`` of every song, normalised (the title alone without artists)."""
+        return self._pair_keys()[0]
+
+    @property
+    def reverse_keys(self) -> pa.Array:
+        """``artists title`` of every song, normalised (the title alone without artists)."""
+        return self._pair_keys()[1]
+
+    def _pair_keys(self) -> tuple[pa.Array, pa.Array]:
+        """Joined from the keys already folded, on first use: a saved index has its lookups
+        of these built already, so only a "did you mean" reads them."""
+        if self._pairs is None:
+            with self._lazy_lock:
+                if self._pairs is None:
+                    offsets = pa.array(self.row_artist_ptr)
+                    members = pc.take(self.artist_keys, pa.array(self.row_artist_codes))
+                    space = pa.scalar(" ", pa.large_string())
+                    artist_text = pc.binary_join(
+                        pa.LargeListArray.from_arrays(offsets, members), space
+                    )
+                    has_artist = pc.greater(pc.utf8_length(artist_text), 0)
+                    titles = self.title_keys
+                    self._pairs = tuple(
+                        pc.if_else(
+                            has_artist, pc.binary_join_element_wise(*joined, space), titles
+                        ).cast(pa.large_string())
+                        for joined in ((titles, artist_text), (artist_text, titles))
+                    )
+        return self._pairs
 
     def _build_recordings(self, tracks: pd.DataFrame) -> None:
         titles = recording_title_codes(
             pa.array(self.names, type=pa.large_string()), self.title_keys
         )
-        self.recording = recording_groups(self.primary_artist, titles, recording_sound(tracks))
+        self._recordings_from(
+            recording_groups(self.primary_artist, titles, recording_sound(tracks))
+        )
+
+    def _recordings_from(self, recording: np.ndarray) -> None:
+        self.recording = recording
         self.releases = np.bincount(self.recording)
         self._recording_rows = np.argsort(self.recording, kind="stable")
         self._recording_ptr = np.concatenate([[0], np.cumsum(self.releases)])
@@ -377,6 +447,24 @@ class NameIndexes:
         )
         self.artists = TextIndex(index.artist_keys)
         self.song_score = np.nan_to_num(index.popularity, nan=-1.0)
+
+    def parts(self) -> Parts:
+        """The arrays these lookups are made of (see `DiscoveryIndex.parts`)."""
+        return {
+            **self.titles.parts("text.titles"),
+            **self.pairs.parts("text.pairs"),
+            **self.artists.parts("text.artists"),
+        }
+
+    @classmethod
+    def from_parts(cls, index: DiscoveryIndex, parts: Parts) -> NameIndexes:
+        """The lookups of ``index`` saved by `parts`."""
+        lookups = cls.__new__(cls)
+        lookups.titles = TextIndex.from_parts(index.title_keys, parts, "text.titles")
+        lookups.pairs = SortedNames.from_parts(parts, "text.pairs")
+        lookups.artists = TextIndex.from_parts(index.artist_keys, parts, "text.artists")
+        lookups.song_score = np.nan_to_num(index.popularity, nan=-1.0)
+        return lookups
 
 
 class GenreRows:

@@ -10,18 +10,23 @@ So each list of names gets:
   which is far smaller than the names. Multi-word queries are checked against the few names
   those words point to.
 
-Everything is held in Arrow and NumPy arrays (no Python string per name), built once per atlas.
+Everything is held in Arrow and NumPy arrays (no Python string per name), built once per atlas
+and saved with it (`parts` / ``from_parts``), so a query process maps them instead of sorting.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from typing import Self
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from soundatlas.discovery.text import compact, compact_array
+
+Parts = dict[str, "np.ndarray | pa.Array"]
+"""Named arrays an index is made of: NumPy for numbers, Arrow for text."""
 
 
 class Strings:
@@ -36,6 +41,22 @@ class Strings:
         self._ends = np.cumsum(lengths)
         self._starts = self._ends - lengths
         self._text = "".join(values.to_pylist())
+
+    def parts(self, prefix: str) -> Parts:
+        """The arrays this is made of, named under ``prefix`` (see `from_parts`)."""
+        return {
+            f"{prefix}.text": pa.array([self._text], type=pa.large_string()),
+            f"{prefix}.ends": self._ends,
+        }
+
+    @classmethod
+    def from_parts(cls, parts: Parts, prefix: str) -> Self:
+        """The strings saved by `parts`, without joining them again."""
+        strings = cls.__new__(cls)
+        strings._text = parts[f"{prefix}.text"][0].as_py()
+        strings._ends = np.asarray(parts[f"{prefix}.ends"], dtype=np.int64)
+        strings._starts = np.concatenate([[0], strings._ends[:-1]]).astype(np.int64)
+        return strings
 
     def __len__(self) -> int:
         return len(self._ends)
@@ -52,6 +73,18 @@ class SortedNames:
         self._names = Strings(pc.take(names, pa.array(order)))
         items = np.arange(len(names), dtype=np.int64) if items is None else items
         self._items = np.asarray(items, dtype=np.int64)[order]
+
+    def parts(self, prefix: str) -> Parts:
+        """The arrays this is made of, named under ``prefix`` (see `from_parts`)."""
+        return self._names.parts(f"{prefix}.names") | {f"{prefix}.items": self._items}
+
+    @classmethod
+    def from_parts(cls, parts: Parts, prefix: str) -> Self:
+        """The sorted names saved by `parts`."""
+        names = cls.__new__(cls)
+        names._names = Strings.from_parts(parts, f"{prefix}.names")
+        names._items = parts[f"{prefix}.items"]
+        return names
 
     def items(self, query: str, *, prefix: bool = False) -> np.ndarray:
         """Items whose name equals (or starts with) ``query``."""
@@ -92,6 +125,30 @@ class TextIndex:
         self._postings = owners.astype(np.int32 if len(keys) < 2**31 else np.int64)
         counts = np.bincount(word, minlength=len(order))
         self._starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+
+    def parts(self, prefix: str) -> Parts:
+        """The arrays this is made of, named under ``prefix`` (see `from_parts`); the keys
+        themselves are the caller's, saved once."""
+        return {
+            **self.exact.parts(f"{prefix}.exact"),
+            **self.compact.parts(f"{prefix}.compact"),
+            f"{prefix}.vocabulary": self.vocabulary,
+            f"{prefix}.postings": self._postings,
+            f"{prefix}.starts": self._starts,
+        }
+
+    @classmethod
+    def from_parts(cls, keys: pa.Array, parts: Parts, prefix: str) -> Self:
+        """The index of ``keys`` saved by `parts`."""
+        index = cls.__new__(cls)
+        index.keys = keys.cast(pa.large_string())
+        index.exact = SortedNames.from_parts(parts, f"{prefix}.exact")
+        index.compact = SortedNames.from_parts(parts, f"{prefix}.compact")
+        index.vocabulary = parts[f"{prefix}.vocabulary"].cast(pa.large_string())
+        index._sorted_vocabulary = Strings(index.vocabulary)
+        index._postings = parts[f"{prefix}.postings"]
+        index._starts = parts[f"{prefix}.starts"]
+        return index
 
     # ---------------------------------------------------------------------------- tiers
 

@@ -231,7 +231,7 @@ class _Build:
             self.timings["save"] = time.perf_counter() - started
             atlas = Atlas(
                 tracks=pd.DataFrame(),
-                original=pd.DataFrame(),
+                original_rows=pd.DataFrame(),
                 report=catalog.report,
                 config=config,
                 scaler=scaler,
