@@ -32,23 +32,9 @@ from soundatlas.discovery.similar import (
 )
 from soundatlas.discovery.text import derived_id
 
-_LAZY = {
-    name: "soundatlas.discovery.playlists"
-    for name in (
-        "ORDERS",
-        "Playlist",
-        "PlaylistRequest",
-        "SeedPool",
-        "generate_playlist",
-        "playlist_csv",
-        "playlist_json",
-        "save_playlist",
-        "seed_pools",
-        "spotify_urls",
-        "targets_within",
-    )
-}
-"""Imported on first use: the playlists' compiled code (numba) is no part of a search."""
+_PLAYLISTS = "soundatlas.discovery.playlists"
+"""Imported on first use (its names are in `__all__`): the playlists' compiled code (numba)
+is no part of a similar-songs query or a search."""
 
 __all__ = [
     "DEFAULT_SIMILARITY",
@@ -94,8 +80,9 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        value = getattr(import_module(_LAZY[name]), name)
+    playlists = None if name.startswith("_") else import_module(_PLAYLISTS)
+    if playlists is not None and name in playlists.__all__:
+        value = getattr(playlists, name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'soundatlas.discovery' has no attribute {name!r}")

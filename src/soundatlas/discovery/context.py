@@ -59,14 +59,8 @@ def context_units(atlas: Atlas, scaled: np.ndarray, columns: tuple[int, ...]) ->
     Every column is a z-score against the catalog (the sound columns of ``scaled`` too, so the
     weights do not depend on the scaling chosen at build), then each row is scaled to length 1.
     """
-    key = id(atlas)
     with _LOCK:
-        entry = _CACHE.get(key)
-        if entry is None or entry[0]() is not atlas:
-            entry = (weakref.ref(atlas), {})
-            _CACHE[key] = entry
-            weakref.finalize(atlas, _CACHE.pop, key, None)
-        cached = entry[1].get(columns)
+        cached = _cached(atlas).get(columns)
     if cached is not None:
         return cached
     sound = _zscores(np.asarray(scaled, dtype=np.float64)[:, list(columns)])
@@ -75,9 +69,26 @@ def context_units(atlas: Atlas, scaled: np.ndarray, columns: tuple[int, ...]) ->
         for c in context_columns(atlas)
     ]
     unit = unit_rows(np.hstack([sound, *extra]))
-    with _LOCK:
-        entry[1][columns] = unit
+    remember_context_units(atlas, columns, unit)
     return unit
+
+
+def remember_context_units(atlas: Atlas, columns: tuple[int, ...], unit: np.ndarray) -> None:
+    """Keep ``unit`` as the `context_units` of ``atlas`` over ``columns`` (the ones saved with
+    the atlas, say: `soundatlas.discovery.indexfiles`)."""
+    with _LOCK:
+        _cached(atlas)[columns] = unit
+
+
+def _cached(atlas: Atlas) -> dict[tuple[int, ...], np.ndarray]:
+    """The context units kept for ``atlas``, by columns; the caller holds `_LOCK`."""
+    key = id(atlas)
+    entry = _CACHE.get(key)
+    if entry is None or entry[0]() is not atlas:
+        entry = (weakref.ref(atlas), {})
+        _CACHE[key] = entry
+        weakref.finalize(atlas, _CACHE.pop, key, None)
+    return entry[1]
 
 
 def _zscores(values: np.ndarray) -> np.ndarray:

@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 
 from soundatlas.atlas.model import Atlas
 from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS
+from soundatlas.discovery.context import context_units, remember_context_units
 from soundatlas.discovery.filters import FilterIndex
 from soundatlas.discovery.indexfiles import stored_parts
 from soundatlas.discovery.nearest import unit_rows
@@ -104,7 +105,7 @@ class DiscoveryIndex:
         self.features: tuple[str, ...] = tuple(atlas.scaler.features)
         self.scaled = np.ascontiguousarray(atlas.scaled, dtype=np.float32)
         self.centre = self.scaled.mean(axis=0, dtype=np.float64)
-        self.unit = unit_rows(self.scaled, self.centre)
+        self.unit = unit_rows(self.scaled, self.centre) if parts is None else parts["unit"]
         self.methods: tuple[str, ...] = tuple(atlas.methods)
         self.labels = {m: tracks[LABEL_COLUMNS[m]].to_numpy(np.int32) for m in self.methods}
         for labels in self.labels.values():
@@ -120,10 +121,14 @@ class DiscoveryIndex:
         self.artist_lists = tracks["artists"].to_numpy(dtype=object)
         self.genre_lists = tracks["genres"].to_numpy(dtype=object)
         # Typed once, so result tables need no per-call string conversion.
-        self._id_column = pd.array(self.ids, dtype="str")
-        self._name_column = pd.array(self.names, dtype="str")
-        self._artist_column = pd.array([", ".join(a) for a in self.artist_lists], dtype="str")
-        self._genre_column = pd.array([", ".join(g) for g in self.genre_lists], dtype="str")
+        self._id_column = tracks["track_id"].astype("str").array
+        self._name_column = tracks["name"].astype("str").array
+        if parts is None:
+            self._artist_column = pd.array([", ".join(a) for a in self.artist_lists], dtype="str")
+            self._genre_column = pd.array([", ".join(g) for g in self.genre_lists], dtype="str")
+        else:
+            self._artist_column = pd.array(parts["artists_text"], dtype="str")
+            self._genre_column = pd.array(parts["genres_text"], dtype="str")
         self.popularity = tracks["popularity"].to_numpy(dtype=np.float64, na_value=np.nan)
         # Plain float arrays where possible: they enter a DataFrame faster than extension arrays.
         self.details = {
@@ -160,12 +165,21 @@ class DiscoveryIndex:
             self.title_keys = parts["title_keys"].cast(pa.large_string())
             self._recordings_from(parts["recording"])
             self._text = NameIndexes.from_parts(self, parts)
+            remember_context_units(atlas, self.feature_columns(None), parts["context_unit"])
 
     def parts(self) -> Parts:
         """What this index saves with its atlas (`soundatlas.discovery.stored`), so that a
-        query process maps it instead of building it: everything derived from text (artist
-        codes, name keys, recordings, the text lookups). The rest costs milliseconds."""
+        query process maps it instead of building it: the unit vectors of both similarities,
+        everything derived from text (artist codes, name keys, recordings, the text lookups)
+        and the songs' artists and genres as text. The rest costs milliseconds."""
+        atlas = self.atlas_ref()
+        if atlas is None:
+            raise ReferenceError("the atlas of this index is gone")
         return {
+            "unit": self.unit,
+            "context_unit": context_units(atlas, self.scaled, self.feature_columns(None)),
+            "artists_text": pa.array(self._artist_column, type=pa.large_string()),
+            "genres_text": pa.array(self._genre_column, type=pa.large_string()),
             "primary_artist": self.primary_artist,
             "row_artist_ptr": self.row_artist_ptr,
             "row_artist_codes": self.row_artist_codes,

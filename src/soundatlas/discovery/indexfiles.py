@@ -51,7 +51,7 @@ def stored_parts(atlas: Atlas) -> Parts | None:
         return None
     files = derived["files"]
     parts = {name: _read_part(Path(folder), file) for name, file in files.items()}
-    problem = _parts_problem(parts, len(atlas.tracks))
+    problem = _parts_problem(parts, len(atlas.tracks), len(atlas.scaler.features))
     if problem is not None:
         name, what = problem
         raise AtlasError(
@@ -61,20 +61,32 @@ def stored_parts(atlas: Atlas) -> Parts | None:
     return parts
 
 
-_PER_SONG = ("primary_artist", "recording", "title_keys")
+_PER_SONG = (
+    "unit",
+    "context_unit",
+    "artists_text",
+    "genres_text",
+    "primary_artist",
+    "recording",
+    "title_keys",
+)
 _REQUIRED = (*_PER_SONG, "row_artist_ptr", "row_artist_codes", "artist_keys", "artist_display")
 
 
-def _parts_problem(parts: Parts, songs: int) -> tuple[str, str] | None:
-    """(part, what is wrong) when the parts do not fit an atlas of ``songs`` songs (one
-    copied in from another atlas, say), else None. Shapes and ranges only: the checksums in
-    the manifest vouch for the contents."""
+def _parts_problem(parts: Parts, songs: int, features: int) -> tuple[str, str] | None:
+    """(part, what is wrong) when the parts do not fit an atlas of ``songs`` songs and
+    ``features`` features (one copied in from another atlas, say), else None. Shapes and
+    ranges only: the checksums in the manifest vouch for the contents."""
     missing = [name for name in _REQUIRED if name not in parts]
     if missing:
         return missing[0], "the index lacks it"
     for name in _PER_SONG:
         if len(parts[name]) != songs:
             return name, f"it holds {len(parts[name]):,} values for {songs:,} songs"
+    for name, widths in (("unit", (features,)), ("context_unit", range(features, features + 4))):
+        shape, dtype = parts[name].shape, parts[name].dtype
+        if len(shape) != 2 or shape[1] not in widths or dtype != np.float32:
+            return name, f"it is {dtype} of shape {shape}, not unit rows of {features} features"
     pointers, codes = parts["row_artist_ptr"], parts["row_artist_codes"]
     artists = len(parts["artist_keys"])
     if len(pointers) != songs + 1 or (songs and pointers[-1] != len(codes)):
