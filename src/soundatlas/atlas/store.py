@@ -3,8 +3,10 @@
 An atlas folder holds ``manifest.json`` (written last), ``tracks.parquet``, ``original.parquet``,
 ``personas.parquet``, ``selection.parquet`` and ``model.npz`` (scaler, PCA, centroids and the Ward
 linkage as plain arrays, loaded with ``allow_pickle=False``: nothing in an atlas can run code when
-loaded). It is written to a temporary sibling folder and swapped into place, so an interrupted
-save leaves the previous atlas as it was.
+loaded), plus the files a higher layer derives from the atlas and lists in the manifest's
+``derived`` entry (the discovery index). `soundatlas.discovery.save.save_atlas` writes it all
+into a temporary sibling folder and swaps it into place, so an interrupted save leaves the
+previous atlas as it was.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from soundatlas.atlas.folders import _recover_interrupted_swap, staged_atlas
+from soundatlas.atlas.folders import _recover_interrupted_swap
 from soundatlas.atlas.manifest import FILES, FORMAT_VERSION, MANIFEST, read_manifest
 from soundatlas.clustering.features import Scaler
 from soundatlas.clustering.projection import Projection
@@ -58,13 +60,6 @@ IN_MEMORY_SONGS = 1_000_000
 """Largest catalog an atlas loads whole. A bigger one (built by the spark engine) also holds a
 uniform random sample of about this many songs, which is what `load_atlas` brings into memory
 for charts and lookups; counts, cluster sizes, means and exports still cover every song."""
-
-
-def save_atlas(atlas: Atlas, path: str | Path) -> Path:
-    """Write ``atlas`` to the folder ``path``, replacing any atlas there only once complete."""
-    with staged_atlas(path) as folder:
-        write_atlas_files(atlas, folder)
-    return Path(path)
 
 
 def write_atlas_files(
