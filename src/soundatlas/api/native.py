@@ -158,8 +158,10 @@ class AssignBody(BaseModel):
 
 @router.post("/assign", summary="Place new songs in the clusters, without refitting")
 def assign(body: Annotated[AssignBody, Body()], ctx: Ctx) -> dict:
-    """For each new song and each method the atlas can assign to (K-Means, hierarchical): the
-    cluster, its persona and the nearest songs of the catalog in that cluster."""
+    """For each new song and each method the atlas can assign to (K-Means, hierarchical, and
+    DBSCAN where `Atlas.dbscan_assignable`: the nearest core song's cluster within eps, else
+    noise, -1): the cluster, its persona and the nearest songs of the catalog in that cluster
+    (for noise, among the noise songs)."""
     table = pd.DataFrame([song.model_dump() for song in body.tracks])
     table["track_id"] = [f"new-{i}" for i in range(len(table))]
     placed = ctx.atlas.assign(table)
@@ -176,7 +178,7 @@ def assign(body: Annotated[AssignBody, Body()], ctx: Ctx) -> dict:
     answer = []
     for i in range(len(placed)):
         methods = {}
-        for method in ("kmeans", "hierarchical"):
+        for method in ("kmeans", "dbscan", "hierarchical"):
             if LABEL_COLUMNS[method] not in placed:
                 continue
             label = int(placed[LABEL_COLUMNS[method]].iloc[i])
