@@ -201,7 +201,7 @@ def test_similar_songs_of_a_sampled_atlas_come_from_every_song(sampled_atlas):
 
     import numpy as np
 
-    from soundatlas.discovery.directory import (
+    from soundatlas.discovery.wholecatalog import (
         exact_neighbours,
         similar_in_catalog,
         song_directory,
@@ -232,7 +232,7 @@ def test_the_library_decides_where_similar_songs_come_from(sampled_atlas):
     import numpy as np
 
     from soundatlas.discovery import searches_whole_catalog, similar_to_many, similar_tracks
-    from soundatlas.discovery.directory import similar_in_catalog
+    from soundatlas.discovery.wholecatalog import similar_in_catalog
     from soundatlas.errors import ConfigError
 
     atlas = load_atlas(sampled_atlas)
@@ -277,7 +277,7 @@ def test_dashboard_finds_similar_songs_among_every_song_of_a_sampled_atlas(
     from dashboard.hostile import APP
     from streamlit.testing.v1 import AppTest
 
-    from soundatlas.discovery.directory import similar_in_catalog
+    from soundatlas.discovery.wholecatalog import similar_in_catalog
 
     monkeypatch.setenv("SOUNDATLAS_DASHBOARD_ATLAS", str(sampled_atlas))
     at = AppTest.from_file(str(APP), default_timeout=90)
@@ -293,3 +293,77 @@ def test_dashboard_finds_similar_songs_among_every_song_of_a_sampled_atlas(
     assert shown["name"].tolist() == expected["name"].tolist()
     captions = " ".join(c.value for c in at.caption)
     assert "Found among all 1,769 songs" in captions
+
+
+def _outside_the_sample(atlas) -> dict:
+    """A song of the catalog that the loaded sample does not hold, from the directory."""
+    from soundatlas.discovery.wholecatalog import song_directory
+
+    songs = song_directory(atlas).songs
+    loaded = set(atlas.tracks["track_id"])
+    row = next(i for i, t in enumerate(songs["track_id"].to_pylist()) if t not in loaded)
+    return songs.slice(row, 1).drop_columns(["unit"]).to_pylist()[0]
+
+
+def test_every_song_of_a_sampled_atlas_is_found_by_id(sampled_atlas):
+    """The library finds a song outside the sample by its id (through the directory's sorted
+    ids) with the same record a loaded song has."""
+    from soundatlas.discovery import find_song, find_songs
+    from soundatlas.discovery.index import discovery_index
+    from soundatlas.discovery.wholecatalog import song_directory
+    from soundatlas.errors import LookupFailed
+
+    atlas = load_atlas(sampled_atlas)
+    outside = _outside_the_sample(atlas)
+    song = find_song(atlas, outside["track_id"])
+    assert song.row is None and song.name == outside["name"]
+    assert song.artists == tuple(outside["artists"])
+    assert song.values["energy"] == pytest.approx(outside["energy"])
+    assert song.clusters["kmeans"] == (outside["cluster"], outside["persona"])
+    loaded = str(atlas.tracks["track_id"].iloc[7])
+    both = find_songs(atlas, [loaded, "no-such-id", outside["track_id"]])
+    assert both[0].row == 7 and both[1] is None and both[2].track_id == outside["track_id"]
+    assert discovery_index(atlas).directory is song_directory(atlas)  # one per atlas
+    directory = song_directory(atlas)
+    ids = directory.songs["track_id"].to_pylist()
+    assert all(directory.row_of_id(t) == ids.index(t) for t in ids[::97])
+    with pytest.raises(LookupFailed, match="no song of this atlas"):
+        find_song(atlas, outside["track_id"] + "x")
+
+
+def test_the_api_finds_songs_outside_the_sample(sampled_atlas):
+    from fastapi.testclient import TestClient
+
+    from soundatlas.api import create_app
+
+    atlas = load_atlas(sampled_atlas)
+    outside = _outside_the_sample(atlas)
+    track_id = outside["track_id"]
+    with TestClient(create_app(sampled_atlas, poll=0)) as client:
+        track = client.get(f"/v1/tracks/{track_id}")
+        assert track.status_code == 200, track.text
+        assert track.json()["id"] == track_id and track.json()["name"] == outside["name"]
+        assert [a["name"] for a in track.json()["artists"]] == outside["artists"]
+        several = client.get("/v1/tracks", params={"ids": f"{track_id},nope"}).json()
+        assert several["tracks"][0]["id"] == track_id and several["tracks"][1] is None
+        features = client.get(f"/v1/audio-features/{track_id}").json()
+        assert features["energy"] == pytest.approx(outside["energy"])
+        assert features["tempo"] == pytest.approx(outside["tempo"])
+        listed = client.get("/v1/audio-features", params={"ids": track_id}).json()
+        assert listed["audio_features"][0]["id"] == track_id
+        clusters = client.get(f"/soundatlas/v1/tracks/{track_id}/clusters").json()
+        assert clusters["clusters"]["kmeans"]["cluster"] == outside["cluster"]
+        similar = client.get(f"/soundatlas/v1/tracks/{track_id}/similar", params={"limit": 5})
+        assert similar.status_code == 200, similar.text
+        assert len(similar.json()["items"]) == 5
+        assert client.get(f"/v1/tracks/{track_id}x").status_code == 404
+
+
+def test_the_cli_finds_songs_outside_the_sample(sampled_atlas):
+    import json
+
+    atlas = load_atlas(sampled_atlas)
+    outside = _outside_the_sample(atlas)
+    found = run("similar", sampled_atlas, outside["track_id"], "--json", "-n", "3")
+    assert found.exit_code == 0, found.output
+    assert len(json.loads(found.output)) == 3

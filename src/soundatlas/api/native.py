@@ -18,11 +18,10 @@ from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS
 from soundatlas.discovery import (
     PlaylistRequest,
     cluster_profile,
+    find_song,
     generate_playlist,
     similar_to_sound,
     similar_tracks,
-    track_clusters,
-    track_row,
 )
 from soundatlas.discovery.playlists import LIMITED_COLUMNS, ORDERS
 from soundatlas.errors import ConfigError
@@ -50,10 +49,10 @@ def similar(
     query: Annotated[_Similar, Query()],
     ctx: Ctx,
 ) -> dict:
-    row = track_row(ctx.atlas, id)
+    song = find_song(ctx.atlas, id)
     table = similar_tracks(
         ctx.atlas,
-        row,
+        song.track_id if song.row is None else song.row,
         n=query.limit,
         same_cluster=query.same_cluster,
         exclude_same_artist=query.exclude_same_artist,
@@ -68,7 +67,7 @@ def clusters_of_track(
     query: Annotated[NoParameters, Query()],
     ctx: Ctx,
 ) -> dict:
-    found = track_clusters(ctx.atlas, track_row(ctx.atlas, id))
+    found = find_song(ctx.atlas, id).clusters
     return {
         "id": id,
         "clusters": {m: {"cluster": c, "persona": p} for m, (c, p) in found.items()},

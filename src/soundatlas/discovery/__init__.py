@@ -14,9 +14,14 @@ from soundatlas.discovery.context import (
     SOUND_CONTEXT,
     check_similarity,
 )
-from soundatlas.discovery.directory import similar_in_catalog
 from soundatlas.discovery.genres import GenreLens, genre_lens
-from soundatlas.discovery.ids import artist_code_of_id, artist_ids, track_row
+from soundatlas.discovery.ids import (
+    artist_code_of_id,
+    artist_ids,
+    find_song,
+    find_songs,
+    track_row,
+)
 from soundatlas.discovery.playlists import (
     ORDERS,
     Playlist,
@@ -39,7 +44,9 @@ from soundatlas.discovery.similar import (
     similar_tracks,
     similarity_for,
 )
+from soundatlas.discovery.song import Song
 from soundatlas.discovery.text import derived_id
+from soundatlas.discovery.wholecatalog import similar_in_catalog
 
 __all__ = [
     "DEFAULT_SIMILARITY",
@@ -54,12 +61,15 @@ __all__ = [
     "PlaylistRequest",
     "SearchResults",
     "SeedPool",
+    "Song",
     "artist_code_of_id",
     "artist_ids",
     "artist_profile",
     "check_similarity",
     "cluster_profile",
     "derived_id",
+    "find_song",
+    "find_songs",
     "generate_playlist",
     "genre_lens",
     "normalise_text",

@@ -11,13 +11,15 @@ songs must still come from the whole catalog. The atlas then also holds:
   i.e. cosine similarity) that answers a top-10 query by scanning a few thousand songs instead of
   millions; its recall@10 against exact search is measured by ``benchmarks/scale.py``.
 
-`exact_neighbours` searches every song (one pass over the memory-mapped vectors) for checks.
+A song is found by id through the ids' sort order, built once per directory (one sort of the
+id column; a lookup is then a binary search reading about 24 ids), so every song, not only the
+sample, is found by id in microseconds. The directory of an atlas is opened and kept by its
+`soundatlas.discovery.index.DiscoveryIndex`; `soundatlas.discovery.wholecatalog` answers from it.
 """
 
 from __future__ import annotations
 
 import threading
-import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,10 +33,11 @@ import pyarrow.parquet as pq
 from soundatlas.atlas.model import Atlas
 from soundatlas.clustering.features import Scaler
 from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS
-from soundatlas.discovery.nearest import top_cosine, unit_rows
+from soundatlas.discovery.nearest import unit_rows
 from soundatlas.discovery.recordings import same_recording
+from soundatlas.discovery.song import SONG_VALUES, Song
 from soundatlas.discovery.text import name_keys, normalise_text, recording_titles
-from soundatlas.errors import AmbiguousQuery, AtlasError, ConfigError, LookupFailed
+from soundatlas.errors import AmbiguousQuery, AtlasError, LookupFailed
 from soundatlas.ingest.schema import AUDIO_FEATURES
 
 SONGS_FILE = "songs.arrow"
@@ -45,6 +48,8 @@ TRAINING_SONGS_PER_LIST = 64
 BATCH = 200_000
 SHOWN_CANDIDATES = 10
 DETAILS = ("popularity", "release_year", "duration_ms", "explicit")
+WHOLE_VALUES = ("key", "mode", "time_signature")
+"""Kept for each song when the catalog has them (audio-features objects show them)."""
 
 
 def lists_for(songs: int) -> int:
@@ -79,7 +84,8 @@ def write_song_directory(
     wanted = min(total, TRAINING_SONGS_PER_LIST * lists)
     rng = np.random.default_rng(random_state)
     training: list[np.ndarray] = []
-    columns = _source_columns(scaler, methods)
+    present = pq.ParquetFile(folder / parts[0]).schema_arrow.names if parts else []
+    columns = _source_columns(scaler, methods, present)
     writer: pa.ipc.RecordBatchFileWriter | None = None
     done = 0
     with pa.OSFile(str(folder / SONGS_FILE), "wb") as sink:
@@ -116,10 +122,21 @@ def write_song_directory(
     }
 
 
-def _source_columns(scaler: Scaler, methods: Sequence[str]) -> list[str]:
+def _source_columns(scaler: Scaler, methods: Sequence[str], present: Sequence[str]) -> list[str]:
     labels = [c for m in methods for c in (LABEL_COLUMNS[m], PERSONA_COLUMNS[m])]
     features = [f for f in AUDIO_FEATURES if f not in scaler.features]
-    return ["track_id", "name", "artists", "genres", *labels, *DETAILS, *scaler.features, *features]
+    whole = [c for c in WHOLE_VALUES if c in present and c not in scaler.features]
+    return [
+        "track_id",
+        "name",
+        "artists",
+        "genres",
+        *labels,
+        *DETAILS,
+        *scaler.features,
+        *features,
+        *whole,
+    ]
 
 
 def _directory_batch(
@@ -175,11 +192,14 @@ class SongDirectory:
         self.index.nprobe = int(entry.get("probes", PROBES))
         self.methods = tuple(atlas.methods)
         self.size = len(self.songs)
+        self._ids: SortedIds | None = None
+        self._ids_lock = threading.Lock()
 
     def resolve(self, query: str) -> int:
         """The row of the song a query names: a track id, or a title (with its artist)."""
         text = str(query).strip()
-        rows = np.flatnonzero(_mask(pc.equal(self.songs["track_id"], text)))
+        found = self.row_of_id(text)
+        rows = np.zeros(0, dtype=np.int64) if found is None else np.array([found])
         if not len(rows):
             key = normalise_text(text)
             keys = self.songs["title_key"]
@@ -209,6 +229,30 @@ class SongDirectory:
                 candidates,
             )
         return int(rows[0])
+
+    def row_of_id(self, track_id: str) -> int | None:
+        """The row of the song with exactly this track id, or None."""
+        if self._ids is None:
+            with self._ids_lock:
+                if self._ids is None:
+                    self._ids = SortedIds(self.songs["track_id"])
+        return self._ids.row_of(track_id)
+
+    def song(self, row: int) -> Song:
+        """The song at ``row`` of the directory."""
+        record = self.songs.slice(int(row), 1).drop_columns(["unit"]).to_pylist()[0]
+        return Song(
+            track_id=str(record["track_id"]),
+            name=str(record["name"]),
+            artists=tuple(record["artists"] or ()),
+            genres=tuple(record["genres"] or ()),
+            values={c: record[c] for c in SONG_VALUES if c in record},
+            clusters={
+                m: (int(record[LABEL_COLUMNS[m]]), str(record[PERSONA_COLUMNS[m]]))
+                for m in self.methods
+            },
+            row=None,
+        )
 
     def _artists(self, row: int) -> str:
         return ", ".join(self.songs["artists"][row].as_py() or [])
@@ -249,84 +293,44 @@ class SongDirectory:
         return frame
 
 
-_DIRECTORIES: dict[int, SongDirectory] = {}
-_LOCK = threading.Lock()
+class SortedIds:
+    """Exact lookups in a column of ids by its sort order: built with one sort, answered by a
+    binary search that reads each compared id straight from the (memory-mapped) Arrow buffers.
 
+    Arrow sorts strings by their UTF-8 bytes, which is the order of Python's ``bytes``."""
 
-def song_directory(atlas: Atlas) -> SongDirectory:
-    """The directory of ``atlas``, opened on first use and kept while the atlas lives."""
-    key = id(atlas)
-    with _LOCK:
-        directory = _DIRECTORIES.get(key)
-        if directory is None:
-            directory = _DIRECTORIES[key] = SongDirectory(atlas)
-            weakref.finalize(atlas, _DIRECTORIES.pop, key, None)
-    return directory
+    def __init__(self, column: pa.ChunkedArray) -> None:
+        self.order = pc.sort_indices(column).to_numpy().astype(np.int64)
+        self._chunks = []
+        starts = [0]
+        for chunk in column.chunks:
+            chunk = chunk.cast(pa.large_string()) if pa.types.is_string(chunk.type) else chunk
+            offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)
+            offsets = offsets[chunk.offset : chunk.offset + len(chunk) + 1]
+            data = chunk.buffers()[2]
+            self._chunks.append((offsets, memoryview(data) if data is not None else b""))
+            starts.append(starts[-1] + len(chunk))
+        self._starts = np.asarray(starts, dtype=np.int64)
 
+    def _key(self, row: int) -> bytes:
+        chunk = int(np.searchsorted(self._starts, row, side="right")) - 1
+        offsets, data = self._chunks[chunk]
+        at = row - int(self._starts[chunk])
+        return bytes(data[int(offsets[at]) : int(offsets[at + 1])])
 
-def similar_in_catalog(
-    atlas: Atlas,
-    query: str,
-    *,
-    n: int = 10,
-    same_cluster: str | None = None,
-    exclude_same_artist: bool = False,
-) -> pd.DataFrame:
-    """The ``n`` songs of the whole catalog that sound most like one song, by the atlas's
-    approximate index (for atlases too big to load whole; see the module docstring).
-
-    Never the query or another release of its recording (same primary artist and title once
-    release suffixes are removed); each recording once.
-
-    Returns
-    -------
-    DataFrame
-        ``rank, track_id, name, artists, similarity`` (cosine from the catalog's mean), each
-        method's cluster and persona, genres, popularity, year, duration, explicit and the
-        audio features.
-    """
-    if not 1 <= n <= 500:
-        raise ConfigError(f"n={n}: ask for 1 to 500 similar songs.")
-    if same_cluster is not None:
-        atlas.require_method(same_cluster)
-    directory = song_directory(atlas)
-    row = directory.resolve(query)
-    songs = directory.songs
-    banned = set(songs["artists"][row].as_py() or []) if exclude_same_artist else set()
-    label = LABEL_COLUMNS[same_cluster] if same_cluster else None
-    wanted = songs[label][row].as_py() if label else None
-    count = max(4 * n, 50)
-    while True:
-        rows, scores = directory.neighbours(row, min(count, directory.size))
-        seen = [directory.recording(row)]
-        kept, kept_scores = [], []
-        for candidate, score in zip(rows.tolist(), scores.tolist(), strict=True):
-            if label and songs[label][candidate].as_py() != wanted:
-                continue
-            if banned and banned & set(songs["artists"][candidate].as_py() or []):
-                continue
-            recording = directory.recording(candidate)
-            if any(same_recording(recording, other) for other in seen):
-                continue
-            seen.append(recording)
-            kept.append(candidate)
-            kept_scores.append(score)
-            if len(kept) == n:
-                break
-        if len(kept) == n or count >= min(directory.size, 64 * max(n, 50)):
-            break
-        count *= 4
-    table = directory.table(np.asarray(kept, dtype=np.int64))
-    table.insert(0, "similarity", np.round(kept_scores, 4))
-    table.insert(0, "rank", np.arange(1, len(table) + 1))
-    return table
-
-
-def exact_neighbours(atlas: Atlas, row: int, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """The ``count`` rows nearest ``row`` by exact search over every song (itself included),
-    for measuring the index's recall."""
-    directory = song_directory(atlas)
-    return top_cosine(directory.unit, directory.unit[row], count)
+    def row_of(self, value: str) -> int | None:
+        """The first row (in sort order) holding exactly ``value``, or None."""
+        wanted = value.encode("utf-8", "surrogatepass")
+        low, high = 0, len(self.order)
+        while low < high:
+            middle = (low + high) // 2
+            if self._key(int(self.order[middle])) < wanted:
+                low = middle + 1
+            else:
+                high = middle
+        if low < len(self.order) and self._key(int(self.order[low])) == wanted:
+            return int(self.order[low])
+        return None
 
 
 def _mask(values: pa.ChunkedArray | pa.Array) -> np.ndarray:

@@ -9,16 +9,20 @@ id's shape before sending it (spotipy does) accept them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from soundatlas.atlas.model import Atlas
 from soundatlas.discovery.index import discovery_index
+from soundatlas.discovery.song import Song
 from soundatlas.errors import LookupFailed
 
 
 def track_row(atlas: Atlas, track_id: str) -> int:
-    """The row of the song with exactly this track id (no title matching, unlike
-    `resolve_track`: an id that is not in the catalog is not guessed at).
+    """The row of the loaded song with exactly this track id (no title matching, unlike
+    `resolve_track`: an id that is not in the catalog is not guessed at). Of a sampled atlas
+    only the sample is loaded: `find_song` finds every song.
 
     Raises
     ------
@@ -32,6 +36,40 @@ def track_row(atlas: Atlas, track_id: str) -> int:
             "to find its id."
         )
     return row
+
+
+def find_song(atlas: Atlas, track_id: str) -> Song:
+    """The song with exactly this track id, among every song of the catalog: the loaded songs,
+    and for an atlas too big to load whole the rest of its songs too (its directory).
+
+    Raises
+    ------
+    LookupFailed
+        If no song of the catalog has this id.
+    """
+    song = find_songs(atlas, [track_id])[0]
+    if song is None:
+        raise LookupFailed(
+            f"track id {_shown(track_id)}: no song of this atlas has it; search for the song "
+            "to find its id."
+        )
+    return song
+
+
+def find_songs(atlas: Atlas, track_ids: Sequence[str]) -> list[Song | None]:
+    """Each song by exact track id, in the order asked, None for an id no song has (see
+    `find_song`)."""
+    index = discovery_index(atlas)
+    found: list[Song | None] = []
+    for track_id in map(str, track_ids):
+        row = index.row_of_id(track_id)
+        if row is not None:
+            found.append(index.song(row))
+            continue
+        directory = index.directory
+        outside = None if directory is None else directory.row_of_id(track_id)
+        found.append(None if outside is None else directory.song(outside))
+    return found
 
 
 def artist_ids(atlas: Atlas) -> np.ndarray:

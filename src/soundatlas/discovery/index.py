@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 
 from soundatlas.atlas.model import Atlas
 from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS
+from soundatlas.discovery.directory import SongDirectory
 from soundatlas.discovery.filters import FilterIndex
 from soundatlas.discovery.nearest import unit_rows
 from soundatlas.discovery.recordings import (
@@ -27,20 +28,11 @@ from soundatlas.discovery.recordings import (
     recording_sound,
     recording_title_codes,
 )
+from soundatlas.discovery.song import SONG_VALUES, Song
 from soundatlas.discovery.text import derived_id, name_keys
 from soundatlas.discovery.textindex import SortedNames, TextIndex, sorted_unique
-from soundatlas.ingest.schema import AUDIO_FEATURES
 
-DETAIL_COLUMNS: tuple[str, ...] = (
-    "popularity",
-    "release_year",
-    "duration_ms",
-    "explicit",
-    *AUDIO_FEATURES,
-    "key",
-    "mode",
-    "time_signature",
-)
+DETAIL_COLUMNS: tuple[str, ...] = SONG_VALUES
 """Track columns carried into every song table, after names and clusters."""
 
 _SUBSET_CACHE = 8
@@ -143,6 +135,8 @@ class DiscoveryIndex:
         self._lazy_lock = threading.RLock()  # lazy parts build on each other (filters on genres)
         self._ids: pd.Index | None = None
         self._genres: GenreRows | None = None
+        self.sampled = atlas.sampled
+        self._directory: SongDirectory | None = None
         self._build_artists(tracks)
         self._build_keys()
         self._build_recordings(tracks)
@@ -251,6 +245,37 @@ class DiscoveryIndex:
                         raise ReferenceError("the atlas of this index is gone")
                     self._filters = FilterIndex(atlas, self)
         return self._filters
+
+    @property
+    def directory(self) -> SongDirectory | None:
+        """Every song of an atlas too big to load whole, memory-mapped, and its similar-songs
+        index (`soundatlas.discovery.directory`), opened on first use; None for an atlas whose
+        every song is loaded."""
+        if not self.sampled:
+            return None
+        if self._directory is None:
+            with self._lazy_lock:
+                if self._directory is None:
+                    atlas = self.atlas_ref()
+                    if atlas is None:
+                        raise ReferenceError("the atlas of this index is gone")
+                    self._directory = SongDirectory(atlas)
+        return self._directory
+
+    def song(self, row: int) -> Song:
+        """The loaded song at ``row``."""
+        genres = self.genre_lists[row]
+        return Song(
+            track_id=str(self.ids[row]),
+            name=str(self.names[row]),
+            artists=tuple(str(a) for a in self.artist_lists[row]),
+            genres=() if genres is None else tuple(str(g) for g in genres),
+            values={c: values[row] for c, values in self.details.items()},
+            clusters={
+                m: (int(self.labels[m][row]), str(self.personas[m][row])) for m in self.methods
+            },
+            row=int(row),
+        )
 
     @property
     def artist_ids(self) -> np.ndarray:
