@@ -206,6 +206,8 @@ def test_the_rate_limit_is_per_token_across_workers(atlas_dir, start_server, tmp
     assert 1 <= passed <= burst + rate * elapsed + 1, (passed, elapsed)
     assert int(limited[0].headers["Retry-After"]) >= 1
     assert "rate limit exceeded" in error_of(limited[0])["message"]
+    server.process.send_signal(signal.SIGTERM)  # the workers stop with it (a kill orphans them)
+    assert server.process.wait(30) == 0
 
 
 def _raw_get(port: int, target: bytes) -> tuple[bytes, dict]:

@@ -326,7 +326,12 @@ def test_every_song_of_a_sampled_atlas_is_found_by_id(sampled_atlas):
     assert discovery_index(atlas).directory is song_directory(atlas)  # one per atlas
     directory = song_directory(atlas)
     ids = directory.songs["track_id"].to_pylist()
-    assert all(directory.row_of_id(t) == ids.index(t) for t in ids[::97])
+    scanned = [directory.row_of_id(t) for t in ids[::97]]  # one pass over the ids each
+    directory.sort_ids()  # what a server does before serving: binary searches from here
+    assert (
+        [directory.row_of_id(t) for t in ids[::97]] == scanned == [ids.index(t) for t in ids[::97]]
+    )
+    assert directory.row_of_id("no-such-id") is None
     with pytest.raises(LookupFailed, match="no song of this atlas"):
         find_song(atlas, outside["track_id"] + "x")
 

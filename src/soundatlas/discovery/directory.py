@@ -11,10 +11,11 @@ songs must still come from the whole catalog. The atlas then also holds:
   i.e. cosine similarity) that answers a top-10 query by scanning a few thousand songs instead of
   millions; its recall@10 against exact search is measured by ``benchmarks/scale.py``.
 
-A song is found by id through the ids' sort order, built once per directory (one sort of the
-id column; a lookup is then a binary search reading about 24 ids), so every song, not only the
-sample, is found by id in microseconds. The directory of an atlas is opened and kept by its
-`soundatlas.discovery.index.DiscoveryIndex`; `soundatlas.discovery.wholecatalog` answers from it.
+Every song, not only the sample, is found by id: in a server through the ids' sort order,
+built once before it serves (`SongDirectory.sort_ids`: a lookup is then a binary search reading
+about 24 ids, tens of microseconds), elsewhere by one vectorised pass over the id column. The
+directory of an atlas is opened and kept by its `soundatlas.discovery.index.DiscoveryIndex`;
+`soundatlas.discovery.wholecatalog` answers from it.
 """
 
 from __future__ import annotations
@@ -230,13 +231,22 @@ class SongDirectory:
             )
         return int(rows[0])
 
-    def row_of_id(self, track_id: str) -> int | None:
-        """The row of the song with exactly this track id, or None."""
+    def sort_ids(self) -> None:
+        """Sort the ids once, so that every later `row_of_id` is a binary search (a server
+        does this before it serves; 10,000,000 ids take seconds to sort)."""
         if self._ids is None:
             with self._ids_lock:
                 if self._ids is None:
                     self._ids = SortedIds(self.songs["track_id"])
-        return self._ids.row_of(track_id)
+
+    def row_of_id(self, track_id: str) -> int | None:
+        """The row of the song with exactly this track id, or None: a binary search once
+        `sort_ids` has run, else one vectorised pass over the id column (cheaper than a sort
+        for a process that asks once, such as a CLI command)."""
+        if self._ids is not None:
+            return self._ids.row_of(track_id)
+        found = pc.index(self.songs["track_id"], str(track_id)).as_py()
+        return None if found < 0 else int(found)
 
     def song(self, row: int) -> Song:
         """The song at ``row`` of the directory."""
