@@ -372,3 +372,38 @@ def test_the_cli_finds_songs_outside_the_sample(sampled_atlas):
     found = run("similar", sampled_atlas, outside["track_id"], "--json", "-n", "3")
     assert found.exit_code == 0, found.output
     assert len(json.loads(found.output)) == 3
+
+
+def test_search_finds_songs_outside_the_sample(sampled_atlas):
+    """A title held only outside the loaded sample is found by search in the library, the API
+    (Spotify's paging object) and the CLI."""
+    import json
+
+    from fastapi.testclient import TestClient
+
+    from soundatlas.api import create_app
+    from soundatlas.discovery import search
+
+    atlas = load_atlas(sampled_atlas)
+    loaded_titles = set(atlas.tracks["name"].str.lower())
+    outside = _outside_the_sample(atlas)
+    from soundatlas.discovery.wholecatalog import song_directory
+
+    songs = song_directory(atlas).songs
+    for row, name in enumerate(songs["name"].to_pylist()):  # a title the sample lacks
+        if name.lower() not in loaded_titles and len(name) > 6:
+            outside = songs.slice(row, 1).drop_columns(["unit"]).to_pylist()[0]
+            break
+    found = search(atlas, outside["name"], limit=50)
+    hits = found.songs[found.songs["track_id"] == outside["track_id"]]
+    assert len(hits) == 1 and hits["row"].iloc[0] == -1 and hits["match"].iloc[0] == "exact"
+    assert found.total_songs >= 1
+    with TestClient(create_app(sampled_atlas, poll=0)) as client:
+        page = client.get("/v1/search", params={"q": outside["name"], "type": "track"})
+        assert page.status_code == 200, page.text
+        ids = [t["id"] for t in page.json()["tracks"]["items"]]
+        assert outside["track_id"] in ids
+    cli = run("search", sampled_atlas, outside["name"], "--json")
+    assert cli.exit_code == 0, cli.output
+    assert outside["track_id"] in cli.output
+    assert json.loads(cli.output)

@@ -189,7 +189,8 @@ def search_catalog(query: Annotated[_Search, Query()], ctx: Ctx) -> dict:
     params = {"q": query.q, "type": query.type}
     answer = {}
     if "track" in kinds:
-        items = [track_object(ctx.base, ctx.index.song(r)) for r in found.songs["row"].tolist()]
+        songs = find_songs(ctx.atlas, found.songs["track_id"].tolist())  # outside a sample too
+        items = [track_object(ctx.base, song) for song in songs if song is not None]
         answer["tracks"] = paging_object(
             url, params, items, limit=query.limit, offset=query.offset, total=found.total_songs
         )

@@ -193,7 +193,8 @@ class SongDirectory:
         self.index.nprobe = int(entry.get("probes", PROBES))
         self.methods = tuple(atlas.methods)
         self.size = len(self.songs)
-        self._ids: SortedIds | None = None
+        self._ids: SortedStrings | None = None
+        self._titles: SortedStrings | None = None
         self._ids_lock = threading.Lock()
 
     def resolve(self, query: str) -> int:
@@ -221,7 +222,7 @@ class SongDirectory:
                 f"no song matches '{text}' among the atlas's {self.size:,} songs. Use a track "
                 "id, or the exact title (optionally followed by the artist)."
             )
-        rows = self._one_per_recording(rows)
+        rows = self.one_per_recording(rows)
         if len(rows) > 1:
             candidates = self.table(rows[:SHOWN_CANDIDATES])[["track_id", "name", "artists"]]
             raise AmbiguousQuery(
@@ -232,12 +233,27 @@ class SongDirectory:
         return int(rows[0])
 
     def sort_ids(self) -> None:
-        """Sort the ids once, so that every later `row_of_id` is a binary search (a server
-        does this before it serves; 10,000,000 ids take seconds to sort)."""
+        """Sort the ids and the title keys once, so that every later `row_of_id` and
+        `title_matches` is a binary search (a server does this before it serves; 10,000,000
+        songs take seconds to sort)."""
         if self._ids is None:
             with self._ids_lock:
                 if self._ids is None:
-                    self._ids = SortedIds(self.songs["track_id"])
+                    self._titles = SortedStrings(self.songs["title_key"])
+                    self._ids = SortedStrings(self.songs["track_id"])
+
+    def title_matches(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """Rows whose normalised title equals a normalised ``key``, and rows whose title
+        starts with it (without those equal), each most popular first."""
+        if self._titles is not None:
+            starting = self._titles.rows_starting(key)
+        else:
+            starting = np.flatnonzero(_mask(pc.starts_with(self.songs["title_key"], key)))
+        keys = self.songs["title_key"].take(pa.array(starting, type=pa.int64()))
+        equal = _mask(pc.equal(keys, key))
+        popularity = self.songs["popularity"].take(pa.array(starting, type=pa.int64()))
+        order = np.argsort(-np.nan_to_num(_floats(popularity), nan=-1.0), kind="stable")
+        return starting[order][equal[order]], starting[order][~equal[order]]
 
     def row_of_id(self, track_id: str) -> int | None:
         """The row of the song with exactly this track id, or None: a binary search once
@@ -278,13 +294,15 @@ class SongDirectory:
         )
         return primary, str(self.songs["recording_key"][row].as_py()), sound
 
-    def _one_per_recording(self, rows: np.ndarray) -> np.ndarray:
+    def one_per_recording(self, rows: np.ndarray) -> np.ndarray:
+        """The first of ``rows`` of each recording, in their order."""
         kept: list[int] = []
-        seen: list[tuple[str, str, np.ndarray]] = []
+        seen: dict[str, list[tuple[str, str, np.ndarray]]] = {}
         for row in rows:
             recording = self.recording(int(row))
-            if not any(same_recording(recording, other) for other in seen):
-                seen.append(recording)
+            same_artist = seen.setdefault(recording[0], [])
+            if not any(same_recording(recording, other) for other in same_artist):
+                same_artist.append(recording)
                 kept.append(int(row))
         return np.asarray(kept, dtype=np.int64)
 
@@ -303,9 +321,10 @@ class SongDirectory:
         return frame
 
 
-class SortedIds:
-    """Exact lookups in a column of ids by its sort order: built with one sort, answered by a
-    binary search that reads each compared id straight from the (memory-mapped) Arrow buffers.
+class SortedStrings:
+    """Exact and prefix lookups in a column of text by its sort order: built with one sort,
+    answered by a binary search that reads each compared value straight from the
+    (memory-mapped) Arrow buffers.
 
     Arrow sorts strings by their UTF-8 bytes, which is the order of Python's ``bytes``."""
 
@@ -328,9 +347,8 @@ class SortedIds:
         at = row - int(self._starts[chunk])
         return bytes(data[int(offsets[at]) : int(offsets[at + 1])])
 
-    def row_of(self, value: str) -> int | None:
-        """The first row (in sort order) holding exactly ``value``, or None."""
-        wanted = value.encode("utf-8", "surrogatepass")
+    def _first_at_least(self, wanted: bytes) -> int:
+        """The first position in sort order whose value is not below ``wanted``."""
         low, high = 0, len(self.order)
         while low < high:
             middle = (low + high) // 2
@@ -338,9 +356,26 @@ class SortedIds:
                 low = middle + 1
             else:
                 high = middle
-        if low < len(self.order) and self._key(int(self.order[low])) == wanted:
-            return int(self.order[low])
+        return low
+
+    def row_of(self, value: str) -> int | None:
+        """The first row (in sort order) holding exactly ``value``, or None."""
+        wanted = value.encode("utf-8", "surrogatepass")
+        at = self._first_at_least(wanted)
+        if at < len(self.order) and self._key(int(self.order[at])) == wanted:
+            return int(self.order[at])
         return None
+
+    def rows_starting(self, prefix: str) -> np.ndarray:
+        """Rows whose value starts with ``prefix`` (equal to it included), in sort order."""
+        wanted = prefix.encode("utf-8", "surrogatepass")
+        start = self._first_at_least(wanted)
+        end = self._first_at_least(wanted + b"\xff")  # no UTF-8 text holds byte 0xff
+        return self.order[start:end]
+
+
+def _floats(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    return pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
 
 
 def _mask(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
