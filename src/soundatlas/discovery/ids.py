@@ -60,13 +60,15 @@ def find_songs(atlas: Atlas, track_ids: Sequence[str]) -> list[Song | None]:
     """Each song by exact track id, in the order asked, None for an id no song has (see
     `find_song`)."""
     index = discovery_index(atlas)
+    ids = [str(t) for t in track_ids]
+    rows = [index.row_of_id(t) for t in ids]
+    loaded = iter(index.songs([r for r in rows if r is not None]))
+    directory = index.directory
     found: list[Song | None] = []
-    for track_id in map(str, track_ids):
-        row = index.row_of_id(track_id)
+    for track_id, row in zip(ids, rows, strict=True):
         if row is not None:
-            found.append(index.song(row))
+            found.append(next(loaded))
             continue
-        directory = index.directory
         outside = None if directory is None else directory.row_of_id(track_id)
         found.append(None if outside is None else directory.song(outside))
     return found

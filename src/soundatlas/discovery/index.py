@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Sequence
 from itertools import chain
 
 import numpy as np
@@ -264,18 +265,29 @@ class DiscoveryIndex:
 
     def song(self, row: int) -> Song:
         """The loaded song at ``row``."""
-        genres = self.genre_lists[row]
-        return Song(
-            track_id=str(self.ids[row]),
-            name=str(self.names[row]),
-            artists=tuple(str(a) for a in self.artist_lists[row]),
-            genres=() if genres is None else tuple(str(g) for g in genres),
-            values={c: values[row] for c, values in self.details.items()},
-            clusters={
-                m: (int(self.labels[m][row]), str(self.personas[m][row])) for m in self.methods
-            },
-            row=int(row),
-        )
+        return self.songs([row])[0]
+
+    def songs(self, rows: Sequence[int]) -> list[Song]:
+        """The loaded songs at ``rows``, each column read for all of them at once."""
+        rows = np.asarray(rows, dtype=np.int64)
+        values = {
+            c: (v[rows] if isinstance(v, np.ndarray) else v.take(rows)).tolist()
+            for c, v in self.details.items()
+        }
+        labels = {m: self.labels[m][rows].tolist() for m in self.methods}
+        personas = {m: np.asarray(self.personas[m].take(rows)).tolist() for m in self.methods}
+        return [
+            Song(
+                track_id=str(self.ids[row]),
+                name=str(self.names[row]),
+                artists=tuple(str(a) for a in self.artist_lists[row]),
+                genres=tuple(str(g) for g in _listed(self.genre_lists[row])),
+                values={c: column[i] for c, column in values.items()},
+                clusters={m: (labels[m][i], str(personas[m][i])) for m in self.methods},
+                row=int(row),
+            )
+            for i, row in enumerate(rows.tolist())
+        ]
 
     @property
     def artist_ids(self) -> np.ndarray:
@@ -458,6 +470,10 @@ def _display_names(spelled: pa.DictionaryArray, key_of_spelling: np.ndarray) -> 
     )
     chosen = counts.drop_duplicates("artist")["spelling"].to_numpy()
     return spellings[chosen].astype(object)
+
+
+def _listed(values: object) -> object:
+    return () if values is None else values
 
 
 def _categorical(column: pd.Series) -> pd.Categorical:
