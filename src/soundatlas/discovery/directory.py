@@ -195,6 +195,12 @@ class SongDirectory:
         self.size = len(self.songs)
         self._ids: SortedStrings | None = None
         self._titles: SortedStrings | None = None
+        labels = [c for m in self.methods for c in (LABEL_COLUMNS[m], PERSONA_COLUMNS[m])]
+        self._record_columns = [
+            c
+            for c in ("track_id", "name", "artists", "genres", *labels, *SONG_VALUES)
+            if c in self.songs.column_names
+        ]
         self._ids_lock = threading.Lock()
 
     def resolve(self, query: str) -> int:
@@ -266,7 +272,7 @@ class SongDirectory:
 
     def song(self, row: int) -> Song:
         """The song at ``row`` of the directory."""
-        record = self.songs.slice(int(row), 1).drop_columns(["unit"]).to_pylist()[0]
+        record = {c: self.songs.column(c)[int(row)].as_py() for c in self._record_columns}
         return Song(
             track_id=str(record["track_id"]),
             name=str(record["name"]),
@@ -329,7 +335,8 @@ class SortedStrings:
     Arrow sorts strings by their UTF-8 bytes, which is the order of Python's ``bytes``."""
 
     def __init__(self, column: pa.ChunkedArray) -> None:
-        self.order = pc.sort_indices(column).to_numpy().astype(np.int64)
+        width = np.int32 if len(column) < 2**31 else np.int64  # 40 MB per 10,000,000 songs
+        self.order = pc.sort_indices(column).to_numpy().astype(width)
         self._chunks = []
         starts = [0]
         for chunk in column.chunks:

@@ -62,7 +62,8 @@ def find_songs(atlas: Atlas, track_ids: Sequence[str]) -> list[Song | None]:
     index = discovery_index(atlas)
     ids = [str(t) for t in track_ids]
     rows = [index.row_of_id(t) for t in ids]
-    loaded = iter(index.songs([r for r in rows if r is not None]))
+    wanted = [r for r in rows if r is not None]
+    loaded = iter(index.songs(wanted) if wanted else [])
     directory = index.directory
     found: list[Song | None] = []
     for track_id, row in zip(ids, rows, strict=True):

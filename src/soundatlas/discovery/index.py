@@ -241,10 +241,7 @@ class DiscoveryIndex:
         if self._filters is None:
             with self._lazy_lock:
                 if self._filters is None:
-                    atlas = self.atlas_ref()
-                    if atlas is None:
-                        raise ReferenceError("the atlas of this index is gone")
-                    self._filters = FilterIndex(atlas, self)
+                    self._filters = FilterIndex(self._atlas(), self)
         return self._filters
 
     @property
@@ -257,11 +254,14 @@ class DiscoveryIndex:
         if self._directory is None:
             with self._lazy_lock:
                 if self._directory is None:
-                    atlas = self.atlas_ref()
-                    if atlas is None:
-                        raise ReferenceError("the atlas of this index is gone")
-                    self._directory = SongDirectory(atlas)
+                    self._directory = SongDirectory(self._atlas())
         return self._directory
+
+    def _atlas(self) -> Atlas:
+        atlas = self.atlas_ref()
+        if atlas is None:
+            raise ReferenceError("the atlas of this index is gone")
+        return atlas
 
     def song(self, row: int) -> Song:
         """The loaded song at ``row``."""
