@@ -24,8 +24,9 @@ import pyarrow.compute as pc
 
 from soundatlas import load_atlas
 from soundatlas.discovery import find_song
-from soundatlas.discovery.directory import BATCH, SortedStrings
+from soundatlas.discovery.directory import BATCH
 from soundatlas.discovery.index import discovery_index
+from soundatlas.discovery.sortedtext import SortedStrings
 
 LOOKUPS = 1_000
 

@@ -407,3 +407,34 @@ def test_search_finds_songs_outside_the_sample(sampled_atlas):
     assert cli.exit_code == 0, cli.output
     assert outside["track_id"] in cli.output
     assert json.loads(cli.output)
+
+
+def test_an_artist_outside_the_sample_is_found_by_id(sampled_atlas):
+    """An artist credited only on songs outside the loaded sample is found by id in the library
+    and through /v1/artists/{id}, with the genres of all their songs."""
+    from fastapi.testclient import TestClient
+
+    from soundatlas.api import create_app
+    from soundatlas.discovery import find_artist
+    from soundatlas.discovery.text import name_id
+    from soundatlas.discovery.wholecatalog import song_directory
+    from soundatlas.errors import LookupFailed
+
+    atlas = load_atlas(sampled_atlas)
+    loaded = {name_id(a) for artists in atlas.tracks["artists"] for a in artists}
+    songs = song_directory(atlas).songs
+    credited = [
+        (a, tuple(g or ()))
+        for a, g in zip(songs["artists"].to_pylist(), songs["genres"].to_pylist(), strict=True)
+    ]
+    name = next(a for artists, _ in credited for a in artists if name_id(a) not in loaded)
+    genres = {g for artists, listed in credited if name in artists for g in listed}
+    artist = find_artist(atlas, name_id(name))
+    assert artist.name == name and set(artist.genres) == genres and artist.songs >= 1
+    with pytest.raises(LookupFailed, match="no artist of this atlas"):
+        find_artist(atlas, "0" * 22)
+    with TestClient(create_app(sampled_atlas, poll=0)) as client:
+        found = client.get(f"/v1/artists/{name_id(name)}")
+        assert found.status_code == 200, found.text
+        assert found.json()["name"] == name and set(found.json()["genres"]) == genres
+        assert client.get(f"/v1/artists/{'0' * 22}").status_code == 404

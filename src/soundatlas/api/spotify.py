@@ -24,6 +24,7 @@ from soundatlas.api.context import (
 from soundatlas.api.errors import ERROR_RESPONSES, ApiError
 from soundatlas.api.objects import (
     AUDIO_FEATURE_FIELDS,
+    artist_object,
     audio_features_object,
     full_artist,
     paging_object,
@@ -32,6 +33,7 @@ from soundatlas.api.objects import (
 from soundatlas.discovery import (
     PlaylistRequest,
     artist_code_of_id,
+    find_artist,
     find_song,
     find_songs,
     generate_playlist,
@@ -161,7 +163,8 @@ def artist(
     query: Annotated[NoParameters, Query()],
     ctx: Ctx,
 ) -> dict:
-    return full_artist(ctx.base, ctx.index, artist_code_of_id(ctx.atlas, id))
+    found = find_artist(ctx.atlas, id)  # of a sampled atlas, any artist of the catalog
+    return artist_object(ctx.base, found.name, genres=list(found.genres))
 
 
 class _Search(Strict):

@@ -18,6 +18,7 @@ from soundatlas.discovery.genres import GenreLens, genre_lens
 from soundatlas.discovery.ids import (
     artist_code_of_id,
     artist_ids,
+    find_artist,
     find_song,
     find_songs,
     track_row,
@@ -44,7 +45,7 @@ from soundatlas.discovery.similar import (
     similar_tracks,
     similarity_for,
 )
-from soundatlas.discovery.song import Song
+from soundatlas.discovery.song import Artist, Song
 from soundatlas.discovery.text import derived_id
 from soundatlas.discovery.wholecatalog import similar_in_catalog
 
@@ -54,6 +55,7 @@ __all__ = [
     "SIMILARITY_KINDS",
     "SOUND",
     "SOUND_CONTEXT",
+    "Artist",
     "ArtistProfile",
     "ClusterProfile",
     "GenreLens",
@@ -68,6 +70,7 @@ __all__ = [
     "check_similarity",
     "cluster_profile",
     "derived_id",
+    "find_artist",
     "find_song",
     "find_songs",
     "generate_playlist",

@@ -34,9 +34,11 @@ import pyarrow.parquet as pq
 from soundatlas.atlas.model import Atlas
 from soundatlas.clustering.features import Scaler
 from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS
+from soundatlas.discovery.catalogartists import CatalogArtists
 from soundatlas.discovery.nearest import unit_rows
 from soundatlas.discovery.recordings import same_recording
-from soundatlas.discovery.song import SONG_VALUES, Song
+from soundatlas.discovery.song import SONG_VALUES, Artist, Song
+from soundatlas.discovery.sortedtext import SortedStrings
 from soundatlas.discovery.text import name_keys, normalise_text, recording_titles
 from soundatlas.errors import AmbiguousQuery, AtlasError, LookupFailed
 from soundatlas.ingest.schema import AUDIO_FEATURES
@@ -195,11 +197,15 @@ class SongDirectory:
         self.size = len(self.songs)
         self._ids: SortedStrings | None = None
         self._titles: SortedStrings | None = None
+        self._credits: CatalogArtists | None = None
         labels = [c for m in self.methods for c in (LABEL_COLUMNS[m], PERSONA_COLUMNS[m])]
         self._record_columns = [
             c
             for c in ("track_id", "name", "artists", "genres", *labels, *SONG_VALUES)
             if c in self.songs.column_names
+        ]
+        self._single_precision = [
+            c for c in self._record_columns if pa.types.is_float32(self.songs.schema.field(c).type)
         ]
         self._ids_lock = threading.Lock()
 
@@ -239,14 +245,27 @@ class SongDirectory:
         return int(rows[0])
 
     def sort_ids(self) -> None:
-        """Sort the ids and the title keys once, so that every later `row_of_id` and
-        `title_matches` is a binary search (a server does this before it serves; 10,000,000
-        songs take seconds to sort)."""
+        """Sort the ids and the title keys, and list the artists, once, so that every later
+        `row_of_id`, `title_matches` and `artist` is a binary search (a server does this before
+        it serves; 10,000,000 songs take seconds to sort)."""
         if self._ids is None:
             with self._ids_lock:
                 if self._ids is None:
                     self._titles = SortedStrings(self.songs["title_key"])
                     self._ids = SortedStrings(self.songs["track_id"])
+        self._catalog_artists()
+
+    def artist(self, artist_id: str) -> Artist | None:
+        """The artist of the whole catalog with this id (`CatalogArtists`), or None; the
+        artists are listed on the first call unless `sort_ids` has run."""
+        return self._catalog_artists().find(artist_id)
+
+    def _catalog_artists(self) -> CatalogArtists:
+        if self._credits is None:
+            with self._ids_lock:
+                if self._credits is None:
+                    self._credits = CatalogArtists(self.songs)
+        return self._credits
 
     def title_matches(self, key: str) -> tuple[np.ndarray, np.ndarray]:
         """Rows whose normalised title equals a normalised ``key``, and rows whose title
@@ -273,6 +292,9 @@ class SongDirectory:
     def song(self, row: int) -> Song:
         """The song at ``row`` of the directory."""
         record = {c: self.songs.column(c)[int(row)].as_py() for c in self._record_columns}
+        for column in self._single_precision:  # stored as float32: shown as written, 0.3
+            if record[column] is not None:
+                record[column] = float(str(np.float32(record[column])))
         return Song(
             track_id=str(record["track_id"]),
             name=str(record["name"]),
@@ -325,60 +347,6 @@ class SongDirectory:
         frame["artists"] = [", ".join(a) if a is not None else "" for a in frame["artists"]]
         frame["genres"] = [", ".join(g) if g is not None else "" for g in frame["genres"]]
         return frame
-
-
-class SortedStrings:
-    """Exact and prefix lookups in a column of text by its sort order: built with one sort,
-    answered by a binary search that reads each compared value straight from the
-    (memory-mapped) Arrow buffers.
-
-    Arrow sorts strings by their UTF-8 bytes, which is the order of Python's ``bytes``."""
-
-    def __init__(self, column: pa.ChunkedArray) -> None:
-        width = np.int32 if len(column) < 2**31 else np.int64  # 40 MB per 10,000,000 songs
-        self.order = pc.sort_indices(column).to_numpy().astype(width)
-        self._chunks = []
-        starts = [0]
-        for chunk in column.chunks:
-            chunk = chunk.cast(pa.large_string()) if pa.types.is_string(chunk.type) else chunk
-            offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)
-            offsets = offsets[chunk.offset : chunk.offset + len(chunk) + 1]
-            data = chunk.buffers()[2]
-            self._chunks.append((offsets, memoryview(data) if data is not None else b""))
-            starts.append(starts[-1] + len(chunk))
-        self._starts = np.asarray(starts, dtype=np.int64)
-
-    def _key(self, row: int) -> bytes:
-        chunk = int(np.searchsorted(self._starts, row, side="right")) - 1
-        offsets, data = self._chunks[chunk]
-        at = row - int(self._starts[chunk])
-        return bytes(data[int(offsets[at]) : int(offsets[at + 1])])
-
-    def _first_at_least(self, wanted: bytes) -> int:
-        """The first position in sort order whose value is not below ``wanted``."""
-        low, high = 0, len(self.order)
-        while low < high:
-            middle = (low + high) // 2
-            if self._key(int(self.order[middle])) < wanted:
-                low = middle + 1
-            else:
-                high = middle
-        return low
-
-    def row_of(self, value: str) -> int | None:
-        """The first row (in sort order) holding exactly ``value``, or None."""
-        wanted = value.encode("utf-8", "surrogatepass")
-        at = self._first_at_least(wanted)
-        if at < len(self.order) and self._key(int(self.order[at])) == wanted:
-            return int(self.order[at])
-        return None
-
-    def rows_starting(self, prefix: str) -> np.ndarray:
-        """Rows whose value starts with ``prefix`` (equal to it included), in sort order."""
-        wanted = prefix.encode("utf-8", "surrogatepass")
-        start = self._first_at_least(wanted)
-        end = self._first_at_least(wanted + b"\xff")  # no UTF-8 text holds byte 0xff
-        return self.order[start:end]
 
 
 def _floats(values: pa.ChunkedArray | pa.Array) -> np.ndarray:

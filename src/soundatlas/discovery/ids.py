@@ -15,7 +15,8 @@ import numpy as np
 
 from soundatlas.atlas.model import Atlas
 from soundatlas.discovery.index import discovery_index
-from soundatlas.discovery.song import Song
+from soundatlas.discovery.search import top_genres
+from soundatlas.discovery.song import Artist, Song
 from soundatlas.errors import LookupFailed
 
 
@@ -75,6 +76,31 @@ def find_songs(atlas: Atlas, track_ids: Sequence[str]) -> list[Song | None]:
     return found
 
 
+def find_artist(atlas: Atlas, artist_id: str) -> Artist:
+    """The artist with this id among every song of the catalog: for an atlas too big to load
+    whole, from its directory (every song, so the genres and song count are the catalog's,
+    not the sample's); otherwise from the loaded songs.
+
+    Raises
+    ------
+    LookupFailed
+        If no song of the catalog credits an artist with this id.
+    """
+    index = discovery_index(atlas)
+    if index.directory is not None:
+        found = index.directory.artist(str(artist_id))
+        if found is None:
+            raise _unknown_artist(artist_id)
+        return found
+    code = artist_code_of_id(atlas, artist_id)
+    return Artist(
+        artist_id=str(artist_id),
+        name=str(index.artist_names[code]),
+        genres=tuple(top_genres(index, code, top=None)),
+        songs=int(index.artist_songs[code]),
+    )
+
+
 def artist_ids(atlas: Atlas) -> np.ndarray:
     """The id of every artist of the atlas's discovery index (position = artist code)."""
     return discovery_index(atlas).artist_ids
@@ -90,11 +116,15 @@ def artist_code_of_id(atlas: Atlas, artist_id: str) -> int:
     """
     code = discovery_index(atlas).artist_code_of_id(str(artist_id))
     if code is None:
-        raise LookupFailed(
-            f"artist id {_shown(artist_id)}: no artist of this atlas has it; search for the "
-            "artist to find their id."
-        )
+        raise _unknown_artist(artist_id)
     return code
+
+
+def _unknown_artist(artist_id: str) -> LookupFailed:
+    return LookupFailed(
+        f"artist id {_shown(artist_id)}: no artist of this atlas has it; search for the "
+        "artist to find their id."
+    )
 
 
 def _shown(value: object, limit: int = 60) -> str:

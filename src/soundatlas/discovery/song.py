@@ -49,3 +49,14 @@ class Song:
     values: dict[str, object]
     clusters: dict[str, tuple[int, str]]
     row: int | None
+
+
+@dataclass(frozen=True)
+class Artist:
+    """An artist of the whole catalog: id, name as credited, genres of their songs (most
+    common first) and how many songs credit them."""
+
+    artist_id: str
+    name: str
+    genres: tuple[str, ...]
+    songs: int
