@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from soundatlas.discovery.song import Artist
-from soundatlas.discovery.sortedtext import SortedStrings
+from soundatlas.discovery.sortedtext import SortedStrings, take_rows
 from soundatlas.discovery.text import derived_id, name_keys
 
 
@@ -44,7 +44,7 @@ class CatalogArtists:
         if code is None:
             return None
         rows = self._rows[self._ptr[code] : self._ptr[code + 1]]
-        genres = self._songs["genres"].take(pa.array(rows, type=pa.int64()))
+        genres = take_rows(self._songs, rows, ["genres"])["genres"]
         counts: dict[str, int] = {}
         for genre in pc.list_flatten(genres).to_pylist():
             counts[genre] = counts.get(genre, 0) + 1

@@ -38,7 +38,7 @@ from soundatlas.discovery.catalogartists import CatalogArtists
 from soundatlas.discovery.nearest import unit_rows
 from soundatlas.discovery.recordings import same_recording
 from soundatlas.discovery.song import SONG_VALUES, Artist, Song
-from soundatlas.discovery.sortedtext import SortedStrings
+from soundatlas.discovery.sortedtext import SortedStrings, take_rows
 from soundatlas.discovery.text import name_keys, normalise_text, recording_titles
 from soundatlas.errors import AmbiguousQuery, AtlasError, LookupFailed
 from soundatlas.ingest.schema import AUDIO_FEATURES
@@ -274,9 +274,9 @@ class SongDirectory:
             starting = self._titles.rows_starting(key)
         else:
             starting = np.flatnonzero(_mask(pc.starts_with(self.songs["title_key"], key)))
-        keys = self.songs["title_key"].take(pa.array(starting, type=pa.int64()))
-        equal = _mask(pc.equal(keys, key))
-        popularity = self.songs["popularity"].take(pa.array(starting, type=pa.int64()))
+        taken = take_rows(self.songs, starting, ["title_key", "popularity"])
+        equal = _mask(pc.equal(taken["title_key"], key))
+        popularity = taken["popularity"]
         order = np.argsort(-np.nan_to_num(_floats(popularity), nan=-1.0), kind="stable")
         return starting[order][equal[order]], starting[order][~equal[order]]
 
@@ -342,7 +342,7 @@ class SongDirectory:
 
     def table(self, rows: np.ndarray) -> pd.DataFrame:
         """The songs at ``rows``, with artists and genres as text."""
-        taken = self.songs.take(pa.array(rows, type=pa.int64()))
+        taken = take_rows(self.songs, rows)
         frame = taken.drop_columns(["unit", "title_key", "recording_key"]).to_pandas()
         frame["artists"] = [", ".join(a) if a is not None else "" for a in frame["artists"]]
         frame["genres"] = [", ".join(g) if g is not None else "" for g in frame["genres"]]

@@ -27,6 +27,7 @@ import pyarrow as pa
 
 from soundatlas.atlas.model import Atlas
 from soundatlas.discovery.index import DiscoveryIndex, discovery_index
+from soundatlas.discovery.sortedtext import take_rows
 from soundatlas.discovery.text import MATCH_TIERS, name_keys, normalise_text, recording_titles
 from soundatlas.discovery.textindex import rank_matches
 from soundatlas.errors import ConfigError
@@ -178,8 +179,8 @@ def songs_outside_sample(index: DiscoveryIndex, key: str) -> tuple[np.ndarray, n
     exact, prefix = directory.title_matches(key)
     rows = np.concatenate([exact, prefix])
     tiers = np.repeat([_TIER["exact"], _TIER["prefix"]], [len(exact), len(prefix)])
-    ids = directory.songs["track_id"].take(pa.array(rows, type=pa.int64()))
-    loaded = index.track_ids.get_indexer(ids.to_numpy(zero_copy_only=False)) >= 0
+    ids = take_rows(directory.songs, rows, ["track_id"])["track_id"]
+    loaded = index.track_ids.get_indexer(ids.to_numpy()) >= 0
     rows, tiers = rows[~loaded][:OUTSIDE_MATCHES], tiers[~loaded][:OUTSIDE_MATCHES]
     kept = np.isin(rows, directory.one_per_recording(rows))
     return rows[kept], tiers[kept]
