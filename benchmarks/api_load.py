@@ -208,6 +208,7 @@ def breakdown(atlas_dir: Path, repeats: int = 50) -> list[dict]:
     from soundatlas.api.objects import audio_features_object, track_object
     from soundatlas.discovery import (
         PlaylistRequest,
+        find_songs,
         generate_playlist,
         search,
         seed_pools,
@@ -237,19 +238,18 @@ def breakdown(atlas_dir: Path, repeats: int = 50) -> list[dict]:
         lambda: (generate_playlist(atlas, request), seed_pools(atlas, request))
     )
     rows_ = playlist[0].tracks["row"].tolist()
-    shaping, objects = timed(lambda: [track_object(base, index, r) for r in rows_])
+    shaping, objects = timed(lambda: [track_object(base, index.song(r)) for r in rows_])
     encoding, _ = timed(lambda: json.dumps({"tracks": objects}))
     rows.append({"endpoint": "recommendations", "library": library, "objects": shaping,
                  "json": encoding})  # fmt: skip
-    positions = [index.row_of_id(i) for i in ids]
-    library, _ = timed(lambda: [index.row_of_id(i) for i in ids])
-    shaping, objects = timed(lambda: [audio_features_object(base, index, r) for r in positions])
+    library, songs = timed(lambda: find_songs(atlas, ids))
+    shaping, objects = timed(lambda: [audio_features_object(base, s) for s in songs])
     encoding, _ = timed(lambda: json.dumps(objects))
     rows.append({"endpoint": "audio-features", "library": library, "objects": shaping,
                  "json": encoding})  # fmt: skip
     library, found = timed(lambda: search(atlas, "love", limit=20))
-    rows_ = found.songs["row"].tolist()
-    shaping, objects = timed(lambda: [track_object(base, index, r) for r in rows_])
+    songs = find_songs(atlas, found.songs["track_id"].tolist())
+    shaping, objects = timed(lambda: [track_object(base, s) for s in songs])
     encoding, _ = timed(lambda: json.dumps(objects))
     rows.append({"endpoint": "search", "library": library, "objects": shaping, "json": encoding})
     library, similar = timed(lambda: similar_tracks(atlas, 2, n=10))

@@ -97,7 +97,7 @@ def recall(atlas_path: str) -> dict | None:
     import numpy as np
 
     from soundatlas.atlas.model import load_atlas
-    from soundatlas.discovery.directory import exact_neighbours, song_directory
+    from soundatlas.discovery.wholecatalog import exact_neighbours, song_directory
 
     atlas = load_atlas(atlas_path, verify=False)
     if not atlas.sampled:

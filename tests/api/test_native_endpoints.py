@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from apiserver import error_of
 
@@ -84,9 +85,30 @@ def test_assigning_new_songs_without_refitting(client, atlas) -> None:
     for placed, (_, row) in zip(found["tracks"], expected.iterrows(), strict=True):
         assert placed["clusters"]["kmeans"]["cluster"] == row["cluster"]
         assert placed["clusters"]["hierarchical"]["persona"] == row["persona_hc"]
+        assert placed["clusters"]["dbscan"]["cluster"] == row["cluster_dbscan"]
+        assert placed["clusters"]["dbscan"]["persona"] == row["persona_dbscan"]
         assert len(placed["clusters"]["kmeans"]["nearest"]) == 5
+    # A catalog song sent back in joins its own DBSCAN cluster when it is a core song, and a
+    # sound far from every song of the catalog is noise.
+    core_row = _a_core_song(atlas)
+    song = {f: float(atlas.tracks[f].iloc[core_row]) for f in atlas.scaler.features}
+    lonely = {f: float(atlas.tracks[f].max()) for f in atlas.scaler.features}
+    placed = client.post("/soundatlas/v1/assign", json={"tracks": [song, lonely]}).json()
+    dbscan = [t["clusters"]["dbscan"] for t in placed["tracks"]]
+    assert dbscan[0]["cluster"] == int(atlas.tracks["cluster_dbscan"].iloc[core_row])
+    assert dbscan[1]["cluster"] == -1 and dbscan[1]["nearest"]
     missing = client.post("/soundatlas/v1/assign", json={"tracks": [{"name": "x"}]})
     assert missing.status_code == 400
     assert error_of(missing)["message"]
     empty = client.post("/soundatlas/v1/assign", json={"tracks": []})
     assert empty.status_code == 400 and "tracks" in error_of(empty)["message"]
+
+
+def _a_core_song(atlas) -> int:
+    """A row DBSCAN counted as core: its min_samples nearest songs lie within eps."""
+    from scipy.spatial import cKDTree
+
+    params = atlas.methods["dbscan"].params
+    clustered = np.flatnonzero(atlas.tracks["cluster_dbscan"].to_numpy() != -1)
+    kth = cKDTree(atlas.scaled).query(atlas.scaled[clustered], k=params["min_samples"])[0]
+    return int(clustered[np.argmax(kth[:, -1] <= params["eps"])])

@@ -10,13 +10,14 @@ import signal
 import socket
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pandas as pd
 import psutil
 import pytest
 import spotipy
-from apiserver import TOKEN
+from apiserver import TOKEN, error_of
 from realdata import TOPHITS, shared_file
 from test_native_endpoints import NEW_SONG
 
@@ -166,6 +167,48 @@ def test_forked_workers_share_the_load_and_stop_on_sigterm(atlas_dir, start_serv
     server.process.send_signal(signal.SIGTERM)
     assert server.process.wait(30) == 0
     assert not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers)
+
+
+def test_the_rate_limit_is_per_token_across_workers(atlas_dir, start_server, tmp_path) -> None:
+    """Two workers together let a token through at the rate limit, not twice it: the buckets
+    live in memory shared by the forked workers."""
+    tokens = tmp_path / "tokens"
+    tokens.write_text(TOKEN + "\n")
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    rate, burst = 2, 4  # --rate-limit 2: bursts of twice that
+    server = start_server(
+        atlas_dir,
+        "--workers",
+        "2",
+        "--token-file",
+        tokens,
+        "--rate-limit",
+        rate,
+        headers=headers,
+    )
+    workers = psutil.Process(server.process.pid).children()
+    before = [w.cpu_times().user + w.cpu_times().system for w in workers]
+    time.sleep(burst / rate)  # the bucket refills after the readiness checks
+    url = f"{server.url}/v1/recommendations/available-genre-seeds"
+
+    def one(_: int) -> httpx.Response:
+        with httpx.Client(headers=headers) as client:  # a connection each: both workers serve
+            return client.get(url)
+
+    clock = time.monotonic()
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(one, range(48)))
+    elapsed = time.monotonic() - clock
+    after = [w.cpu_times().user + w.cpu_times().system for w in workers]
+    assert all(a > b for a, b in zip(after, before, strict=True)), "one worker served all"
+    passed = sum(r.status_code == 200 for r in answers)
+    limited = [r for r in answers if r.status_code == 429]
+    assert passed + len(limited) == len(answers)
+    assert 1 <= passed <= burst + rate * elapsed + 1, (passed, elapsed)
+    assert int(limited[0].headers["Retry-After"]) >= 1
+    assert "rate limit exceeded" in error_of(limited[0])["message"]
+    server.process.send_signal(signal.SIGTERM)  # the workers stop with it (a kill orphans them)
+    assert server.process.wait(30) == 0
 
 
 def _raw_get(port: int, target: bytes) -> tuple[bytes, dict]:

@@ -201,7 +201,7 @@ def test_similar_songs_of_a_sampled_atlas_come_from_every_song(sampled_atlas):
 
     import numpy as np
 
-    from soundatlas.discovery.directory import (
+    from soundatlas.discovery.wholecatalog import (
         exact_neighbours,
         similar_in_catalog,
         song_directory,
@@ -232,7 +232,7 @@ def test_the_library_decides_where_similar_songs_come_from(sampled_atlas):
     import numpy as np
 
     from soundatlas.discovery import searches_whole_catalog, similar_to_many, similar_tracks
-    from soundatlas.discovery.directory import similar_in_catalog
+    from soundatlas.discovery.wholecatalog import similar_in_catalog
     from soundatlas.errors import ConfigError
 
     atlas = load_atlas(sampled_atlas)
@@ -277,7 +277,7 @@ def test_dashboard_finds_similar_songs_among_every_song_of_a_sampled_atlas(
     from dashboard.hostile import APP
     from streamlit.testing.v1 import AppTest
 
-    from soundatlas.discovery.directory import similar_in_catalog
+    from soundatlas.discovery.wholecatalog import similar_in_catalog
 
     monkeypatch.setenv("SOUNDATLAS_DASHBOARD_ATLAS", str(sampled_atlas))
     at = AppTest.from_file(str(APP), default_timeout=90)
@@ -293,3 +293,148 @@ def test_dashboard_finds_similar_songs_among_every_song_of_a_sampled_atlas(
     assert shown["name"].tolist() == expected["name"].tolist()
     captions = " ".join(c.value for c in at.caption)
     assert "Found among all 1,769 songs" in captions
+
+
+def _outside_the_sample(atlas) -> dict:
+    """A song of the catalog that the loaded sample does not hold, from the directory."""
+    from soundatlas.discovery.wholecatalog import song_directory
+
+    songs = song_directory(atlas).songs
+    loaded = set(atlas.tracks["track_id"])
+    row = next(i for i, t in enumerate(songs["track_id"].to_pylist()) if t not in loaded)
+    return songs.slice(row, 1).drop_columns(["unit"]).to_pylist()[0]
+
+
+def test_every_song_of_a_sampled_atlas_is_found_by_id(sampled_atlas):
+    """The library finds a song outside the sample by its id (through the directory's sorted
+    ids) with the same record a loaded song has."""
+    from soundatlas.discovery import find_song, find_songs
+    from soundatlas.discovery.index import discovery_index
+    from soundatlas.discovery.wholecatalog import song_directory
+    from soundatlas.errors import LookupFailed
+
+    atlas = load_atlas(sampled_atlas)
+    outside = _outside_the_sample(atlas)
+    song = find_song(atlas, outside["track_id"])
+    assert song.row is None and song.name == outside["name"]
+    assert song.artists == tuple(outside["artists"])
+    assert song.values["energy"] == pytest.approx(outside["energy"])
+    assert song.clusters["kmeans"] == (outside["cluster"], outside["persona"])
+    loaded = str(atlas.tracks["track_id"].iloc[7])
+    both = find_songs(atlas, [loaded, "no-such-id", outside["track_id"]])
+    assert both[0].row == 7 and both[1] is None and both[2].track_id == outside["track_id"]
+    assert discovery_index(atlas).directory is song_directory(atlas)  # one per atlas
+    directory = song_directory(atlas)
+    ids = directory.songs["track_id"].to_pylist()
+    scanned = [directory.row_of_id(t) for t in ids[::97]]  # one pass over the ids each
+    directory.sort_ids()  # what a server does before serving: binary searches from here
+    assert (
+        [directory.row_of_id(t) for t in ids[::97]] == scanned == [ids.index(t) for t in ids[::97]]
+    )
+    assert directory.row_of_id("no-such-id") is None
+    with pytest.raises(LookupFailed, match="no song of this atlas"):
+        find_song(atlas, outside["track_id"] + "x")
+
+
+def test_the_api_finds_songs_outside_the_sample(sampled_atlas):
+    from fastapi.testclient import TestClient
+
+    from soundatlas.api import create_app
+
+    atlas = load_atlas(sampled_atlas)
+    outside = _outside_the_sample(atlas)
+    track_id = outside["track_id"]
+    with TestClient(create_app(sampled_atlas, poll=0)) as client:
+        track = client.get(f"/v1/tracks/{track_id}")
+        assert track.status_code == 200, track.text
+        assert track.json()["id"] == track_id and track.json()["name"] == outside["name"]
+        assert [a["name"] for a in track.json()["artists"]] == outside["artists"]
+        several = client.get("/v1/tracks", params={"ids": f"{track_id},nope"}).json()
+        assert several["tracks"][0]["id"] == track_id and several["tracks"][1] is None
+        features = client.get(f"/v1/audio-features/{track_id}").json()
+        assert features["energy"] == pytest.approx(outside["energy"])
+        assert features["tempo"] == pytest.approx(outside["tempo"])
+        listed = client.get("/v1/audio-features", params={"ids": track_id}).json()
+        assert listed["audio_features"][0]["id"] == track_id
+        clusters = client.get(f"/soundatlas/v1/tracks/{track_id}/clusters").json()
+        assert clusters["clusters"]["kmeans"]["cluster"] == outside["cluster"]
+        similar = client.get(f"/soundatlas/v1/tracks/{track_id}/similar", params={"limit": 5})
+        assert similar.status_code == 200, similar.text
+        assert len(similar.json()["items"]) == 5
+        assert client.get(f"/v1/tracks/{track_id}x").status_code == 404
+
+
+def test_the_cli_finds_songs_outside_the_sample(sampled_atlas):
+    import json
+
+    atlas = load_atlas(sampled_atlas)
+    outside = _outside_the_sample(atlas)
+    found = run("similar", sampled_atlas, outside["track_id"], "--json", "-n", "3")
+    assert found.exit_code == 0, found.output
+    assert len(json.loads(found.output)) == 3
+
+
+def test_search_finds_songs_outside_the_sample(sampled_atlas):
+    """A title held only outside the loaded sample is found by search in the library, the API
+    (Spotify's paging object) and the CLI."""
+    import json
+
+    from fastapi.testclient import TestClient
+
+    from soundatlas.api import create_app
+    from soundatlas.discovery import search
+
+    atlas = load_atlas(sampled_atlas)
+    loaded_titles = set(atlas.tracks["name"].str.lower())
+    outside = _outside_the_sample(atlas)
+    from soundatlas.discovery.wholecatalog import song_directory
+
+    songs = song_directory(atlas).songs
+    for row, name in enumerate(songs["name"].to_pylist()):  # a title the sample lacks
+        if name.lower() not in loaded_titles and len(name) > 6:
+            outside = songs.slice(row, 1).drop_columns(["unit"]).to_pylist()[0]
+            break
+    found = search(atlas, outside["name"], limit=50)
+    hits = found.songs[found.songs["track_id"] == outside["track_id"]]
+    assert len(hits) == 1 and hits["row"].iloc[0] == -1 and hits["match"].iloc[0] == "exact"
+    assert found.total_songs >= 1
+    with TestClient(create_app(sampled_atlas, poll=0)) as client:
+        page = client.get("/v1/search", params={"q": outside["name"], "type": "track"})
+        assert page.status_code == 200, page.text
+        ids = [t["id"] for t in page.json()["tracks"]["items"]]
+        assert outside["track_id"] in ids
+    cli = run("search", sampled_atlas, outside["name"], "--json")
+    assert cli.exit_code == 0, cli.output
+    assert outside["track_id"] in cli.output
+    assert json.loads(cli.output)
+
+
+def test_an_artist_outside_the_sample_is_found_by_id(sampled_atlas):
+    """An artist credited only on songs outside the loaded sample is found by id in the library
+    and through /v1/artists/{id}, with the genres of all their songs."""
+    from fastapi.testclient import TestClient
+
+    from soundatlas.api import create_app
+    from soundatlas.discovery import find_artist
+    from soundatlas.discovery.text import name_id
+    from soundatlas.discovery.wholecatalog import song_directory
+    from soundatlas.errors import LookupFailed
+
+    atlas = load_atlas(sampled_atlas)
+    loaded = {name_id(a) for artists in atlas.tracks["artists"] for a in artists}
+    songs = song_directory(atlas).songs
+    credited = [
+        (a, tuple(g or ()))
+        for a, g in zip(songs["artists"].to_pylist(), songs["genres"].to_pylist(), strict=True)
+    ]
+    name = next(a for artists, _ in credited for a in artists if name_id(a) not in loaded)
+    genres = {g for artists, listed in credited if name in artists for g in listed}
+    artist = find_artist(atlas, name_id(name))
+    assert artist.name == name and set(artist.genres) == genres and artist.songs >= 1
+    with pytest.raises(LookupFailed, match="no artist of this atlas"):
+        find_artist(atlas, "0" * 22)
+    with TestClient(create_app(sampled_atlas, poll=0)) as client:
+        found = client.get(f"/v1/artists/{name_id(name)}")
+        assert found.status_code == 200, found.text
+        assert found.json()["name"] == name and set(found.json()["genres"]) == genres
+        assert client.get(f"/v1/artists/{'0' * 22}").status_code == 404

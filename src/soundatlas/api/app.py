@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from soundatlas.api import native, spotify
 from soundatlas.api.errors import install_error_handlers
-from soundatlas.api.guard import Guard, RateLimit
+from soundatlas.api.guard import Guard, RateLimit, TokenBuckets
 from soundatlas.api.holder import AtlasHolder
 
 
@@ -36,7 +36,8 @@ def create_app(
     tokens
         Bearer tokens accepted; none: no authentication.
     rate_limit
-        Requests a second per token (default `RateLimit`); ``RateLimit(rate=0)`` disables it.
+        Requests a second per token (default `RateLimit`), counted across the workers forked
+        from this process; ``RateLimit(rate=0)`` disables it.
 
     Raises
     ------
@@ -63,5 +64,10 @@ def create_app(
     install_error_handlers(app)
     app.include_router(spotify.router)
     app.include_router(native.router)
-    app.add_middleware(Guard, tokens=tokens, limit=rate_limit or RateLimit())
+    # Made here, before workers are forked, so that they share the buckets (the middleware
+    # itself is built in each worker, on its first request).
+    keys = tuple(t.encode() for t in tokens)
+    limit = rate_limit or RateLimit()
+    buckets = TokenBuckets(keys, limit) if keys and limit.rate > 0 else None
+    app.add_middleware(Guard, tokens=keys, buckets=buckets)
     return app

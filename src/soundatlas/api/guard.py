@@ -5,7 +5,9 @@ token, and the token's request rate.
   percent-decoded; otherwise 400 (frameworks would silently replace the bad bytes).
 - With tokens, ``Authorization: Bearer TOKEN`` must name one of them (401 otherwise).
 - Each token may send `RateLimit.rate` requests a second, in bursts of up to ``burst``
-  (a token bucket per token, per worker process); past that, 429 with ``Retry-After``.
+  (a token bucket per token); past that, 429 with ``Retry-After``. The buckets live in shared
+  memory made with the app, before ``--workers`` are forked (`soundatlas.api.workers`), so a
+  token gets its rate from all workers together, not once per worker.
 
 It is plain ASGI so it costs one function call per request.
 """
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import hmac
 import math
-import threading
+import multiprocessing
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,35 +69,46 @@ class RateLimit:
     burst: int = 100
 
 
-class _Buckets:
-    """One token bucket per key; thread-safe."""
+class TokenBuckets:
+    """One token bucket per token, in memory shared with every process forked after it is made.
 
-    def __init__(self, limit: RateLimit) -> None:
+    Each bucket is two doubles (level, time of the last update) in an anonymous shared mapping
+    (`multiprocessing.RawArray`), updated under one process-shared lock: workers forked from
+    the process that made it draw from the same buckets. ``time.monotonic`` is the system's
+    monotonic clock, the same in every process. Only the tokens given have buckets (the guard
+    refuses any other token before asking).
+    """
+
+    def __init__(self, tokens: tuple[bytes, ...], limit: RateLimit) -> None:
         self.limit = limit
-        self._state: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def wait(self, key: str) -> float:
-        """0 if a request may go now (and count it), else the seconds until one may."""
+        self._slot = {token: i for i, token in enumerate(dict.fromkeys(tokens))}
         now = time.monotonic()
+        self._state = multiprocessing.RawArray("d", [limit.burst, now] * len(self._slot))
+        self._lock = multiprocessing.Lock()
+
+    def wait(self, token: bytes) -> float:
+        """0 if a request may go now (and count it), else the seconds until one may."""
+        at = 2 * self._slot[token]
         rate, burst = self.limit.rate, float(self.limit.burst)
+        state = self._state
         with self._lock:
-            level, then = self._state.get(key, (burst, now))
-            level = min(burst, level + (now - then) * rate)
+            now = time.monotonic()
+            level = min(burst, state[at] + max(0.0, now - state[at + 1]) * rate)
+            state[at + 1] = now
             if level >= 1.0:
-                self._state[key] = (level - 1.0, now)
+                state[at] = level - 1.0
                 return 0.0
-            self._state[key] = (level, now)
+            state[at] = level
             return (1.0 - level) / rate
 
 
 class Guard:
     """ASGI middleware: request hygiene, bearer tokens and the per-token rate limit."""
 
-    def __init__(self, app, *, tokens: tuple[str, ...] = (), limit: RateLimit | None = None):
+    def __init__(self, app, *, tokens: tuple[bytes, ...] = (), buckets: TokenBuckets | None):
         self.app = app
-        self.tokens = tuple(t.encode() for t in tokens)
-        self.buckets = _Buckets(limit) if tokens and limit and limit.rate > 0 else None
+        self.tokens = tokens
+        self.buckets = buckets
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -112,11 +125,12 @@ class Guard:
                     scope, receive, send
                 )
                 return
-            if not any(hmac.compare_digest(token, t) for t in self.tokens):
+            known = next((t for t in self.tokens if hmac.compare_digest(token, t)), None)
+            if known is None:
                 await _unauthorised("invalid access token.")(scope, receive, send)
                 return
             if self.buckets is not None:
-                wait = self.buckets.wait(token.decode("latin-1"))
+                wait = self.buckets.wait(known)
                 if wait:
                     retry = str(max(1, math.ceil(wait)))
                     message = (

@@ -34,10 +34,13 @@ def _stamp(path: Path) -> tuple[int, int, int] | None:
 
 
 def warmed(atlas: Atlas) -> Atlas:
-    """The atlas with every lookup a request may need already built, and the compiled kernels
+    """The atlas with every lookup a request may need already built (for a sampled atlas, the
+    sorted ids of its whole catalog too), and the compiled kernels
     of similar songs and playlists loaded (the first call otherwise takes about a second)."""
     index = discovery_index(atlas)
     _ = index.text, index.genres, index.artist_ids
+    if index.directory is not None:  # every song of a sampled atlas is found by id
+        index.directory.sort_ids()
     if index.size > 1:
         with contextlib.suppress(SoundAtlasError):
             similar_tracks(atlas, 0, n=1)

@@ -18,11 +18,10 @@ from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS
 from soundatlas.discovery import (
     PlaylistRequest,
     cluster_profile,
+    find_song,
     generate_playlist,
     similar_to_sound,
     similar_tracks,
-    track_clusters,
-    track_row,
 )
 from soundatlas.discovery.playlists import LIMITED_COLUMNS, ORDERS
 from soundatlas.errors import ConfigError
@@ -50,10 +49,10 @@ def similar(
     query: Annotated[_Similar, Query()],
     ctx: Ctx,
 ) -> dict:
-    row = track_row(ctx.atlas, id)
+    song = find_song(ctx.atlas, id)
     table = similar_tracks(
         ctx.atlas,
-        row,
+        song.track_id if song.row is None else song.row,
         n=query.limit,
         same_cluster=query.same_cluster,
         exclude_same_artist=query.exclude_same_artist,
@@ -68,7 +67,7 @@ def clusters_of_track(
     query: Annotated[NoParameters, Query()],
     ctx: Ctx,
 ) -> dict:
-    found = track_clusters(ctx.atlas, track_row(ctx.atlas, id))
+    found = find_song(ctx.atlas, id).clusters
     return {
         "id": id,
         "clusters": {m: {"cluster": c, "persona": p} for m, (c, p) in found.items()},
@@ -158,8 +157,10 @@ class AssignBody(BaseModel):
 
 @router.post("/assign", summary="Place new songs in the clusters, without refitting")
 def assign(body: Annotated[AssignBody, Body()], ctx: Ctx) -> dict:
-    """For each new song and each method the atlas can assign to (K-Means, hierarchical): the
-    cluster, its persona and the nearest songs of the catalog in that cluster."""
+    """For each new song and each method the atlas can assign to (K-Means, hierarchical, and
+    DBSCAN where `Atlas.dbscan_assignable`: the nearest core song's cluster within eps, else
+    noise, -1): the cluster, its persona and the nearest songs of the catalog in that cluster
+    (for noise, among the noise songs)."""
     table = pd.DataFrame([song.model_dump() for song in body.tracks])
     table["track_id"] = [f"new-{i}" for i in range(len(table))]
     placed = ctx.atlas.assign(table)
@@ -176,7 +177,7 @@ def assign(body: Annotated[AssignBody, Body()], ctx: Ctx) -> dict:
     answer = []
     for i in range(len(placed)):
         methods = {}
-        for method in ("kmeans", "hierarchical"):
+        for method in ("kmeans", "dbscan", "hierarchical"):
             if LABEL_COLUMNS[method] not in placed:
                 continue
             label = int(placed[LABEL_COLUMNS[method]].iloc[i])

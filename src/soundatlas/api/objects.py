@@ -22,6 +22,7 @@ import pandas as pd
 from soundatlas.discovery.index import DiscoveryIndex
 from soundatlas.discovery.playlists import SPOTIFY_TRACK_URL
 from soundatlas.discovery.search import top_genres
+from soundatlas.discovery.song import Song
 from soundatlas.discovery.text import name_id
 from soundatlas.ingest.schema import SPOTIFY_TRACK_ID
 
@@ -55,9 +56,8 @@ def plain(value: object, whole: bool = False) -> object:
     return round(number) if whole else number
 
 
-def _cell(index: DiscoveryIndex, column: str, row: int, whole: bool = False) -> object:
-    values = index.details.get(column)
-    return None if values is None else plain(values[row], whole)
+def _value(song: Song, column: str, whole: bool = False) -> object:
+    return plain(song.values.get(column), whole)
 
 
 def _spotify_id(track_id: str) -> str | None:
@@ -93,37 +93,36 @@ def full_artist(base: str, index: DiscoveryIndex, code: int) -> dict:
     )
 
 
-def track_object(base: str, index: DiscoveryIndex, row: int) -> dict:
+def track_object(base: str, song: Song) -> dict:
     """A track object."""
-    track_id = str(index.ids[row])
+    track_id = song.track_id
     spotify = _spotify_id(track_id)
-    year = _cell(index, "release_year", row, whole=True)
-    explicit = index.details.get("explicit")
+    year = _value(song, "release_year", whole=True)
     return {
         "album": (
             {"release_date": str(year), "release_date_precision": "year"}
             if year is not None
             else None
         ),
-        "artists": [artist_object(base, str(a)) for a in index.artist_lists[row]],
-        "duration_ms": _cell(index, "duration_ms", row, whole=True),
-        "explicit": bool(explicit is not None and plain(explicit[row]) is True),
+        "artists": [artist_object(base, a) for a in song.artists],
+        "duration_ms": _value(song, "duration_ms", whole=True),
+        "explicit": plain(song.values.get("explicit")) is True,
         "external_ids": {},
         "external_urls": {"spotify": SPOTIFY_TRACK_URL + spotify} if spotify else {},
         "href": f"{base}/v1/tracks/{track_id}",
         "id": track_id,
         "is_local": False,
-        "name": str(index.names[row]),
-        "popularity": _cell(index, "popularity", row, whole=True),
+        "name": song.name,
+        "popularity": _value(song, "popularity", whole=True),
         "type": "track",
         "uri": track_uri(track_id),
     }
 
 
-def audio_features_object(base: str, index: DiscoveryIndex, row: int) -> dict:
+def audio_features_object(base: str, song: Song) -> dict:
     """An audio-features object."""
-    track_id = str(index.ids[row])
-    found = {f: _cell(index, f, row, whole=f in WHOLE) for f in AUDIO_FEATURE_FIELDS}
+    track_id = song.track_id
+    found = {f: _value(song, f, whole=f in WHOLE) for f in AUDIO_FEATURE_FIELDS}
     return {
         **found,
         "analysis_url": None,

@@ -24,6 +24,7 @@ from soundatlas.api.context import (
 from soundatlas.api.errors import ERROR_RESPONSES, ApiError
 from soundatlas.api.objects import (
     AUDIO_FEATURE_FIELDS,
+    artist_object,
     audio_features_object,
     full_artist,
     paging_object,
@@ -32,6 +33,9 @@ from soundatlas.api.objects import (
 from soundatlas.discovery import (
     PlaylistRequest,
     artist_code_of_id,
+    find_artist,
+    find_song,
+    find_songs,
     generate_playlist,
     search,
     seed_pools,
@@ -72,7 +76,7 @@ def recommendations(query: Annotated[RecommendationsQuery, Query()], ctx: Ctx) -
             "seed_tracks, seed_artists and seed_genres.",
         )
     for track_id in tracks:
-        track_row(ctx.atlas, track_id)
+        track_row(ctx.atlas, track_id)  # a seed must be a loaded song (of a sampled atlas too)
     names = [str(ctx.index.artist_names[artist_code_of_id(ctx.atlas, a)]) for a in artists]
     request = PlaylistRequest(
         method=None,
@@ -102,7 +106,7 @@ def recommendations(query: Annotated[RecommendationsQuery, Query()], ctx: Ctx) -
             }
         )
     rows = playlist.tracks["row"].tolist()
-    return {"seeds": seeds, "tracks": [track_object(ctx.base, ctx.index, r) for r in rows]}
+    return {"seeds": seeds, "tracks": [track_object(ctx.base, ctx.index.song(r)) for r in rows]}
 
 
 @router.get("/recommendations/available-genre-seeds", summary="Genres usable as seeds")
@@ -122,11 +126,9 @@ class _Ids(_Market):
 @router.get("/audio-features", summary="Audio features of several tracks")
 def several_audio_features(query: Annotated[_Ids, Query()], ctx: Ctx) -> dict:
     """Up to 100 ids, answered in request order, ``null`` for an id not in the catalog."""
-    rows = [ctx.index.row_of_id(i) for i in id_list("ids", query.ids, 100)]
+    songs = find_songs(ctx.atlas, id_list("ids", query.ids, 100))
     return {
-        "audio_features": [
-            None if r is None else audio_features_object(ctx.base, ctx.index, r) for r in rows
-        ]
+        "audio_features": [None if s is None else audio_features_object(ctx.base, s) for s in songs]
     }
 
 
@@ -136,14 +138,14 @@ def audio_features(
     query: Annotated[NoParameters, Query()],
     ctx: Ctx,
 ) -> dict:
-    return audio_features_object(ctx.base, ctx.index, track_row(ctx.atlas, id))
+    return audio_features_object(ctx.base, find_song(ctx.atlas, id))
 
 
 @router.get("/tracks", summary="Several tracks")
 def several_tracks(query: Annotated[_Ids, Query()], ctx: Ctx) -> dict:
     """Up to 50 ids, answered in request order, ``null`` for an id not in the catalog."""
-    rows = [ctx.index.row_of_id(i) for i in id_list("ids", query.ids, 50)]
-    return {"tracks": [None if r is None else track_object(ctx.base, ctx.index, r) for r in rows]}
+    songs = find_songs(ctx.atlas, id_list("ids", query.ids, 50))
+    return {"tracks": [None if s is None else track_object(ctx.base, s) for s in songs]}
 
 
 @router.get("/tracks/{id}", summary="A track")
@@ -152,7 +154,7 @@ def track(
     query: Annotated[_Market, Query()],
     ctx: Ctx,
 ) -> dict:
-    return track_object(ctx.base, ctx.index, track_row(ctx.atlas, id))
+    return track_object(ctx.base, find_song(ctx.atlas, id))
 
 
 @router.get("/artists/{id}", summary="An artist")
@@ -161,7 +163,8 @@ def artist(
     query: Annotated[NoParameters, Query()],
     ctx: Ctx,
 ) -> dict:
-    return full_artist(ctx.base, ctx.index, artist_code_of_id(ctx.atlas, id))
+    found = find_artist(ctx.atlas, id)  # of a sampled atlas, any artist of the catalog
+    return artist_object(ctx.base, found.name, genres=list(found.genres))
 
 
 class _Search(Strict):
@@ -189,7 +192,8 @@ def search_catalog(query: Annotated[_Search, Query()], ctx: Ctx) -> dict:
     params = {"q": query.q, "type": query.type}
     answer = {}
     if "track" in kinds:
-        items = [track_object(ctx.base, ctx.index, r) for r in found.songs["row"].tolist()]
+        songs = find_songs(ctx.atlas, found.songs["track_id"].tolist())  # outside a sample too
+        items = [track_object(ctx.base, song) for song in songs if song is not None]
         answer["tracks"] = paging_object(
             url, params, items, limit=query.limit, offset=query.offset, total=found.total_songs
         )

@@ -126,17 +126,20 @@ class Atlas:
         return pd.DataFrame(self.manifest.get("agreement", []))
 
     def assign(self, new_tracks: str | Path | pd.DataFrame) -> pd.DataFrame:
-        """Place new songs in the existing K-Means and hierarchical clusters, without refitting.
+        """Place new songs in the existing clusters, without refitting.
 
-        Each song goes to the nearest cluster centroid in the atlas's scaled space (exactly
-        K-Means's own rule; the standard way to extend a Ward clustering).
+        K-Means and hierarchical: the nearest cluster centroid in the atlas's scaled space
+        (exactly K-Means's own rule; the standard way to extend a Ward clustering). DBSCAN: the
+        cluster of the nearest core song within eps, else noise (-1), DBSCAN's own rule for a
+        song that is not core (`soundatlas.clustering.density_assign`); only where the
+        loaded songs are the songs DBSCAN was fitted on (`dbscan_assignable`).
 
         Returns
         -------
         DataFrame
-            The new songs' canonical columns plus ``cluster``/``persona`` and
-            ``cluster_hc``/``persona_hc`` for the methods this atlas ran, and ``distance`` to
-            the K-Means centroid.
+            The new songs' canonical columns plus ``cluster``/``persona``,
+            ``cluster_dbscan``/``persona_dbscan`` and ``cluster_hc``/``persona_hc`` for the
+            methods this atlas ran and can assign to, and ``distance`` to the K-Means centroid.
         """
         fill = float(self.tracks["tempo"].median()) if "tempo" in self.tracks else None
         catalog = load_catalog(
@@ -162,11 +165,38 @@ class Atlas:
             if method == "kmeans":
                 out["distance"] = distances
             assigned = True
+        if self.dbscan_assignable:
+            from soundatlas.clustering.density_assign import assign_by_density
+
+            params = self.methods["dbscan"].params
+            labels, _ = assign_by_density(
+                self.scaled,
+                self.tracks[LABEL_COLUMNS["dbscan"]].to_numpy(np.int64),
+                scaled,
+                eps=float(params["eps"]),
+                min_samples=int(params["min_samples"]),
+            )
+            names = self.personas_of("dbscan").set_index("cluster")["persona"]
+            out[LABEL_COLUMNS["dbscan"]] = labels
+            out[PERSONA_COLUMNS["dbscan"]] = names.reindex(labels).to_numpy()
+            assigned = True
         if not assigned:
             raise ConfigError(
-                "this atlas has neither K-Means nor hierarchical clusters to assign to."
+                "this atlas has no K-Means, hierarchical or DBSCAN clusters to assign to "
+                "(DBSCAN needs the songs it was fitted on loaded: see Atlas.dbscan_assignable)."
             )
         return out
+
+    @property
+    def dbscan_assignable(self) -> bool:
+        """Whether new songs can be placed in the DBSCAN clusters: DBSCAN (not HDBSCAN, which
+        has no eps) ran, and the loaded songs are every song it was fitted on, so its core
+        songs can be told. Not so for an atlas holding a sample (`sampled`) or one whose
+        DBSCAN was fitted on a sample of its songs (the spark engine above 50,000 songs)."""
+        summary = self.methods.get("dbscan")
+        if summary is None or self.sampled or summary.params.get("algorithm") != "dbscan":
+            return False
+        return int(summary.details.get("fitted_on", len(self.tracks))) == len(self.tracks)
 
 
 def load_atlas(path: str | Path, *, verify: bool = True) -> Atlas:

@@ -17,9 +17,15 @@ from soundatlas.discovery.context import (
     SOUND_CONTEXT,
     check_similarity,
 )
-from soundatlas.discovery.directory import similar_in_catalog
 from soundatlas.discovery.genres import GenreLens, genre_lens
-from soundatlas.discovery.ids import artist_code_of_id, artist_ids, track_row
+from soundatlas.discovery.ids import (
+    artist_code_of_id,
+    artist_ids,
+    find_artist,
+    find_song,
+    find_songs,
+    track_row,
+)
 from soundatlas.discovery.save import save_atlas
 from soundatlas.discovery.search import SearchResults, normalise_text, search
 from soundatlas.discovery.similar import (
@@ -30,7 +36,9 @@ from soundatlas.discovery.similar import (
     similar_tracks,
     similarity_for,
 )
+from soundatlas.discovery.song import Artist, Song
 from soundatlas.discovery.text import derived_id
+from soundatlas.discovery.wholecatalog import similar_in_catalog
 
 _PLAYLISTS = "soundatlas.discovery.playlists"
 """Imported on first use (its names are in `__all__`): the playlists' compiled code (numba)
@@ -42,6 +50,7 @@ __all__ = [
     "SIMILARITY_KINDS",
     "SOUND",
     "SOUND_CONTEXT",
+    "Artist",
     "ArtistProfile",
     "ClusterProfile",
     "GenreLens",
@@ -49,12 +58,16 @@ __all__ = [
     "PlaylistRequest",
     "SearchResults",
     "SeedPool",
+    "Song",
     "artist_code_of_id",
     "artist_ids",
     "artist_profile",
     "check_similarity",
     "cluster_profile",
     "derived_id",
+    "find_artist",
+    "find_song",
+    "find_songs",
     "generate_playlist",
     "genre_lens",
     "normalise_text",

@@ -11,13 +11,16 @@ songs must still come from the whole catalog. The atlas then also holds:
   i.e. cosine similarity) that answers a top-10 query by scanning a few thousand songs instead of
   millions; its recall@10 against exact search is measured by ``benchmarks/scale.py``.
 
-`exact_neighbours` searches every song (one pass over the memory-mapped vectors) for checks.
+Every song, not only the sample, is found by id: in a server through the ids' sort order,
+built once before it serves (`SongDirectory.sort_ids`: a lookup is then a binary search reading
+about 24 ids, tens of microseconds), elsewhere by one vectorised pass over the id column. The
+directory of an atlas is opened and kept by its `soundatlas.discovery.index.DiscoveryIndex`;
+`soundatlas.discovery.wholecatalog` answers from it.
 """
 
 from __future__ import annotations
 
 import threading
-import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,10 +34,13 @@ import pyarrow.parquet as pq
 from soundatlas.atlas.model import Atlas
 from soundatlas.clustering.features import Scaler
 from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS
-from soundatlas.discovery.nearest import top_cosine, unit_rows
+from soundatlas.discovery.catalogartists import CatalogArtists
+from soundatlas.discovery.nearest import unit_rows
 from soundatlas.discovery.recordings import same_recording
+from soundatlas.discovery.song import SONG_VALUES, Artist, Song
+from soundatlas.discovery.sortedtext import SortedStrings, take_rows
 from soundatlas.discovery.text import name_keys, normalise_text, recording_titles
-from soundatlas.errors import AmbiguousQuery, AtlasError, ConfigError, LookupFailed
+from soundatlas.errors import AmbiguousQuery, AtlasError, LookupFailed
 from soundatlas.ingest.schema import AUDIO_FEATURES
 
 SONGS_FILE = "songs.arrow"
@@ -45,6 +51,8 @@ TRAINING_SONGS_PER_LIST = 64
 BATCH = 200_000
 SHOWN_CANDIDATES = 10
 DETAILS = ("popularity", "release_year", "duration_ms", "explicit")
+WHOLE_VALUES = ("key", "mode", "time_signature")
+"""Kept for each song when the catalog has them (audio-features objects show them)."""
 
 
 def lists_for(songs: int) -> int:
@@ -79,7 +87,8 @@ def write_song_directory(
     wanted = min(total, TRAINING_SONGS_PER_LIST * lists)
     rng = np.random.default_rng(random_state)
     training: list[np.ndarray] = []
-    columns = _source_columns(scaler, methods)
+    present = pq.ParquetFile(folder / parts[0]).schema_arrow.names if parts else []
+    columns = _source_columns(scaler, methods, present)
     writer: pa.ipc.RecordBatchFileWriter | None = None
     done = 0
     with pa.OSFile(str(folder / SONGS_FILE), "wb") as sink:
@@ -116,10 +125,21 @@ def write_song_directory(
     }
 
 
-def _source_columns(scaler: Scaler, methods: Sequence[str]) -> list[str]:
+def _source_columns(scaler: Scaler, methods: Sequence[str], present: Sequence[str]) -> list[str]:
     labels = [c for m in methods for c in (LABEL_COLUMNS[m], PERSONA_COLUMNS[m])]
     features = [f for f in AUDIO_FEATURES if f not in scaler.features]
-    return ["track_id", "name", "artists", "genres", *labels, *DETAILS, *scaler.features, *features]
+    whole = [c for c in WHOLE_VALUES if c in present and c not in scaler.features]
+    return [
+        "track_id",
+        "name",
+        "artists",
+        "genres",
+        *labels,
+        *DETAILS,
+        *scaler.features,
+        *features,
+        *whole,
+    ]
 
 
 def _directory_batch(
@@ -175,11 +195,25 @@ class SongDirectory:
         self.index.nprobe = int(entry.get("probes", PROBES))
         self.methods = tuple(atlas.methods)
         self.size = len(self.songs)
+        self._ids: SortedStrings | None = None
+        self._titles: SortedStrings | None = None
+        self._credits: CatalogArtists | None = None
+        labels = [c for m in self.methods for c in (LABEL_COLUMNS[m], PERSONA_COLUMNS[m])]
+        self._record_columns = [
+            c
+            for c in ("track_id", "name", "artists", "genres", *labels, *SONG_VALUES)
+            if c in self.songs.column_names
+        ]
+        self._single_precision = [
+            c for c in self._record_columns if pa.types.is_float32(self.songs.schema.field(c).type)
+        ]
+        self._ids_lock = threading.Lock()
 
     def resolve(self, query: str) -> int:
         """The row of the song a query names: a track id, or a title (with its artist)."""
         text = str(query).strip()
-        rows = np.flatnonzero(_mask(pc.equal(self.songs["track_id"], text)))
+        found = self.row_of_id(text)
+        rows = np.zeros(0, dtype=np.int64) if found is None else np.array([found])
         if not len(rows):
             key = normalise_text(text)
             keys = self.songs["title_key"]
@@ -200,7 +234,7 @@ class SongDirectory:
                 f"no song matches '{text}' among the atlas's {self.size:,} songs. Use a track "
                 "id, or the exact title (optionally followed by the artist)."
             )
-        rows = self._one_per_recording(rows)
+        rows = self.one_per_recording(rows)
         if len(rows) > 1:
             candidates = self.table(rows[:SHOWN_CANDIDATES])[["track_id", "name", "artists"]]
             raise AmbiguousQuery(
@@ -209,6 +243,70 @@ class SongDirectory:
                 candidates,
             )
         return int(rows[0])
+
+    def sort_ids(self) -> None:
+        """Sort the ids and the title keys, and list the artists, once, so that every later
+        `row_of_id`, `title_matches` and `artist` is a binary search (a server does this before
+        it serves; 10,000,000 songs take seconds to sort)."""
+        if self._ids is None:
+            with self._ids_lock:
+                if self._ids is None:
+                    self._titles = SortedStrings(self.songs["title_key"])
+                    self._ids = SortedStrings(self.songs["track_id"])
+        self._catalog_artists()
+
+    def artist(self, artist_id: str) -> Artist | None:
+        """The artist of the whole catalog with this id (`CatalogArtists`), or None; the
+        artists are listed on the first call unless `sort_ids` has run."""
+        return self._catalog_artists().find(artist_id)
+
+    def _catalog_artists(self) -> CatalogArtists:
+        if self._credits is None:
+            with self._ids_lock:
+                if self._credits is None:
+                    self._credits = CatalogArtists(self.songs)
+        return self._credits
+
+    def title_matches(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """Rows whose normalised title equals a normalised ``key``, and rows whose title
+        starts with it (without those equal), each most popular first."""
+        if self._titles is not None:
+            starting = self._titles.rows_starting(key)
+        else:
+            starting = np.flatnonzero(_mask(pc.starts_with(self.songs["title_key"], key)))
+        taken = take_rows(self.songs, starting, ["title_key", "popularity"])
+        equal = _mask(pc.equal(taken["title_key"], key))
+        popularity = taken["popularity"]
+        order = np.argsort(-np.nan_to_num(_floats(popularity), nan=-1.0), kind="stable")
+        return starting[order][equal[order]], starting[order][~equal[order]]
+
+    def row_of_id(self, track_id: str) -> int | None:
+        """The row of the song with exactly this track id, or None: a binary search once
+        `sort_ids` has run, else one vectorised pass over the id column (cheaper than a sort
+        for a process that asks once, such as a CLI command)."""
+        if self._ids is not None:
+            return self._ids.row_of(track_id)
+        found = pc.index(self.songs["track_id"], str(track_id)).as_py()
+        return None if found < 0 else int(found)
+
+    def song(self, row: int) -> Song:
+        """The song at ``row`` of the directory."""
+        record = {c: self.songs.column(c)[int(row)].as_py() for c in self._record_columns}
+        for column in self._single_precision:  # stored as float32: shown as written, 0.3
+            if record[column] is not None:
+                record[column] = float(str(np.float32(record[column])))
+        return Song(
+            track_id=str(record["track_id"]),
+            name=str(record["name"]),
+            artists=tuple(record["artists"] or ()),
+            genres=tuple(record["genres"] or ()),
+            values={c: record[c] for c in SONG_VALUES if c in record},
+            clusters={
+                m: (int(record[LABEL_COLUMNS[m]]), str(record[PERSONA_COLUMNS[m]]))
+                for m in self.methods
+            },
+            row=None,
+        )
 
     def _artists(self, row: int) -> str:
         return ", ".join(self.songs["artists"][row].as_py() or [])
@@ -224,13 +322,15 @@ class SongDirectory:
         )
         return primary, str(self.songs["recording_key"][row].as_py()), sound
 
-    def _one_per_recording(self, rows: np.ndarray) -> np.ndarray:
+    def one_per_recording(self, rows: np.ndarray) -> np.ndarray:
+        """The first of ``rows`` of each recording, in their order."""
         kept: list[int] = []
-        seen: list[tuple[str, str, np.ndarray]] = []
+        seen: dict[str, list[tuple[str, str, np.ndarray]]] = {}
         for row in rows:
             recording = self.recording(int(row))
-            if not any(same_recording(recording, other) for other in seen):
-                seen.append(recording)
+            same_artist = seen.setdefault(recording[0], [])
+            if not any(same_recording(recording, other) for other in same_artist):
+                same_artist.append(recording)
                 kept.append(int(row))
         return np.asarray(kept, dtype=np.int64)
 
@@ -242,91 +342,15 @@ class SongDirectory:
 
     def table(self, rows: np.ndarray) -> pd.DataFrame:
         """The songs at ``rows``, with artists and genres as text."""
-        taken = self.songs.take(pa.array(rows, type=pa.int64()))
+        taken = take_rows(self.songs, rows)
         frame = taken.drop_columns(["unit", "title_key", "recording_key"]).to_pandas()
         frame["artists"] = [", ".join(a) if a is not None else "" for a in frame["artists"]]
         frame["genres"] = [", ".join(g) if g is not None else "" for g in frame["genres"]]
         return frame
 
 
-_DIRECTORIES: dict[int, SongDirectory] = {}
-_LOCK = threading.Lock()
-
-
-def song_directory(atlas: Atlas) -> SongDirectory:
-    """The directory of ``atlas``, opened on first use and kept while the atlas lives."""
-    key = id(atlas)
-    with _LOCK:
-        directory = _DIRECTORIES.get(key)
-        if directory is None:
-            directory = _DIRECTORIES[key] = SongDirectory(atlas)
-            weakref.finalize(atlas, _DIRECTORIES.pop, key, None)
-    return directory
-
-
-def similar_in_catalog(
-    atlas: Atlas,
-    query: str,
-    *,
-    n: int = 10,
-    same_cluster: str | None = None,
-    exclude_same_artist: bool = False,
-) -> pd.DataFrame:
-    """The ``n`` songs of the whole catalog that sound most like one song, by the atlas's
-    approximate index (for atlases too big to load whole; see the module docstring).
-
-    Never the query or another release of its recording (same primary artist and title once
-    release suffixes are removed); each recording once.
-
-    Returns
-    -------
-    DataFrame
-        ``rank, track_id, name, artists, similarity`` (cosine from the catalog's mean), each
-        method's cluster and persona, genres, popularity, year, duration, explicit and the
-        audio features.
-    """
-    if not 1 <= n <= 500:
-        raise ConfigError(f"n={n}: ask for 1 to 500 similar songs.")
-    if same_cluster is not None:
-        atlas.require_method(same_cluster)
-    directory = song_directory(atlas)
-    row = directory.resolve(query)
-    songs = directory.songs
-    banned = set(songs["artists"][row].as_py() or []) if exclude_same_artist else set()
-    label = LABEL_COLUMNS[same_cluster] if same_cluster else None
-    wanted = songs[label][row].as_py() if label else None
-    count = max(4 * n, 50)
-    while True:
-        rows, scores = directory.neighbours(row, min(count, directory.size))
-        seen = [directory.recording(row)]
-        kept, kept_scores = [], []
-        for candidate, score in zip(rows.tolist(), scores.tolist(), strict=True):
-            if label and songs[label][candidate].as_py() != wanted:
-                continue
-            if banned and banned & set(songs["artists"][candidate].as_py() or []):
-                continue
-            recording = directory.recording(candidate)
-            if any(same_recording(recording, other) for other in seen):
-                continue
-            seen.append(recording)
-            kept.append(candidate)
-            kept_scores.append(score)
-            if len(kept) == n:
-                break
-        if len(kept) == n or count >= min(directory.size, 64 * max(n, 50)):
-            break
-        count *= 4
-    table = directory.table(np.asarray(kept, dtype=np.int64))
-    table.insert(0, "similarity", np.round(kept_scores, 4))
-    table.insert(0, "rank", np.arange(1, len(table) + 1))
-    return table
-
-
-def exact_neighbours(atlas: Atlas, row: int, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """The ``count`` rows nearest ``row`` by exact search over every song (itself included),
-    for measuring the index's recall."""
-    directory = song_directory(atlas)
-    return top_cosine(directory.unit, directory.unit[row], count)
+def _floats(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    return pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
 
 
 def _mask(values: pa.ChunkedArray | pa.Array) -> np.ndarray:

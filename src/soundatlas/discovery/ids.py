@@ -9,16 +9,21 @@ id's shape before sending it (spotipy does) accept them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from soundatlas.atlas.model import Atlas
 from soundatlas.discovery.index import discovery_index
+from soundatlas.discovery.search import top_genres
+from soundatlas.discovery.song import Artist, Song
 from soundatlas.errors import LookupFailed
 
 
 def track_row(atlas: Atlas, track_id: str) -> int:
-    """The row of the song with exactly this track id (no title matching, unlike
-    `resolve_track`: an id that is not in the catalog is not guessed at).
+    """The row of the loaded song with exactly this track id (no title matching, unlike
+    `resolve_track`: an id that is not in the catalog is not guessed at). Of a sampled atlas
+    only the sample is loaded: `find_song` finds every song.
 
     Raises
     ------
@@ -32,6 +37,68 @@ def track_row(atlas: Atlas, track_id: str) -> int:
             "to find its id."
         )
     return row
+
+
+def find_song(atlas: Atlas, track_id: str) -> Song:
+    """The song with exactly this track id, among every song of the catalog: the loaded songs,
+    and for an atlas too big to load whole the rest of its songs too (its directory).
+
+    Raises
+    ------
+    LookupFailed
+        If no song of the catalog has this id.
+    """
+    song = find_songs(atlas, [track_id])[0]
+    if song is None:
+        raise LookupFailed(
+            f"track id {_shown(track_id)}: no song of this atlas has it; search for the song "
+            "to find its id."
+        )
+    return song
+
+
+def find_songs(atlas: Atlas, track_ids: Sequence[str]) -> list[Song | None]:
+    """Each song by exact track id, in the order asked, None for an id no song has (see
+    `find_song`)."""
+    index = discovery_index(atlas)
+    ids = [str(t) for t in track_ids]
+    rows = [index.row_of_id(t) for t in ids]
+    wanted = [r for r in rows if r is not None]
+    loaded = iter(index.songs(wanted) if wanted else [])
+    directory = index.directory
+    found: list[Song | None] = []
+    for track_id, row in zip(ids, rows, strict=True):
+        if row is not None:
+            found.append(next(loaded))
+            continue
+        outside = None if directory is None else directory.row_of_id(track_id)
+        found.append(None if outside is None else directory.song(outside))
+    return found
+
+
+def find_artist(atlas: Atlas, artist_id: str) -> Artist:
+    """The artist with this id among every song of the catalog: for an atlas too big to load
+    whole, from its directory (every song, so the genres and song count are the catalog's,
+    not the sample's); otherwise from the loaded songs.
+
+    Raises
+    ------
+    LookupFailed
+        If no song of the catalog credits an artist with this id.
+    """
+    index = discovery_index(atlas)
+    if index.directory is not None:
+        found = index.directory.artist(str(artist_id))
+        if found is None:
+            raise _unknown_artist(artist_id)
+        return found
+    code = artist_code_of_id(atlas, artist_id)
+    return Artist(
+        artist_id=str(artist_id),
+        name=str(index.artist_names[code]),
+        genres=tuple(top_genres(index, code, top=None)),
+        songs=int(index.artist_songs[code]),
+    )
 
 
 def artist_ids(atlas: Atlas) -> np.ndarray:
@@ -49,11 +116,15 @@ def artist_code_of_id(atlas: Atlas, artist_id: str) -> int:
     """
     code = discovery_index(atlas).artist_code_of_id(str(artist_id))
     if code is None:
-        raise LookupFailed(
-            f"artist id {_shown(artist_id)}: no artist of this atlas has it; search for the "
-            "artist to find their id."
-        )
+        raise _unknown_artist(artist_id)
     return code
+
+
+def _unknown_artist(artist_id: str) -> LookupFailed:
+    return LookupFailed(
+        f"artist id {_shown(artist_id)}: no artist of this atlas has it; search for the "
+        "artist to find their id."
+    )
 
 
 def _shown(value: object, limit: int = 60) -> str:

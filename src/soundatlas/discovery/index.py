@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Sequence
 from itertools import chain
 
 import numpy as np
@@ -21,6 +22,7 @@ import pyarrow.compute as pc
 from soundatlas.atlas.model import Atlas
 from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS
 from soundatlas.discovery.context import context_units, remember_context_units
+from soundatlas.discovery.directory import SongDirectory
 from soundatlas.discovery.filters import FilterIndex
 from soundatlas.discovery.indexfiles import stored_parts
 from soundatlas.discovery.nearest import unit_rows
@@ -29,20 +31,11 @@ from soundatlas.discovery.recordings import (
     recording_sound,
     recording_title_codes,
 )
+from soundatlas.discovery.song import SONG_VALUES, Song
 from soundatlas.discovery.text import derived_id, name_keys
 from soundatlas.discovery.textindex import Parts, SortedNames, TextIndex, sorted_unique
-from soundatlas.ingest.schema import AUDIO_FEATURES
 
-DETAIL_COLUMNS: tuple[str, ...] = (
-    "popularity",
-    "release_year",
-    "duration_ms",
-    "explicit",
-    *AUDIO_FEATURES,
-    "key",
-    "mode",
-    "time_signature",
-)
+DETAIL_COLUMNS: tuple[str, ...] = SONG_VALUES
 """Track columns carried into every song table, after names and clusters."""
 
 _SUBSET_CACHE = 8
@@ -149,6 +142,8 @@ class DiscoveryIndex:
         self._lazy_lock = threading.RLock()  # lazy parts build on each other (filters on genres)
         self._ids: pd.Index | None = None
         self._genres: GenreRows | None = None
+        self.sampled = atlas.sampled
+        self._directory: SongDirectory | None = None
         self._pairs: tuple[pa.Array, pa.Array] | None = None
         if parts is None:
             self._build_artists()
@@ -330,11 +325,53 @@ class DiscoveryIndex:
         if self._filters is None:
             with self._lazy_lock:
                 if self._filters is None:
-                    atlas = self.atlas_ref()
-                    if atlas is None:
-                        raise ReferenceError("the atlas of this index is gone")
-                    self._filters = FilterIndex(atlas, self)
+                    self._filters = FilterIndex(self._atlas(), self)
         return self._filters
+
+    @property
+    def directory(self) -> SongDirectory | None:
+        """Every song of an atlas too big to load whole, memory-mapped, and its similar-songs
+        index (`soundatlas.discovery.directory`), opened on first use; None for an atlas whose
+        every song is loaded."""
+        if not self.sampled:
+            return None
+        if self._directory is None:
+            with self._lazy_lock:
+                if self._directory is None:
+                    self._directory = SongDirectory(self._atlas())
+        return self._directory
+
+    def _atlas(self) -> Atlas:
+        atlas = self.atlas_ref()
+        if atlas is None:
+            raise ReferenceError("the atlas of this index is gone")
+        return atlas
+
+    def song(self, row: int) -> Song:
+        """The loaded song at ``row``."""
+        return self.songs([row])[0]
+
+    def songs(self, rows: Sequence[int]) -> list[Song]:
+        """The loaded songs at ``rows``, each column read for all of them at once."""
+        rows = np.asarray(rows, dtype=np.int64)
+        values = {
+            c: (v[rows] if isinstance(v, np.ndarray) else v.take(rows)).tolist()
+            for c, v in self.details.items()
+        }
+        labels = {m: self.labels[m][rows].tolist() for m in self.methods}
+        personas = {m: np.asarray(self.personas[m].take(rows)).tolist() for m in self.methods}
+        return [
+            Song(
+                track_id=str(self.ids[row]),
+                name=str(self.names[row]),
+                artists=tuple(str(a) for a in self.artist_lists[row]),
+                genres=tuple(str(g) for g in _listed(self.genre_lists[row])),
+                values={c: column[i] for c, column in values.items()},
+                clusters={m: (labels[m][i], str(personas[m][i])) for m in self.methods},
+                row=int(row),
+            )
+            for i, row in enumerate(rows.tolist())
+        ]
 
     @property
     def artist_ids(self) -> np.ndarray:
@@ -535,6 +572,10 @@ def _display_names(spelled: pa.DictionaryArray, key_of_spelling: np.ndarray) -> 
     )
     chosen = counts.drop_duplicates("artist")["spelling"].to_numpy()
     return spellings[chosen].astype(object)
+
+
+def _listed(values: object) -> object:
+    return () if values is None else values
 
 
 def _categorical(column: pd.Series) -> pd.Categorical:

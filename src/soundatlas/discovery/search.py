@@ -27,6 +27,7 @@ import pyarrow as pa
 
 from soundatlas.atlas.model import Atlas
 from soundatlas.discovery.index import DiscoveryIndex, discovery_index
+from soundatlas.discovery.sortedtext import take_rows
 from soundatlas.discovery.text import MATCH_TIERS, name_keys, normalise_text, recording_titles
 from soundatlas.discovery.textindex import rank_matches
 from soundatlas.errors import ConfigError
@@ -65,6 +66,10 @@ class SearchResults:
         (songs the catalog holds for this recording, this one included) and ``other_titles``
         (the other releases' titles where they differ from this one, ``" | "`` between them;
         ``""`` when none do). One row per recording: its best-matching, most popular release.
+        A sampled atlas lists songs outside its loaded sample too, found by their title
+        (equal, or starting with the text; `songs_outside_sample`), after the loaded songs of
+        the same tier: their ``row`` is -1 (find them by ``track_id``, `find_song`) and their
+        ``releases`` unknown.
     artists
         ``rank, artist, match, songs, popularity`` (of their most popular song), ``genres``
         (their three most common).
@@ -139,19 +144,75 @@ def search(atlas: Atlas, text: str, *, limit: int = 20, offset: int = 0) -> Sear
     index = discovery_index(atlas)
     rows, tiers = match_songs(index, key, limit=None)
     codes, artist_tiers = match_artists(index, key, limit=None)
+    outside, outside_tiers = songs_outside_sample(index, key)
     suggestion = None
-    if len(rows) == 0 and len(codes) == 0:
+    if len(rows) == 0 and len(codes) == 0 and len(outside) == 0:
         suggestion = closest_name(index, key)
         if suggestion is not None:
             key = query_key(suggestion)
             rows, tiers = match_songs(index, key, limit=None)
             codes, artist_tiers = match_artists(index, key, limit=None)
+            outside, outside_tiers = songs_outside_sample(index, key)
     page = slice(int(offset), int(offset) + int(limit))
-    songs = song_table(index, rows[page], tiers[page])
+    if len(outside):
+        songs, total = _with_songs_outside(index, (rows, tiers), (outside, outside_tiers), page)
+    else:
+        songs, total = song_table(index, rows[page], tiers[page]), len(rows)
     artists = artist_table(index, codes[page], artist_tiers[page])
     songs["rank"] += int(offset)
     artists["rank"] += int(offset)
-    return SearchResults(songs, artists, len(rows), len(codes), int(offset), suggestion)
+    return SearchResults(songs, artists, total, len(codes), int(offset), suggestion)
+
+
+OUTSIDE_MATCHES = 1_000
+"""Most songs outside a sampled atlas's sample one search lists (the most popular first)."""
+_TIER = {name: i for i, name in enumerate(SONG_TIERS)}
+
+
+def songs_outside_sample(index: DiscoveryIndex, key: str) -> tuple[np.ndarray, np.ndarray]:
+    """For a sampled atlas: rows of its directory (every song) outside the loaded sample whose
+    title equals ``key`` or starts with it, one per recording, exact before prefix and most
+    popular first, up to `OUTSIDE_MATCHES`; and their tiers. Empty for an atlas in memory."""
+    directory = index.directory
+    if directory is None:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    exact, prefix = directory.title_matches(key)
+    rows = np.concatenate([exact, prefix])
+    tiers = np.repeat([_TIER["exact"], _TIER["prefix"]], [len(exact), len(prefix)])
+    ids = take_rows(directory.songs, rows, ["track_id"])["track_id"]
+    loaded = index.track_ids.get_indexer(ids.to_numpy()) >= 0
+    rows, tiers = rows[~loaded][:OUTSIDE_MATCHES], tiers[~loaded][:OUTSIDE_MATCHES]
+    kept = np.isin(rows, directory.one_per_recording(rows))
+    return rows[kept], tiers[kept]
+
+
+def _with_songs_outside(
+    index: DiscoveryIndex,
+    loaded: tuple[np.ndarray, np.ndarray],
+    outside: tuple[np.ndarray, np.ndarray],
+    page: slice,
+) -> tuple[pd.DataFrame, int]:
+    """The page of songs ranked by tier, the loaded songs of a tier before those outside the
+    sample (which get ``row`` -1); and the total."""
+    rows = np.concatenate([loaded[0], outside[0]])
+    tiers = np.concatenate([loaded[1], outside[1]])
+    inside = np.arange(len(rows)) < len(loaded[0])
+    order = np.argsort(tiers, kind="stable")[page]
+    frames = []
+    if inside[order].any():
+        chosen = order[inside[order]]
+        frames.append(song_table(index, rows[chosen], tiers[chosen]).assign(_at=chosen))
+    if (~inside[order]).any():
+        chosen = order[~inside[order]]
+        table = index.directory.table(rows[chosen])
+        table.insert(0, "row", -1)
+        table.insert(0, "match", np.array([SONG_TIERS[t] for t in tiers[chosen]], dtype=object))
+        frames.append(table.assign(releases=pd.NA, other_titles="", _at=chosen))
+    songs = pd.concat(frames, ignore_index=True)
+    songs = songs.set_index("_at").loc[order].reset_index(drop=True)
+    songs["rank"] = np.arange(1, len(songs) + 1)
+    columns = ["rank", *(c for c in song_table(index, rows[:0], tiers[:0]).columns if c != "rank")]
+    return songs.reindex(columns=columns), len(rows)
 
 
 def query_key(text: object) -> str:

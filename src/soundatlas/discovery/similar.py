@@ -33,12 +33,12 @@ from soundatlas.discovery.context import (
     genre_bonus,
     genre_set,
 )
-from soundatlas.discovery.directory import similar_in_catalog
 from soundatlas.discovery.index import DiscoveryIndex, discovery_index
 from soundatlas.discovery.nearest import top_cosine
 from soundatlas.discovery.search import SONG_TIERS, exact_songs, match_songs
 from soundatlas.discovery.text import normalise_text
 from soundatlas.discovery.textindex import rank_matches
+from soundatlas.discovery.wholecatalog import similar_in_catalog
 from soundatlas.errors import AmbiguousQuery, ConfigError, LookupFailed
 from soundatlas.ingest.schema import SPOTIFY_TRACK_ID
 

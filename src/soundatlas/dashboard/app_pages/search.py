@@ -79,7 +79,9 @@ st.caption(
         + (" (before the sidebar filters)" if restrict else "")
     )
 )
-songs = found.songs
+# Songs outside a sampled atlas's loaded sample (row -1) are left out: this page's filters,
+# selection and charts work on the loaded songs (the CLI and the API list them).
+songs = found.songs[found.songs["row"] >= 0]
 if restrict and len(songs):
     songs = songs[view.mask[songs["row"].to_numpy(dtype=np.int64)]]
 persona_column = view.persona_column

@@ -1,0 +1,97 @@
+"""Answers from every song of an atlas too big to load whole: its directory (every song,
+memory-mapped, and an approximate similar-songs index; `soundatlas.discovery.directory`), which
+the atlas's `soundatlas.discovery.index.DiscoveryIndex` opens once and keeps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from soundatlas.atlas.model import Atlas
+from soundatlas.clustering.result import LABEL_COLUMNS
+from soundatlas.discovery.directory import SongDirectory
+from soundatlas.discovery.index import discovery_index
+from soundatlas.discovery.nearest import top_cosine
+from soundatlas.discovery.recordings import same_recording
+from soundatlas.errors import AtlasError, ConfigError
+
+
+def song_directory(atlas: Atlas) -> SongDirectory:
+    """The directory of ``atlas`` (kept by its discovery index).
+
+    Raises
+    ------
+    AtlasError
+        If the atlas holds every song in memory (it has no directory).
+    """
+    directory = discovery_index(atlas).directory
+    if directory is None:
+        raise AtlasError(
+            "this atlas holds every song in memory; use similar_tracks (no directory)."
+        )
+    return directory
+
+
+def similar_in_catalog(
+    atlas: Atlas,
+    query: str,
+    *,
+    n: int = 10,
+    same_cluster: str | None = None,
+    exclude_same_artist: bool = False,
+) -> pd.DataFrame:
+    """The ``n`` songs of the whole catalog that sound most like one song, by the atlas's
+    approximate index (for atlases too big to load whole; see `soundatlas.discovery.directory`).
+
+    Never the query or another release of its recording (same primary artist and title once
+    release suffixes are removed); each recording once.
+
+    Returns
+    -------
+    DataFrame
+        ``rank, track_id, name, artists, similarity`` (cosine from the catalog's mean), each
+        method's cluster and persona, genres, popularity, year, duration, explicit and the
+        audio features.
+    """
+    if not 1 <= n <= 500:
+        raise ConfigError(f"n={n}: ask for 1 to 500 similar songs.")
+    if same_cluster is not None:
+        atlas.require_method(same_cluster)
+    directory = song_directory(atlas)
+    row = directory.resolve(query)
+    songs = directory.songs
+    banned = set(songs["artists"][row].as_py() or []) if exclude_same_artist else set()
+    label = LABEL_COLUMNS[same_cluster] if same_cluster else None
+    wanted = songs[label][row].as_py() if label else None
+    count = max(4 * n, 50)
+    while True:
+        rows, scores = directory.neighbours(row, min(count, directory.size))
+        seen = [directory.recording(row)]
+        kept, kept_scores = [], []
+        for candidate, score in zip(rows.tolist(), scores.tolist(), strict=True):
+            if label and songs[label][candidate].as_py() != wanted:
+                continue
+            if banned and banned & set(songs["artists"][candidate].as_py() or []):
+                continue
+            recording = directory.recording(candidate)
+            if any(same_recording(recording, other) for other in seen):
+                continue
+            seen.append(recording)
+            kept.append(candidate)
+            kept_scores.append(score)
+            if len(kept) == n:
+                break
+        if len(kept) == n or count >= min(directory.size, 64 * max(n, 50)):
+            break
+        count *= 4
+    table = directory.table(np.asarray(kept, dtype=np.int64))
+    table.insert(0, "similarity", np.round(kept_scores, 4))
+    table.insert(0, "rank", np.arange(1, len(table) + 1))
+    return table
+
+
+def exact_neighbours(atlas: Atlas, row: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``count`` rows nearest ``row`` by exact search over every song (itself included),
+    for measuring the index's recall."""
+    directory = song_directory(atlas)
+    return top_cosine(directory.unit, directory.unit[row], count)
