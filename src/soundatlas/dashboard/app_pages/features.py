@@ -8,7 +8,7 @@ import streamlit as st
 
 from soundatlas.clustering.result import METHOD_TITLES
 from soundatlas.dashboard import charts, session
-from soundatlas.dashboard.profiles import show_artist
+from soundatlas.dashboard.linked import follow, song_card
 from soundatlas.dashboard.summaries import (
     SCATTER_CAP,
     SUMMARY_CAP,
@@ -22,11 +22,8 @@ from soundatlas.dashboard.summaries import (
     stratified_sample,
     summary_rows,
 )
-from soundatlas.dashboard.text import plain
-from soundatlas.dashboard.ui import page_header, require_songs, show_table
-from soundatlas.discovery import similar_tracks
+from soundatlas.dashboard.ui import page_header, require_songs
 from soundatlas.discovery.filters import FilterIndex
-from soundatlas.errors import SoundAtlasError
 
 view = session.current_view()
 index = view.index
@@ -42,31 +39,6 @@ def _picked_on_map() -> np.ndarray:
     points = ((state or {}).get("selection") or {}).get("points") or []
     picked = [int(p["customdata"]) for p in points if p.get("customdata") is not None]
     return np.unique(np.asarray(picked, dtype=np.int64))
-
-
-def _song_card(row: int) -> None:
-    """The song clicked on the map: its most similar songs and its artist."""
-    atlas = view.atlas
-    song = atlas.tracks.iloc[row]
-    artists = list(song["artists"]) if song["artists"] is not None else []
-    st.markdown(f"**{plain(song['name'])}** — {plain(', '.join(artists)) or 'unknown artist'}")
-    try:
-        similar = similar_tracks(atlas, row, n=10)
-    except SoundAtlasError as exc:
-        session.show_error(exc)
-        return
-    show_table(
-        similar[["similarity", "name", "artists", view.persona_column]],
-        column_config={
-            "similarity": st.column_config.ProgressColumn(
-                "similarity", format="%.3f", min_value=0.0, max_value=1.0
-            ),
-            view.persona_column: "persona",
-        },
-    )
-    if artists:
-        with st.expander(f"Artist: {artists[0]}"):
-            show_artist(atlas, artists[0], view.method)
 
 
 picked = _picked_on_map()
@@ -163,8 +135,9 @@ if "pc1" in index.coordinates and "pc2" in index.coordinates:
         on_select="rerun",
         selection_mode=("points", "box", "lasso"),
     )
-    if len(picked) == 1:
-        _song_card(int(picked[0]))
+    # A click on one song opens its card; a box or lasso (several songs) closes it.
+    follow(MAP_KEY, MAP_KEY, int(picked[0]) if len(picked) == 1 else None)
+    song_card(view.atlas, view.method, MAP_KEY)
 
 
 @st.cache_data(max_entries=8, ttl=3600, show_spinner=False)
