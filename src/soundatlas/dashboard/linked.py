@@ -110,7 +110,7 @@ def song_card(atlas: Atlas, method: str, key: str) -> None:
     song = atlas.tracks.iloc[row]
     artists = list(song["artists"]) if song["artists"] is not None else []
     persona = PERSONA_COLUMNS[method]
-    with st.container(border=True):
+    with st.container(border=True, key=f"card_{key}"):
         st.markdown(f"**{plain(song['name'])}** — {plain(', '.join(artists)) or 'unknown artist'}")
         try:
             similar = similar_tracks(atlas, row, n=SIMILAR)

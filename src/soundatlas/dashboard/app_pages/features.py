@@ -31,10 +31,12 @@ page_header("Audio features", view)
 require_songs(view)
 
 MAP_KEY = "fx_pca"
+MAP_GESTURES = ("Click a song", "Drag a box")
+"""What a click-and-drag on the map does: pan (a click picks a song) or select a box."""
 
 
 def _picked_on_map() -> np.ndarray:
-    """Rows of the songs clicked or selected (box, lasso) on the map in the last run."""
+    """Rows of the songs clicked or selected (a box) on the map in the last run."""
     state = st.session_state.get(MAP_KEY)
     points = ((state or {}).get("selection") or {}).get("points") or []
     picked = [int(p["customdata"]) for p in points if p.get("customdata") is not None]
@@ -46,7 +48,7 @@ sizes = cluster_sizes(index, view.mask, view.method)
 drawn = largest_clusters(sizes)
 rows = summary_rows(index, view.mask)
 if len(picked) > 1:
-    # A box or lasso on the map narrows every chart above it to the songs it holds.
+    # A box on the map narrows every chart above it to the songs it holds.
     rows = np.intersect1d(rows, picked) if len(np.intersect1d(rows, picked)) else picked
     st.info(
         f"Charts show the {len(rows):,} songs selected on the map below; double-click the map "
@@ -109,8 +111,8 @@ st.subheader(
 )
 st.caption(
     f"Songs coloured by {METHOD_TITLES[view.method]} persona; hover a point for the song. "
-    "Click a song for its most similar songs and its artist; draw a box or lasso to narrow "
-    "the charts above to those songs; double-click to reset."
+    "Click a song for its most similar songs and its artist, or choose 'Drag a box' and drag "
+    "over songs to narrow the charts above to them; double-click to reset."
 )
 points = stratified_sample(index, view.mask, view.method, cap=SCATTER_CAP)
 if len(points) < view.count:
@@ -120,6 +122,14 @@ if len(points) < view.count:
         "draws a sample)."
     )
 if "pc1" in index.coordinates and "pc2" in index.coordinates:
+    gesture = st.segmented_control(
+        "On the map",
+        MAP_GESTURES,
+        default=MAP_GESTURES[0],
+        required=True,
+        key="fx_map_gesture",
+        label_visibility="collapsed",
+    )
     st.plotly_chart(
         charts.pca_scatter(
             index.coordinates["pc1"][points],
@@ -129,13 +139,14 @@ if "pc1" in index.coordinates and "pc2" in index.coordinates:
             index.personas[view.method],
             rows=points,
             axis_titles=(index.axis_titles[0], index.axis_titles[1]),
+            box=gesture == MAP_GESTURES[1],
         ),
         key=MAP_KEY,
         config=charts.ZOOMABLE,
         on_select="rerun",
-        selection_mode=("points", "box", "lasso"),
+        selection_mode=("points", "box"),
     )
-    # A click on one song opens its card; a box or lasso (several songs) closes it.
+    # A click on one song opens its card; a box (several songs) closes it.
     follow(MAP_KEY, MAP_KEY, int(picked[0]) if len(picked) == 1 else None)
     song_card(view.atlas, view.method, MAP_KEY)
 
