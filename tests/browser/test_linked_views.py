@@ -190,3 +190,29 @@ def test_a_box_on_the_map_narrows_the_charts_above(checked_tab):
     narrowed.wait_for(timeout=60_000)
     checked_tab.settle()
     checked_tab.shot("linked-map-box")
+
+
+def test_an_ambiguous_seed_is_picked_from_a_list(checked_tab, atlas):
+    page = checked_tab.open("/playlists")
+    seeds = page.get_by_label(re.compile("^Seed songs"))
+    seeds.fill("radio")
+    page.get_by_role("button", name="Generate playlist").click()
+    page.get_by_text("pick the one you mean").wait_for(timeout=60_000)
+    picker = page.locator('[data-testid="stSelectbox"]').filter(has_text="Seed song")
+    picker.wait_for()
+    checked_tab.settle()
+    picker.click()
+    # A tap can focus the box without opening its list (near the bottom of a phone's screen);
+    # the arrow key opens it, as on a keyboard.
+    page.keyboard.press("ArrowDown")
+    page.get_by_role("option").nth(1).click()
+    checked_tab.settle()
+    page.get_by_role("button", name="Use this song").click()
+    checked_tab.settle()
+    chosen = seeds.input_value()
+    assert chosen in set(atlas.tracks["track_id"].astype(str)), chosen
+    checked_tab.shot("linked-seed-picked")
+    page.get_by_role("button", name="Generate playlist").click()
+    page.get_by_role("button", name="Download playlist (CSV)").wait_for(timeout=60_000)
+    assert not page.locator('[data-testid="stAlertContentError"]').count()
+    assert checked_tab.fits_width()
