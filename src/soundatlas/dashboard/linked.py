@@ -47,18 +47,21 @@ def _seen_key(key: str) -> str:
     return f"_song_seen_{key}"
 
 
-def follow(key: str, widget: str, song: int | None, *, opens: str | None = None) -> None:
+def follow(
+    atlas: Atlas, key: str, widget: str, song: int | None, *, opens: str | None = None
+) -> None:
     """Record what is selected in the view ``key`` (its widget state ``widget``): a song newly
     clicked opens its card — the view's own, or the card ``opens`` a table inside a card
     belongs to, which is drawn again at once — and a click that clears the view's selection
     closes its own card. A selection seen before changes nothing, so a click in one view is
-    not undone by the older selection of another."""
-    seen = (widget, song)
+    not undone by the older selection of another. Songs are recorded with the atlas they
+    belong to: a card never opens a song of another catalog at the same row."""
+    seen = (atlas.fingerprint, widget, song)
     if st.session_state.get(_seen_key(key)) == seen:
         return
     st.session_state[_seen_key(key)] = seen
     if song is not None:
-        st.session_state[_opened_key(opens or key)] = song
+        st.session_state[_opened_key(opens or key)] = (atlas.fingerprint, song)
         if opens is not None:
             st.rerun()  # the card above was drawn for the song before
     elif opens is None:
@@ -95,7 +98,7 @@ def song_table(
     )
     position = _selected_row(widget)
     song = int(rows[position]) if position is not None and position < len(rows) else None
-    follow(key, widget, song, opens=opens)
+    follow(atlas, key, widget, song, opens=opens)
     if opens is None:
         song_card(atlas, method, key)
 
@@ -103,10 +106,10 @@ def song_table(
 def song_card(atlas: Atlas, method: str, key: str) -> None:
     """The card of the song last opened from the view ``key``: its most similar songs and
     its artist, each song of which opens its own card in the same place."""
-    row = st.session_state.get(_opened_key(key))
-    if row is None or not 0 <= int(row) < len(atlas.tracks):
+    opened = st.session_state.get(_opened_key(key))
+    if opened is None or opened[0] != atlas.fingerprint:
         return
-    row = int(row)
+    row = int(opened[1])
     song = atlas.tracks.iloc[row]
     artists = list(song["artists"]) if song["artists"] is not None else []
     persona = PERSONA_COLUMNS[method]

@@ -147,7 +147,7 @@ if "pc1" in index.coordinates and "pc2" in index.coordinates:
         selection_mode=("points", "box"),
     )
     # A click on one song opens its card; a box (several songs) closes it.
-    follow(MAP_KEY, MAP_KEY, int(picked[0]) if len(picked) == 1 else None)
+    follow(view.atlas, MAP_KEY, MAP_KEY, int(picked[0]) if len(picked) == 1 else None)
     song_card(view.atlas, view.method, MAP_KEY)
 
 
