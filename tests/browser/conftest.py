@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +29,11 @@ SCREENSHOTS_VARIABLE = "SOUNDATLAS_SCREENSHOTS"
 """Folder for the browser journeys' screenshots (for CI to keep); pytest's temporary folder when
 unset."""
 VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+CHECK_VIEWPORTS = {
+    "wide": {"width": 1440, "height": 900},
+    "phone": {"width": 390, "height": 844},
+}
+"""Where the linked views are checked (issue 15: every item at 1440×900 and 390×844)."""
 BROWSER_SONGS = 600
 """Synthetic songs in the browser tests' atlas (plus the hostile rows)."""
 
@@ -150,16 +156,34 @@ class Tab:
         return bool(self.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
-@pytest.fixture(params=list(VIEWPORTS))
-def tab(request, chromium, server, screenshots):
-    """A fresh page at 1280×800 (desktop) or 390×844 (phone); alerts are recorded, not run."""
-    phone = request.param == "phone"
+@contextmanager
+def _tab_at(chromium, server: str, screenshots: Path, device: str, viewport: dict):
+    """A fresh page at ``viewport`` (a phone when ``device`` is "phone"); alerts are recorded,
+    not run."""
+    phone = device == "phone"
     context = chromium.new_context(
-        viewport=VIEWPORTS[request.param], accept_downloads=True, is_mobile=phone, has_touch=phone
+        viewport=viewport, accept_downloads=True, is_mobile=phone, has_touch=phone
     )
     page = context.new_page()
     page.set_default_timeout(30_000)
-    opened = Tab(page, server, request.param, screenshots)
+    opened = Tab(page, server, device, screenshots)
     page.on("dialog", lambda dialog: (opened.dialogs.append(dialog.message), dialog.dismiss()))
-    yield opened
-    context.close()
+    try:
+        yield opened
+    finally:
+        context.close()
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def tab(request, chromium, server, screenshots):
+    """A fresh page at 1280×800 (desktop) or 390×844 (phone)."""
+    with _tab_at(chromium, server, screenshots, request.param, VIEWPORTS[request.param]) as page:
+        yield page
+
+
+@pytest.fixture(params=list(CHECK_VIEWPORTS))
+def checked_tab(request, chromium, server, screenshots):
+    """A fresh page at the sizes the issue checks every item at: 1440×900 or 390×844."""
+    viewport = CHECK_VIEWPORTS[request.param]
+    with _tab_at(chromium, server, screenshots, request.param, viewport) as page:
+        yield page

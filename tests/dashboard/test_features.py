@@ -106,7 +106,7 @@ def test_dendrogram_of_a_two_stage_tree_counts_songs_or_says_leaves(
 
 
 def _select_on_map(at, rows) -> None:
-    """What the browser sends when songs are clicked or lassoed on the PCA map."""
+    """What the browser sends when songs are clicked or boxed on the PCA map."""
     points = [{"customdata": int(r), "x": 0.0, "y": 0.0} for r in rows]
     at.session_state["fx_pca"] = {"selection": {"points": points, "point_indices": []}}
 
@@ -124,7 +124,7 @@ def test_clicking_a_song_on_the_map_shows_its_similar_songs_and_artist(app, host
     assert any(str(song["artists"][0]) in e.label for e in at.expander)
 
 
-def test_a_lasso_on_the_map_narrows_the_charts_above(app, text_of):
+def test_a_box_on_the_map_narrows_the_charts_above(app, text_of):
     at = app("features")
     _select_on_map(at, range(40))
     at.run()

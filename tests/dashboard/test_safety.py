@@ -110,7 +110,7 @@ def test_an_ambiguous_artist_profile_error_is_plain_text(hostile_atlas_path, mon
 
     def script(path: str) -> None:
         from soundatlas.atlas.model import load_atlas
-        from soundatlas.dashboard.profiles import show_artist
+        from soundatlas.dashboard.linked import show_artist
 
         show_artist(load_atlas(path), "javascript", "kmeans")
 

@@ -128,18 +128,5 @@ def test_search_lists_each_recording_once_with_its_releases(app, hostile_atlas):
     assert {"releases", "other_titles"} <= set(songs)
 
 
-def test_clicking_a_song_in_the_results_opens_its_similar_songs(app, text_of):
-    at = app("search")
-    at.text_input(key="q").input(WORD).run()
-    songs = at.dataframe[0].value
-    # What the browser sends when the third row is clicked.
-    at.session_state["se_table"] = {"selection": {"rows": [2], "columns": []}}
-    at.run()
-    assert not at.exception
-    assert at.selectbox(key="se_song").value is not None
-    assert "10 most similar songs" in text_of(at)
-    assert labels_start(at.selectbox(key="se_song"), songs["name"].iat[2])
-
-
 def labels_start(selectbox, name: str) -> bool:
     return str(selectbox.format_func(selectbox.value)).startswith(name)

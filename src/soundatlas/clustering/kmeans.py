@@ -58,8 +58,8 @@ def cluster_kmeans(
         k, rule = choose_k(selection)
         timings["selection"] = time.perf_counter() - started
     fit_started = time.perf_counter()
-    n_init = final_inits(len(x))
-    model = KMeans(n_clusters=k, n_init=n_init, random_state=random_state).fit(x)
+    model = final_model(x, k, random_state)
+    n_init = int(model.n_init)
     labels = relabel_by_size(model.labels_)
     timings["fit"] = time.perf_counter() - fit_started
     tick(0.85)
@@ -78,6 +78,12 @@ def cluster_kmeans(
         timings=timings,
         details={"stability": stability, "inertia": float(model.inertia_)},
     )
+
+
+def final_model(x: np.ndarray, k: int, random_state: int) -> KMeans:
+    """The final K-Means model of the scaled songs ``x``: the lowest-inertia of
+    `final_inits` k-means++ starts (the spark engine starts its final model from it too)."""
+    return KMeans(n_clusters=k, n_init=final_inits(len(x)), random_state=random_state).fit(x)
 
 
 def final_inits(songs: int) -> int:

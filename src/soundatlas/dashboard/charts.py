@@ -39,8 +39,8 @@ NOISE_COLOR = "#b0b0b0"
 CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": False}
 """Plotly config of a static chart: no toolbar, resizes with its column (phones)."""
 ZOOMABLE = {"displaylogo": False, "responsive": True, "displayModeBar": False, "scrollZoom": False}
-"""Plotly config of a chart worth zooming (the PCA map): drag to zoom, double-click to reset;
-no toolbar, which on a phone covered the top of the map."""
+"""Plotly config of the PCA map: a drag pans or draws a selection box (see `pca_scatter`), a
+double-click resets it; no toolbar, which on a phone covered the top of the map."""
 HEIGHT = 420
 SHORT_NAMES = {
     "danceability": "dance",
@@ -216,12 +216,15 @@ def pca_scatter(
     rows: np.ndarray | None = None,
     axis_titles: tuple[str, str] = ("PC1", "PC2"),
     title: str = "",
+    box: bool = False,
 ) -> go.Figure:
-    """WebGL scatter of songs on two principal axes, one trace (and colour) per cluster.
+    """WebGL scatter of songs on two principal axes, one trace (and colour) per cluster; a
+    drag pans the map and a click selects a song, or with ``box`` a drag selects the songs in
+    a box.
 
     ``hover`` holds already-escaped ``"Song — Artist"`` labels; the persona is the trace name.
     ``rows`` (the songs' rows in the atlas) ride along as each point's ``customdata``, so a
-    click or a box/lasso selection says which songs were picked.
+    click or a box selection says which songs were picked.
     """
     traces = []
     for cluster in np.unique(clusters):
@@ -242,6 +245,10 @@ def pca_scatter(
     layout = {
         "xaxis": {"title": {"text": html.escape(axis_titles[0])}},
         "yaxis": {"title": {"text": html.escape(axis_titles[1])}},
+        # Streamlit lets a click select a song only while a drag pans, and leaves box and
+        # lasso to the toolbar, which the map hides (on a phone it covered the top of the
+        # map): the page offers the choice instead.
+        "dragmode": "select" if box else "pan",
     }
     return _layout(_figure(traces, layout), title=title, height=HEIGHT + 140, legend_y=-0.2)
 

@@ -8,7 +8,7 @@ import streamlit as st
 
 from soundatlas.clustering.result import METHOD_TITLES
 from soundatlas.dashboard import charts, session
-from soundatlas.dashboard.profiles import show_artist
+from soundatlas.dashboard.linked import follow, song_card
 from soundatlas.dashboard.summaries import (
     SCATTER_CAP,
     SUMMARY_CAP,
@@ -22,11 +22,8 @@ from soundatlas.dashboard.summaries import (
     stratified_sample,
     summary_rows,
 )
-from soundatlas.dashboard.text import plain
-from soundatlas.dashboard.ui import page_header, require_songs, show_table
-from soundatlas.discovery import similar_tracks
+from soundatlas.dashboard.ui import page_header, require_songs
 from soundatlas.discovery.filters import FilterIndex
-from soundatlas.errors import SoundAtlasError
 
 view = session.current_view()
 index = view.index
@@ -34,39 +31,16 @@ page_header("Audio features", view)
 require_songs(view)
 
 MAP_KEY = "fx_pca"
+MAP_GESTURES = ("Click a song", "Drag a box")
+"""What a click-and-drag on the map does: pan (a click picks a song) or select a box."""
 
 
 def _picked_on_map() -> np.ndarray:
-    """Rows of the songs clicked or selected (box, lasso) on the map in the last run."""
+    """Rows of the songs clicked or selected (a box) on the map in the last run."""
     state = st.session_state.get(MAP_KEY)
     points = ((state or {}).get("selection") or {}).get("points") or []
     picked = [int(p["customdata"]) for p in points if p.get("customdata") is not None]
     return np.unique(np.asarray(picked, dtype=np.int64))
-
-
-def _song_card(row: int) -> None:
-    """The song clicked on the map: its most similar songs and its artist."""
-    atlas = view.atlas
-    song = atlas.tracks.iloc[row]
-    artists = list(song["artists"]) if song["artists"] is not None else []
-    st.markdown(f"**{plain(song['name'])}** — {plain(', '.join(artists)) or 'unknown artist'}")
-    try:
-        similar = similar_tracks(atlas, row, n=10)
-    except SoundAtlasError as exc:
-        session.show_error(exc)
-        return
-    show_table(
-        similar[["similarity", "name", "artists", view.persona_column]],
-        column_config={
-            "similarity": st.column_config.ProgressColumn(
-                "similarity", format="%.3f", min_value=0.0, max_value=1.0
-            ),
-            view.persona_column: "persona",
-        },
-    )
-    if artists:
-        with st.expander(f"Artist: {artists[0]}"):
-            show_artist(atlas, artists[0], view.method)
 
 
 picked = _picked_on_map()
@@ -74,7 +48,7 @@ sizes = cluster_sizes(index, view.mask, view.method)
 drawn = largest_clusters(sizes)
 rows = summary_rows(index, view.mask)
 if len(picked) > 1:
-    # A box or lasso on the map narrows every chart above it to the songs it holds.
+    # A box on the map narrows every chart above it to the songs it holds.
     rows = np.intersect1d(rows, picked) if len(np.intersect1d(rows, picked)) else picked
     st.info(
         f"Charts show the {len(rows):,} songs selected on the map below; double-click the map "
@@ -137,8 +111,8 @@ st.subheader(
 )
 st.caption(
     f"Songs coloured by {METHOD_TITLES[view.method]} persona; hover a point for the song. "
-    "Click a song for its most similar songs and its artist; draw a box or lasso to narrow "
-    "the charts above to those songs; double-click to reset."
+    "Click a song for its most similar songs and its artist, or choose 'Drag a box' and drag "
+    "over songs to narrow the charts above to them; double-click to reset."
 )
 points = stratified_sample(index, view.mask, view.method, cap=SCATTER_CAP)
 if len(points) < view.count:
@@ -148,6 +122,14 @@ if len(points) < view.count:
         "draws a sample)."
     )
 if "pc1" in index.coordinates and "pc2" in index.coordinates:
+    gesture = st.segmented_control(
+        "On the map",
+        MAP_GESTURES,
+        default=MAP_GESTURES[0],
+        required=True,
+        key="fx_map_gesture",
+        label_visibility="collapsed",
+    )
     st.plotly_chart(
         charts.pca_scatter(
             index.coordinates["pc1"][points],
@@ -157,14 +139,16 @@ if "pc1" in index.coordinates and "pc2" in index.coordinates:
             index.personas[view.method],
             rows=points,
             axis_titles=(index.axis_titles[0], index.axis_titles[1]),
+            box=gesture == MAP_GESTURES[1],
         ),
         key=MAP_KEY,
         config=charts.ZOOMABLE,
         on_select="rerun",
-        selection_mode=("points", "box", "lasso"),
+        selection_mode=("points", "box"),
     )
-    if len(picked) == 1:
-        _song_card(int(picked[0]))
+    # A click on one song opens its card; a box (several songs) closes it.
+    follow(view.atlas, MAP_KEY, MAP_KEY, int(picked[0]) if len(picked) == 1 else None)
+    song_card(view.atlas, view.method, MAP_KEY)
 
 
 @st.cache_data(max_entries=8, ttl=3600, show_spinner=False)

@@ -8,6 +8,7 @@ import streamlit as st
 
 from soundatlas.clustering.result import METHOD_TITLES, PERSONA_COLUMNS
 from soundatlas.dashboard import session
+from soundatlas.dashboard.linked import SIMILARITY_COLUMN, song_table
 from soundatlas.dashboard.state import View
 from soundatlas.dashboard.summaries import cluster_sizes
 from soundatlas.dashboard.text import plain
@@ -234,6 +235,7 @@ with results:
             columns = [
                 c
                 for c in (
+                    "row",
                     "similarity",
                     "position",
                     "rank",
@@ -245,13 +247,15 @@ with results:
                 )
                 if c in tracks and (c != "rank" or playlist.request.order != "score")
             ]
-            show_table(
+            st.caption("Click a song for its most similar songs and its artist.")
+            song_table(
+                atlas,
+                view.method,
                 tracks[columns],
+                key="pl_table",
                 column_config={
                     "position": "#",
-                    "similarity": st.column_config.ProgressColumn(
-                        "similarity", format="%.3f", min_value=0.0, max_value=1.0
-                    ),
+                    "similarity": SIMILARITY_COLUMN,
                     "target_distance": st.column_config.NumberColumn(
                         "distance to targets", format="%.2f"
                     ),

@@ -9,7 +9,7 @@ import numpy as np
 import streamlit as st
 
 from soundatlas.dashboard import session
-from soundatlas.dashboard.profiles import show_artist
+from soundatlas.dashboard.linked import SIMILARITY_COLUMN, show_artist, song_table
 from soundatlas.dashboard.text import plain
 from soundatlas.dashboard.ui import page_header, show_table
 from soundatlas.discovery import (
@@ -102,10 +102,6 @@ with song_tab:
         )
     else:
         labels = {int(r.row): f"{r.name} — {r.artists}" for r in songs.itertuples(index=False)}
-        clicked = ((st.session_state.get(TABLE_KEY) or {}).get("selection") or {}).get("rows")
-        if clicked and clicked[0] < len(songs):
-            # A row clicked in the table below opens that song, as picking it here does.
-            st.session_state["se_song"] = int(songs["row"].iloc[clicked[0]])
         picked = st.selectbox(
             "Pick a song to see its most similar songs",
             list(labels),
@@ -118,6 +114,7 @@ with song_tab:
             shown = [
                 c
                 for c in (
+                    "row",
                     "name",
                     "artists",
                     persona_column,
@@ -128,17 +125,18 @@ with song_tab:
                 )
                 if c in songs
             ]
-            show_table(
-                songs[shown],
-                column_config={persona_column: "persona", "other_titles": "also released as"},
-                key=TABLE_KEY,
-                on_select="rerun",
-                selection_mode="single-row",
-            )
             st.caption(
-                "Click a row for the song's most similar songs. Each recording is listed once: "
+                "Click a row for the song's most similar songs and its artist. Each recording "
+                "is listed once: "
                 "'releases' counts the songs of the catalog that "
                 "are releases of it (remasters, radio edits, other albums)."
+            )
+            song_table(
+                atlas,
+                view.method,
+                songs[shown],
+                key=TABLE_KEY,
+                column_config={persona_column: "persona", "other_titles": "also released as"},
             )
         else:
             by = st.radio(
@@ -167,6 +165,7 @@ with song_tab:
                 columns = [
                     c
                     for c in (
+                        "row",
                         "similarity",
                         "rank",
                         "name",
@@ -177,20 +176,9 @@ with song_tab:
                     )
                     if c in similar
                 ]
-                show_table(
-                    similar[columns],
-                    column_config={
-                        "similarity": st.column_config.ProgressColumn(
-                            "similarity", format="%.3f", min_value=0.0, max_value=1.0
-                        ),
-                        persona_column: "persona",
-                        "closest": "closest on",
-                        "differs": "differs most on",
-                    },
-                )
                 st.caption(
                     SIMILARITY_NOTES[by]
-                    + " 'Closest on' and 'differs most on' say why."
+                    + " 'Closest on' and 'differs most on' say why; click a song to open it."
                     + (
                         f" Found among all {atlas.report.tracks:,} songs of the catalog with "
                         "its approximate similar-songs index."
@@ -199,6 +187,18 @@ with song_tab:
                         if atlas.sampled
                         else ""
                     )
+                )
+                song_table(
+                    atlas,
+                    view.method,
+                    similar[columns],
+                    key="se_similar",
+                    column_config={
+                        "similarity": SIMILARITY_COLUMN,
+                        persona_column: "persona",
+                        "closest": "closest on",
+                        "differs": "differs most on",
+                    },
                 )
 
 with artist_tab:
@@ -216,4 +216,4 @@ with artist_tab:
         if name is None:
             show_table(artists)
         else:
-            show_artist(atlas, name, view.method)
+            show_artist(atlas, name, view.method, key="se_profile")
