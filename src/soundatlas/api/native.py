@@ -4,10 +4,10 @@ a song's clusters, a cluster's persona and top songs, the smart playlist with ev
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Literal
 
 import numpy as np
+import orjson
 import pandas as pd
 from fastapi import APIRouter, Body, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -40,9 +40,11 @@ Method = Literal["kmeans", "dbscan", "hierarchical"]
 MAX_ASSIGN = 1000
 
 
-def records(table: pd.DataFrame) -> list[dict]:
-    """A result table as JSON records (missing values as null)."""
-    return json.loads(table.to_json(orient="records", force_ascii=False))
+def records(table: pd.DataFrame) -> orjson.Fragment:
+    """A result table as a JSON array of records (missing values as null), for `json_answer`
+    to embed as it is: pandas encodes it, and parsing it back to encode it again cost a tenth
+    of a similar-songs request."""
+    return orjson.Fragment(table.to_json(orient="records", force_ascii=False))
 
 
 class _Similar(Strict):
