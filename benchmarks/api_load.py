@@ -105,6 +105,12 @@ class Server:
             pss += info.pss
         return rss / 2**20, pss / 2**20, len(processes)
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU seconds used so far by the server's process tree."""
+        root = psutil.Process(self.process.pid)
+        times = [p.cpu_times() for p in (root, *root.children(recursive=True))]
+        return sum(t.user + t.system for t in times)
+
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
         self.process.wait(60)
@@ -210,20 +216,24 @@ def _stats(times: list[float], errors: int, offered: float, seconds: float) -> d
             "requests": len(found)}  # fmt: skip
 
 
-def one_at_a_time(urls: dict[str, list[str]], count: int = 200) -> list[dict]:
+def one_at_a_time(server: Server, urls: dict[str, list[str]], count: int = 200) -> list[dict]:
     """Each endpoint ``count`` times, one request after another, cycling through its URLs
-    (``hey -n 4 -c 1`` per URL): the cost of a request with no queue in front of it."""
+    (``hey -n 4 -c 1`` per URL): the latency of a request with no queue in front of it, and the
+    server's CPU time per request (its process tree's user + system time over the run), which
+    a busy machine changes far less than it changes latency."""
     rows = []
     for name, variants in urls.items():
         found: list[float] = []
+        before = server.cpu_seconds()
         for url in (variants * count)[: count // 4]:
             out = subprocess.run(
                 ["hey", "-n", "4", "-c", "1", "-o", "csv", url],
                 capture_output=True, text=True, check=True, timeout=600,
             ).stdout  # fmt: skip
             found += [float(r["response-time"]) * 1000 for r in csv.DictReader(io.StringIO(out))]
+        cpu = 1000 * (server.cpu_seconds() - before) / len(found)
         rows.append({"endpoint": name, "p50": float(np.percentile(found, 50)),
-                     "p95": float(np.percentile(found, 95))})  # fmt: skip
+                     "p95": float(np.percentile(found, 95)), "server CPU ms": cpu})  # fmt: skip
     return rows
 
 
@@ -411,7 +421,7 @@ def main() -> None:
         try:
             urls = endpoint_urls(server.url)
             if options.steady:
-                table(one_at_a_time(urls), "One request at a time (ms)")
+                table(one_at_a_time(server, urls), "One request at a time (ms)")
                 for arrivals, how in (("phase-locked", "hey -c 50 -q 2"),
                                       ("spread", "50 x hey -c 1 -q 2, 10 ms apart")):  # fmt: skip
                     rows = steady(urls, options.seconds, arrivals)
