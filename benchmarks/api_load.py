@@ -38,6 +38,8 @@ Usage::
     soundatlas demo --size 95837 -o /tmp/demo95k
     python benchmarks/api_load.py /tmp/demo95k --steady --saturation --seconds 10
     python benchmarks/api_load.py /tmp/demo95k --soak 10
+    git archive OLD src | tar -x -C /tmp/old  # the same load on an older version
+    python benchmarks/api_load.py /tmp/demo95k --steady --source /tmp/old/src
 """
 
 from __future__ import annotations
@@ -78,14 +80,18 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, atlas: Path, workers: int = 1) -> None:
+    """``soundatlas serve`` on a free port, from this install or from the source tree
+    ``source`` (a ``src`` folder: another version of the code, to compare)."""
+
+    def __init__(self, atlas: Path, workers: int = 1, source: Path | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
             [*CLI, "serve", str(atlas), "--port", str(self.port), "--workers", str(workers)],
             stdout=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONPATH": str(source)} if source else None,
         )
-        deadline = time.monotonic() + 300
+        deadline = time.monotonic() + 900  # a sampled 10,000,000-song atlas loads in minutes
         while time.monotonic() < deadline:
             try:
                 httpx.get(f"{self.url}/openapi.json", timeout=2)
@@ -410,13 +416,16 @@ def main() -> None:
     parser.add_argument("--memory", action="store_true")
     parser.add_argument("--breakdown", action="store_true")
     parser.add_argument("--workers", type=int, default=1, help="server workers under load")
+    parser.add_argument(
+        "--source", type=Path, help="serve from this src folder (e.g. an older commit's)"
+    )
     options = parser.parse_args()
     loaded = options.steady or options.saturation or options.soak > 0
     if loaded and shutil.which("hey") is None:
         raise SystemExit("needs Debian's hey: apt-get install hey")
     print(f"atlas {options.atlas}; {os.cpu_count()} cores; load average {os.getloadavg()}")
     if loaded:
-        server = Server(options.atlas, options.workers)
+        server = Server(options.atlas, options.workers, options.source)
         print(f"server: {options.workers} worker(s)")
         try:
             urls = endpoint_urls(server.url)
