@@ -28,7 +28,8 @@ Before both, each endpoint 200 times one request at a time (the cost of a reques
 queue). ``--saturation``: spread arrivals at each rate of `RATES` (``--seconds`` each) until
 p95 exceeds 100 ms, a request fails, or fewer than 90% of the offered requests are answered;
 the table gives the highest rate that held. ``--soak MINUTES``: the mix at 100 requests/s
-(spread) for that long, the server's PSS at the start and every minute. ``--memory``: RSS and
+(spread) for that long, the server's PSS (all, and anonymous only) at the start and every
+minute. ``--memory``: RSS and
 PSS of the server's process tree with 1 and with 4 workers, after every worker has answered
 requests. ``--breakdown``: in one process, where an endpoint's time goes (library call,
 formatting the Spotify objects, JSON encoding), over varied requests.
@@ -110,6 +111,19 @@ class Server:
             rss += info.rss
             pss += info.pss
         return rss / 2**20, pss / 2**20, len(processes)
+
+    def anonymous_pss_mib(self) -> float:
+        """PSS of the tree's anonymous memory (``Pss_Anon`` of /proc/PID/smaps_rollup): its
+        heap and arrays, without the pages of shared libraries and files, whose share of PSS
+        changes whenever other processes on the machine map or unmap the same libraries."""
+        root = psutil.Process(self.process.pid)
+        total = 0
+        for process in (root, *root.children(recursive=True)):
+            with open(f"/proc/{process.pid}/smaps_rollup") as rollup:
+                for line in rollup:
+                    if line.startswith("Pss_Anon:"):
+                        total += int(line.split()[1])
+        return total / 1024
 
     def cpu_seconds(self) -> float:
         """User + system CPU seconds used so far by the server's process tree."""
@@ -309,7 +323,12 @@ def soak(server: Server, urls: dict[str, list[str]], minutes: float) -> list[dic
         for variants in urls.values():
             for url in variants:
                 client.get(url)
-    rows = [{"minute": 0.0, "PSS MiB": server.memory_mib()[1]}]
+
+    def memory(minute: float) -> dict:
+        return {"minute": minute, "PSS MiB": server.memory_mib()[1],
+                "anonymous PSS MiB": server.anonymous_pss_mib()}  # fmt: skip
+
+    rows = [memory(0.0)]
     jobs = spread(urls, "mix", STEADY_RATE)
     found: dict[str, dict] = {}
     load = threading.Thread(
@@ -319,11 +338,11 @@ def soak(server: Server, urls: dict[str, list[str]], minutes: float) -> list[dic
     load.start()
     while load.is_alive():
         load.join(timeout=60)
-        rows.append({"minute": (time.monotonic() - started) / 60,
-                     "PSS MiB": server.memory_mib()[1]})  # fmt: skip
-    growth = 100 * (rows[-1]["PSS MiB"] / rows[0]["PSS MiB"] - 1)
-    print(f"\nsoak: PSS {rows[0]['PSS MiB']:.0f} -> {rows[-1]['PSS MiB']:.0f} MiB "
-          f"({growth:+.1f}%)")  # fmt: skip
+        rows.append(memory((time.monotonic() - started) / 60))
+    for key in ("PSS MiB", "anonymous PSS MiB"):
+        growth = 100 * (rows[-1][key] / rows[0][key] - 1)
+        print(f"\nsoak: {key.removesuffix(' MiB')} {rows[0][key]:.0f} -> {rows[-1][key]:.0f} "
+              f"MiB ({growth:+.1f}%)")  # fmt: skip
     table([{"endpoint": name, **values} for name, values in found.items()], "Soak latency")
     return rows
 
