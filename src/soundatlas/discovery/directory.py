@@ -241,9 +241,17 @@ class SongDirectory:
         return rows[0][found].astype(np.int64), scores[0][found]
 
     def table(self, rows: np.ndarray) -> pd.DataFrame:
-        """The songs at ``rows``, with artists and genres as text."""
-        taken = self.songs.take(pa.array(rows, type=pa.int64()))
-        frame = taken.drop_columns(["unit", "title_key", "recording_key"]).to_pandas()
+        """The songs at ``rows``, with artists and genres as text.
+
+        One zero-copy slice per row: ``take`` on the memory-mapped table (56 chunks at
+        10,000,000 songs) joined every chunk of its text and list columns first, 0.6 s a call.
+        """
+        shown = self.songs.drop_columns(["unit", "title_key", "recording_key"])
+        if len(rows):
+            taken = pa.concat_tables([shown.slice(int(row), 1) for row in rows])
+        else:
+            taken = shown.slice(0, 0)
+        frame = taken.to_pandas()
         frame["artists"] = [", ".join(a) if a is not None else "" for a in frame["artists"]]
         frame["genres"] = [", ".join(g) if g is not None else "" for g in frame["genres"]]
         return frame
