@@ -1,32 +1,46 @@
-"""Load on ``soundatlas serve`` over loopback: steady offered rate, saturation, memory.
+"""Load on ``soundatlas serve`` over loopback: steady offered rate, saturation, soak, memory.
 
 The server runs ``soundatlas serve ATLAS`` on 127.0.0.1 (a free port); the load client is
-Debian's ``hey`` (``apt-get install hey``): a protocol-level Go client that keeps an *open* rate
-per worker (``-q`` requests a second each, ``-c`` workers), so latency is measured at a fixed
-offered rate instead of being connections ÷ throughput, and writes every request's time with
-``-o csv`` (percentiles here are computed from those rows, not hey's histogram). It runs on the
-same 2 cores as the server, as any client on this machine must.
+Debian's ``hey`` (``apt-get install hey``): a protocol-level Go client whose workers each send
+``-q`` requests a second (an open rate while a request takes less than its period) and which
+writes every request's time with ``-o csv`` (percentiles here are computed from those rows,
+not hey's histogram). It runs on the same 2 cores as the server, as any client on this machine
+must.
 
-Endpoints (each one URL, the same every request):
+Endpoints, each with `URLS_PER_ENDPOINT` different URLs drawn from the atlas's songs (other
+seeds, targets, ids, queries, songs: no figure comes from asking the same thing again):
 
 - ``recommendations``: two seed tracks, ``target_energy``, ``min_tempo``, ``limit=20``;
 - ``audio-features``: 100 ids;
-- ``search``: ``q=love&type=track,artist&limit=20``;
+- ``search``: a word of a title, ``type=track,artist&limit=20``;
 - ``similar``: ``/soundatlas/v1/tracks/ID/similar?limit=10``;
-- ``mix``: the four at once in the shares `MIX` (one hey per endpoint, workers split).
+- ``mix``: the four together in the shares `MIX`.
 
-``--steady``: first each endpoint 200 times one request at a time (the cost of a request with
-no queue), then 50 workers × 2 requests a second (100 requests/s offered) for ``--seconds``.
-``--saturation``: the offered rate rises through `RATES` (``--seconds`` each) until p95 exceeds
-100 ms, a request fails, or fewer than 90% of the offered requests are answered; the table
-gives the highest rate that held. ``--memory``: RSS and PSS of the server's process tree with 1
-and with 4 workers, after every worker has answered requests. ``--breakdown``: in one process,
-where an endpoint's time goes (library call, formatting the Spotify objects, JSON encoding).
+Two ways of offering 100 requests/s (``--steady``, ``--seconds`` each):
+
+- *phase-locked*: ``hey -c 50 -q 2`` on one URL (per endpoint of the mix). hey's 50 workers tick
+  together, so requests arrive in bursts of 50 every half second: the last of a burst waits for
+  the 49 before it.
+- *spread*: 50 ``hey -c 1 -q 2`` processes, each on its own URL, started 10 ms apart, so a
+  request arrives every 10 ms on average, as from many independent clients.
+
+Before both, each endpoint 200 times one request at a time (the cost of a request with no
+queue). ``--saturation``: spread arrivals at each rate of `RATES` (``--seconds`` each) until
+p95 exceeds 100 ms, a request fails, or fewer than 90% of the offered requests are answered;
+the table gives the highest rate that held. ``--soak MINUTES``: the mix at 100 requests/s
+(spread) for that long, the server's PSS (all, and anonymous only) at the start and every
+minute. ``--memory``: RSS and
+PSS of the server's process tree with 1 and with 4 workers, after every worker has answered
+requests. ``--breakdown``: in one process, where an endpoint's time goes (library call,
+formatting the Spotify objects, JSON encoding), over varied requests.
 
 Usage::
 
     soundatlas demo --size 95837 -o /tmp/demo95k
-    python benchmarks/api_load.py /tmp/demo95k --steady --saturation --memory --seconds 10
+    python benchmarks/api_load.py /tmp/demo95k --steady --saturation --seconds 10
+    python benchmarks/api_load.py /tmp/demo95k --soak 10
+    git archive OLD src | tar -x -C /tmp/old  # the same load on an older version
+    python benchmarks/api_load.py /tmp/demo95k --steady --source /tmp/old/src
 """
 
 from __future__ import annotations
@@ -41,8 +55,11 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import numpy as np
@@ -50,8 +67,10 @@ import psutil
 
 CLI = (sys.executable, "-c", "from soundatlas.cli import main; main()")
 MIX = {"recommendations": 0.4, "audio-features": 0.2, "search": 0.2, "similar": 0.2}
-RATES = (100, 200, 300, 400, 500, 600, 800)
+RATES = (100, 200, 300, 400, 500, 600, 800, 1000)
 WORKERS = 50
+STEADY_RATE = 100
+URLS_PER_ENDPOINT = 50
 P95_LIMIT_MS = 100.0
 
 
@@ -62,14 +81,18 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, atlas: Path, workers: int = 1) -> None:
+    """``soundatlas serve`` on a free port, from this install or from the source tree
+    ``source`` (a ``src`` folder: another version of the code, to compare)."""
+
+    def __init__(self, atlas: Path, workers: int = 1, source: Path | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
             [*CLI, "serve", str(atlas), "--port", str(self.port), "--workers", str(workers)],
             stdout=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONPATH": str(source)} if source else None,
         )
-        deadline = time.monotonic() + 300
+        deadline = time.monotonic() + 900  # a sampled 10,000,000-song atlas loads in minutes
         while time.monotonic() < deadline:
             try:
                 httpx.get(f"{self.url}/openapi.json", timeout=2)
@@ -89,74 +112,148 @@ class Server:
             pss += info.pss
         return rss / 2**20, pss / 2**20, len(processes)
 
+    def anonymous_pss_mib(self) -> float:
+        """PSS of the tree's anonymous memory (``Pss_Anon`` of /proc/PID/smaps_rollup): its
+        heap and arrays, without the pages of shared libraries and files, whose share of PSS
+        changes whenever other processes on the machine map or unmap the same libraries."""
+        root = psutil.Process(self.process.pid)
+        total = 0
+        for process in (root, *root.children(recursive=True)):
+            with open(f"/proc/{process.pid}/smaps_rollup") as rollup:
+                for line in rollup:
+                    if line.startswith("Pss_Anon:"):
+                        total += int(line.split()[1])
+        return total / 1024
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU seconds used so far by the server's process tree."""
+        root = psutil.Process(self.process.pid)
+        times = [p.cpu_times() for p in (root, *root.children(recursive=True))]
+        return sum(t.user + t.system for t in times)
+
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
         self.process.wait(60)
 
 
-def endpoint_urls(url: str) -> dict[str, str]:
-    """One URL per endpoint, from the atlas the server answers with."""
-    found = httpx.get(f"{url}/v1/search", params={"q": "a", "type": "track", "limit": 50}).json()
-    ids = [t["id"] for t in found["tracks"]["items"]]
-    more = httpx.get(
-        f"{url}/v1/search", params={"q": "e", "type": "track", "limit": 50, "offset": 50}
-    ).json()
-    ids += [t["id"] for t in more["tracks"]["items"]]
-    ids = (ids * 3)[:100]
+def endpoint_urls(url: str, count: int = URLS_PER_ENDPOINT) -> dict[str, list[str]]:
+    """``count`` different URLs per endpoint, from songs of the atlas the server answers with:
+    other seeds, targets, ids, queries and songs in each (a fixed random draw), so no figure
+    comes from asking the same thing again."""
+    rng = np.random.default_rng(0)
+    items: list[dict] = []
+    with httpx.Client(base_url=url, timeout=60) as client:
+        for letter in "aeiou":
+            for offset in (0, 50, 100):
+                found = client.get(
+                    "/v1/search",
+                    params={"q": letter, "type": "track", "limit": 50, "offset": offset},
+                ).json()
+                items += found["tracks"]["items"]
+    ids = list(dict.fromkeys(item["id"] for item in items))
+    words = sorted(
+        {
+            word.lower()
+            for item in items
+            for word in item["name"].split()
+            if len(word) >= 4 and word.isalpha()
+        }
+    )
+    if len(ids) < 2 * count or len(words) < count:
+        raise SystemExit(f"the atlas gave {len(ids)} ids and {len(words)} title words: too few")
+    seeds = rng.choice(ids, size=(count, 2), replace=False)
+    energy = rng.uniform(0.3, 0.9, count)
+    tempo = rng.integers(70, 130, count)
     return {
-        "recommendations": f"{url}/v1/recommendations?seed_tracks={ids[0]},{ids[1]}"
-        "&target_energy=0.7&min_tempo=90&limit=20",
-        "audio-features": f"{url}/v1/audio-features?ids={','.join(ids)}",
-        "search": f"{url}/v1/search?q=love&type=track,artist&limit=20",
-        "similar": f"{url}/soundatlas/v1/tracks/{ids[2]}/similar?limit=10",
+        "recommendations": [
+            f"{url}/v1/recommendations?seed_tracks={a},{b}&target_energy={e:.2f}"
+            f"&min_tempo={t}&limit=20"
+            for (a, b), e, t in zip(seeds, energy, tempo, strict=True)
+        ],
+        "audio-features": [
+            f"{url}/v1/audio-features?ids={','.join(rng.choice(ids, 100, replace=False))}"
+            for _ in range(count)
+        ],
+        "search": [
+            f"{url}/v1/search?q={quote(word)}&type=track,artist&limit=20"
+            for word in rng.choice(words, count, replace=False)
+        ],
+        "similar": [
+            f"{url}/soundatlas/v1/tracks/{track}/similar?limit=10"
+            for track in rng.choice(ids, count, replace=False)
+        ],
     }
 
 
-def hey(urls: dict[str, tuple[str, int]], rate_each: float, seconds: float) -> dict:
-    """Run one hey per endpoint at once (``workers`` each, ``rate_each`` requests a second per
-    worker); per-request times and statuses from their CSV output."""
-    processes = {
-        name: subprocess.Popen(
-            ["hey", "-z", f"{seconds}s", "-c", str(workers), "-q", f"{rate_each:g}",
-             "-o", "csv", url],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        for name, (url, workers) in urls.items()
-    }  # fmt: skip
-    times, statuses = [], []
-    for process in processes.values():
+@dataclass(frozen=True)
+class Job:
+    """One hey process: ``workers`` connections each sending ``rate`` requests a second."""
+
+    endpoint: str
+    url: str
+    workers: int
+    rate: float
+
+
+def run_hey(jobs: list[Job], seconds: float, *, stagger: float = 0.0) -> dict[str, dict]:
+    """Run every job's hey at once, the i-th started ``i × stagger`` seconds after the first;
+    statistics per endpoint and over all (``"all"``) from hey's per-request CSV rows."""
+    processes: list[tuple[Job, subprocess.Popen]] = []
+    start = time.monotonic()
+    for number, job in enumerate(jobs):
+        delay = start + number * stagger - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        command = ["hey", "-z", f"{seconds}s", "-c", str(job.workers), "-q", f"{job.rate:g}",
+                   "-cpus", "1", "-o", "csv", job.url]  # fmt: skip
+        processes.append((job, subprocess.Popen(command, stdout=subprocess.PIPE,
+                                                stderr=subprocess.DEVNULL, text=True)))  # fmt: skip
+    times: dict[str, list[float]] = {}
+    errors: dict[str, int] = {}
+    offered: dict[str, float] = {}
+    for job, process in processes:
         out, _ = process.communicate(timeout=seconds + 120)
+        offered[job.endpoint] = offered.get(job.endpoint, 0.0) + job.workers * job.rate
         for row in csv.DictReader(io.StringIO(out)):
-            times.append(float(row["response-time"]) * 1000)
-            statuses.append(int(row["status-code"]))
-    offered = sum(w for _, w in urls.values()) * rate_each * seconds
-    times_ms = np.asarray(times)
-    errors = sum(1 for s in statuses if s != 200)
-    return {
-        "offered/s": offered / seconds,
-        "answered/s": len(times) / seconds,
-        "p50": float(np.percentile(times_ms, 50)) if len(times) else float("nan"),
-        "p95": float(np.percentile(times_ms, 95)) if len(times) else float("nan"),
-        "p99": float(np.percentile(times_ms, 99)) if len(times) else float("nan"),
-        "errors": errors,
-        "requests": len(times),
-    }
+            times.setdefault(job.endpoint, []).append(float(row["response-time"]) * 1000)
+            errors[job.endpoint] = errors.get(job.endpoint, 0) + (row["status-code"] != "200")
+    names = list(offered)
+    stats = {name: _stats(times.get(name, []), errors.get(name, 0), offered[name], seconds)
+             for name in names}  # fmt: skip
+    every = [t for name in names for t in times.get(name, [])]
+    stats["all"] = _stats(every, sum(errors.values()), sum(offered.values()), seconds)
+    return stats
 
 
-def one_at_a_time(urls: dict[str, str], count: int = 200) -> list[dict]:
-    """Each endpoint ``count`` times, one request after another (hey -n COUNT -c 1): the cost
-    of a request with no queue in front of it."""
+def _stats(times: list[float], errors: int, offered: float, seconds: float) -> dict:
+    found = np.asarray(times)
+
+    def percentile(q: float) -> float:
+        return float(np.percentile(found, q)) if len(found) else float("nan")
+
+    return {"offered/s": offered, "answered/s": len(found) / seconds, "p50": percentile(50),
+            "p95": percentile(95), "p99": percentile(99), "errors": errors,
+            "requests": len(found)}  # fmt: skip
+
+
+def one_at_a_time(server: Server, urls: dict[str, list[str]], count: int = 200) -> list[dict]:
+    """Each endpoint ``count`` times, one request after another, cycling through its URLs
+    (``hey -n 4 -c 1`` per URL): the latency of a request with no queue in front of it, and the
+    server's CPU time per request (its process tree's user + system time over the run), which
+    a busy machine changes far less than it changes latency."""
     rows = []
-    for name, url in urls.items():
-        out = subprocess.run(
-            ["hey", "-n", str(count), "-c", "1", "-o", "csv", url],
-            capture_output=True, text=True, check=True, timeout=600,
-        ).stdout  # fmt: skip
-        found = [float(r["response-time"]) * 1000 for r in csv.DictReader(io.StringIO(out))]
+    for name, variants in urls.items():
+        found: list[float] = []
+        before = server.cpu_seconds()
+        for url in (variants * count)[: count // 4]:
+            out = subprocess.run(
+                ["hey", "-n", "4", "-c", "1", "-o", "csv", url],
+                capture_output=True, text=True, check=True, timeout=600,
+            ).stdout  # fmt: skip
+            found += [float(r["response-time"]) * 1000 for r in csv.DictReader(io.StringIO(out))]
+        cpu = 1000 * (server.cpu_seconds() - before) / len(found)
         rows.append({"endpoint": name, "p50": float(np.percentile(found, 50)),
-                     "p95": float(np.percentile(found, 95))})  # fmt: skip
+                     "p95": float(np.percentile(found, 95)), "server CPU ms": cpu})  # fmt: skip
     return rows
 
 
@@ -164,27 +261,46 @@ def split(workers: int) -> dict[str, int]:
     return {name: max(1, round(share * workers)) for name, share in MIX.items()}
 
 
-def steady(urls: dict[str, str], seconds: float) -> list[dict]:
+def phase_locked(urls: dict[str, list[str]], name: str, rate: float) -> list[Job]:
+    """``hey -c 50 -q rate/50`` on one URL per endpoint: the 50 workers tick together, so the
+    requests arrive in bursts of 50."""
+    if name != "mix":
+        return [Job(name, urls[name][0], WORKERS, rate / WORKERS)]
+    return [Job(n, urls[n][0], k, rate / WORKERS) for n, k in split(WORKERS).items()]
+
+
+def spread(urls: dict[str, list[str]], name: str, rate: float) -> list[Job]:
+    """50 ``hey -c 1 -q rate/50``, each on its own URL; started 1/rate seconds apart, so
+    together they send one request every 1/rate seconds."""
+    if name != "mix":
+        return [Job(name, url, 1, rate / WORKERS) for url in urls[name][:WORKERS]]
+    return [Job(n, url, 1, rate / WORKERS) for n, k in split(WORKERS).items()
+            for url in urls[n][:k]]  # fmt: skip
+
+
+def steady(urls: dict[str, list[str]], seconds: float, arrivals: str) -> list[dict]:
+    """100 requests/s for ``seconds`` on each endpoint and on the mix (with the mix's rows
+    per endpoint), ``arrivals`` "phase-locked" or "spread"."""
     rows = []
-    for name, url in urls.items():
-        rows.append({"endpoint": name, **hey({name: (url, WORKERS)}, 2, seconds)})
-    mix = {name: (urls[name], n) for name, n in split(WORKERS).items()}
-    rows.append({"endpoint": "mix", **hey(mix, 2, seconds)})
+    for name in [*urls, "mix"]:
+        if arrivals == "spread":
+            found = run_hey(spread(urls, name, STEADY_RATE), seconds, stagger=1 / STEADY_RATE)
+        else:
+            found = run_hey(phase_locked(urls, name, STEADY_RATE), seconds)
+        rows.append({"endpoint": name, **found["all"]})
+        if name == "mix":
+            rows += [{"endpoint": f"  mix: {n}", **found[n]} for n in urls]
     return rows
 
 
-def saturation(urls: dict[str, str], seconds: float) -> list[dict]:
+def saturation(urls: dict[str, list[str]], seconds: float) -> list[dict]:
+    """The highest rate of `RATES` (spread arrivals) with p95 ≤ 100 ms, no error and ≥ 90% of
+    the offered requests answered, per endpoint and for the mix."""
     rows = []
     for name in [*urls, "mix"]:
         best = None
         for rate in RATES:
-            each = rate / WORKERS
-            targets = (
-                {name: (urls[name], WORKERS)}
-                if name != "mix"
-                else {n: (urls[n], k) for n, k in split(WORKERS).items()}
-            )
-            found = hey(targets, each, seconds)
+            found = run_hey(spread(urls, name, rate), seconds, stagger=1 / rate)["all"]
             held = (
                 found["p95"] <= P95_LIMIT_MS
                 and found["errors"] == 0
@@ -200,11 +316,44 @@ def saturation(urls: dict[str, str], seconds: float) -> list[dict]:
     return rows
 
 
-def breakdown(atlas_dir: Path, repeats: int = 50) -> list[dict]:
-    """Median milliseconds per step of each endpoint, in one process (no HTTP)."""
+def soak(server: Server, urls: dict[str, list[str]], minutes: float) -> list[dict]:
+    """The mix at 100 requests/s (spread arrivals) for ``minutes``; the server's PSS at the
+    start (every URL answered once) and every minute, and the latency over the whole run."""
+    with httpx.Client(timeout=60) as client:
+        for variants in urls.values():
+            for url in variants:
+                client.get(url)
+
+    def memory(minute: float) -> dict:
+        return {"minute": minute, "PSS MiB": server.memory_mib()[1],
+                "anonymous PSS MiB": server.anonymous_pss_mib()}  # fmt: skip
+
+    rows = [memory(0.0)]
+    jobs = spread(urls, "mix", STEADY_RATE)
+    found: dict[str, dict] = {}
+    load = threading.Thread(
+        target=lambda: found.update(run_hey(jobs, minutes * 60, stagger=1 / STEADY_RATE))
+    )
+    started = time.monotonic()
+    load.start()
+    while load.is_alive():
+        load.join(timeout=60)
+        rows.append(memory((time.monotonic() - started) / 60))
+    for key in ("PSS MiB", "anonymous PSS MiB"):
+        growth = 100 * (rows[-1][key] / rows[0][key] - 1)
+        print(f"\nsoak: {key.removesuffix(' MiB')} {rows[0][key]:.0f} -> {rows[-1][key]:.0f} "
+              f"MiB ({growth:+.1f}%)")  # fmt: skip
+    table([{"endpoint": name, **values} for name, values in found.items()], "Soak latency")
+    return rows
+
+
+def breakdown(atlas_dir: Path, repeats: int = URLS_PER_ENDPOINT) -> list[dict]:
+    """Median milliseconds per step of each endpoint in one process (no HTTP), each of
+    ``repeats`` calls with other seeds, ids, queries or songs."""
     from threadpoolctl import threadpool_limits
 
     from soundatlas import load_atlas
+    from soundatlas.api.holder import warmed
     from soundatlas.api.objects import audio_features_object, track_object
     from soundatlas.discovery import (
         PlaylistRequest,
@@ -217,45 +366,50 @@ def breakdown(atlas_dir: Path, repeats: int = 50) -> list[dict]:
     from soundatlas.discovery.index import discovery_index
 
     threadpool_limits(limits=1)  # as the server runs
-    atlas = load_atlas(atlas_dir)
+    atlas = warmed(load_atlas(atlas_dir))
     index = discovery_index(atlas)
-    ids = [str(i) for i in index.ids[:100]]
+    rng = np.random.default_rng(0)
+    rows_ = rng.choice(index.size, size=(repeats, 100), replace=False)
+    ids = [[str(index.ids[r]) for r in drawn] for drawn in rows_]
+    words = [str(index.names[r]).split()[0].lower() for r in rows_[:, 0]]
     base = "http://127.0.0.1"
 
-    def timed(step) -> tuple[float, object]:
-        samples, result = [], None
-        for _ in range(repeats):
+    def timed(step) -> tuple[float, list]:
+        samples, results = [], []
+        for number in range(repeats):
             clock = time.perf_counter()
-            result = step()
+            results.append(step(number))
             samples.append(time.perf_counter() - clock)
-        return 1000 * float(np.median(samples)), result
+        return 1000 * float(np.median(samples)), results
 
-    rows = []
-    request = PlaylistRequest(
-        method=None, seeds=tuple(ids[:2]), target={"energy": 0.7}, minimum={"tempo": 90}
-    )
-    library, playlist = timed(
-        lambda: (generate_playlist(atlas, request), seed_pools(atlas, request))
-    )
-    rows_ = playlist[0].tracks["row"].tolist()
-    shaping, objects = timed(lambda: [track_object(base, index.song(r)) for r in rows_])
-    encoding, _ = timed(lambda: json.dumps({"tracks": objects}))
-    rows.append({"endpoint": "recommendations", "library": library, "objects": shaping,
-                 "json": encoding})  # fmt: skip
-    library, songs = timed(lambda: find_songs(atlas, ids))
-    shaping, objects = timed(lambda: [audio_features_object(base, s) for s in songs])
-    encoding, _ = timed(lambda: json.dumps(objects))
-    rows.append({"endpoint": "audio-features", "library": library, "objects": shaping,
-                 "json": encoding})  # fmt: skip
-    library, found = timed(lambda: search(atlas, "love", limit=20))
-    songs = find_songs(atlas, found.songs["track_id"].tolist())
-    shaping, objects = timed(lambda: [track_object(base, s) for s in songs])
-    encoding, _ = timed(lambda: json.dumps(objects))
-    rows.append({"endpoint": "search", "library": library, "objects": shaping, "json": encoding})
-    library, similar = timed(lambda: similar_tracks(atlas, 2, n=10))
-    shaping, _ = timed(lambda: similar.to_json(orient="records"))
-    rows.append({"endpoint": "similar", "library": library, "objects": shaping, "json": 0.0})
-    return rows
+    def request(number: int) -> PlaylistRequest:
+        return PlaylistRequest(method=None, seeds=tuple(ids[number][:2]),
+                               target={"energy": 0.7}, minimum={"tempo": 90})  # fmt: skip
+
+    def shaped(rows: list[list[int]], shape) -> tuple[float, list]:
+        return timed(lambda n: [shape(base, index.song(r)) for r in rows[n]])
+
+    found = []
+    playlist, lists = timed(lambda n: generate_playlist(atlas, request(n)))
+    pools, _ = timed(lambda n: seed_pools(atlas, request(n)))
+    shaping, objects = shaped([p.tracks["row"].tolist() for p in lists], track_object)
+    encoding, _ = timed(lambda n: json.dumps({"tracks": objects[n]}))
+    found.append({"endpoint": "recommendations", "library": playlist + pools,
+                  "objects": shaping, "json": encoding})  # fmt: skip
+    library, songs = timed(lambda n: find_songs(atlas, ids[n]))
+    shaping, objects = timed(lambda n: [audio_features_object(base, s) for s in songs[n]])
+    encoding, _ = timed(lambda n: json.dumps(objects[n]))
+    found.append({"endpoint": "audio-features", "library": library, "objects": shaping,
+                  "json": encoding})  # fmt: skip
+    library, results = timed(lambda n: search(atlas, words[n], limit=20))
+    shaping, objects = shaped([r.songs["row"].tolist() for r in results], track_object)
+    encoding, _ = timed(lambda n: json.dumps(objects[n]))
+    found.append({"endpoint": "search", "library": library, "objects": shaping,
+                  "json": encoding})  # fmt: skip
+    library, tables = timed(lambda n: similar_tracks(atlas, int(rows_[n, 0]), n=10))
+    shaping, _ = timed(lambda n: tables[n].to_json(orient="records"))
+    found.append({"endpoint": "similar", "library": library, "objects": shaping, "json": 0.0})
+    return found
 
 
 def table(rows: list[dict], title: str) -> None:
@@ -278,25 +432,37 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--steady", action="store_true")
     parser.add_argument("--saturation", action="store_true")
+    parser.add_argument("--soak", type=float, default=0.0, metavar="MINUTES")
     parser.add_argument("--memory", action="store_true")
     parser.add_argument("--breakdown", action="store_true")
     parser.add_argument("--workers", type=int, default=1, help="server workers under load")
+    parser.add_argument(
+        "--source", type=Path, help="serve from this src folder (e.g. an older commit's)"
+    )
     options = parser.parse_args()
-    if (options.steady or options.saturation) and shutil.which("hey") is None:
+    loaded = options.steady or options.saturation or options.soak > 0
+    if loaded and shutil.which("hey") is None:
         raise SystemExit("needs Debian's hey: apt-get install hey")
     print(f"atlas {options.atlas}; {os.cpu_count()} cores; load average {os.getloadavg()}")
-    if options.steady or options.saturation:
-        server = Server(options.atlas, options.workers)
+    if loaded:
+        server = Server(options.atlas, options.workers, options.source)
         print(f"server: {options.workers} worker(s)")
         try:
             urls = endpoint_urls(server.url)
             if options.steady:
-                table(one_at_a_time(urls), "One request at a time (ms)")
-                table(steady(urls, options.seconds), "Steady: 50 workers x 2 requests/s")
+                table(one_at_a_time(server, urls), "One request at a time (ms)")
+                for arrivals, how in (("phase-locked", "hey -c 50 -q 2"),
+                                      ("spread", "50 x hey -c 1 -q 2, 10 ms apart")):  # fmt: skip
+                    rows = steady(urls, options.seconds, arrivals)
+                    table(rows, f"Steady, {arrivals}: {how} (100 requests/s)")
             if options.saturation:
-                table(saturation(urls, options.seconds), "Saturation: p95 <= 100 ms, 0 errors")
+                rows = saturation(urls, options.seconds)
+                table(rows, "Saturation (spread): p95 <= 100 ms, 0 errors")
+            if options.soak > 0:
+                table(soak(server, urls, options.soak), "Soak: server PSS")
             rss, pss, count = server.memory_mib()
             print(f"\nserver after the load: RSS {rss:.0f} MiB, PSS {pss:.0f} MiB")
+            print(f"load average at the end {os.getloadavg()}")
         finally:
             server.stop()
     if options.memory:
@@ -306,9 +472,10 @@ def main() -> None:
             try:
                 urls = endpoint_urls(server.url)
                 with httpx.Client() as client:
-                    for _ in range(20 * workers):  # spread over the workers
-                        for url in urls.values():
-                            client.get(url, timeout=60, headers={"Connection": "close"})
+                    for number in range(20 * workers):  # spread over the workers
+                        for variants in urls.values():
+                            client.get(variants[number % len(variants)], timeout=60,
+                                       headers={"Connection": "close"})  # fmt: skip
                 rss, pss, count = server.memory_mib()
                 rows.append({"workers": workers, "processes": count, "RSS MiB": rss,
                              "PSS MiB": pss})  # fmt: skip

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import Field
 
 from soundatlas.api.context import (
@@ -18,6 +18,7 @@ from soundatlas.api.context import (
     Strict,
     TrackId,
     id_list,
+    json_answer,
     limits_of,
     with_limits,
 )
@@ -61,8 +62,12 @@ class _Seeds(Strict):
 RecommendationsQuery = with_limits("RecommendationsQuery", _Seeds, TUNABLE)
 
 
-@router.get("/recommendations", summary="Recommendations from seeds and tunable attributes")
-def recommendations(query: Annotated[RecommendationsQuery, Query()], ctx: Ctx) -> dict:
+@router.get(
+    "/recommendations",
+    response_model=dict,
+    summary="Recommendations from seeds and tunable attributes",
+)
+async def recommendations(query: Annotated[RecommendationsQuery, Query()], ctx: Ctx) -> Response:
     """The tracks SoundAtlas's smart playlist chooses for these seeds and limits (each recording
     once, never a release of a seed), and each seed's pool (`seed_pools`)."""
     tracks, artists, genres = (
@@ -106,13 +111,17 @@ def recommendations(query: Annotated[RecommendationsQuery, Query()], ctx: Ctx) -
             }
         )
     rows = playlist.tracks["row"].tolist()
-    return {"seeds": seeds, "tracks": [track_object(ctx.base, ctx.index.song(r)) for r in rows]}
+    return json_answer(
+        {"seeds": seeds, "tracks": [track_object(ctx.base, ctx.index.song(r)) for r in rows]}
+    )
 
 
-@router.get("/recommendations/available-genre-seeds", summary="Genres usable as seeds")
-def genre_seeds(query: Annotated[NoParameters, Query()], ctx: Ctx) -> dict:
+@router.get(
+    "/recommendations/available-genre-seeds", response_model=dict, summary="Genres usable as seeds"
+)
+async def genre_seeds(query: Annotated[NoParameters, Query()], ctx: Ctx) -> Response:
     """Every genre of the catalog, sorted."""
-    return {"genres": list(ctx.index.genres.names)}
+    return json_answer({"genres": list(ctx.index.genres.names)})
 
 
 class _Market(Strict):
@@ -123,48 +132,54 @@ class _Ids(_Market):
     ids: str = Field(..., max_length=5000, description="Track ids separated by commas.")
 
 
-@router.get("/audio-features", summary="Audio features of several tracks")
-def several_audio_features(query: Annotated[_Ids, Query()], ctx: Ctx) -> dict:
+@router.get("/audio-features", response_model=dict, summary="Audio features of several tracks")
+async def several_audio_features(query: Annotated[_Ids, Query()], ctx: Ctx) -> Response:
     """Up to 100 ids, answered in request order, ``null`` for an id not in the catalog."""
     songs = find_songs(ctx.atlas, id_list("ids", query.ids, 100))
-    return {
-        "audio_features": [None if s is None else audio_features_object(ctx.base, s) for s in songs]
-    }
+    return json_answer(
+        {
+            "audio_features": [
+                None if s is None else audio_features_object(ctx.base, s) for s in songs
+            ]
+        }
+    )
 
 
-@router.get("/audio-features/{id}", summary="Audio features of a track")
-def audio_features(
+@router.get("/audio-features/{id}", response_model=dict, summary="Audio features of a track")
+async def audio_features(
     id: TrackId,  # noqa: A002  (Spotify's parameter name)
     query: Annotated[NoParameters, Query()],
     ctx: Ctx,
-) -> dict:
-    return audio_features_object(ctx.base, find_song(ctx.atlas, id))
+) -> Response:
+    return json_answer(audio_features_object(ctx.base, find_song(ctx.atlas, id)))
 
 
-@router.get("/tracks", summary="Several tracks")
-def several_tracks(query: Annotated[_Ids, Query()], ctx: Ctx) -> dict:
+@router.get("/tracks", response_model=dict, summary="Several tracks")
+async def several_tracks(query: Annotated[_Ids, Query()], ctx: Ctx) -> Response:
     """Up to 50 ids, answered in request order, ``null`` for an id not in the catalog."""
     songs = find_songs(ctx.atlas, id_list("ids", query.ids, 50))
-    return {"tracks": [None if s is None else track_object(ctx.base, s) for s in songs]}
+    return json_answer(
+        {"tracks": [None if s is None else track_object(ctx.base, s) for s in songs]}
+    )
 
 
-@router.get("/tracks/{id}", summary="A track")
-def track(
+@router.get("/tracks/{id}", response_model=dict, summary="A track")
+async def track(
     id: TrackId,  # noqa: A002
     query: Annotated[_Market, Query()],
     ctx: Ctx,
-) -> dict:
-    return track_object(ctx.base, find_song(ctx.atlas, id))
+) -> Response:
+    return json_answer(track_object(ctx.base, find_song(ctx.atlas, id)))
 
 
-@router.get("/artists/{id}", summary="An artist")
-def artist(
+@router.get("/artists/{id}", response_model=dict, summary="An artist")
+async def artist(
     id: Annotated[str, Path(max_length=200)],  # noqa: A002
     query: Annotated[NoParameters, Query()],
     ctx: Ctx,
-) -> dict:
+) -> Response:
     found = find_artist(ctx.atlas, id)  # of a sampled atlas, any artist of the catalog
-    return artist_object(ctx.base, found.name, genres=list(found.genres))
+    return json_answer(artist_object(ctx.base, found.name, genres=list(found.genres)))
 
 
 class _Search(Strict):
@@ -176,8 +191,8 @@ class _Search(Strict):
     include_external: Literal["audio"] | None = Field(None, description="Accepted, ignored.")
 
 
-@router.get("/search", summary="Search tracks and artists")
-def search_catalog(query: Annotated[_Search, Query()], ctx: Ctx) -> dict:
+@router.get("/search", response_model=dict, summary="Search tracks and artists")
+async def search_catalog(query: Annotated[_Search, Query()], ctx: Ctx) -> Response:
     """Tracks (one per recording) and artists matching ``q``, in Spotify's paging objects."""
     kinds = [k.strip() for k in query.type.split(",")]
     unknown = [k for k in kinds if k not in ("track", "artist")]
@@ -208,4 +223,4 @@ def search_catalog(query: Annotated[_Search, Query()], ctx: Ctx) -> dict:
             offset=query.offset,
             total=found.total_artists,
         )
-    return answer
+    return json_answer(answer)

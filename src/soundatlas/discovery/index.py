@@ -137,6 +137,8 @@ class DiscoveryIndex:
         self._center = atlas.scaler.center
         self._subsets: dict[tuple[int, ...], np.ndarray] = {}
         self._subset_lock = threading.Lock()
+        self._numbers: dict[str, np.ndarray] = {}
+        self._spreads: dict[str, float] = {}
         self._text: NameIndexes | None = None
         self._filters: FilterIndex | None = None
         self._lazy_lock = threading.RLock()  # lazy parts build on each other (filters on genres)
@@ -431,6 +433,29 @@ class DiscoveryIndex:
             return int(found)
         positions = np.flatnonzero(found) if isinstance(found, np.ndarray) else [found.start]
         return int(positions[0])
+
+    def numbers(self, column: str) -> np.ndarray:
+        """A numeric column of the catalog as float64, NaN where missing (read-only), converted
+        once per atlas rather than by every request that filters or targets on it."""
+        with self._subset_lock:
+            values = self._numbers.get(column)
+            if values is None:
+                tracks = self.atlas_ref().tracks
+                values = tracks[column].to_numpy(dtype=np.float64, na_value=np.nan)
+                values.flags.writeable = False
+                self._numbers[column] = values
+        return values
+
+    def spread(self, column: str) -> float:
+        """Standard deviation of a numeric column over the songs that have it (NaN if none)."""
+        with self._subset_lock:
+            found = self._spreads.get(column)
+        if found is None:
+            values = self.numbers(column)
+            found = float(np.nanstd(values)) if np.isfinite(values).any() else float("nan")
+            with self._subset_lock:
+                self._spreads[column] = found
+        return found
 
     def feature_columns(self, features: tuple[str, ...] | None) -> tuple[int, ...]:
         """Matrix columns of ``features`` (all when None); the caller has validated the names."""

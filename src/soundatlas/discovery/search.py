@@ -154,13 +154,13 @@ def search(atlas: Atlas, text: str, *, limit: int = 20, offset: int = 0) -> Sear
             codes, artist_tiers = match_artists(index, key, limit=None)
             outside, outside_tiers = songs_outside_sample(index, key)
     page = slice(int(offset), int(offset) + int(limit))
+    first = int(offset) + 1
     if len(outside):
         songs, total = _with_songs_outside(index, (rows, tiers), (outside, outside_tiers), page)
+        songs["rank"] += int(offset)
     else:
-        songs, total = song_table(index, rows[page], tiers[page]), len(rows)
-    artists = artist_table(index, codes[page], artist_tiers[page])
-    songs["rank"] += int(offset)
-    artists["rank"] += int(offset)
+        songs, total = song_table(index, rows[page], tiers[page], first=first), len(rows)
+    artists = artist_table(index, codes[page], artist_tiers[page], first=first)
     return SearchResults(songs, artists, total, len(codes), int(offset), suggestion)
 
 
@@ -345,11 +345,13 @@ def match_artists(
     return rank_matches(tiers, index.artist_score, None, limit)
 
 
-def song_table(index: DiscoveryIndex, rows: np.ndarray, tiers: np.ndarray) -> pd.DataFrame:
-    """The songs results table for ``rows`` matched at ``tiers``."""
+def song_table(
+    index: DiscoveryIndex, rows: np.ndarray, tiers: np.ndarray, *, first: int = 1
+) -> pd.DataFrame:
+    """The songs results table for ``rows`` matched at ``tiers``, ranked from ``first``."""
     releases = index.releases[index.recording[rows]]
     frame: dict[str, object] = {
-        "rank": np.arange(1, len(rows) + 1),
+        "rank": np.arange(first, first + len(rows)),
         "match": np.array([SONG_TIERS[t] for t in tiers], dtype=object),
         **index.song_columns(rows),
         "releases": np.asarray(releases, dtype=np.int64),
@@ -365,11 +367,14 @@ def _other_titles(index: DiscoveryIndex, row: int) -> str:
     return OTHER_TITLES_SEPARATOR.join(titles)
 
 
-def artist_table(index: DiscoveryIndex, codes: np.ndarray, tiers: np.ndarray) -> pd.DataFrame:
-    """The artists results table for artist ``codes`` matched at ``tiers``."""
+def artist_table(
+    index: DiscoveryIndex, codes: np.ndarray, tiers: np.ndarray, *, first: int = 1
+) -> pd.DataFrame:
+    """The artists results table for artist ``codes`` matched at ``tiers``, ranked from
+    ``first``."""
     return pd.DataFrame(
         {
-            "rank": np.arange(1, len(codes) + 1),
+            "rank": np.arange(first, first + len(codes)),
             "artist": index.artist_names[codes],
             "match": np.array([MATCH_TIERS[t] for t in tiers], dtype=object),
             "songs": index.artist_songs[codes],

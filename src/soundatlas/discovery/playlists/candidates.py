@@ -20,7 +20,7 @@ from soundatlas.atlas.model import Atlas
 from soundatlas.clustering.metrics import NOISE
 from soundatlas.clustering.result import METHOD_TITLES
 from soundatlas.discovery.artists import artist_code
-from soundatlas.discovery.index import DiscoveryIndex
+from soundatlas.discovery.index import DiscoveryIndex, discovery_index
 from soundatlas.discovery.playlists.request import PlaylistRequest
 from soundatlas.discovery.similar import resolve_track
 from soundatlas.errors import ConfigError, LookupFailed
@@ -205,25 +205,18 @@ def seed_point(atlas: Atlas, index: DiscoveryIndex, kind: str, seed: str) -> np.
 # ------------------------------------------------------------------------------- constraints
 
 
-def _column(atlas: Atlas, column: str, rows: np.ndarray) -> np.ndarray:
-    values = atlas.tracks[column]
-    return values.to_numpy(dtype=np.float64, na_value=np.nan)[rows]
-
-
 def filters(
     atlas: Atlas, request: PlaylistRequest, scope: np.ndarray, similarity: np.ndarray
 ) -> dict[str, np.ndarray]:
     """For each active filter, which songs in scope it rejects."""
+    index = discovery_index(atlas)
     failing = {"threshold": similarity < request.threshold}
     for column, low in request.minimum.items():
-        values = _column(atlas, column, scope)
-        failing[f"min_{column}"] = ~(values >= low)
+        failing[f"min_{column}"] = ~(index.numbers(column)[scope] >= low)
     for column, high in request.maximum.items():
-        values = _column(atlas, column, scope)
-        failing[f"max_{column}"] = ~(values <= high)
+        failing[f"max_{column}"] = ~(index.numbers(column)[scope] <= high)
     if not request.allow_explicit:
-        explicit = atlas.tracks["explicit"].to_numpy(dtype=bool, na_value=False)
-        failing["explicit"] = explicit[scope]
+        failing["explicit"] = index.numbers("explicit")[scope] == 1.0
     return failing
 
 
@@ -231,11 +224,11 @@ def _target_distance(atlas: Atlas, request: PlaylistRequest, rows: np.ndarray) -
     """Root-mean-square distance to the targets in catalog standard deviations (0 if none)."""
     if not request.target:
         return np.zeros(len(rows))
+    index = discovery_index(atlas)
     squares = np.zeros(len(rows))
     for column, goal in request.target.items():
-        everything = atlas.tracks[column].to_numpy(dtype=np.float64, na_value=np.nan)
-        spread = float(np.nanstd(everything)) or 1.0
-        gap = (everything[rows] - goal) / spread
+        spread = index.spread(column) or 1.0
+        gap = (index.numbers(column)[rows] - goal) / spread
         squares += np.where(np.isnan(gap), np.inf, gap * gap)
     return np.sqrt(squares / len(request.target))
 
