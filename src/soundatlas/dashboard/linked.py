@@ -86,18 +86,30 @@ def song_table(
 ) -> None:
     """A table of songs (``songs`` holds each song's atlas ``row``, not shown) in which a click
     on a row opens the song's card: under this table, or in the card ``opens`` when the table
-    is part of a card (its similar songs, its artist's songs)."""
-    rows = songs["row"].to_numpy(dtype=np.int64)
+    is part of a card (its similar songs, its artist's songs).
+
+    A song of a sampled atlas that the loaded sample does not hold (no ``row``, or -1: found in
+    the whole-catalog index) has no card to open; a table of only such songs is not clickable.
+    """
+    if "row" in songs:
+        rows = songs["row"].fillna(-1).to_numpy(dtype=np.int64)
+    else:
+        rows = np.full(len(songs), -1, dtype=np.int64)
+    shown = songs.drop(columns="row", errors="ignore")
+    if not (rows >= 0).any():
+        show_table(shown, column_config=column_config)
+        return
     widget = table_key(key, rows)
     show_table(
-        songs.drop(columns="row"),
+        shown,
         column_config=column_config,
         key=widget,
         on_select="rerun",
         selection_mode="single-row",
     )
     position = _selected_row(widget)
-    song = int(rows[position]) if position is not None and position < len(rows) else None
+    chosen = position is not None and position < len(rows) and rows[position] >= 0
+    song = int(rows[position]) if chosen else None
     follow(atlas, key, widget, song, opens=opens)
     if opens is None:
         song_card(atlas, method, key)

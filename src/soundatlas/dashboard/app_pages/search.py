@@ -178,14 +178,16 @@ with song_tab:
                 ]
                 st.caption(
                     SIMILARITY_NOTES[by]
-                    + " 'Closest on' and 'differs most on' say why; click a song to open it."
+                    + " 'Closest on' and 'differs most on' say why."
                     + (
                         f" Found among all {atlas.report.tracks:,} songs of the catalog with "
-                        "its approximate similar-songs index."
+                        "its approximate similar-songs index (songs outside the loaded sample "
+                        "have no card to open)."
                         if whole_catalog
-                        else " Found among the songs loaded here (a sample of the catalog)."
+                        else " Found among the songs loaded here (a sample of the catalog); "
+                        "click a song to open it."
                         if atlas.sampled
-                        else ""
+                        else " Click a song to open it."
                     )
                 )
                 song_table(
