@@ -387,7 +387,7 @@ def breakdown(atlas_dir: Path, repeats: int = URLS_PER_ENDPOINT) -> list[dict]:
                                target={"energy": 0.7}, minimum={"tempo": 90})  # fmt: skip
 
     def shaped(rows: list[list[int]], shape) -> tuple[float, list]:
-        return timed(lambda n: [shape(base, index.song(r)) for r in rows[n]])
+        return timed(lambda n: [shape(base, s) for s in index.songs(rows[n])])
 
     found = []
     playlist, lists = timed(lambda n: generate_playlist(atlas, request(n)))

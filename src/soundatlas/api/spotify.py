@@ -112,7 +112,7 @@ async def recommendations(query: Annotated[RecommendationsQuery, Query()], ctx: 
         )
     rows = playlist.tracks["row"].tolist()
     return json_answer(
-        {"seeds": seeds, "tracks": [track_object(ctx.base, ctx.index.song(r)) for r in rows]}
+        {"seeds": seeds, "tracks": [track_object(ctx.base, s) for s in ctx.index.songs(rows)]}
     )
 
 
