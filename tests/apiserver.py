@@ -45,8 +45,16 @@ class Server:
         raise AssertionError("server did not start in time")
 
     def stop(self) -> None:
+        """SIGTERM first, so that the server stops its forked workers (a SIGKILL would leave
+        them holding the output pipes, and `communicate` would wait for ever); SIGKILL only
+        if it has not exited within 20 s."""
         if self.process.poll() is None:
-            self.process.kill()
+            self.process.terminate()
+            try:
+                self.process.communicate(timeout=20)
+                return
+            except subprocess.TimeoutExpired:
+                self.process.kill()
         self.process.communicate()
 
 
