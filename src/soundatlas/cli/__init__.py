@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import signal
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -31,16 +30,14 @@ def _terminate(signum: int, frame: object) -> None:
 class _Commands(TyperGroup):
     """Turns library errors into one clear message and an exit code."""
 
-    def invoke(self, ctx: click.Context) -> object:
+    def invoke(self, ctx: typer.Context) -> object:
         try:
             return super().invoke(ctx)
         except (
-            click.exceptions.Exit,
-            click.ClickException,
-            click.Abort,
             typer.Exit,
             typer.Abort,
-            # Typer vendors its own click: a usage error (an unknown option) is one of these.
+            # Typer (0.28) vendors its own click: a usage error (an unknown option) is one of
+            # these; no standalone click is needed.
             typer.exceptions.TyperException,
         ):
             raise
