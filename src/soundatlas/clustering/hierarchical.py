@@ -150,7 +150,10 @@ def serve_ward_tree(descriptor: int, parent: int) -> None:
     channel = Connection(descriptor)
     try:
         x, kwargs = channel.recv()
-    except EOFError:
+    except (EOFError, OSError):
+        # The build stopped before or while sending (Ctrl+C at the terminal): a half-sent
+        # message raises OSError. Nobody is waiting for a tree, and a traceback here would
+        # land on the user's terminal beside the build's one-line message.
         return
     try:
         tree = ward_tree(x, **kwargs)
