@@ -28,8 +28,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from soundatlas.atlas.folders import _recover_interrupted_swap
-from soundatlas.atlas.manifest import FILES, FORMAT_VERSION, MANIFEST, read_manifest
+from soundatlas.atlas.checked import CheckedFolder
+from soundatlas.atlas.manifest import FILES, FORMAT_VERSION, MANIFEST
 from soundatlas.clustering.features import Scaler
 from soundatlas.clustering.projection import Projection
 from soundatlas.clustering.result import (
@@ -220,18 +220,9 @@ def read_atlas(path: str | Path, *, verify: bool = True) -> dict[str, Any]:
         message names the file at fault.
     """
     path = Path(path)
-    _recover_interrupted_swap(path)
-    manifest = read_manifest(path)
-    if verify:
-        for name, expected in manifest["files"].items():
-            if not (path / name).is_file():
-                raise AtlasError(f"{path}: {name} is missing; the atlas is incomplete. Rebuild it.")
-            if file_sha256(path / name) != expected:
-                raise AtlasError(
-                    f"{path}: {name} does not match its checksum in the manifest (damaged or "
-                    "edited). Rebuild the atlas with `soundatlas build`."
-                )
-    fields = _assemble(path, manifest)
+    folder = CheckedFolder(path, verify=verify)
+    folder.check_all()
+    fields = _assemble(path, folder.manifest)
     _check_parts_agree(path, fields)
     return fields
 
