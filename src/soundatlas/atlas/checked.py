@@ -57,7 +57,9 @@ class CheckedFolder:
                 "is incomplete or was edited. Rebuild it with `soundatlas build`."
             )
         if not target.is_file():
-            raise AtlasError(f"{self.path}: {name} is missing; the atlas is incomplete. Rebuild it.")
+            raise AtlasError(
+                f"{self.path}: {name} is missing; the atlas is incomplete. Rebuild it."
+            )
         if file_sha256(target) != expected:
             raise AtlasError(
                 f"{self.path}: {name} does not match its checksum in the manifest (damaged or "

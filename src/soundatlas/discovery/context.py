@@ -31,6 +31,7 @@ GENRE_WEIGHT = 0.3
 RERANK_POOL = 20
 """Candidates per result re-ranked with genres (``n × RERANK_POOL``, at least 200)."""
 
+
 def check_similarity(kind: object) -> str:
     """``kind`` if it is one of `SIMILARITY_KINDS`, else a `ConfigError` naming them."""
     if kind not in SIMILARITY_KINDS:

@@ -162,9 +162,9 @@ class DiscoveryIndex(QueryIndex):
                     self._artists = pd.DataFrame(
                         {
                             "artist": pd.array(self.artist_names, dtype="str"),
-                            "key": self.artist_keys.to_pandas(
-                                types_mapper=pd.ArrowDtype
-                            ).astype("str"),
+                            "key": self.artist_keys.to_pandas(types_mapper=pd.ArrowDtype).astype(
+                                "str"
+                            ),
                             "songs": self.artist_songs,
                             "popularity": self.artist_popularity,
                         }

@@ -351,9 +351,7 @@ def _fuzzy_choices(index: QueryIndex) -> list[tuple[np.ndarray, list[str]]]:
     return choices
 
 
-def match_songs(
-    index: QueryIndex, key: str, *, limit: int | None
-) -> tuple[np.ndarray, np.ndarray]:
+def match_songs(index: QueryIndex, key: str, *, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
     """Rows of the best ``limit`` songs matching a normalised ``key`` (all when None), one row
     per song, with their tiers (indices into `SONG_TIERS`)."""
     text = index.text
