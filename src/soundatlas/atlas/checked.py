@@ -9,13 +9,18 @@ of the command line reads an atlas without it (see `soundatlas.discovery.saved`)
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from soundatlas.atlas.folders import _recover_interrupted_swap
 from soundatlas.atlas.manifest import read_manifest
-from soundatlas.errors import AtlasError
+from soundatlas.errors import AtlasError, SoundAtlasError
 from soundatlas.files import file_sha256
 
 
@@ -73,3 +78,41 @@ class CheckedFolder:
         """Check every file the manifest lists (what loading a whole atlas reads)."""
         for name in self.manifest["files"]:
             self.file(name)
+
+
+def disagree(path: Path, name: str, what: str) -> AtlasError:
+    """The error for a file of the atlas at ``path`` that does not belong with the rest
+    (``what`` says how): one copied in from another atlas, with the manifest's checksum edited
+    to match. Commands would otherwise fail deep inside, or answer from mismatched tables."""
+    return AtlasError(
+        f"{path}: {name} does not belong with the rest of the atlas ({what}); a file was "
+        "replaced or edited. Rebuild the atlas with `soundatlas build`."
+    )
+
+
+_READ_ERRORS = (
+    OSError,
+    EOFError,
+    KeyError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    IndexError,
+    zipfile.BadZipFile,
+    pa.ArrowException,
+    SoundAtlasError,
+)
+
+
+@contextlib.contextmanager
+def reading(path: Path, name: str) -> Iterator[None]:
+    """Turn any failure to read or make sense of one file of an atlas into one AtlasError
+    naming that file."""
+    try:
+        yield
+    except _READ_ERRORS as exc:
+        reason = str(exc)[:200] or type(exc).__name__
+        raise AtlasError(
+            f"{path}: {name} cannot be read as part of an atlas ({reason}). Rebuild the atlas "
+            "with `soundatlas build`."
+        ) from exc

@@ -11,12 +11,9 @@ previous atlas as it was.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
-import zipfile
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -28,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from soundatlas.atlas.checked import CheckedFolder
+from soundatlas.atlas.checked import CheckedFolder, disagree, reading
 from soundatlas.atlas.manifest import FILES, FORMAT_VERSION, MANIFEST
 from soundatlas.clustering.features import Scaler
 from soundatlas.clustering.projection import Projection
@@ -38,7 +35,6 @@ from soundatlas.clustering.result import (
     MethodSummary,
 )
 from soundatlas.config import BuildConfig
-from soundatlas.errors import AtlasError, SoundAtlasError
 from soundatlas.files import file_sha256
 from soundatlas.ingest.validation import ValidationReport
 
@@ -257,7 +253,7 @@ class TableReader:
 
     def __call__(self) -> pd.DataFrame:
         if self.schema_only:
-            with _reading(self.path, self.names[0]):
+            with reading(self.path, self.names[0]):
                 return pq.read_schema(self.path / self.names[0]).empty_table().to_pandas()
         return _read_parquet_files(self.path, self.names)
 
@@ -272,9 +268,9 @@ def _read_parquet_files(
     """
     tables = []
     for name in names:
-        with _reading(path, name):
+        with reading(path, name):
             tables.append(pq.read_table(path / name))
-    with _reading(path, names[0]):
+    with reading(path, names[0]):
         table = pa.concat_tables(tables)
         frame = table.drop_columns(list(lists)).to_pandas()
         for column in lists:
@@ -286,37 +282,9 @@ def _read_parquet_files(
         return frame[table.column_names] if lists else frame
 
 
-_READ_ERRORS = (
-    OSError,
-    EOFError,
-    KeyError,
-    ValueError,
-    TypeError,
-    AttributeError,
-    IndexError,
-    zipfile.BadZipFile,
-    pa.ArrowException,
-    SoundAtlasError,
-)
-
-
-@contextlib.contextmanager
-def _reading(path: Path, name: str) -> Iterator[None]:
-    """Turn any failure to read or make sense of one file of an atlas into one AtlasError
-    naming that file."""
-    try:
-        yield
-    except _READ_ERRORS as exc:
-        reason = str(exc)[:200] or type(exc).__name__
-        raise AtlasError(
-            f"{path}: {name} cannot be read as part of an atlas ({reason}). Rebuild the atlas "
-            "with `soundatlas build`."
-        ) from exc
-
-
 def _assemble(path: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     tracks, original = _song_tables(path, manifest)
-    with _reading(path, "personas.parquet"):
+    with reading(path, "personas.parquet"):
         personas = pq.read_table(path / "personas.parquet").to_pandas()
         for column in ("reasons", "dominant_genres"):
             personas[column] = personas[column].map(json.loads)
@@ -324,21 +292,21 @@ def _assemble(path: Path, manifest: dict[str, Any]) -> dict[str, Any]:
             if column in tracks and not isinstance(tracks[column].dtype, pd.CategoricalDtype):
                 names = personas.loc[personas["method"] == method, "persona"]
                 tracks[column] = pd.Categorical(tracks[column], categories=names.unique())
-    with _reading(path, "selection.parquet"):
+    with reading(path, "selection.parquet"):
         selection = pq.read_table(path / "selection.parquet").to_pandas()
-    with _reading(path, "model.npz"), np.load(path / "model.npz", allow_pickle=False) as arrays:
+    with reading(path, "model.npz"), np.load(path / "model.npz", allow_pickle=False) as arrays:
         model = {name: arrays[name] for name in arrays.files}
         for name, values in model.items():
             if values.dtype.kind not in "biuf":
                 raise ValueError(f"{name} holds {values.dtype} values, not numbers")
-    with _reading(path, MANIFEST):
+    with reading(path, MANIFEST):
         config = BuildConfig.from_dict(manifest["config"])
         report = ValidationReport.from_dict(manifest["report"])
         methods = {
             m: MethodSummary(m, v["params"], v["rule"], v["scores"], v["details"], v["timings"])
             for m, v in manifest["methods"].items()
         }
-    with _reading(path, "model.npz"):
+    with reading(path, "model.npz"):
         return dict(
             tracks=tracks,
             original_rows=original,
@@ -375,7 +343,7 @@ def _check_parts_agree(path: Path, fields: dict[str, Any]) -> None:
     linkage, manifest = fields["linkage"], fields["manifest"]
     features = config.features
     if scaler.features != features or projection.features != features:
-        raise _disagree(path, MANIFEST, "its scaler, projection and config name other features")
+        raise disagree(path, MANIFEST, "its scaler, projection and config name other features")
     width = len(features)
     model = {
         "scaler_center": scaler.center,
@@ -385,36 +353,29 @@ def _check_parts_agree(path: Path, fields: dict[str, Any]) -> None:
     }
     for name, values in model.items():
         if values.ndim not in (1, 2) or values.shape[-1] != width:
-            raise _disagree(path, "model.npz", f"{name} is not made of {width} features")
+            raise disagree(path, "model.npz", f"{name} is not made of {width} features")
     components = projection.components
     if components.ndim != 2 or components.shape[1] != width:
-        raise _disagree(path, "model.npz", f"pca_components is not made of {width} features")
+        raise disagree(path, "model.npz", f"pca_components is not made of {width} features")
     missing = [f for f in features if f not in tracks]
     if missing:
-        raise _disagree(path, "tracks.parquet", f"it has no {', '.join(missing)} column")
+        raise disagree(path, "tracks.parquet", f"it has no {', '.join(missing)} column")
     rows = manifest.get("rows", {}).get("tracks", len(tracks))
     sampled = bool((manifest.get("parts") or {}).get("sample"))
     if rows != len(tracks) and not sampled:
-        raise _disagree(
+        raise disagree(
             path, "tracks.parquet", f"it holds {len(fields['tracks']):,} songs, not {rows}"
         )
     for method in fields["methods"]:
         column = LABEL_COLUMNS[method]
         if column not in tracks or tracks[column].dtype.kind not in "iu":
-            raise _disagree(path, "tracks.parquet", f"it has no {method} labels")
+            raise disagree(path, "tracks.parquet", f"it has no {method} labels")
         named = set(personas.loc[personas["method"] == method, "cluster"].tolist())
         if named - {-1} != set(range(len(centroids[method]))):
-            raise _disagree(
+            raise disagree(
                 path, "personas.parquet", f"its {method} clusters are not those of model.npz"
             )
         if not set(np.unique(tracks[column]).tolist()) <= named:
-            raise _disagree(path, "tracks.parquet", f"its {method} labels are not the clusters'")
+            raise disagree(path, "tracks.parquet", f"its {method} labels are not the clusters'")
     if linkage is not None and (linkage.ndim != 2 or linkage.shape[1] != 4):
-        raise _disagree(path, "model.npz", "its Ward linkage is not a linkage matrix")
-
-
-def _disagree(path: Path, name: str, what: str) -> AtlasError:
-    return AtlasError(
-        f"{path}: {name} does not belong with the rest of the atlas ({what}); a file was "
-        "replaced or edited. Rebuild the atlas with `soundatlas build`."
-    )
+        raise disagree(path, "model.npz", "its Ward linkage is not a linkage matrix")

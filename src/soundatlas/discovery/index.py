@@ -322,6 +322,10 @@ class TrackTable:
         """A text column as an object array of str."""
         return self.tracks[column].astype(str).to_numpy(dtype=object)
 
+    def text(self, column: str) -> pa.Array:
+        """A text column as an Arrow large_string array."""
+        return pa.array(self.strings(column), type=pa.large_string())
+
     def floats(self, column: str) -> np.ndarray:
         """A numeric column as float64, NaN where missing."""
         return self.tracks[column].to_numpy(dtype=np.float64, na_value=np.nan)

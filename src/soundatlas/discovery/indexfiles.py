@@ -14,14 +14,18 @@ An atlas saved without them (by an older SoundAtlas, by the spark engine, or wit
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 
-from soundatlas.atlas.model import Atlas
 from soundatlas.discovery.textindex import Parts
 from soundatlas.errors import AtlasError
+
+if TYPE_CHECKING:
+    from soundatlas.atlas.model import Atlas
 
 INDEX_VERSION = 1
 """Changes whenever what the index derives changes (how names fold, which songs are one
@@ -45,13 +49,36 @@ def stored_parts(atlas: Atlas) -> Parts | None:
     AtlasError
         A part cannot be read; the message names its file.
     """
-    derived = atlas.manifest.get("derived")
     folder = atlas.manifest.get("path")
-    if not (isinstance(derived, dict) and derived.get("version") == INDEX_VERSION and folder):
+    if not folder:
+        return None
+    return read_parts(
+        Path(folder),
+        atlas.manifest,
+        songs=len(atlas.tracks),
+        features=len(atlas.scaler.features),
+        file=lambda name: Path(folder) / name,  # load_atlas checked every file
+    )
+
+
+def read_parts(
+    folder: Path,
+    manifest: dict,
+    *,
+    songs: int,
+    features: int,
+    file: Callable[[str], Path],
+) -> Parts | None:
+    """The index parts listed in the ``manifest`` of the atlas in ``folder``, memory-mapped,
+    each file's path given by ``file`` (which checks it: `CheckedFolder.file`); None when it
+    has none of this `INDEX_VERSION`. Refused when they do not fit an atlas of ``songs``
+    songs and ``features`` features."""
+    derived = manifest.get("derived")
+    if not (isinstance(derived, dict) and derived.get("version") == INDEX_VERSION):
         return None
     files = derived["files"]
-    parts = {name: _read_part(Path(folder), file) for name, file in files.items()}
-    problem = _parts_problem(parts, len(atlas.tracks), len(atlas.scaler.features))
+    parts = {name: _read_part(folder, file(name_of), name_of) for name, name_of in files.items()}
+    problem = _parts_problem(parts, songs, features)
     if problem is not None:
         name, what = problem
         raise AtlasError(
@@ -126,13 +153,13 @@ def _write_part(folder: Path, name: str, values: np.ndarray | pa.Array) -> str:
     return file
 
 
-def _read_part(folder: Path, file: str) -> np.ndarray | pa.Array:
+def _read_part(folder: Path, path: Path, file: str) -> np.ndarray | pa.Array:
     try:
         if file.endswith(".arrow"):
             # Zero-copy: the arrays keep the mapping alive.
-            column = pa.ipc.open_file(pa.memory_map(str(folder / file))).read_all()[_COLUMN]
+            column = pa.ipc.open_file(pa.memory_map(str(path))).read_all()[_COLUMN]
             return column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
-        values = np.load(folder / file, mmap_mode="r", allow_pickle=False)
+        values = np.load(path, mmap_mode="r", allow_pickle=False)
         if values.dtype.kind not in "biuf":
             raise ValueError(f"holds {values.dtype} values, not numbers")
         return values

@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from soundatlas.clustering.result import METHOD_TITLES
+from soundatlas.discovery.arrowconvert import to_arrow, to_objects
 from soundatlas.discovery.context import context_columns, context_unit_rows
 from soundatlas.discovery.nearest import unit_rows
 from soundatlas.discovery.textindex import Parts, SortedNames, TextIndex
@@ -53,6 +54,9 @@ class SongSource(Protocol):
 
     def strings(self, column: str) -> np.ndarray:
         """A text column as an object array of str."""
+
+    def text(self, column: str) -> pa.Array:
+        """A text column as an Arrow large_string array."""
 
     def floats(self, column: str) -> np.ndarray:
         """A numeric column as float64, NaN where missing."""
@@ -118,6 +122,8 @@ class QueryIndex:
         self.cluster_names = {m: source.cluster_names(m) for m in self.methods}
         self.ids = source.strings("track_id")
         self.names = source.strings("name")
+        self.name_text: pa.Array = source.text("name")
+        """The titles as Arrow text (large_string)."""
         self.popularity = source.floats("popularity")
         self.scale = source.scale
         self._center = source.center
@@ -142,7 +148,7 @@ class QueryIndex:
                 parts["row_artist_ptr"],
                 parts["row_artist_codes"],
                 parts["artist_keys"],
-                parts["artist_display"].to_numpy(zero_copy_only=False),
+                to_objects(parts["artist_display"]),
             )
             self.title_keys = parts["title_keys"].cast(pa.large_string())
             self._recordings_from(parts["recording"])
@@ -273,9 +279,7 @@ class QueryIndex:
                     self.artists_text = pa.array(
                         [", ".join(a) for a in self.artist_lists], type=pa.large_string()
                     )
-        return self.artists_text.take(pa.array(np.asarray(rows, dtype=np.int64))).to_numpy(
-            zero_copy_only=False
-        )
+        return to_objects(self.artists_text.take(to_arrow(np.asarray(rows, dtype=np.int64))))
 
     def persona_names(self, method: str, rows: np.ndarray) -> np.ndarray:
         """The persona name of ``method`` of the songs at ``rows`` (None where a song has

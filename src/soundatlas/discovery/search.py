@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pyarrow as pa
+import pyarrow.compute as pc
 
+from soundatlas.discovery.arrowconvert import to_arrow, to_objects
 from soundatlas.discovery.queryindex import QueryIndex
 from soundatlas.discovery.sortedtext import take_rows
 from soundatlas.discovery.text import MATCH_TIERS, name_keys, normalise_text, recording_titles
@@ -102,9 +103,14 @@ class SearchResults:
             if what == "songs"
             else (len(self.artists), self.total_artists)
         )
-        if shown == 0:
-            return f"0 of {total:,} {what}"
-        return f"{self.offset + 1:,}-{self.offset + shown:,} of {total:,} {what}"
+        return page_text(self.offset, shown, total, what)
+
+
+def page_text(offset: int, shown: int, total: int, what: str) -> str:
+    """``"51-100 of 357 songs"``: a page of ``shown`` results after ``offset``, of ``total``."""
+    if shown == 0:
+        return f"0 of {total:,} {what}"
+    return f"{offset + 1:,}-{offset + shown:,} of {total:,} {what}"
 
 
 def search(atlas: Atlas, text: str, *, limit: int = 20, offset: int = 0) -> SearchResults:
@@ -302,8 +308,8 @@ def recording_title_and_artist(index: QueryIndex, key: str) -> np.ndarray:
         ):
             for code in index.text.artists.equal(artist):
                 rows = index.rows_of_artist(int(code))
-                names = pa.array([str(n) for n in index.names[rows]], type=pa.large_string())
-                titles = name_keys(recording_titles(names)).to_numpy(zero_copy_only=False)
+                names = pc.take(index.name_text, to_arrow(rows))
+                titles = to_objects(name_keys(recording_titles(names)))
                 found.append(rows[titles == title])
     return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 

@@ -1,0 +1,185 @@
+"""A saved atlas opened for one question, without pandas: the command line's ``similar`` and
+``search``.
+
+Loading a whole atlas (`soundatlas.load_atlas`) reads every table into pandas and checks every
+file: most of a one-off query's time at 100k songs, importing pandas included. A question
+needs the discovery index, which `save_atlas` saves with the atlas, and a few columns of the
+track table. `open_saved_index` reads exactly those (each file checked against the manifest's
+checksum as it is read: `soundatlas.atlas.checked.CheckedFolder`) into the same `QueryIndex`
+that the loaded atlas's `DiscoveryIndex` is made of, so the answers are the same.
+
+Atlases without a saved index of this version (saved before, by the spark engine) and atlases
+holding a sample of a bigger catalog answer through `load_atlas` as before: `open_saved_index`
+returns None for them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from soundatlas.atlas.checked import CheckedFolder, disagree, reading
+from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS
+from soundatlas.discovery.arrowconvert import to_arrow, to_numpy, to_objects
+from soundatlas.discovery.indexfiles import INDEX_VERSION, read_parts
+from soundatlas.discovery.queryindex import QueryIndex
+
+_TRACKS = "tracks.parquet"
+_PERSONAS = "personas.parquet"
+_MODEL = "model.npz"
+
+
+def open_saved_index(path: str | Path, *, verify: bool = True) -> QueryIndex | None:
+    """The `QueryIndex` of the atlas folder ``path``, read from its saved discovery index and
+    the few track columns a question reads; None when the atlas has no saved index of this
+    version, keeps its songs in Parquet parts, or holds a sample (load it whole instead).
+
+    Raises
+    ------
+    AtlasError
+        A file it reads is missing, damaged, edited or does not belong with the rest; the
+        message names it.
+    """
+    folder = CheckedFolder(path, verify=verify)
+    manifest = folder.manifest
+    derived = manifest.get("derived")
+    if (
+        manifest.get("parts") is not None
+        or not isinstance(derived, dict)
+        or derived.get("version") != INDEX_VERSION
+    ):
+        return None
+    source = SavedTracks(folder)
+    parts = read_parts(
+        folder.path, manifest, songs=source.size, features=len(source.features), file=folder.file
+    )
+    return QueryIndex(source, parts)
+
+
+class SavedTracks:
+    """The track table of a saved atlas as the `SongSource` of a `QueryIndex`: each column
+    read from ``tracks.parquet`` when first asked for."""
+
+    def __init__(self, folder: CheckedFolder) -> None:
+        self.folder = folder
+        manifest = folder.manifest
+        self.features = tuple(manifest["scaler"]["features"])
+        self.methods = tuple(manifest["methods"])
+        self.sampled = False
+        tracks = folder.file(_TRACKS)
+        with reading(folder.path, _TRACKS):
+            self._file = pq.ParquetFile(tracks, memory_map=True)
+            self.schema = self._file.schema_arrow
+            self.size = self._file.metadata.num_rows
+        self._columns: dict[str, pa.ChunkedArray] = {}
+        self._check()
+        with (
+            reading(folder.path, _MODEL),
+            np.load(folder.file(_MODEL), allow_pickle=False) as model,
+        ):
+            self.center = _numbers(model["scaler_center"])
+            self.scale = _numbers(model["scaler_scale"])
+        if self.center.shape != (len(self.features),) or self.scale.shape != self.center.shape:
+            raise disagree(folder.path, _MODEL, f"its scaler is not made of {len(self.features)}")
+        with reading(folder.path, _PERSONAS):
+            personas = pq.ParquetFile(folder.file(_PERSONAS))
+            self._personas = personas.read(columns=["method", "cluster", "persona"]).to_pydict()
+
+    def _check(self) -> None:
+        """What `load_atlas` checks of the track table, from its schema: the features and each
+        method's labels are there, and as many songs as the manifest says."""
+        names = set(self.schema.names)
+        missing = [f for f in self.features if f not in names]
+        if missing:
+            raise disagree(self.folder.path, _TRACKS, f"it has no {', '.join(missing)} column")
+        rows = self.folder.manifest.get("rows", {}).get("tracks", self.size)
+        if rows != self.size:
+            raise disagree(self.folder.path, _TRACKS, f"it holds {self.size:,} songs, not {rows}")
+        for method in self.methods:
+            column = LABEL_COLUMNS[method]
+            if column not in names or not pa.types.is_integer(self.schema.field(column).type):
+                raise disagree(self.folder.path, _TRACKS, f"it has no {method} labels")
+
+    def column(self, name: str) -> pa.ChunkedArray:
+        """One column of the track table, read on first use."""
+        found = self._columns.get(name)
+        if found is None:
+            with reading(self.folder.path, _TRACKS):
+                found = self._file.read(columns=[name]).column(0)
+            self._columns[name] = found
+        return found
+
+    def scaled(self) -> np.ndarray:
+        """Scaled features, as `Scaler.transform` gives them."""
+        raw = np.column_stack([self.floats(f) for f in self.features])
+        return (raw - self.center) / self.scale
+
+    def has(self, column: str) -> bool:
+        """Whether the track table has ``column``."""
+        return column in self.schema.names
+
+    def strings(self, column: str) -> np.ndarray:
+        """A text column as an object array of str."""
+        return to_objects(self.column(column).cast(pa.string()))
+
+    def text(self, column: str) -> pa.Array:
+        """A text column as an Arrow large_string array."""
+        values = self.column(column).cast(pa.large_string())
+        return values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+
+    def floats(self, column: str) -> np.ndarray:
+        """A numeric column as float64, NaN where missing."""
+        return to_numpy(self.column(column).cast(pa.float64()))
+
+    def lists(self, column: str, rows: np.ndarray | None = None) -> list[list[str]]:
+        """A column of name lists for ``rows`` (all when None); ``[]`` for none."""
+        values = self.column(column)
+        if rows is not None:
+            values = values.take(to_arrow(np.asarray(rows, dtype=np.int64)))
+        return [[] if names is None else names for names in values.to_pylist()]
+
+    def labels(self, method: str) -> np.ndarray:
+        """Each song's cluster of ``method``."""
+        return to_numpy(self.column(LABEL_COLUMNS[method])).astype(np.int32)
+
+    def personas(self, method: str) -> tuple[np.ndarray, np.ndarray]:
+        """Each song's persona of ``method``: codes into names, as `load_atlas` makes the
+        column's categories (the saved dictionary, else the persona table's order)."""
+        values = self.column(PERSONA_COLUMNS[method])
+        if pa.types.is_dictionary(values.type):
+            combined = values.unify_dictionaries().combine_chunks()
+            codes = np.nan_to_num(to_numpy(combined.indices), nan=-1).astype(np.int64)
+            return codes, to_objects(combined.dictionary)
+        names = list(dict.fromkeys(self._named(method).values()))
+        code_of = {name: code for code, name in enumerate(names)}
+        codes = [code_of.get(name, -1) for name in values.to_pylist()]
+        return np.asarray(codes, dtype=np.int64), np.asarray(names, dtype=object)
+
+    def cluster_names(self, method: str) -> dict[int, str]:
+        """The persona name of each cluster of ``method``."""
+        return self._named(method)
+
+    def _named(self, method: str) -> dict[int, str]:
+        table = self._personas
+        return {
+            int(c): str(p)
+            for m, c, p in zip(table["method"], table["cluster"], table["persona"], strict=True)
+            if m == method
+        }
+
+    def values(self, column: str, rows: np.ndarray) -> object:
+        """A column's values at ``rows`` as `load_atlas` reads them (whole numbers with a
+        missing value anywhere become floats)."""
+        values = self.column(column)
+        if values.null_count and pa.types.is_integer(values.type):
+            values = values.cast(pa.float64())
+        return to_numpy(values.take(to_arrow(np.asarray(rows, dtype=np.int64))))
+
+
+def _numbers(values: np.ndarray) -> np.ndarray:
+    if values.dtype.kind not in "biuf":
+        raise ValueError(f"holds {values.dtype} values, not numbers")
+    return values.astype(np.float64)
