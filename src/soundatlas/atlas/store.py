@@ -25,18 +25,21 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from soundatlas.atlas.checked import CheckedFolder, disagree, reading
+from soundatlas.atlas.checked import (
+    CheckedFolder,
+    check_agree,
+    manifest_fields,
+    read_model,
+    reading,
+)
 from soundatlas.atlas.manifest import FILES, FORMAT_VERSION, MANIFEST
 from soundatlas.clustering.features import Scaler
 from soundatlas.clustering.projection import Projection
 from soundatlas.clustering.result import (
     LABEL_COLUMNS,
     PERSONA_COLUMNS,
-    MethodSummary,
 )
-from soundatlas.config import BuildConfig
 from soundatlas.files import file_sha256
-from soundatlas.ingest.validation import ValidationReport
 
 if TYPE_CHECKING:
     from soundatlas.atlas.model import Atlas
@@ -294,18 +297,8 @@ def _assemble(path: Path, manifest: dict[str, Any]) -> dict[str, Any]:
                 tracks[column] = pd.Categorical(tracks[column], categories=names.unique())
     with reading(path, "selection.parquet"):
         selection = pq.read_table(path / "selection.parquet").to_pandas()
-    with reading(path, "model.npz"), np.load(path / "model.npz", allow_pickle=False) as arrays:
-        model = {name: arrays[name] for name in arrays.files}
-        for name, values in model.items():
-            if values.dtype.kind not in "biuf":
-                raise ValueError(f"{name} holds {values.dtype} values, not numbers")
-    with reading(path, MANIFEST):
-        config = BuildConfig.from_dict(manifest["config"])
-        report = ValidationReport.from_dict(manifest["report"])
-        methods = {
-            m: MethodSummary(m, v["params"], v["rule"], v["scores"], v["details"], v["timings"])
-            for m, v in manifest["methods"].items()
-        }
+    model = read_model(path, path / "model.npz")
+    config, report, methods = manifest_fields(path, manifest)
     with reading(path, "model.npz"):
         return dict(
             tracks=tracks,
@@ -335,47 +328,31 @@ def _assemble(path: Path, manifest: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_parts_agree(path: Path, fields: dict[str, Any]) -> None:
-    """Refuse an atlas whose files do not belong together (one copied in from another atlas,
-    with the manifest's checksum edited to match): commands would otherwise fail deep inside,
-    or answer from mismatched tables."""
-    config, scaler, projection = fields["config"], fields["scaler"], fields["projection"]
-    tracks, personas, centroids = fields["tracks"], fields["personas"], fields["centroids"]
-    linkage, manifest = fields["linkage"], fields["manifest"]
-    features = config.features
-    if scaler.features != features or projection.features != features:
-        raise disagree(path, MANIFEST, "its scaler, projection and config name other features")
-    width = len(features)
+    """Refuse an atlas whose files do not belong together (`check_agree`)."""
+    tracks, personas = fields["tracks"], fields["personas"]
     model = {
-        "scaler_center": scaler.center,
-        "scaler_scale": scaler.scale,
-        "pca_mean": projection.mean,
-        **{f"centroids_{m}": c for m, c in centroids.items()},
+        "scaler_center": fields["scaler"].center,
+        "scaler_scale": fields["scaler"].scale,
+        "pca_mean": fields["projection"].mean,
+        "pca_components": fields["projection"].components,
+        **{f"centroids_{m}": c for m, c in fields["centroids"].items()},
     }
-    for name, values in model.items():
-        if values.ndim not in (1, 2) or values.shape[-1] != width:
-            raise disagree(path, "model.npz", f"{name} is not made of {width} features")
-    components = projection.components
-    if components.ndim != 2 or components.shape[1] != width:
-        raise disagree(path, "model.npz", f"pca_components is not made of {width} features")
-    missing = [f for f in features if f not in tracks]
-    if missing:
-        raise disagree(path, "tracks.parquet", f"it has no {', '.join(missing)} column")
-    rows = manifest.get("rows", {}).get("tracks", len(tracks))
-    sampled = bool((manifest.get("parts") or {}).get("sample"))
-    if rows != len(tracks) and not sampled:
-        raise disagree(
-            path, "tracks.parquet", f"it holds {len(fields['tracks']):,} songs, not {rows}"
-        )
-    for method in fields["methods"]:
+    if fields["linkage"] is not None:
+        model["linkage"] = fields["linkage"]
+
+    def labels(method: str) -> np.ndarray | None:
         column = LABEL_COLUMNS[method]
         if column not in tracks or tracks[column].dtype.kind not in "iu":
-            raise disagree(path, "tracks.parquet", f"it has no {method} labels")
-        named = set(personas.loc[personas["method"] == method, "cluster"].tolist())
-        if named - {-1} != set(range(len(centroids[method]))):
-            raise disagree(
-                path, "personas.parquet", f"its {method} clusters are not those of model.npz"
-            )
-        if not set(np.unique(tracks[column]).tolist()) <= named:
-            raise disagree(path, "tracks.parquet", f"its {method} labels are not the clusters'")
-    if linkage is not None and (linkage.ndim != 2 or linkage.shape[1] != 4):
-        raise disagree(path, "model.npz", "its Ward linkage is not a linkage matrix")
+            return None
+        return tracks[column].to_numpy()
+
+    check_agree(
+        path,
+        fields["manifest"],
+        config=fields["config"],
+        model=model,
+        columns=set(tracks.columns),
+        songs=len(tracks),
+        labels=labels,
+        clusters=lambda m: set(personas.loc[personas["method"] == m, "cluster"].tolist()),
+    )

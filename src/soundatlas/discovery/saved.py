@@ -21,7 +21,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from soundatlas.atlas.checked import CheckedFolder, disagree, reading
+from soundatlas.atlas.checked import (
+    MODEL,
+    CheckedFolder,
+    check_agree,
+    manifest_fields,
+    read_model,
+    reading,
+)
 from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS
 from soundatlas.discovery.arrowconvert import to_arrow, to_numpy, to_objects
 from soundatlas.discovery.indexfiles import INDEX_VERSION, read_parts
@@ -29,7 +36,6 @@ from soundatlas.discovery.queryindex import QueryIndex
 
 _TRACKS = "tracks.parquet"
 _PERSONAS = "personas.parquet"
-_MODEL = "model.npz"
 
 
 def open_saved_index(path: str | Path, *, verify: bool = True) -> QueryIndex | None:
@@ -65,43 +71,42 @@ class SavedTracks:
 
     def __init__(self, folder: CheckedFolder) -> None:
         self.folder = folder
-        manifest = folder.manifest
-        self.features = tuple(manifest["scaler"]["features"])
-        self.methods = tuple(manifest["methods"])
+        path, manifest = folder.path, folder.manifest
+        config, _, methods = manifest_fields(path, manifest)
+        self.features = tuple(config.features)
+        self.methods = tuple(methods)
         self.sampled = False
         tracks = folder.file(_TRACKS)
-        with reading(folder.path, _TRACKS):
+        with reading(path, _TRACKS):
             self._file = pq.ParquetFile(tracks, memory_map=True)
             self.schema = self._file.schema_arrow
             self.size = self._file.metadata.num_rows
         self._columns: dict[str, pa.ChunkedArray] = {}
-        self._check()
-        with (
-            reading(folder.path, _MODEL),
-            np.load(folder.file(_MODEL), allow_pickle=False) as model,
-        ):
-            self.center = _numbers(model["scaler_center"])
-            self.scale = _numbers(model["scaler_scale"])
-        if self.center.shape != (len(self.features),) or self.scale.shape != self.center.shape:
-            raise disagree(folder.path, _MODEL, f"its scaler is not made of {len(self.features)}")
-        with reading(folder.path, _PERSONAS):
+        model = read_model(path, folder.file(MODEL))
+        with reading(path, _PERSONAS):
             personas = pq.ParquetFile(folder.file(_PERSONAS))
             self._personas = personas.read(columns=["method", "cluster", "persona"]).to_pydict()
+        check_agree(
+            path,
+            manifest,
+            config=config,
+            model=model,
+            columns=set(self.schema.names),
+            songs=self.size,
+            labels=self._labels_if_any,
+            clusters=lambda m: set(self._named(m)),
+        )
+        self.center = model["scaler_center"].astype(np.float64)
+        self.scale = model["scaler_scale"].astype(np.float64)
 
-    def _check(self) -> None:
-        """What `load_atlas` checks of the track table, from its schema: the features and each
-        method's labels are there, and as many songs as the manifest says."""
-        names = set(self.schema.names)
-        missing = [f for f in self.features if f not in names]
-        if missing:
-            raise disagree(self.folder.path, _TRACKS, f"it has no {', '.join(missing)} column")
-        rows = self.folder.manifest.get("rows", {}).get("tracks", self.size)
-        if rows != self.size:
-            raise disagree(self.folder.path, _TRACKS, f"it holds {self.size:,} songs, not {rows}")
-        for method in self.methods:
-            column = LABEL_COLUMNS[method]
-            if column not in names or not pa.types.is_integer(self.schema.field(column).type):
-                raise disagree(self.folder.path, _TRACKS, f"it has no {method} labels")
+    def _labels_if_any(self, method: str) -> np.ndarray | None:
+        """A method's labels, or None when the table has no whole-number column of them."""
+        column = LABEL_COLUMNS[method]
+        if column not in self.schema.names:
+            return None
+        if not pa.types.is_integer(self.schema.field(column).type):
+            return None
+        return self.labels(method)
 
     def column(self, name: str) -> pa.ChunkedArray:
         """One column of the track table, read on first use."""
@@ -177,9 +182,3 @@ class SavedTracks:
         if values.null_count and pa.types.is_integer(values.type):
             values = values.cast(pa.float64())
         return to_numpy(values.take(to_arrow(np.asarray(rows, dtype=np.int64))))
-
-
-def _numbers(values: np.ndarray) -> np.ndarray:
-    if values.dtype.kind not in "biuf":
-        raise ValueError(f"holds {values.dtype} values, not numbers")
-    return values.astype(np.float64)
