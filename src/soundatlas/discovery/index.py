@@ -172,7 +172,7 @@ class DiscoveryIndex(QueryIndex):
         return self._artists
 
     def _build_keys(self) -> None:
-        self.title_keys = name_keys(pa.array(self.names, type=pa.large_string())).cast(
+        self._title_keys = name_keys(pa.array(self.names, type=pa.large_string())).cast(
             pa.large_string()
         )
 

@@ -16,7 +16,7 @@ question does not use. Both give the same arrays, hence the same answers.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -109,19 +109,18 @@ class QueryIndex:
 
     def __init__(self, source: SongSource, parts: Parts | None = None) -> None:
         self.source = source
+        self.saved_parts = parts
+        """The saved parts it is made of (read as used), or None when built anew."""
         self.size = source.size
         self.features: tuple[str, ...] = tuple(source.features)
-        self.scaled = np.ascontiguousarray(source.scaled(), dtype=np.float32)
-        self.centre = self.scaled.mean(axis=0, dtype=np.float64)
-        self.unit = unit_rows(self.scaled, self.centre) if parts is None else parts["unit"]
         self.methods: tuple[str, ...] = tuple(source.methods)
         self.labels = {m: source.labels(m) for m in self.methods}
         for labels in self.labels.values():
             labels.flags.writeable = False  # shared by every session and front door
         self.persona_codes = {m: source.personas(m) for m in self.methods}
         self.cluster_names = {m: source.cluster_names(m) for m in self.methods}
-        self.ids = source.strings("track_id")
-        self.names = source.strings("name")
+        self.id_text: pa.Array = source.text("track_id")
+        """The track ids as Arrow text (large_string)."""
         self.name_text: pa.Array = source.text("name")
         """The titles as Arrow text (large_string)."""
         self.popularity = source.floats("popularity")
@@ -139,9 +138,10 @@ class QueryIndex:
         self._row_by_id: dict[str, int] | None = None
         self._artist_lists: np.ndarray | None = None
         self._genre_lists: np.ndarray | None = None
+        self._lazy: dict[str, object] = {}
+        self._title_keys: pa.Array | None = None
         self.artists_text: pa.Array | None = None
         """Each song's artists as ``"A, B"``: saved with the index, else made on first use."""
-        self.genres_text: pa.Array | None = None
         if parts is not None:
             self._artists_from(
                 parts["primary_artist"],
@@ -150,12 +150,62 @@ class QueryIndex:
                 parts["artist_keys"],
                 to_objects(parts["artist_display"]),
             )
-            self.title_keys = parts["title_keys"].cast(pa.large_string())
             self._recordings_from(parts["recording"])
-            self._text = NameIndexes.from_parts(self, parts)
-            self._context[self.feature_columns(None)] = parts["context_unit"]
             self.artists_text = parts["artists_text"]
-            self.genres_text = parts["genres_text"]
+
+    def _once(self, name: str, make: Callable[[], object]) -> object:
+        """``make()``, made on first use and kept."""
+        found = self._lazy.get(name)
+        if found is None:
+            with self._lazy_lock:
+                found = self._lazy.get(name)
+                if found is None:
+                    found = make()
+                    self._lazy[name] = found
+        return found
+
+    @property
+    def scaled(self) -> np.ndarray:
+        """Scaled features as float32 (read on first use: a search needs none)."""
+        return self._once(
+            "scaled", lambda: np.ascontiguousarray(self.source.scaled(), dtype=np.float32)
+        )
+
+    @property
+    def centre(self) -> np.ndarray:
+        """The catalog mean of `scaled`."""
+        return self._once("centre", lambda: self.scaled.mean(axis=0, dtype=np.float64))
+
+    @property
+    def unit(self) -> np.ndarray:
+        """Each song's scaled features less `centre`, scaled to length 1."""
+        if self.saved_parts is not None:
+            return self.saved_parts["unit"]
+        return self._once("unit", lambda: unit_rows(self.scaled, self.centre))
+
+    @property
+    def artist_unit(self) -> np.ndarray:
+        """Each artist's mean scaled profile less the catalog mean, as a unit vector."""
+        return self._once("artist_unit", self._artist_units)
+
+    @property
+    def title_keys(self) -> pa.Array:
+        """Normalised title of every song (large_string)."""
+        if self._title_keys is None:
+            with self._lazy_lock:
+                if self._title_keys is None:
+                    self._title_keys = self.saved_parts["title_keys"].cast(pa.large_string())
+        return self._title_keys
+
+    @property
+    def ids(self) -> np.ndarray:
+        """The track ids (object array of str)."""
+        return self._once("ids", lambda: to_objects(self.id_text))
+
+    @property
+    def names(self) -> np.ndarray:
+        """The titles (object array of str)."""
+        return self._once("names", lambda: to_objects(self.name_text))
 
     # ------------------------------------------------------------------------------ building
 
@@ -189,13 +239,14 @@ class QueryIndex:
         self.artist_popularity = np.where(best < 0, np.nan, best)
         # Artists rank by their best song's popularity, then by how many songs they have.
         self.artist_score = np.nan_to_num(self.artist_popularity, nan=-1.0) * 1e7 + counts
-        if n_artists:
-            sums = np.add.reduceat(
-                self.scaled[self.artist_rows].astype(np.float64), self.artist_ptr[:-1]
-            )
-            self.artist_unit = unit_rows(sums / counts[:, None], self.centre)
-        else:
-            self.artist_unit = np.zeros((0, len(self.features)), dtype=np.float32)
+
+    def _artist_units(self) -> np.ndarray:
+        if len(self.artist_songs) == 0:
+            return np.zeros((0, len(self.features)), dtype=np.float32)
+        sums = np.add.reduceat(
+            self.scaled[self.artist_rows].astype(np.float64), self.artist_ptr[:-1]
+        )
+        return unit_rows(sums / self.artist_songs[:, None], self.centre)
 
     def _recordings_from(self, recording: np.ndarray) -> None:
         self.recording = recording
@@ -239,11 +290,16 @@ class QueryIndex:
 
     @property
     def text(self) -> NameIndexes:
-        """Title and artist-name lookups, built on the first text query."""
+        """Title and artist-name lookups: read from the saved parts, or built, on the first
+        text query."""
         if self._text is None:
             with self._lazy_lock:
                 if self._text is None:
-                    self._text = NameIndexes(self)
+                    self._text = (
+                        NameIndexes(self)
+                        if self.saved_parts is None
+                        else NameIndexes.from_parts(self, self.saved_parts)
+                    )
         return self._text
 
     @property
@@ -328,10 +384,9 @@ class QueryIndex:
         if self._row_by_id is None:
             with self._lazy_lock:
                 if self._row_by_id is None:
-                    found: dict[str, int] = {}
-                    for row, value in enumerate(self.ids.tolist()):
-                        found.setdefault(value, row)
-                    self._row_by_id = found
+                    ids = self.id_text.to_pylist()
+                    # Built backwards, so that a repeated id keeps its first row.
+                    self._row_by_id = dict(zip(ids[::-1], range(len(ids) - 1, -1, -1), strict=True))
         return self._row_by_id.get(track_id)
 
     def numbers(self, column: str) -> np.ndarray:
@@ -379,6 +434,8 @@ class QueryIndex:
         """Unit rows of sound + context over the sound ``columns`` (see
         `soundatlas.discovery.context`), saved with the atlas for every column, else made once
         per set of columns."""
+        if self.saved_parts is not None and columns == self.feature_columns(None):
+            return self.saved_parts["context_unit"]
         with self._subset_lock:
             cached = self._context.get(columns)
         if cached is None:
