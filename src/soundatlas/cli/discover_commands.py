@@ -218,7 +218,7 @@ def similar(
         persona = next((m for m in _PERSONA_ORDER if m in index.methods), None)
         shown = {
             "rank": range(1, len(found.rows) + 1),
-            "name": index.names[found.rows],
+            "name": index.names_of(found.rows),
             "artists": index.artist_text(found.rows),
             "similarity": found.similarity,
             "closest": found.closest,
@@ -365,10 +365,10 @@ def search_command(
         first = found.offset + 1
         songs = {
             **song_columns(index, rows, tiers, first=first),
-            "name": index.names[rows],
+            "name": index.names_of(rows),
             "artists": index.artist_text(rows),
             "popularity": index.popularity[rows],
-            "track_id": index.ids[rows],
+            "track_id": index.ids_of(rows),
         }
         _print_search(
             text,

@@ -288,6 +288,17 @@ class DiscoveryIndex(QueryIndex):
             columns[name] = values[rows] if isinstance(values, np.ndarray) else values.take(rows)
         return columns
 
+    def row_of_id(self, track_id: str) -> int | None:
+        """As `QueryIndex.row_of_id`, from a hash table of the ids (a server looks up many)."""
+        try:
+            found = self.track_ids.get_loc(track_id)
+        except KeyError:
+            return None
+        if isinstance(found, (int, np.integer)):
+            return int(found)
+        positions = np.flatnonzero(found) if isinstance(found, np.ndarray) else [found.start]
+        return int(positions[0])
+
     def candidate_columns(self, rows: np.ndarray) -> dict[str, object]:
         """As `QueryIndex.candidate_columns`, typed as the song tables are."""
         return self.song_columns(rows)

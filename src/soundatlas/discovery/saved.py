@@ -82,6 +82,9 @@ class SavedTracks:
             self.schema = self._file.schema_arrow
             self.size = self._file.metadata.num_rows
         self._columns: dict[str, pa.ChunkedArray] = {}
+        # What every question reads, in one pass.
+        each = [c for m in self.methods for c in (LABEL_COLUMNS[m], PERSONA_COLUMNS[m])]
+        self.read([c for c in ("track_id", "name", "popularity", *each) if self.has(c)])
         model = read_model(path, folder.file(MODEL))
         with reading(path, _PERSONAS):
             personas = pq.ParquetFile(folder.file(_PERSONAS))
@@ -110,15 +113,20 @@ class SavedTracks:
 
     def column(self, name: str) -> pa.ChunkedArray:
         """One column of the track table, read on first use."""
-        found = self._columns.get(name)
-        if found is None:
+        self.read([name])
+        return self._columns[name]
+
+    def read(self, names: list[str]) -> None:
+        """Read the columns ``names`` not read yet, in one pass over the file."""
+        wanted = [n for n in dict.fromkeys(names) if n not in self._columns]
+        if wanted:
             with reading(self.folder.path, _TRACKS):
-                found = self._file.read(columns=[name]).column(0)
-            self._columns[name] = found
-        return found
+                table = self._file.read(columns=wanted)
+            self._columns |= dict(zip(table.column_names, table.columns, strict=True))
 
     def scaled(self) -> np.ndarray:
         """Scaled features, as `Scaler.transform` gives them."""
+        self.read(list(self.features))
         raw = np.column_stack([self.floats(f) for f in self.features])
         return (raw - self.center) / self.scale
 

@@ -433,8 +433,9 @@ def song_table(
 
 def _other_titles(index: QueryIndex, row: int) -> str:
     """The distinct titles of the other releases of ``row``'s recording, in catalog order."""
-    titles = dict.fromkeys(str(index.names[r]) for r in index.releases_of(row))
-    titles.pop(str(index.names[row]), None)
+    releases = index.releases_of(row)
+    titles = dict.fromkeys(str(t) for t in index.names_of(releases))
+    titles.pop(str(index.names_of(np.array([row]))[0]), None)
     return OTHER_TITLES_SEPARATOR.join(titles)
 
 

@@ -495,7 +495,7 @@ def _cluster_filter(
 
 
 def _names(index: QueryIndex, rows: np.ndarray) -> str:
-    shown = [repr(str(index.names[r])) for r in rows[:3]]
+    shown = [repr(str(name)) for name in index.names_of(rows[:3])]
     return ", ".join(shown) + (" …" if len(rows) > 3 else "")
 
 
