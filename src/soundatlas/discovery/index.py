@@ -74,8 +74,8 @@ class DiscoveryIndex(QueryIndex):
         super().__init__(TrackTable(atlas), parts)
         self.personas = {m: _categorical(tracks[PERSONA_COLUMNS[m]]) for m in self.methods}
         self.track_ids = pd.Index(self.ids)
-        self._artist_lists = tracks["artists"].to_numpy(dtype=object)
-        self._genre_lists = tracks["genres"].to_numpy(dtype=object)
+        self._lazy["artist_lists"] = tracks["artists"].to_numpy(dtype=object)
+        self._lazy["genre_lists"] = tracks["genres"].to_numpy(dtype=object)
         # Typed once, so result tables need no per-call string conversion.
         self._id_column = tracks["track_id"].astype("str").array
         self._name_column = tracks["name"].astype("str").array

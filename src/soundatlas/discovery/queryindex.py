@@ -135,8 +135,6 @@ class QueryIndex:
         self._text: NameIndexes | None = None
         self._lazy_lock = threading.RLock()  # lazy parts build on each other
         self._pairs: tuple[pa.Array, pa.Array] | None = None
-        self._artist_lists: np.ndarray | None = None
-        self._genre_lists: np.ndarray | None = None
         self._lazy: dict[str, object] = {}
         self._title_keys: pa.Array | None = None
         self.artists_text: pa.Array | None = None
@@ -304,26 +302,18 @@ class QueryIndex:
     @property
     def artist_lists(self) -> np.ndarray:
         """Each song's artists as a list (object array), read on first use."""
-        if self._artist_lists is None:
-            with self._lazy_lock:
-                if self._artist_lists is None:
-                    self._artist_lists = _objects(self.source.lists("artists"))
-        return self._artist_lists
+        return self._once("artist_lists", lambda: _objects(self.source.lists("artists")))
 
     @property
     def genre_lists(self) -> np.ndarray:
         """Each song's genres as a list (object array), read on first use."""
-        if self._genre_lists is None:
-            with self._lazy_lock:
-                if self._genre_lists is None:
-                    self._genre_lists = _objects(self.source.lists("genres"))
-        return self._genre_lists
+        return self._once("genre_lists", lambda: _objects(self.source.lists("genres")))
 
     def genres_of(self, rows: Sequence[int] | np.ndarray) -> list[list[str]]:
         """The genres of the songs at ``rows`` (without reading every song's)."""
         rows = np.asarray(rows, dtype=np.int64)
-        if self._genre_lists is not None:
-            return [list(g) for g in self._genre_lists[rows]]
+        if "genre_lists" in self._lazy:
+            return [list(g) for g in self.genre_lists[rows]]
         return self.source.lists("genres", rows)
 
     def artist_text(self, rows: np.ndarray) -> np.ndarray:
