@@ -329,13 +329,10 @@ class TrackTable:
         """Whether the track table has ``column``."""
         return column in self.tracks
 
-    def strings(self, column: str) -> np.ndarray:
-        """A text column as an object array of str."""
-        return self.tracks[column].astype(str).to_numpy(dtype=object)
-
     def text(self, column: str) -> pa.Array:
         """A text column as an Arrow large_string array."""
-        return pa.array(self.strings(column), type=pa.large_string())
+        values = self.tracks[column].astype(str).to_numpy(dtype=object)
+        return pa.array(values, type=pa.large_string())
 
     def floats(self, column: str) -> np.ndarray:
         """A numeric column as float64, NaN where missing."""

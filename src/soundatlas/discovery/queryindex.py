@@ -52,9 +52,6 @@ class SongSource(Protocol):
     def has(self, column: str) -> bool:
         """Whether the track table has ``column``."""
 
-    def strings(self, column: str) -> np.ndarray:
-        """A text column as an object array of str."""
-
     def text(self, column: str) -> pa.Array:
         """A text column as an Arrow large_string array."""
 

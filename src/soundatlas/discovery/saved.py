@@ -134,10 +134,6 @@ class SavedTracks:
         """Whether the track table has ``column``."""
         return column in self.schema.names
 
-    def strings(self, column: str) -> np.ndarray:
-        """A text column as an object array of str."""
-        return to_objects(self.column(column).cast(pa.string()))
-
     def text(self, column: str) -> pa.Array:
         """A text column as an Arrow large_string array."""
         values = self.column(column).cast(pa.large_string())
