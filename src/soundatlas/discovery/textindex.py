@@ -242,7 +242,8 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
 
 
 def _flags(mask: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    return to_numpy(mask).astype(bool)
+    """A boolean Arrow mask as NumPy, a missing value as False."""
+    return np.nan_to_num(to_numpy(mask), nan=0.0).astype(bool)
 
 
 def rank_matches(
