@@ -21,6 +21,8 @@ pytestmark = pytest.mark.faults
 
 EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
 LOAD = "soundatlas.atlas.model.load_atlas"
+OPEN = "soundatlas.discovery.saved.open_saved_index"
+"""Where ``search`` and ``similar`` open an atlas saved with its index (no `load_atlas`)."""
 RENAME = "os.replace"
 
 
@@ -60,7 +62,8 @@ COMMANDS = {
         RENAME,
         "before",
     ),
-    "search": (["search", "{atlas}", "radio"], LOAD, "after"),
+    "search": (["search", "{atlas}", "radio"], OPEN, "after"),
+    "similar, from the saved index": (["similar", "{atlas}", "x"], OPEN, "after"),
     "artist": (["artist", "{atlas}", "nobody"], LOAD, "after"),
     "genres": (["genres", "{atlas}"], LOAD, "after"),
 }

@@ -101,3 +101,22 @@ def test_numba_cache_goes_to_soundatlas_home_unless_set(tmp_path: Path):
         env={**env, "SOUNDATLAS_HOME": str(tmp_path), "NUMBA_CACHE_DIR": str(tmp_path / "x")},
     )
     assert theirs.stdout.strip() == str(tmp_path / "x")
+
+
+@pytest.mark.parametrize(
+    ("command", "text"), [("similar", None), ("similar", "song"), ("search", "a")]
+)
+def test_similar_and_search_on_a_saved_index_load_no_pandas(tiny_atlas_dir: Path, command, text):
+    """The command line answers from the atlas's saved index and the few track columns it
+    reads (`soundatlas.discovery.saved`): pandas alone took longer to import than the rest."""
+    import pyarrow.parquet as pq
+
+    if text is None:  # a track id
+        tracks = pq.read_table(tiny_atlas_dir / "tracks.parquet", columns=["track_id"])
+        text = tracks["track_id"][0].as_py()
+    code = (
+        "from soundatlas.cli import app\n"
+        f"try:\n    app([{command!r}, {str(tiny_atlas_dir)!r}, {text!r}])\n"
+        "except SystemExit as exit:\n    assert exit.code in (0, 2), exit.code"
+    )
+    assert _imported_after(code, ("pandas", *QUERY_FREE)) == []

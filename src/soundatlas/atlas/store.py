@@ -11,12 +11,9 @@ previous atlas as it was.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
-import zipfile
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -28,19 +25,21 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from soundatlas.atlas.folders import _recover_interrupted_swap
-from soundatlas.atlas.manifest import FILES, FORMAT_VERSION, MANIFEST, read_manifest
+from soundatlas.atlas.checked import (
+    CheckedFolder,
+    check_agree,
+    manifest_fields,
+    read_model,
+    reading,
+)
+from soundatlas.atlas.manifest import FILES, FORMAT_VERSION, MANIFEST
 from soundatlas.clustering.features import Scaler
 from soundatlas.clustering.projection import Projection
 from soundatlas.clustering.result import (
     LABEL_COLUMNS,
     PERSONA_COLUMNS,
-    MethodSummary,
 )
-from soundatlas.config import BuildConfig
-from soundatlas.errors import AtlasError, SoundAtlasError
 from soundatlas.files import file_sha256
-from soundatlas.ingest.validation import ValidationReport
 
 if TYPE_CHECKING:
     from soundatlas.atlas.model import Atlas
@@ -220,18 +219,9 @@ def read_atlas(path: str | Path, *, verify: bool = True) -> dict[str, Any]:
         message names the file at fault.
     """
     path = Path(path)
-    _recover_interrupted_swap(path)
-    manifest = read_manifest(path)
-    if verify:
-        for name, expected in manifest["files"].items():
-            if not (path / name).is_file():
-                raise AtlasError(f"{path}: {name} is missing; the atlas is incomplete. Rebuild it.")
-            if file_sha256(path / name) != expected:
-                raise AtlasError(
-                    f"{path}: {name} does not match its checksum in the manifest (damaged or "
-                    "edited). Rebuild the atlas with `soundatlas build`."
-                )
-    fields = _assemble(path, manifest)
+    folder = CheckedFolder(path, verify=verify)
+    folder.check_all()
+    fields = _assemble(path, folder.manifest)
     _check_parts_agree(path, fields)
     return fields
 
@@ -266,7 +256,7 @@ class TableReader:
 
     def __call__(self) -> pd.DataFrame:
         if self.schema_only:
-            with _reading(self.path, self.names[0]):
+            with reading(self.path, self.names[0]):
                 return pq.read_schema(self.path / self.names[0]).empty_table().to_pandas()
         return _read_parquet_files(self.path, self.names)
 
@@ -281,9 +271,9 @@ def _read_parquet_files(
     """
     tables = []
     for name in names:
-        with _reading(path, name):
+        with reading(path, name):
             tables.append(pq.read_table(path / name))
-    with _reading(path, names[0]):
+    with reading(path, names[0]):
         table = pa.concat_tables(tables)
         frame = table.drop_columns(list(lists)).to_pandas()
         for column in lists:
@@ -295,37 +285,9 @@ def _read_parquet_files(
         return frame[table.column_names] if lists else frame
 
 
-_READ_ERRORS = (
-    OSError,
-    EOFError,
-    KeyError,
-    ValueError,
-    TypeError,
-    AttributeError,
-    IndexError,
-    zipfile.BadZipFile,
-    pa.ArrowException,
-    SoundAtlasError,
-)
-
-
-@contextlib.contextmanager
-def _reading(path: Path, name: str) -> Iterator[None]:
-    """Turn any failure to read or make sense of one file of an atlas into one AtlasError
-    naming that file."""
-    try:
-        yield
-    except _READ_ERRORS as exc:
-        reason = str(exc)[:200] or type(exc).__name__
-        raise AtlasError(
-            f"{path}: {name} cannot be read as part of an atlas ({reason}). Rebuild the atlas "
-            "with `soundatlas build`."
-        ) from exc
-
-
 def _assemble(path: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     tracks, original = _song_tables(path, manifest)
-    with _reading(path, "personas.parquet"):
+    with reading(path, "personas.parquet"):
         personas = pq.read_table(path / "personas.parquet").to_pandas()
         for column in ("reasons", "dominant_genres"):
             personas[column] = personas[column].map(json.loads)
@@ -333,21 +295,11 @@ def _assemble(path: Path, manifest: dict[str, Any]) -> dict[str, Any]:
             if column in tracks and not isinstance(tracks[column].dtype, pd.CategoricalDtype):
                 names = personas.loc[personas["method"] == method, "persona"]
                 tracks[column] = pd.Categorical(tracks[column], categories=names.unique())
-    with _reading(path, "selection.parquet"):
+    with reading(path, "selection.parquet"):
         selection = pq.read_table(path / "selection.parquet").to_pandas()
-    with _reading(path, "model.npz"), np.load(path / "model.npz", allow_pickle=False) as arrays:
-        model = {name: arrays[name] for name in arrays.files}
-        for name, values in model.items():
-            if values.dtype.kind not in "biuf":
-                raise ValueError(f"{name} holds {values.dtype} values, not numbers")
-    with _reading(path, MANIFEST):
-        config = BuildConfig.from_dict(manifest["config"])
-        report = ValidationReport.from_dict(manifest["report"])
-        methods = {
-            m: MethodSummary(m, v["params"], v["rule"], v["scores"], v["details"], v["timings"])
-            for m, v in manifest["methods"].items()
-        }
-    with _reading(path, "model.npz"):
+    model = read_model(path, path / "model.npz")
+    config, report, methods = manifest_fields(path, manifest)
+    with reading(path, "model.npz"):
         return dict(
             tracks=tracks,
             original_rows=original,
@@ -376,54 +328,31 @@ def _assemble(path: Path, manifest: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_parts_agree(path: Path, fields: dict[str, Any]) -> None:
-    """Refuse an atlas whose files do not belong together (one copied in from another atlas,
-    with the manifest's checksum edited to match): commands would otherwise fail deep inside,
-    or answer from mismatched tables."""
-    config, scaler, projection = fields["config"], fields["scaler"], fields["projection"]
-    tracks, personas, centroids = fields["tracks"], fields["personas"], fields["centroids"]
-    linkage, manifest = fields["linkage"], fields["manifest"]
-    features = config.features
-    if scaler.features != features or projection.features != features:
-        raise _disagree(path, MANIFEST, "its scaler, projection and config name other features")
-    width = len(features)
+    """Refuse an atlas whose files do not belong together (`check_agree`)."""
+    tracks, personas = fields["tracks"], fields["personas"]
     model = {
-        "scaler_center": scaler.center,
-        "scaler_scale": scaler.scale,
-        "pca_mean": projection.mean,
-        **{f"centroids_{m}": c for m, c in centroids.items()},
+        "scaler_center": fields["scaler"].center,
+        "scaler_scale": fields["scaler"].scale,
+        "pca_mean": fields["projection"].mean,
+        "pca_components": fields["projection"].components,
+        **{f"centroids_{m}": c for m, c in fields["centroids"].items()},
     }
-    for name, values in model.items():
-        if values.ndim not in (1, 2) or values.shape[-1] != width:
-            raise _disagree(path, "model.npz", f"{name} is not made of {width} features")
-    components = projection.components
-    if components.ndim != 2 or components.shape[1] != width:
-        raise _disagree(path, "model.npz", f"pca_components is not made of {width} features")
-    missing = [f for f in features if f not in tracks]
-    if missing:
-        raise _disagree(path, "tracks.parquet", f"it has no {', '.join(missing)} column")
-    rows = manifest.get("rows", {}).get("tracks", len(tracks))
-    sampled = bool((manifest.get("parts") or {}).get("sample"))
-    if rows != len(tracks) and not sampled:
-        raise _disagree(
-            path, "tracks.parquet", f"it holds {len(fields['tracks']):,} songs, not {rows}"
-        )
-    for method in fields["methods"]:
+    if fields["linkage"] is not None:
+        model["linkage"] = fields["linkage"]
+
+    def labels(method: str) -> np.ndarray | None:
         column = LABEL_COLUMNS[method]
         if column not in tracks or tracks[column].dtype.kind not in "iu":
-            raise _disagree(path, "tracks.parquet", f"it has no {method} labels")
-        named = set(personas.loc[personas["method"] == method, "cluster"].tolist())
-        if named - {-1} != set(range(len(centroids[method]))):
-            raise _disagree(
-                path, "personas.parquet", f"its {method} clusters are not those of model.npz"
-            )
-        if not set(np.unique(tracks[column]).tolist()) <= named:
-            raise _disagree(path, "tracks.parquet", f"its {method} labels are not the clusters'")
-    if linkage is not None and (linkage.ndim != 2 or linkage.shape[1] != 4):
-        raise _disagree(path, "model.npz", "its Ward linkage is not a linkage matrix")
+            return None
+        return tracks[column].to_numpy()
 
-
-def _disagree(path: Path, name: str, what: str) -> AtlasError:
-    return AtlasError(
-        f"{path}: {name} does not belong with the rest of the atlas ({what}); a file was "
-        "replaced or edited. Rebuild the atlas with `soundatlas build`."
+    check_agree(
+        path,
+        fields["manifest"],
+        config=fields["config"],
+        model=model,
+        columns=set(tracks.columns),
+        songs=len(tracks),
+        labels=labels,
+        clusters=lambda m: set(personas.loc[personas["method"] == m, "cluster"].tolist()),
     )

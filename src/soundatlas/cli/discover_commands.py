@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from soundatlas.atlas.model import Atlas
+    from soundatlas.discovery.queryindex import QueryIndex
 
 AtlasArgument = Annotated[Path, typer.Argument(metavar="ATLAS", help="Atlas folder.")]
 
@@ -115,19 +117,32 @@ def _limits(pairs: list[str] | None, option: str) -> dict[str, float]:
     return limits
 
 
+_PERSONA_ORDER = ("kmeans", "hierarchical", "dbscan")
+"""Whose persona a song table shows: the first method the atlas ran."""
+
+
 def _persona_column(frame: pd.DataFrame) -> str | None:
     from soundatlas.clustering.result import PERSONA_COLUMNS
 
-    methods = ("kmeans", "hierarchical", "dbscan")
-    return next((PERSONA_COLUMNS[m] for m in methods if PERSONA_COLUMNS[m] in frame), None)
+    return next((PERSONA_COLUMNS[m] for m in _PERSONA_ORDER if PERSONA_COLUMNS[m] in frame), None)
 
 
-def _song_table(title: str, frame: pd.DataFrame, columns: dict[str, str]) -> Table:
-    """A table of songs: ``columns`` maps frame columns to headers."""
+def _saved_index(atlas_dir: Path) -> QueryIndex | None:
+    """The atlas's saved discovery index, read without pandas (`open_saved_index`); None when
+    it has none, or holds a sample: then the whole atlas is loaded."""
+    from soundatlas.discovery.saved import open_saved_index
+
+    return open_saved_index(atlas_dir)
+
+
+def _song_table(title: str, rows: pd.DataFrame | list[dict], columns: dict[str, str]) -> Table:
+    """A table of songs (a frame, or its rows as dicts): ``columns`` maps columns to
+    headers."""
     table = Table(title=escape(title))
     for header in columns.values():
         table.add_column(header, justify="right" if header in ("#", "similarity") else "left")
-    for row in frame.to_dict(orient="records"):
+    records = rows if isinstance(rows, list) else _frame_rows(rows)
+    for row in records:
         table.add_row(*[fmt(_plain(row.get(c)), _DIGITS.get(c, 3)) for c in columns])
     return table
 
@@ -135,12 +150,22 @@ def _song_table(title: str, frame: pd.DataFrame, columns: dict[str, str]) -> Tab
 _DIGITS = {"popularity": 0, "release_year": 0, "tempo": 1, "z": 2, "entropy": 2, "purity": 2}
 
 
-def _plain(value: object) -> object:
-    import pandas as pd
+def _frame_rows(frame: pd.DataFrame) -> list[dict]:
+    """A frame's rows as dicts, missing values (NaN, NA, NaT) as None."""
+    return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
 
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
+
+def _plain(value: object) -> object:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
-    return value.item() if hasattr(value, "item") else value
+    value = value.item() if hasattr(value, "item") else value
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def _song_rows(columns: dict[str, object]) -> list[dict]:
+    """Rows as dicts from a library result's columns (`similar_rows`, `find`)."""
+    names = list(columns)
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
 
 
 @app.command()
@@ -176,11 +201,39 @@ def similar(
     as_json: JsonOption = False,
 ) -> None:
     """Songs that sound most like a song (or like several, with --also)."""
+    chosen = [f.strip() for f in features.split(",")] if features else None
+    options = {"n": n, "same_cluster": same_cluster, "exclude_same_artist": exclude_artist}
+    about = f"{len(also) + 1} songs" if also else repr(query)
+    columns = {"rank": "#", "name": "song", "artists": "artists", "similarity": "similarity"}
+    index = _saved_index(atlas_dir) if output is None and not as_json else None
+    if index is not None:
+        from soundatlas.clustering.result import PERSONA_COLUMNS
+        from soundatlas.discovery.similar import similar_rows, similarity_for
+
+        with _asks_to_choose(as_json=False):
+            kind = similarity_for(index, by)
+            found = similar_rows(
+                index, [query, *(also or [])], features=chosen, similarity=kind, **options
+            )
+        persona = next((m for m in _PERSONA_ORDER if m in index.methods), None)
+        shown = {
+            "rank": range(1, len(found.rows) + 1),
+            "name": index.names_of(found.rows),
+            "artists": index.artist_text(found.rows),
+            "similarity": found.similarity,
+            "closest": found.closest,
+            "differs": found.differs,
+        }
+        if persona:
+            columns[PERSONA_COLUMNS[persona]] = "persona"
+            shown[PERSONA_COLUMNS[persona]] = index.persona_names(persona, found.rows)
+        columns |= {"closest": "closest", "differs": "differs most"}
+        title = f"Songs like {about} (by {kind})"
+        console.print(_song_table(title, _song_rows(shown), columns))
+        return
     from soundatlas.discovery import similar_to_many, similar_tracks, similarity_for
 
     atlas = _load(atlas_dir, output)
-    chosen = [f.strip() for f in features.split(",")] if features else None
-    options = {"n": n, "same_cluster": same_cluster, "exclude_same_artist": exclude_artist}
     with _asks_to_choose(as_json=as_json):
         kind = similarity_for(atlas, by)
         if also:
@@ -194,8 +247,6 @@ def similar(
     if as_json:
         print_json(_records(result))
         return
-    about = f"{len(also) + 1} songs" if also else repr(query)
-    columns = {"rank": "#", "name": "song", "artists": "artists", "similarity": "similarity"}
     persona = _persona_column(result)
     if persona:
         columns[persona] = "persona"
@@ -304,6 +355,36 @@ def search_command(
 ) -> None:
     """Find songs and artists by name: any case, accents and punctuation optional; a typo
     finds the closest name ("did you mean")."""
+    index = None if as_json else _saved_index(atlas_dir)
+    if index is not None:
+        from soundatlas.discovery.search import artist_columns, find, page_text, song_columns
+
+        found = find(index, text, limit=limit, offset=offset)
+        rows, tiers = found.rows[found.page], found.tiers[found.page]
+        codes, artist_tiers = found.codes[found.page], found.artist_tiers[found.page]
+        first = found.offset + 1
+        songs = {
+            **song_columns(index, rows, tiers, first=first),
+            "name": index.names_of(rows),
+            "artists": index.artist_text(rows),
+            "popularity": index.popularity[rows],
+            "track_id": index.ids_of(rows),
+        }
+        _print_search(
+            text,
+            found.suggestion,
+            (
+                _song_rows(songs),
+                _song_rows(artist_columns(index, codes, artist_tiers, first=first)),
+            ),
+            (
+                page_text(found.offset, len(rows), len(found.rows), "songs"),
+                page_text(found.offset, len(codes), len(found.codes), "artists"),
+            ),
+            found.offset,
+            (len(found.rows), len(found.codes)),
+        )
+        return
     from soundatlas.discovery import search
 
     found = search(_load(atlas_dir, None), text, limit=limit, offset=offset)
@@ -319,23 +400,41 @@ def search_command(
             }
         )
         return
-    if found.suggestion is not None:
+    _print_search(
+        text,
+        found.suggestion,
+        (found.songs, found.artists),
+        (found.page_text("songs"), found.page_text("artists")),
+        found.offset,
+        (found.total_songs, found.total_artists),
+    )
+
+
+def _print_search(
+    text: str,
+    suggestion: str | None,
+    tables: tuple[pd.DataFrame | list[dict], pd.DataFrame | list[dict]],
+    pages: tuple[str, str],
+    offset: int,
+    totals: tuple[int, int],
+) -> None:
+    """A search's songs and artists (``tables``), each titled with its page (``pages``), and
+    how to see more."""
+    if suggestion is not None:
         console.print(
             f"Nothing matches {escape(repr(text))}. Did you mean "
-            f"[bold]{escape(found.suggestion)}[/]? Showing its results."
+            f"[bold]{escape(suggestion)}[/]? Showing its results."
         )
-        text = found.suggestion
+        text = suggestion
     songs = {"rank": "#", "name": "song", "artists": "artists", "match": "match"}
     songs |= {"popularity": "popularity", "releases": "releases", "other_titles": "also as"}
     songs |= {"track_id": "track id"}
-    title = f"Songs matching {text!r}: {found.page_text('songs')}"
-    console.print(_song_table(title, found.songs, songs))
+    console.print(_song_table(f"Songs matching {text!r}: {pages[0]}", tables[0], songs))
     artists = {"rank": "#", "artist": "artist", "match": "match", "songs": "songs"}
     artists |= {"popularity": "popularity", "genres": "genres"}
-    title = f"Artists matching {text!r}: {found.page_text('artists')}"
-    console.print(_song_table(title, found.artists, artists))
-    shown = found.offset + max(len(found.songs), len(found.artists))
-    if shown < max(found.total_songs, found.total_artists):
+    console.print(_song_table(f"Artists matching {text!r}: {pages[1]}", tables[1], artists))
+    shown = offset + max(len(tables[0]), len(tables[1]))
+    if shown < max(totals):
         console.print(f"More: --offset {shown}")
 
 

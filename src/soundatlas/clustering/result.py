@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from soundatlas.config import METHODS  # noqa: F401  (importers read it here too)
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from soundatlas.clustering.metrics import Scores
 
 METHOD_TITLES = {"kmeans": "K-Means", "dbscan": "DBSCAN", "hierarchical": "Hierarchical (Ward)"}

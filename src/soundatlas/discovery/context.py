@@ -13,12 +13,10 @@ README (``benchmarks/similarity.py``).
 
 from __future__ import annotations
 
-import threading
-import weakref
+from collections.abc import Callable
 
 import numpy as np
 
-from soundatlas.atlas.model import Atlas
 from soundatlas.discovery.nearest import unit_rows
 from soundatlas.errors import ConfigError
 
@@ -33,9 +31,6 @@ GENRE_WEIGHT = 0.3
 RERANK_POOL = 20
 """Candidates per result re-ranked with genres (``n × RERANK_POOL``, at least 200)."""
 
-_CACHE: dict[int, tuple[weakref.ref, dict[tuple[int, ...], np.ndarray]]] = {}
-_LOCK = threading.Lock()
-
 
 def check_similarity(kind: object) -> str:
     """``kind`` if it is one of `SIMILARITY_KINDS`, else a `ConfigError` naming them."""
@@ -47,48 +42,28 @@ def check_similarity(kind: object) -> str:
     return str(kind)
 
 
-def context_columns(atlas: Atlas) -> tuple[str, ...]:
-    """The context columns this catalog has values for (a column of blanks adds nothing)."""
-    tracks = atlas.tracks
-    return tuple(c for c in CONTEXT_COLUMNS if c in tracks and tracks[c].notna().any())
+def context_columns(
+    has: Callable[[str], bool], numbers: Callable[[str], np.ndarray]
+) -> tuple[str, ...]:
+    """The context columns a catalog has values for (a column of blanks adds nothing), given
+    whether its track table ``has`` a column and a column's ``numbers`` (NaN where missing)."""
+    return tuple(c for c in CONTEXT_COLUMNS if has(c) and not np.isnan(numbers(c)).all())
 
 
-def context_units(atlas: Atlas, scaled: np.ndarray, columns: tuple[int, ...]) -> np.ndarray:
-    """Unit rows over the chosen sound columns and the context columns, cached per atlas.
+def context_unit_rows(
+    scaled: np.ndarray, columns: tuple[int, ...], context: list[np.ndarray]
+) -> np.ndarray:
+    """Unit rows over the chosen sound ``columns`` of ``scaled`` and the ``context`` columns
+    (float64, NaN where missing; those `context_columns` names).
 
-    Every column is a z-score against the catalog (the sound columns of ``scaled`` too, so the
-    weights do not depend on the scaling chosen at build), then each row is scaled to length 1.
+    Every column is a z-score against the catalog (the sound columns too, so the weights do not
+    depend on the scaling chosen at build), then each row is scaled to length 1. The discovery
+    index keeps them per set of columns (`QueryIndex.context_unit_for`), and saves those over
+    every column with the atlas.
     """
-    with _LOCK:
-        cached = _cached(atlas).get(columns)
-    if cached is not None:
-        return cached
     sound = _zscores(np.asarray(scaled, dtype=np.float64)[:, list(columns)])
-    extra = [
-        _zscores(atlas.tracks[c].to_numpy(dtype=np.float64, na_value=np.nan)[:, None])
-        for c in context_columns(atlas)
-    ]
-    unit = unit_rows(np.hstack([sound, *extra]))
-    remember_context_units(atlas, columns, unit)
-    return unit
-
-
-def remember_context_units(atlas: Atlas, columns: tuple[int, ...], unit: np.ndarray) -> None:
-    """Keep ``unit`` as the `context_units` of ``atlas`` over ``columns`` (the ones saved with
-    the atlas, say: `soundatlas.discovery.indexfiles`)."""
-    with _LOCK:
-        _cached(atlas)[columns] = unit
-
-
-def _cached(atlas: Atlas) -> dict[tuple[int, ...], np.ndarray]:
-    """The context units kept for ``atlas``, by columns; the caller holds `_LOCK`."""
-    key = id(atlas)
-    entry = _CACHE.get(key)
-    if entry is None or entry[0]() is not atlas:
-        entry = (weakref.ref(atlas), {})
-        _CACHE[key] = entry
-        weakref.finalize(atlas, _CACHE.pop, key, None)
-    return entry[1]
+    extra = [_zscores(np.asarray(values, dtype=np.float64)[:, None]) for values in context]
+    return unit_rows(np.hstack([sound, *extra]))
 
 
 def _zscores(values: np.ndarray) -> np.ndarray:
@@ -99,19 +74,20 @@ def _zscores(values: np.ndarray) -> np.ndarray:
     return np.nan_to_num(out, nan=0.0)
 
 
-def genre_bonus(genre_lists: np.ndarray, query_rows: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """`GENRE_WEIGHT` × the Jaccard share of genres between each of ``rows`` and the query
-    songs' genres together (0 for songs without genres)."""
+def genre_bonus(query_genres: list, genres: list) -> np.ndarray:
+    """`GENRE_WEIGHT` × the Jaccard share of genres between each song's ``genres`` and the
+    query songs' genres together (``query_genres``: one list per query song; 0 for songs
+    without genres)."""
     wanted: set[str] = set()
-    for row in query_rows:
-        wanted |= genre_set(genre_lists[row])
-    bonus = np.zeros(len(rows), dtype=np.float64)
+    for listed in query_genres:
+        wanted |= genre_set(listed)
+    bonus = np.zeros(len(genres), dtype=np.float64)
     if not wanted:
         return bonus
-    for i, row in enumerate(rows):
-        genres = genre_set(genre_lists[row])
-        if genres:
-            bonus[i] = GENRE_WEIGHT * len(genres & wanted) / len(genres | wanted)
+    for i, listed in enumerate(genres):
+        found = genre_set(listed)
+        if found:
+            bonus[i] = GENRE_WEIGHT * len(found & wanted) / len(found | wanted)
     return bonus
 
 

@@ -21,11 +21,10 @@ import pyarrow.compute as pc
 
 from soundatlas.atlas.model import Atlas
 from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS
-from soundatlas.discovery.context import context_units, remember_context_units
 from soundatlas.discovery.directory import SongDirectory
 from soundatlas.discovery.filters import FilterIndex
 from soundatlas.discovery.indexfiles import stored_parts
-from soundatlas.discovery.nearest import unit_rows
+from soundatlas.discovery.queryindex import QueryIndex
 from soundatlas.discovery.recordings import (
     recording_groups,
     recording_sound,
@@ -33,15 +32,11 @@ from soundatlas.discovery.recordings import (
 )
 from soundatlas.discovery.song import SONG_VALUES, Song
 from soundatlas.discovery.text import derived_id, name_keys
-from soundatlas.discovery.textindex import Parts, SortedNames, TextIndex, sorted_unique
+from soundatlas.discovery.textindex import Parts, sorted_unique
 
 DETAIL_COLUMNS: tuple[str, ...] = SONG_VALUES
 """Track columns carried into every song table, after names and clusters."""
 
-_SUBSET_CACHE = 8
-_AT_CENTRE = 1e-6
-"""Offsets from the catalog mean shorter than this (scaled units) count as no direction: the
-scaled values are float32, so a song at the mean can sit a rounding error away from it."""
 _INDEXES: dict[int, DiscoveryIndex] = {}
 _LOCK = threading.Lock()
 
@@ -61,58 +56,26 @@ def discovery_index(atlas: Atlas) -> DiscoveryIndex:
     return index
 
 
-class DiscoveryIndex:
-    """Arrays derived from an atlas for fast lookups.
+class DiscoveryIndex(QueryIndex):
+    """The `QueryIndex` of a loaded atlas, plus what result tables, filters and charts need.
 
-    Attributes
-    ----------
-    features
-        The scaled features (the atlas's clustering features), in matrix column order.
-    scaled, centre, unit
-        Scaled features as float32; their catalog mean; and each row less that mean, scaled
-        to length 1 (cosine = dot). Similarity is the angle seen from the catalog's average
-        sound under every scaling: standard scaling puts the mean at zero, but min-max puts the
-        least value there and robust the median, and angles from those corners say little.
-    title_keys, song_keys, reverse_keys
-        Normalised ``title``, ``title artists`` and ``artists title`` of every song (see
-        `soundatlas.discovery.text`); `text` holds the lookups built on them.
-    primary_artist
-        Code of each song's first listed artist (-1 for a song without artists).
-    recording, releases
-        The recording each song is a release of, numbered from 0 (see
-        `soundatlas.discovery.recordings`: same primary artist, and the same title once
-        release qualifiers such as "- Remastered 2011" are removed or every audio feature
-        equal within rounding); and how many songs of the catalog each recording has.
+    Attributes (beyond `QueryIndex`'s)
+    ----------------------------------
     artists
-        One row per artist (artists are identified by normalised name): ``artist`` (most
-        common spelling), ``key``, ``songs``, ``popularity`` (of their most popular song).
-    artist_unit
-        Each artist's mean scaled profile less the catalog mean, as a unit vector (row i =
-        artist i).
+        One row per artist: ``artist`` (most common spelling), ``key``, ``songs``,
+        ``popularity`` (of their most popular song).
+    personas
+        Each song's persona per method, as a categorical.
     """
 
     def __init__(self, atlas: Atlas, parts: Parts | None = None) -> None:
         self.atlas_ref = weakref.ref(atlas)
         tracks = atlas.tracks
-        self.size = len(tracks)
-        self.features: tuple[str, ...] = tuple(atlas.scaler.features)
-        self.scaled = np.ascontiguousarray(atlas.scaled, dtype=np.float32)
-        self.centre = self.scaled.mean(axis=0, dtype=np.float64)
-        self.unit = unit_rows(self.scaled, self.centre) if parts is None else parts["unit"]
-        self.methods: tuple[str, ...] = tuple(atlas.methods)
-        self.labels = {m: tracks[LABEL_COLUMNS[m]].to_numpy(np.int32) for m in self.methods}
-        for labels in self.labels.values():
-            labels.flags.writeable = False  # shared by every session and front door
+        super().__init__(TrackTable(atlas), parts)
         self.personas = {m: _categorical(tracks[PERSONA_COLUMNS[m]]) for m in self.methods}
-        self.cluster_names = {
-            m: dict(zip(t["cluster"].astype(int), t["persona"].astype(str), strict=True))
-            for m, t in ((m, atlas.personas_of(m)) for m in self.methods)
-        }
-        self.ids = tracks["track_id"].astype(str).to_numpy(dtype=object)
         self.track_ids = pd.Index(self.ids)
-        self.names = tracks["name"].astype(str).to_numpy(dtype=object)
-        self.artist_lists = tracks["artists"].to_numpy(dtype=object)
-        self.genre_lists = tracks["genres"].to_numpy(dtype=object)
+        self._lazy["artist_lists"] = tracks["artists"].to_numpy(dtype=object)
+        self._lazy["genre_lists"] = tracks["genres"].to_numpy(dtype=object)
         # Typed once, so result tables need no per-call string conversion.
         self._id_column = tracks["track_id"].astype("str").array
         self._name_column = tracks["name"].astype("str").array
@@ -122,7 +85,6 @@ class DiscoveryIndex:
         else:
             self._artist_column = pd.array(parts["artists_text"], dtype="str")
             self._genre_column = pd.array(parts["genres_text"], dtype="str")
-        self.popularity = tracks["popularity"].to_numpy(dtype=np.float64, na_value=np.nan)
         # Plain float arrays where possible: they enter a DataFrame faster than extension arrays.
         self.details = {
             c: tracks[c].to_numpy() if tracks[c].dtype == np.float64 else tracks[c].array
@@ -133,36 +95,15 @@ class DiscoveryIndex:
         self.feature_mean = raw.mean(axis=0)
         spread = raw.std(axis=0)
         self.feature_std = np.where(spread > 0, spread, 1.0)
-        self.scale = atlas.scaler.scale
-        self._center = atlas.scaler.center
-        self._subsets: dict[tuple[int, ...], np.ndarray] = {}
-        self._subset_lock = threading.Lock()
-        self._numbers: dict[str, np.ndarray] = {}
-        self._spreads: dict[str, float] = {}
-        self._text: NameIndexes | None = None
         self._filters: FilterIndex | None = None
-        self._lazy_lock = threading.RLock()  # lazy parts build on each other (filters on genres)
         self._ids: pd.Index | None = None
         self._genres: GenreRows | None = None
-        self.sampled = atlas.sampled
         self._directory: SongDirectory | None = None
-        self._pairs: tuple[pa.Array, pa.Array] | None = None
+        self._artists: pd.DataFrame | None = None
         if parts is None:
             self._build_artists()
             self._build_keys()
             self._build_recordings(tracks)
-        else:
-            self._artists_from(
-                parts["primary_artist"],
-                parts["row_artist_ptr"],
-                parts["row_artist_codes"],
-                parts["artist_keys"],
-                parts["artist_display"].to_numpy(zero_copy_only=False),
-            )
-            self.title_keys = parts["title_keys"].cast(pa.large_string())
-            self._recordings_from(parts["recording"])
-            self._text = NameIndexes.from_parts(self, parts)
-            remember_context_units(atlas, self.feature_columns(None), parts["context_unit"])
 
     def parts(self) -> Parts:
         """What this index saves with its atlas (`soundatlas.discovery.stored`), so that a
@@ -174,7 +115,7 @@ class DiscoveryIndex:
             raise ReferenceError("the atlas of this index is gone")
         return {
             "unit": self.unit,
-            "context_unit": context_units(atlas, self.scaled, self.feature_columns(None)),
+            "context_unit": self.context_unit_for(self.feature_columns(None)),
             "artists_text": pa.array(self._artist_column, type=pa.large_string()),
             "genres_text": pa.array(self._genre_column, type=pa.large_string()),
             "primary_artist": self.primary_artist,
@@ -212,88 +153,28 @@ class DiscoveryIndex:
         display = _display_names(spelled, key_of_spelling)
         self._artists_from(primary, pointers, codes, keys, display)
 
-    def _artists_from(
-        self,
-        primary: np.ndarray,
-        pointers: np.ndarray,
-        codes: np.ndarray,
-        keys: pa.Array,
-        display: np.ndarray,
-    ) -> None:
-        """The artist arrays from each song's primary artist, its artist codes (``codes``
-        between ``pointers``, ascending per song) and each artist's key and display name."""
-        n_artists = len(keys)
-        self.primary_artist = primary
-        self.row_artist_ptr = pointers
-        self.row_artist_codes = codes
-        pair_rows = np.repeat(np.arange(self.size, dtype=np.int64), np.diff(pointers))
-        self.artist_pair_rows = pair_rows
-        """The song of each entry of ``row_artist_codes`` (song order)."""
-        order = np.argsort(codes, kind="stable")
-        self.artist_rows = pair_rows[order]
-        counts = np.bincount(codes, minlength=n_artists)
-        self.artist_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        popularity = np.where(np.isnan(self.popularity), -1.0, self.popularity)
-        best = np.full(n_artists, -1.0)
-        np.maximum.at(best, codes, popularity[pair_rows])
-        self.artists = pd.DataFrame(
-            {
-                "artist": pd.array(display, dtype="str"),
-                "key": keys.to_pandas(types_mapper=pd.ArrowDtype).astype("str"),
-                "songs": counts.astype(np.int64),
-                "popularity": np.where(best < 0, np.nan, best),
-            }
-        )
-        self.artist_keys = keys.cast(pa.large_string())
-        self.artist_names = self.artists["artist"].to_numpy(dtype=object)
-        self.artist_songs = counts.astype(np.int64)
-        self.artist_popularity = self.artists["popularity"].to_numpy(dtype=np.float64)
-        # Artists rank by their best song's popularity, then by how many songs they have.
-        self.artist_score = np.nan_to_num(self.artist_popularity, nan=-1.0) * 1e7 + counts
-        if n_artists:
-            sums = np.add.reduceat(
-                self.scaled[self.artist_rows].astype(np.float64), self.artist_ptr[:-1]
-            )
-            self.artist_unit = unit_rows(sums / counts[:, None], self.centre)
-        else:
-            self.artist_unit = np.zeros((0, len(self.features)), dtype=np.float32)
+    @property
+    def artists(self) -> pd.DataFrame:
+        """One row per artist (see the class's attributes), made on first use."""
+        if self._artists is None:
+            with self._lazy_lock:
+                if self._artists is None:
+                    self._artists = pd.DataFrame(
+                        {
+                            "artist": pd.array(self.artist_names, dtype="str"),
+                            "key": self.artist_keys.to_pandas(types_mapper=pd.ArrowDtype).astype(
+                                "str"
+                            ),
+                            "songs": self.artist_songs,
+                            "popularity": self.artist_popularity,
+                        }
+                    )
+        return self._artists
 
     def _build_keys(self) -> None:
-        self.title_keys = name_keys(pa.array(self.names, type=pa.large_string())).cast(
+        self._title_keys = name_keys(pa.array(self.names, type=pa.large_string())).cast(
             pa.large_string()
         )
-
-    @property
-    def song_keys(self) -> pa.Array:
-        """``title artists`` of every song, normalised (the title alone without artists)."""
-        return self._pair_keys()[0]
-
-    @property
-    def reverse_keys(self) -> pa.Array:
-        """``artists title`` of every song, normalised (the title alone without artists)."""
-        return self._pair_keys()[1]
-
-    def _pair_keys(self) -> tuple[pa.Array, pa.Array]:
-        """Joined from the keys already folded, on first use: a saved index has its lookups
-        of these built already, so only a "did you mean" reads them."""
-        if self._pairs is None:
-            with self._lazy_lock:
-                if self._pairs is None:
-                    offsets = pa.array(self.row_artist_ptr)
-                    members = pc.take(self.artist_keys, pa.array(self.row_artist_codes))
-                    space = pa.scalar(" ", pa.large_string())
-                    artist_text = pc.binary_join(
-                        pa.LargeListArray.from_arrays(offsets, members), space
-                    )
-                    has_artist = pc.greater(pc.utf8_length(artist_text), 0)
-                    titles = self.title_keys
-                    self._pairs = tuple(
-                        pc.if_else(
-                            has_artist, pc.binary_join_element_wise(*joined, space), titles
-                        ).cast(pa.large_string())
-                        for joined in ((titles, artist_text), (artist_text, titles))
-                    )
-        return self._pairs
 
     def _build_recordings(self, tracks: pd.DataFrame) -> None:
         titles = recording_title_codes(
@@ -302,23 +183,6 @@ class DiscoveryIndex:
         self._recordings_from(
             recording_groups(self.primary_artist, titles, recording_sound(tracks))
         )
-
-    def _recordings_from(self, recording: np.ndarray) -> None:
-        self.recording = recording
-        self.releases = np.bincount(self.recording)
-        self._recording_rows = np.argsort(self.recording, kind="stable")
-        self._recording_ptr = np.concatenate([[0], np.cumsum(self.releases)])
-
-    # ------------------------------------------------------------------------------ lookups
-
-    @property
-    def text(self) -> NameIndexes:
-        """Title and artist-name lookups, built on the first text query."""
-        if self._text is None:
-            with self._lazy_lock:
-                if self._text is None:
-                    self._text = NameIndexes(self)
-        return self._text
 
     @property
     def filters(self) -> FilterIndex:
@@ -403,93 +267,6 @@ class DiscoveryIndex:
                     self._genres = GenreRows(self.genre_lists)
         return self._genres
 
-    def releases_of(self, row: int) -> np.ndarray:
-        """Every row that is a release of the recording of ``row`` (itself included),
-        ascending."""
-        group = self.recording[row]
-        return self._recording_rows[self._recording_ptr[group] : self._recording_ptr[group + 1]]
-
-    def first_releases(self, rows: np.ndarray) -> np.ndarray:
-        """Positions in ``rows`` of the first release of each recording there, ascending: with
-        ``rows`` best first, one entry per recording, each its best-ranked release."""
-        _, first = np.unique(self.recording[rows], return_index=True)
-        return np.sort(first)
-
-    def artists_of(self, row: int) -> np.ndarray:
-        """Artist codes of one song."""
-        return self.row_artist_codes[self.row_artist_ptr[row] : self.row_artist_ptr[row + 1]]
-
-    def rows_of_artist(self, code: int) -> np.ndarray:
-        """Rows of every song an artist is listed on, ascending."""
-        return self.artist_rows[self.artist_ptr[code] : self.artist_ptr[code + 1]]
-
-    def row_of_id(self, track_id: str) -> int | None:
-        """Row of a track id, or None."""
-        try:
-            found = self.track_ids.get_loc(track_id)
-        except KeyError:
-            return None
-        if isinstance(found, (int, np.integer)):
-            return int(found)
-        positions = np.flatnonzero(found) if isinstance(found, np.ndarray) else [found.start]
-        return int(positions[0])
-
-    def numbers(self, column: str) -> np.ndarray:
-        """A numeric column of the catalog as float64, NaN where missing (read-only), converted
-        once per atlas rather than by every request that filters or targets on it."""
-        with self._subset_lock:
-            values = self._numbers.get(column)
-            if values is None:
-                tracks = self.atlas_ref().tracks
-                values = tracks[column].to_numpy(dtype=np.float64, na_value=np.nan)
-                values.flags.writeable = False
-                self._numbers[column] = values
-        return values
-
-    def spread(self, column: str) -> float:
-        """Standard deviation of a numeric column over the songs that have it (NaN if none)."""
-        with self._subset_lock:
-            found = self._spreads.get(column)
-        if found is None:
-            values = self.numbers(column)
-            found = float(np.nanstd(values)) if np.isfinite(values).any() else float("nan")
-            with self._subset_lock:
-                self._spreads[column] = found
-        return found
-
-    def feature_columns(self, features: tuple[str, ...] | None) -> tuple[int, ...]:
-        """Matrix columns of ``features`` (all when None); the caller has validated the names."""
-        if features is None:
-            return tuple(range(len(self.features)))
-        return tuple(self.features.index(f) for f in features)
-
-    def unit_for(self, columns: tuple[int, ...]) -> np.ndarray:
-        """Unit rows over a subset of the feature columns, cached for the few subsets in use."""
-        if len(columns) == len(self.features):
-            return self.unit
-        with self._subset_lock:
-            cached = self._subsets.get(columns)
-            if cached is None:
-                if len(self._subsets) >= _SUBSET_CACHE:
-                    self._subsets.pop(next(iter(self._subsets)))
-                cached = unit_rows(self.scaled[:, list(columns)], self.centre[list(columns)])
-                self._subsets[columns] = cached
-        return cached
-
-    def direction(self, point: np.ndarray, columns: tuple[int, ...]) -> np.ndarray | None:
-        """Unit float32 vector from the catalog mean towards ``point`` (scaled values over
-        ``columns``): a query for the rows of `unit_for`. None when ``point`` is the mean
-        itself, which has no direction."""
-        offset = np.asarray(point, dtype=np.float64) - self.centre[list(columns)]
-        norm = float(np.linalg.norm(offset))
-        if norm <= _AT_CENTRE:
-            return None
-        return (offset / norm).astype(np.float32)
-
-    def to_units(self, scaled: np.ndarray) -> np.ndarray:
-        """Scaled values back to feature units (BPM, dB, 0-1 shares)."""
-        return np.asarray(scaled, dtype=np.float64) * self.scale + self._center
-
     def song_columns(self, rows: np.ndarray) -> dict[str, object]:
         """The standard columns of a song table for ``rows``: ids, names, clusters, details.
 
@@ -511,36 +288,78 @@ class DiscoveryIndex:
             columns[name] = values[rows] if isinstance(values, np.ndarray) else values.take(rows)
         return columns
 
+    def row_of_id(self, track_id: str) -> int | None:
+        """As `QueryIndex.row_of_id`, from a hash table of the ids (a server looks up many)."""
+        try:
+            found = self.track_ids.get_loc(track_id)
+        except KeyError:
+            return None
+        if isinstance(found, (int, np.integer)):
+            return int(found)
+        positions = np.flatnonzero(found) if isinstance(found, np.ndarray) else [found.start]
+        return int(positions[0])
 
-class NameIndexes:
-    """Text lookups of one atlas: titles, ``title artists``/``artists title``, artist names."""
+    def candidate_columns(self, rows: np.ndarray) -> dict[str, object]:
+        """As `QueryIndex.candidate_columns`, typed as the song tables are."""
+        return self.song_columns(rows)
 
-    def __init__(self, index: DiscoveryIndex) -> None:
-        rows = np.arange(index.size, dtype=np.int64)
-        self.titles = TextIndex(index.title_keys)
-        self.pairs = SortedNames(
-            pa.concat_arrays([index.song_keys, index.reverse_keys]), np.concatenate([rows, rows])
-        )
-        self.artists = TextIndex(index.artist_keys)
-        self.song_score = np.nan_to_num(index.popularity, nan=-1.0)
 
-    def parts(self) -> Parts:
-        """The arrays these lookups are made of (see `DiscoveryIndex.parts`)."""
-        return {
-            **self.titles.parts("text.titles"),
-            **self.pairs.parts("text.pairs"),
-            **self.artists.parts("text.artists"),
+class TrackTable:
+    """A loaded atlas's track table as the `SongSource` of its `QueryIndex`."""
+
+    def __init__(self, atlas: Atlas) -> None:
+        # Not the atlas itself: its index must not keep it alive (`discovery_index`).
+        self.tracks = atlas.tracks
+        self._scaled = atlas.scaled
+        self._cluster_names = {
+            m: dict(zip(t["cluster"].astype(int), t["persona"].astype(str), strict=True))
+            for m, t in ((m, atlas.personas_of(m)) for m in atlas.methods)
         }
+        self.size = len(self.tracks)
+        self.features = tuple(atlas.scaler.features)
+        self.methods = tuple(atlas.methods)
+        self.sampled = atlas.sampled
+        self.center, self.scale = atlas.scaler.center, atlas.scaler.scale
 
-    @classmethod
-    def from_parts(cls, index: DiscoveryIndex, parts: Parts) -> NameIndexes:
-        """The lookups of ``index`` saved by `parts`."""
-        lookups = cls.__new__(cls)
-        lookups.titles = TextIndex.from_parts(index.title_keys, parts, "text.titles")
-        lookups.pairs = SortedNames.from_parts(parts, "text.pairs")
-        lookups.artists = TextIndex.from_parts(index.artist_keys, parts, "text.artists")
-        lookups.song_score = np.nan_to_num(index.popularity, nan=-1.0)
-        return lookups
+    def scaled(self) -> np.ndarray:
+        """`Atlas.scaled`."""
+        return self._scaled
+
+    def has(self, column: str) -> bool:
+        """Whether the track table has ``column``."""
+        return column in self.tracks
+
+    def text(self, column: str) -> pa.Array:
+        """A text column as an Arrow large_string array."""
+        values = self.tracks[column].astype(str).to_numpy(dtype=object)
+        return pa.array(values, type=pa.large_string())
+
+    def floats(self, column: str) -> np.ndarray:
+        """A numeric column as float64, NaN where missing."""
+        return self.tracks[column].to_numpy(dtype=np.float64, na_value=np.nan)
+
+    def lists(self, column: str, rows: np.ndarray | None = None) -> list[list[str]]:
+        """A column of name lists for ``rows`` (all when None)."""
+        values = self.tracks[column].to_numpy(dtype=object)
+        chosen = values if rows is None else values[np.asarray(rows, dtype=np.int64)]
+        return [list(_listed(v)) for v in chosen]
+
+    def labels(self, method: str) -> np.ndarray:
+        """Each song's cluster of ``method``."""
+        return self.tracks[LABEL_COLUMNS[method]].to_numpy(np.int32)
+
+    def personas(self, method: str) -> tuple[np.ndarray, np.ndarray]:
+        """Each song's persona of ``method``: codes into names."""
+        names = _categorical(self.tracks[PERSONA_COLUMNS[method]])
+        return np.asarray(names.codes), names.categories.to_numpy(dtype=object)
+
+    def cluster_names(self, method: str) -> dict[int, str]:
+        """The persona name of each cluster of ``method``."""
+        return self._cluster_names[method]
+
+    def values(self, column: str, rows: np.ndarray) -> object:
+        """A column's values at ``rows``, as the track table holds them."""
+        return self.tracks[column].array.take(np.asarray(rows, dtype=np.int64))
 
 
 class GenreRows:

@@ -14,14 +14,19 @@ An atlas saved without them (by an older SoundAtlas, by the spark engine, or wit
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 
-from soundatlas.atlas.model import Atlas
 from soundatlas.discovery.textindex import Parts
 from soundatlas.errors import AtlasError
+
+if TYPE_CHECKING:
+    from soundatlas.atlas.model import Atlas
 
 INDEX_VERSION = 1
 """Changes whenever what the index derives changes (how names fold, which songs are one
@@ -36,29 +41,46 @@ def write_parts(folder: Path, parts: Parts) -> dict[str, object]:
     return {"version": INDEX_VERSION, "files": files}
 
 
-def stored_parts(atlas: Atlas) -> Parts | None:
-    """The index parts saved with ``atlas``, memory-mapped; None when it has none of this
-    `INDEX_VERSION` (an atlas saved before, or built in memory).
+def stored_parts(atlas: Atlas) -> SavedParts | None:
+    """The index parts saved with ``atlas``, memory-mapped and checked; None when it has none
+    of this `INDEX_VERSION` (an atlas saved before, or built in memory).
 
     Raises
     ------
     AtlasError
-        A part cannot be read; the message names its file.
+        A part cannot be read or does not belong with the atlas; the message names its file.
     """
-    derived = atlas.manifest.get("derived")
     folder = atlas.manifest.get("path")
-    if not (isinstance(derived, dict) and derived.get("version") == INDEX_VERSION and folder):
+    if not folder:
         return None
-    files = derived["files"]
-    parts = {name: _read_part(Path(folder), file) for name, file in files.items()}
-    problem = _parts_problem(parts, len(atlas.tracks), len(atlas.scaler.features))
-    if problem is not None:
-        name, what = problem
-        raise AtlasError(
-            f"{folder}: {files.get(name, name)} does not belong with the rest of the atlas "
-            f"({what}); a file was replaced or edited. Rebuild the atlas with `soundatlas build`."
-        )
+    parts = read_parts(
+        Path(folder),
+        atlas.manifest,
+        songs=len(atlas.tracks),
+        features=len(atlas.scaler.features),
+        file=lambda name: Path(folder) / name,  # load_atlas checked every file
+    )
+    if parts is not None:
+        parts.check_all()
     return parts
+
+
+def read_parts(
+    folder: Path,
+    manifest: dict,
+    *,
+    songs: int,
+    features: int,
+    file: Callable[[str], Path],
+) -> SavedParts | None:
+    """The index parts listed in the ``manifest`` of the atlas in ``folder``, each mapped when
+    first used, its file's path given by ``file`` (which checks it: `CheckedFolder.file`);
+    None when it has none of this `INDEX_VERSION`. Every part is refused when it does not fit
+    an atlas of ``songs`` songs and ``features`` features."""
+    derived = manifest.get("derived")
+    if not (isinstance(derived, dict) and derived.get("version") == INDEX_VERSION):
+        return None
+    return SavedParts(folder, derived["files"], songs=songs, features=features, file=file)
 
 
 _PER_SONG = (
@@ -73,39 +95,88 @@ _PER_SONG = (
 _REQUIRED = (*_PER_SONG, "row_artist_ptr", "row_artist_codes", "artist_keys", "artist_display")
 
 
-def _parts_problem(parts: Parts, songs: int, features: int) -> tuple[str, str] | None:
-    """(part, what is wrong) when the parts do not fit an atlas of ``songs`` songs and
-    ``features`` features (one copied in from another atlas, say), else None. Shapes and
-    ranges only: the checksums in the manifest vouch for the contents."""
-    missing = [name for name in _REQUIRED if name not in parts]
-    if missing:
-        return missing[0], "the index lacks it"
-    for name in _PER_SONG:
-        if len(parts[name]) != songs:
-            return name, f"it holds {len(parts[name]):,} values for {songs:,} songs"
-    for name, widths in (("unit", (features,)), ("context_unit", range(features, features + 4))):
-        shape, dtype = parts[name].shape, parts[name].dtype
-        if len(shape) != 2 or shape[1] not in widths or dtype != np.float32:
-            return name, f"it is {dtype} of shape {shape}, not unit rows of {features} features"
-    pointers, codes = parts["row_artist_ptr"], parts["row_artist_codes"]
-    artists = len(parts["artist_keys"])
-    if len(pointers) != songs + 1 or (songs and pointers[-1] != len(codes)):
-        return "row_artist_ptr", "its song pointers do not span the artist codes"
-    if len(parts["artist_display"]) != artists:
-        return "artist_display", f"it names {len(parts['artist_display']):,} of {artists:,} artists"
-    for name, limit in (("row_artist_codes", artists), ("primary_artist", artists)):
-        values = parts[name]
-        if len(values) and (values.max() >= limit or values.min() < -1):
-            return name, "its artist codes are out of range"
-    ranges = {"recording": songs}
-    for name in parts:
-        if name.endswith(".items"):
-            ranges[name] = artists if name.startswith("text.artists.") else songs
-    for name, limit in ranges.items():
-        values = parts[name]
-        if len(values) and (values.max() >= limit or values.min() < 0):
-            return name, "its rows are out of range"
-    return None
+class SavedParts(Mapping):
+    """The saved parts of an atlas's discovery index by name, each read (memory-mapped) and
+    checked against the atlas the first time it is used: a question reads only the parts it
+    needs (a similar-songs query no text lookup, a search no unit vectors)."""
+
+    def __init__(
+        self,
+        folder: Path,
+        files: dict[str, str],
+        *,
+        songs: int,
+        features: int,
+        file: Callable[[str], Path],
+    ) -> None:
+        self.folder, self.files, self.songs, self.features = folder, files, songs, features
+        self._file = file
+        self._read: dict[str, np.ndarray | pa.Array] = {}
+        self._lock = threading.RLock()  # a check may read another part
+        missing = [name for name in _REQUIRED if name not in files]
+        if missing:
+            raise self._refused(missing[0], "the index lacks it")
+
+    def __getitem__(self, name: str) -> np.ndarray | pa.Array:
+        found = self._read.get(name)
+        if found is not None:
+            return found
+        with self._lock:
+            if name not in self._read:
+                part = self.files[name]
+                values = _read_part(self.folder, self._file(part), part)
+                self._read[name] = values
+                problem = self._problem(name, values)
+                if problem is not None:
+                    del self._read[name]
+                    raise self._refused(name, problem)
+            return self._read[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.files)
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def check_all(self) -> None:
+        """Read and check every part now (a loaded atlas's index uses them all)."""
+        for name in self.files:
+            self[name]
+
+    def _refused(self, name: str, what: str) -> AtlasError:
+        return AtlasError(
+            f"{self.folder}: {self.files.get(name, name)} does not belong with the rest of the "
+            f"atlas ({what}); a file was replaced or edited. Rebuild the atlas with "
+            "`soundatlas build`."
+        )
+
+    def _problem(self, name: str, values: np.ndarray | pa.Array) -> str | None:
+        """What is wrong with part ``name`` for this atlas (one copied in from another atlas,
+        say), else None. Shapes and ranges only: the checksums vouch for the contents."""
+        songs, features = self.songs, self.features
+        if name in _PER_SONG and len(values) != songs:
+            return f"it holds {len(values):,} values for {songs:,} songs"
+        widths = {"unit": (features,), "context_unit": range(features, features + 4)}.get(name)
+        if widths is not None:
+            shape, dtype = values.shape, values.dtype
+            if len(shape) != 2 or shape[1] not in widths or dtype != np.float32:
+                return f"it is {dtype} of shape {shape}, not unit rows of {features} features"
+        if name == "row_artist_ptr":
+            codes = self["row_artist_codes"]
+            if len(values) != songs + 1 or (songs and values[-1] != len(codes)):
+                return "its song pointers do not span the artist codes"
+        artists = len(self["artist_keys"]) if name != "artist_keys" else len(values)
+        if name == "artist_display" and len(values) != artists:
+            return f"it names {len(values):,} of {artists:,} artists"
+        coded = name in ("row_artist_codes", "primary_artist") and len(values)
+        if coded and (values.max() >= artists or values.min() < -1):
+            return "its artist codes are out of range"
+        limit = songs if name == "recording" or name.endswith(".items") else None
+        if name.startswith("text.artists.") and name.endswith(".items"):
+            limit = artists
+        if limit is not None and len(values) and (values.max() >= limit or values.min() < 0):
+            return "its rows are out of range"
+        return None
 
 
 def _write_part(folder: Path, name: str, values: np.ndarray | pa.Array) -> str:
@@ -126,13 +197,13 @@ def _write_part(folder: Path, name: str, values: np.ndarray | pa.Array) -> str:
     return file
 
 
-def _read_part(folder: Path, file: str) -> np.ndarray | pa.Array:
+def _read_part(folder: Path, path: Path, file: str) -> np.ndarray | pa.Array:
     try:
         if file.endswith(".arrow"):
             # Zero-copy: the arrays keep the mapping alive.
-            column = pa.ipc.open_file(pa.memory_map(str(folder / file))).read_all()[_COLUMN]
+            column = pa.ipc.open_file(pa.memory_map(str(path))).read_all()[_COLUMN]
             return column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
-        values = np.load(folder / file, mmap_mode="r", allow_pickle=False)
+        values = np.load(path, mmap_mode="r", allow_pickle=False)
         if values.dtype.kind not in "biuf":
             raise ValueError(f"holds {values.dtype} values, not numbers")
         return values

@@ -20,17 +20,23 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-import pyarrow as pa
+import pyarrow.compute as pc
 
-from soundatlas.atlas.model import Atlas
-from soundatlas.discovery.index import DiscoveryIndex, discovery_index
+from soundatlas.discovery.arrowconvert import to_arrow, to_objects
+from soundatlas.discovery.queryindex import QueryIndex
 from soundatlas.discovery.sortedtext import take_rows
 from soundatlas.discovery.text import MATCH_TIERS, name_keys, normalise_text, recording_titles
 from soundatlas.discovery.textindex import rank_matches
 from soundatlas.errors import ConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from soundatlas.atlas.model import Atlas
+    from soundatlas.discovery.index import DiscoveryIndex
 
 __all__ = ["SONG_TIERS", "SearchResults", "normalise_text", "search"]
 
@@ -97,9 +103,14 @@ class SearchResults:
             if what == "songs"
             else (len(self.artists), self.total_artists)
         )
-        if shown == 0:
-            return f"0 of {total:,} {what}"
-        return f"{self.offset + 1:,}-{self.offset + shown:,} of {total:,} {what}"
+        return page_text(self.offset, shown, total, what)
+
+
+def page_text(offset: int, shown: int, total: int, what: str) -> str:
+    """``"51-100 of 357 songs"``: a page of ``shown`` results after ``offset``, of ``total``."""
+    if shown == 0:
+        return f"0 of {total:,} {what}"
+    return f"{offset + 1:,}-{offset + shown:,} of {total:,} {what}"
 
 
 def search(atlas: Atlas, text: str, *, limit: int = 20, offset: int = 0) -> SearchResults:
@@ -132,6 +143,55 @@ def search(atlas: Atlas, text: str, *, limit: int = 20, offset: int = 0) -> Sear
     >>> found.artists["artist"].iloc[0]  # doctest: +SKIP
     'Beyoncé'
     """
+    from soundatlas.discovery.index import discovery_index
+
+    index = discovery_index(atlas)
+    found = find(index, text, limit=limit, offset=offset)
+    page = found.page
+    first = found.offset + 1
+    if len(found.outside):
+        songs, total = _with_songs_outside(
+            index, (found.rows, found.tiers), (found.outside, found.outside_tiers), page
+        )
+        songs["rank"] += found.offset
+    else:
+        songs = song_table(index, found.rows[page], found.tiers[page], first=first)
+        total = len(found.rows)
+    artists = artist_table(index, found.codes[page], found.artist_tiers[page], first=first)
+    return SearchResults(songs, artists, total, len(found.codes), found.offset, found.suggestion)
+
+
+@dataclass(frozen=True)
+class Found:
+    """Every match of a search, best first, and the page asked for: what `search` puts in its
+    tables and the command line shows (`find`)."""
+
+    rows: np.ndarray
+    """Songs, one per recording."""
+    tiers: np.ndarray
+    """Their match tiers (indices into `SONG_TIERS`)."""
+    codes: np.ndarray
+    """Artists."""
+    artist_tiers: np.ndarray
+    """Their match tiers (indices into `MATCH_TIERS`)."""
+    outside: np.ndarray
+    """For a sampled atlas: songs of its directory outside the loaded sample
+    (`songs_outside_sample`)."""
+    outside_tiers: np.ndarray
+    offset: int
+    limit: int
+    suggestion: str | None
+    """The name searched instead when nothing matched the text as typed ("did you mean")."""
+
+    @property
+    def page(self) -> slice:
+        """The page asked for, over ``rows`` and over ``codes``."""
+        return slice(self.offset, self.offset + self.limit)
+
+
+def find(index: QueryIndex, text: str, *, limit: int = 20, offset: int = 0) -> Found:
+    """The songs and artists of ``index`` matching ``text``: the search `search` answers with,
+    as rows and tiers. Options and errors as in `search`."""
     if isinstance(limit, bool) or not isinstance(limit, (int, np.integer)):
         raise ConfigError(f"limit={limit!r}: must be a whole number between 1 and {MAX_LIMIT}.")
     if not 1 <= limit <= MAX_LIMIT:
@@ -141,27 +201,22 @@ def search(atlas: Atlas, text: str, *, limit: int = 20, offset: int = 0) -> Sear
     if not 0 <= offset <= MAX_OFFSET:
         raise ConfigError(f"offset={offset}: must be between 0 and {MAX_OFFSET:,}.")
     key = query_key(text)
-    index = discovery_index(atlas)
+    matches = _all_matches(index, key)
+    suggestion = None
+    if not any(len(found) for found in matches[::2]):
+        suggestion = closest_name(index, key)
+        if suggestion is not None:
+            matches = _all_matches(index, query_key(suggestion))
+    return Found(*matches, int(offset), int(limit), suggestion)
+
+
+def _all_matches(index: QueryIndex, key: str) -> tuple[np.ndarray, ...]:
+    """Songs, artists and songs outside a sampled atlas's sample matching ``key``, each with
+    their tiers."""
     rows, tiers = match_songs(index, key, limit=None)
     codes, artist_tiers = match_artists(index, key, limit=None)
     outside, outside_tiers = songs_outside_sample(index, key)
-    suggestion = None
-    if len(rows) == 0 and len(codes) == 0 and len(outside) == 0:
-        suggestion = closest_name(index, key)
-        if suggestion is not None:
-            key = query_key(suggestion)
-            rows, tiers = match_songs(index, key, limit=None)
-            codes, artist_tiers = match_artists(index, key, limit=None)
-            outside, outside_tiers = songs_outside_sample(index, key)
-    page = slice(int(offset), int(offset) + int(limit))
-    first = int(offset) + 1
-    if len(outside):
-        songs, total = _with_songs_outside(index, (rows, tiers), (outside, outside_tiers), page)
-        songs["rank"] += int(offset)
-    else:
-        songs, total = song_table(index, rows[page], tiers[page], first=first), len(rows)
-    artists = artist_table(index, codes[page], artist_tiers[page], first=first)
-    return SearchResults(songs, artists, total, len(codes), int(offset), suggestion)
+    return rows, tiers, codes, artist_tiers, outside, outside_tiers
 
 
 OUTSIDE_MATCHES = 1_000
@@ -169,13 +224,13 @@ OUTSIDE_MATCHES = 1_000
 _TIER = {name: i for i, name in enumerate(SONG_TIERS)}
 
 
-def songs_outside_sample(index: DiscoveryIndex, key: str) -> tuple[np.ndarray, np.ndarray]:
+def songs_outside_sample(index: QueryIndex, key: str) -> tuple[np.ndarray, np.ndarray]:
     """For a sampled atlas: rows of its directory (every song) outside the loaded sample whose
     title equals ``key`` or starts with it, one per recording, exact before prefix and most
     popular first, up to `OUTSIDE_MATCHES`; and their tiers. Empty for an atlas in memory."""
-    directory = index.directory
-    if directory is None:
+    if not index.sampled:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    directory = index.directory
     exact, prefix = directory.title_matches(key)
     rows = np.concatenate([exact, prefix])
     tiers = np.repeat([_TIER["exact"], _TIER["prefix"]], [len(exact), len(prefix)])
@@ -194,6 +249,8 @@ def _with_songs_outside(
 ) -> tuple[pd.DataFrame, int]:
     """The page of songs ranked by tier, the loaded songs of a tier before those outside the
     sample (which get ``row`` -1); and the total."""
+    import pandas as pd
+
     rows = np.concatenate([loaded[0], outside[0]])
     tiers = np.concatenate([loaded[1], outside[1]])
     inside = np.arange(len(rows)) < len(loaded[0])
@@ -226,7 +283,7 @@ def query_key(text: object) -> str:
     return key
 
 
-def exact_songs(index: DiscoveryIndex, key: str) -> np.ndarray:
+def exact_songs(index: QueryIndex, key: str) -> np.ndarray:
     """Rows whose title, ``title artists`` or ``artists title`` equals a normalised ``key``,
     the title also without its release qualifiers ("song artist" finds "Song - Remastered
     2011" by Artist)."""
@@ -239,7 +296,7 @@ def exact_songs(index: DiscoveryIndex, key: str) -> np.ndarray:
     )
 
 
-def recording_title_and_artist(index: DiscoveryIndex, key: str) -> np.ndarray:
+def recording_title_and_artist(index: QueryIndex, key: str) -> np.ndarray:
     """Rows of an artist named exactly by the start or the end of ``key`` whose title, without
     release qualifiers, is the rest of it."""
     words = key.split(" ")
@@ -251,13 +308,13 @@ def recording_title_and_artist(index: DiscoveryIndex, key: str) -> np.ndarray:
         ):
             for code in index.text.artists.equal(artist):
                 rows = index.rows_of_artist(int(code))
-                names = pa.array([str(n) for n in index.names[rows]], type=pa.large_string())
-                titles = name_keys(recording_titles(names)).to_numpy(zero_copy_only=False)
+                names = pc.take(index.name_text, to_arrow(rows))
+                titles = to_objects(name_keys(recording_titles(names)))
                 found.append(rows[titles == title])
     return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
 
-def closest_name(index: DiscoveryIndex, key: str) -> str | None:
+def closest_name(index: QueryIndex, key: str) -> str | None:
     """The artist name, title or "title artist" closest to a normalised ``key`` (rapidfuzz
     ``WRatio``, at least `FUZZY_CUTOFF`), as the catalog spells it; None when nothing is close."""
     from rapidfuzz import fuzz, process
@@ -278,7 +335,7 @@ def closest_name(index: DiscoveryIndex, key: str) -> str | None:
 _FUZZY: dict[int, tuple[object, list]] = {}
 
 
-def _fuzzy_choices(index: DiscoveryIndex) -> list[tuple[np.ndarray, list[str]]]:
+def _fuzzy_choices(index: QueryIndex) -> list[tuple[np.ndarray, list[str]]]:
     """(display names, keys) of artists, titles and "title artists", made once per index."""
     cached = _FUZZY.get(id(index))
     if cached is not None and cached[0]() is index:
@@ -300,9 +357,7 @@ def _fuzzy_choices(index: DiscoveryIndex) -> list[tuple[np.ndarray, list[str]]]:
     return choices
 
 
-def match_songs(
-    index: DiscoveryIndex, key: str, *, limit: int | None
-) -> tuple[np.ndarray, np.ndarray]:
+def match_songs(index: QueryIndex, key: str, *, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
     """Rows of the best ``limit`` songs matching a normalised ``key`` (all when None), one row
     per song, with their tiers (indices into `SONG_TIERS`)."""
     text = index.text
@@ -331,7 +386,7 @@ def match_songs(
 
 
 def match_artists(
-    index: DiscoveryIndex, key: str, *, limit: int | None
+    index: QueryIndex, key: str, *, limit: int | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Codes of the best ``limit`` artists matching a normalised ``key`` (all when None) and
     their tiers (indices into `MATCH_TIERS`): by tier, then popularity, then songs."""
@@ -345,50 +400,75 @@ def match_artists(
     return rank_matches(tiers, index.artist_score, None, limit)
 
 
+def song_columns(
+    index: QueryIndex, rows: np.ndarray, tiers: np.ndarray, *, first: int = 1
+) -> dict[str, np.ndarray]:
+    """What a search adds to each song it lists: ``rank`` (from ``first``), ``match``,
+    ``releases`` and ``other_titles``."""
+    releases = index.releases[index.recording[rows]]
+    return {
+        "rank": np.arange(first, first + len(rows)),
+        "match": np.array([SONG_TIERS[t] for t in tiers], dtype=object),
+        "releases": np.asarray(releases, dtype=np.int64),
+        "other_titles": np.array([_other_titles(index, r) for r in rows], dtype=object),
+    }
+
+
 def song_table(
     index: DiscoveryIndex, rows: np.ndarray, tiers: np.ndarray, *, first: int = 1
 ) -> pd.DataFrame:
     """The songs results table for ``rows`` matched at ``tiers``, ranked from ``first``."""
-    releases = index.releases[index.recording[rows]]
+    import pandas as pd
+
+    ours = song_columns(index, rows, tiers, first=first)
     frame: dict[str, object] = {
-        "rank": np.arange(first, first + len(rows)),
-        "match": np.array([SONG_TIERS[t] for t in tiers], dtype=object),
+        "rank": ours["rank"],
+        "match": ours["match"],
         **index.song_columns(rows),
-        "releases": np.asarray(releases, dtype=np.int64),
-        "other_titles": pd.array([_other_titles(index, r) for r in rows], dtype="str"),
+        "releases": ours["releases"],
+        "other_titles": pd.array(ours["other_titles"], dtype="str"),
     }
     return pd.DataFrame(frame)
 
 
-def _other_titles(index: DiscoveryIndex, row: int) -> str:
+def _other_titles(index: QueryIndex, row: int) -> str:
     """The distinct titles of the other releases of ``row``'s recording, in catalog order."""
-    titles = dict.fromkeys(str(index.names[r]) for r in index.releases_of(row))
-    titles.pop(str(index.names[row]), None)
+    releases = index.releases_of(row)
+    titles = dict.fromkeys(str(t) for t in index.names_of(releases))
+    titles.pop(str(index.names_of(np.array([row]))[0]), None)
     return OTHER_TITLES_SEPARATOR.join(titles)
 
 
+def artist_columns(
+    index: QueryIndex, codes: np.ndarray, tiers: np.ndarray, *, first: int = 1
+) -> dict[str, np.ndarray]:
+    """The artists a search lists, by column: ``rank`` (from ``first``), ``artist``,
+    ``match``, ``songs``, ``popularity``, ``genres`` (their three most common)."""
+    return {
+        "rank": np.arange(first, first + len(codes)),
+        "artist": index.artist_names[codes],
+        "match": np.array([MATCH_TIERS[t] for t in tiers], dtype=object),
+        "songs": index.artist_songs[codes],
+        "popularity": index.artist_popularity[codes],
+        "genres": np.array([", ".join(top_genres(index, c)) for c in codes], dtype=object),
+    }
+
+
 def artist_table(
-    index: DiscoveryIndex, codes: np.ndarray, tiers: np.ndarray, *, first: int = 1
+    index: QueryIndex, codes: np.ndarray, tiers: np.ndarray, *, first: int = 1
 ) -> pd.DataFrame:
     """The artists results table for artist ``codes`` matched at ``tiers``, ranked from
     ``first``."""
-    return pd.DataFrame(
-        {
-            "rank": np.arange(first, first + len(codes)),
-            "artist": index.artist_names[codes],
-            "match": np.array([MATCH_TIERS[t] for t in tiers], dtype=object),
-            "songs": index.artist_songs[codes],
-            "popularity": index.artist_popularity[codes],
-            "genres": np.array([", ".join(top_genres(index, c)) for c in codes], dtype=object),
-        }
-    )
+    import pandas as pd
+
+    return pd.DataFrame(artist_columns(index, codes, tiers, first=first))
 
 
-def top_genres(index: DiscoveryIndex, code: int, top: int | None = 3) -> list[str]:
+def top_genres(index: QueryIndex, code: int, top: int | None = 3) -> list[str]:
     """An artist's ``top`` most common genres over their songs (all with None), most common
     first."""
     counts: dict[str, int] = {}
-    for row in index.rows_of_artist(code):
-        for genre in index.genre_lists[row]:
+    for genres in index.genres_of(index.rows_of_artist(code)):
+        for genre in genres:
             counts[genre] = counts.get(genre, 0) + 1
     return [g for g, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:top]]

@@ -16,11 +16,11 @@ real catalogs list once per album, compilation or remaster. Results hold each re
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
-from soundatlas.atlas.model import Atlas
 from soundatlas.clustering.metrics import NOISE
 from soundatlas.clustering.result import METHOD_TITLES
 from soundatlas.discovery.context import (
@@ -29,18 +29,22 @@ from soundatlas.discovery.context import (
     RERANK_POOL,
     SOUND,
     check_similarity,
-    context_units,
     genre_bonus,
     genre_set,
 )
-from soundatlas.discovery.index import DiscoveryIndex, discovery_index
 from soundatlas.discovery.nearest import top_cosine
+from soundatlas.discovery.queryindex import QueryIndex
 from soundatlas.discovery.search import SONG_TIERS, exact_songs, match_songs
 from soundatlas.discovery.text import normalise_text
 from soundatlas.discovery.textindex import rank_matches
-from soundatlas.discovery.wholecatalog import similar_in_catalog
 from soundatlas.errors import AmbiguousQuery, ConfigError, LookupFailed
 from soundatlas.ingest.schema import SPOTIFY_TRACK_ID
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from soundatlas.atlas.model import Atlas
+    from soundatlas.discovery.index import DiscoveryIndex
 
 MAX_RESULTS = 500
 CANDIDATES_SHOWN = 20
@@ -73,7 +77,18 @@ def resolve_track(atlas: Atlas, query: str) -> int:
     >>> atlas.tracks.loc[row, "name"]  # doctest: +SKIP
     'Halo'
     """
-    index = discovery_index(atlas)
+    return resolve_row(_index(atlas), query)
+
+
+def _index(atlas: Atlas) -> DiscoveryIndex:
+    """The atlas's discovery index (imported here: a query on a saved index needs no pandas)."""
+    from soundatlas.discovery.index import discovery_index
+
+    return discovery_index(atlas)
+
+
+def resolve_row(index: QueryIndex, query: str) -> int:
+    """The row of the song ``query`` names, found in ``index`` (see `resolve_track`)."""
     text = str(query).strip()
     if not text:
         raise ConfigError("song query '': is empty; give a track id or part of a song title.")
@@ -102,13 +117,15 @@ def resolve_track(atlas: Atlas, query: str) -> int:
     )
 
 
-def _one_song(index: DiscoveryIndex, text: str, rows: np.ndarray, tiers: np.ndarray) -> int:
+def _one_song(index: QueryIndex, text: str, rows: np.ndarray, tiers: np.ndarray) -> int:
     """The row when one song matched (``rows``: one per song, best first); otherwise the
     candidates, as an error."""
     if len(rows) == 1:
         return int(rows[0])
+    import pandas as pd
+
     shown, shown_tiers = rows[:CANDIDATES_SHOWN], tiers[:CANDIDATES_SHOWN]
-    columns = index.song_columns(shown)
+    columns = index.candidate_columns(shown)
     candidates = pd.DataFrame(
         {
             "row": shown,
@@ -209,10 +226,11 @@ def similar_tracks(
     )
 
 
-def similarity_for(atlas: Atlas, similarity: str | None = None) -> str:
+def similarity_for(atlas: Atlas | QueryIndex, similarity: str | None = None) -> str:
     """The similarity a question is answered by: ``similarity`` as asked (checked), or when
     None the default — `DEFAULT_SIMILARITY` for an atlas in memory, sound for an atlas too big
-    to load whole, so that its whole catalog is searched (`searches_whole_catalog`)."""
+    to load whole, so that its whole catalog is searched (`searches_whole_catalog`). Asked of
+    an atlas or of its index."""
     if similarity is None:
         return SOUND if atlas.sampled else DEFAULT_SIMILARITY
     return check_similarity(similarity)
@@ -252,6 +270,8 @@ def _similar_in_whole_catalog(
         if not 0 <= query < len(atlas.tracks):
             raise ConfigError(f"row {query}: the atlas has rows 0 to {len(atlas.tracks) - 1}.")
         query = str(atlas.tracks["track_id"].iloc[int(query)])
+    from soundatlas.discovery.wholecatalog import similar_in_catalog
+
     return similar_in_catalog(
         atlas, query, n=n, same_cluster=same_cluster, exclude_same_artist=exclude_same_artist
     )
@@ -276,10 +296,7 @@ def similar_to_many(
     query song's artists; ``allowed`` as in `similar_tracks`. Columns and errors as in
     `similar_tracks`.
     """
-    if isinstance(queries, (str, bytes)) or not isinstance(queries, Sequence) or not queries:
-        raise ConfigError(
-            f"queries={queries!r}: give a list of one or more track ids, song texts or rows."
-        )
+    _check_queries(queries)
     kind = similarity_for(atlas, similarity)
     if searches_whole_catalog(atlas, allowed=allowed, similarity=kind):
         return _similar_in_whole_catalog(
@@ -290,19 +307,72 @@ def similar_to_many(
             exclude_same_artist=exclude_same_artist,
             features=features,
         )
-    index = discovery_index(atlas)
+    index = _index(atlas)
+    found = similar_rows(
+        index,
+        queries,
+        n=n,
+        same_cluster=same_cluster,
+        exclude_same_artist=exclude_same_artist,
+        features=features,
+        allowed=allowed,
+        similarity=kind,
+    )
+    return _result_table(index, found)
+
+
+@dataclass(frozen=True)
+class SimilarSongs:
+    """Similar songs as rows of the atlas, best first: what `similar_tracks` puts in a table
+    and the command line shows (`similar_rows`)."""
+
+    rows: np.ndarray
+    similarity: np.ndarray
+    """-1 to 1 (see `similar_tracks`)."""
+    closest: np.ndarray
+    """The two features nearest the query's, per song."""
+    differs: np.ndarray
+    """The two farthest, as signed differences in the feature's unit, per song."""
+    kind: str
+    """The similarity they were found by."""
+
+
+def _check_queries(queries: object) -> None:
+    if isinstance(queries, (str, bytes)) or not isinstance(queries, Sequence) or not queries:
+        raise ConfigError(
+            f"queries={queries!r}: give a list of one or more track ids, song texts or rows."
+        )
+
+
+def similar_rows(
+    index: QueryIndex,
+    queries: Sequence[str | int],
+    *,
+    n: int = 10,
+    same_cluster: str | None = None,
+    exclude_same_artist: bool = False,
+    features: Sequence[str] | None = None,
+    allowed: np.ndarray | None = None,
+    similarity: str | None = None,
+) -> SimilarSongs:
+    """The songs of ``index`` most similar to ``queries`` (their centroid), among the songs
+    it holds: the search `similar_to_many` answers with, as rows, scores and reasons.
+    Options and errors as in `similar_to_many`; ``similarity`` None is the default of
+    `similarity_for`."""
+    _check_queries(queries)
+    kind = similarity_for(index, similarity)
     n = _check_count(n)
     columns = _check_features(index, features)
     mask = allowed_mask(index, allowed)
-    rows = np.unique([_row_of(atlas, index, q) for q in queries])
+    rows = np.unique([_row_of(index, q) for q in queries])
     labels = wanted = None
     if same_cluster is not None:
-        labels, wanted = _cluster_filter(atlas, index, rows, same_cluster)
+        labels, wanted = _cluster_filter(index, rows, same_cluster)
     reference = index.scaled[rows][:, list(columns)].astype(np.float64).mean(axis=0)
     if kind == SOUND:
         unit, query = index.unit_for(columns), index.direction(reference, columns)
     else:
-        unit = context_units(atlas, index.scaled, columns)
+        unit = index.context_unit_for(columns)
         query = _mean_direction(unit[rows])
     if query is None:
         raise ConfigError(
@@ -317,14 +387,19 @@ def similar_to_many(
             excluded = np.union1d(
                 excluded, np.concatenate([index.rows_of_artist(c) for c in codes])
             )
-    with_genres = kind != SOUND and any(genre_set(index.genre_lists[r]) for r in rows)
+    query_genres = index.genres_of(rows)
+    with_genres = kind != SOUND and any(genre_set(g) for g in query_genres)
     pool = min(max(200, n * RERANK_POOL), index.size) if with_genres else n
     found, scores = _nearest(index, unit, query, pool, excluded, labels, wanted, mask)
     if with_genres:
-        combined = (scores + genre_bonus(index.genre_lists, rows, found)) / (1 + GENRE_WEIGHT)
+        bonus = genre_bonus(query_genres, index.genres_of(found))
+        combined = (scores + bonus) / (1 + GENRE_WEIGHT)
         order = np.lexsort((found, -combined))[:n]
         found, scores = found[order], combined[order]
-    return _result_table(index, found, scores, reference, columns)
+    closest, differs = explain(index, found, reference, columns)
+    return SimilarSongs(
+        found, np.clip(scores.astype(np.float64), -1.0, 1.0), closest, differs, kind
+    )
 
 
 def _mean_direction(units: np.ndarray) -> np.ndarray | None:
@@ -334,7 +409,7 @@ def _mean_direction(units: np.ndarray) -> np.ndarray | None:
     return None if norm < 1e-9 else (mean / norm).astype(np.float32)
 
 
-def _row_of(atlas: Atlas, index: DiscoveryIndex, query: str | int) -> int:
+def _row_of(index: QueryIndex, query: str | int) -> int:
     if isinstance(query, (bool, np.bool_)):
         raise ConfigError(f"song query {query!r}: give a track id, song text or row number.")
     if isinstance(query, (int, np.integer)):
@@ -349,7 +424,7 @@ def _row_of(atlas: Atlas, index: DiscoveryIndex, query: str | int) -> int:
             f"song query {query!r}: is a {type(query).__name__}; give a track id, song text "
             "or row number."
         )
-    return resolve_track(atlas, query)
+    return resolve_row(index, query)
 
 
 def _check_count(n: object) -> int:
@@ -360,7 +435,7 @@ def _check_count(n: object) -> int:
     return int(n)
 
 
-def _check_features(index: DiscoveryIndex, features: Sequence[str] | None) -> tuple[int, ...]:
+def _check_features(index: QueryIndex, features: Sequence[str] | None) -> tuple[int, ...]:
     if features is None:
         return index.feature_columns(None)
     if isinstance(features, str):
@@ -375,7 +450,7 @@ def _check_features(index: DiscoveryIndex, features: Sequence[str] | None) -> tu
     return index.feature_columns(chosen)
 
 
-def allowed_mask(index: DiscoveryIndex, allowed: object) -> np.ndarray | None:
+def allowed_mask(index: QueryIndex, allowed: object) -> np.ndarray | None:
     """``allowed`` as a boolean mask over the catalog (None: every song)."""
     if allowed is None:
         return None
@@ -403,9 +478,9 @@ def allowed_mask(index: DiscoveryIndex, allowed: object) -> np.ndarray | None:
 
 
 def _cluster_filter(
-    atlas: Atlas, index: DiscoveryIndex, rows: np.ndarray, method: str
+    index: QueryIndex, rows: np.ndarray, method: str
 ) -> tuple[np.ndarray, np.ndarray]:
-    atlas.require_method(method)
+    index.require_method(method)
     labels = index.labels[method]
     wanted = np.unique(labels[rows])
     wanted = wanted[wanted != NOISE]
@@ -419,13 +494,13 @@ def _cluster_filter(
     return labels, wanted.astype(np.int32)
 
 
-def _names(index: DiscoveryIndex, rows: np.ndarray) -> str:
-    shown = [repr(str(index.names[r])) for r in rows[:3]]
+def _names(index: QueryIndex, rows: np.ndarray) -> str:
+    shown = [repr(str(name)) for name in index.names_of(rows[:3])]
     return ", ".join(shown) + (" …" if len(rows) > 3 else "")
 
 
 def _nearest(
-    index: DiscoveryIndex,
+    index: QueryIndex,
     unit: np.ndarray,
     query: np.ndarray,
     n: int,
@@ -449,31 +524,26 @@ def _nearest(
         k = min(4 * k, index.size)
 
 
-def _result_table(
-    index: DiscoveryIndex,
-    rows: np.ndarray,
-    scores: np.ndarray,
-    reference: np.ndarray,
-    columns: tuple[int, ...],
-) -> pd.DataFrame:
-    song = index.song_columns(rows)
-    closest, differs = explain(index, rows, reference, columns)
+def _result_table(index: DiscoveryIndex, found: SimilarSongs) -> pd.DataFrame:
+    import pandas as pd
+
+    song = index.song_columns(found.rows)
     table: dict[str, object] = {
-        "rank": np.arange(1, len(rows) + 1),
+        "rank": np.arange(1, len(found.rows) + 1),
         "row": song.pop("row"),
         "track_id": song.pop("track_id"),
         "name": song.pop("name"),
         "artists": song.pop("artists"),
-        "similarity": np.clip(scores.astype(np.float64), -1.0, 1.0),
-        "closest": closest,
-        "differs": differs,
+        "similarity": found.similarity,
+        "closest": found.closest,
+        "differs": found.differs,
         **song,
     }
     return pd.DataFrame(table)
 
 
 def explain(
-    index: DiscoveryIndex, rows: np.ndarray, reference: np.ndarray, columns: tuple[int, ...]
+    index: QueryIndex, rows: np.ndarray, reference: np.ndarray, columns: tuple[int, ...]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per song: the two traits it shares most with ``reference``, and the two biggest gaps.
 
@@ -546,7 +616,7 @@ def similar_to_sound(
     LookupFailed
         If ``method`` was not run.
     """
-    index = discovery_index(atlas)
+    index = _index(atlas)
     n = _check_count(n)
     point = np.asarray(scaled, dtype=np.float64)
     if point.shape != (len(index.features),):
@@ -568,4 +638,6 @@ def similar_to_sound(
     found, scores = _nearest(
         index, index.unit, query, n, np.zeros(0, np.int64), labels, wanted, None
     )
-    return _result_table(index, found, scores, point, columns)
+    closest, differs = explain(index, found, point, columns)
+    similarity = np.clip(scores.astype(np.float64), -1.0, 1.0)
+    return _result_table(index, SimilarSongs(found, similarity, closest, differs, SOUND))

@@ -23,6 +23,8 @@ import unicodedata
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from soundatlas.discovery.arrowconvert import text_scalar
+
 _NOT_WORD = re.compile(r"[\W_]+")
 
 MATCH_TIERS: tuple[str, ...] = ("exact", "prefix", "word prefix", "substring")
@@ -103,6 +105,10 @@ GENERIC_TITLES = r"(?:intro|outro|interlude|untitled|skit|reprise|track|untitled
 ("Intro", "Skit", "Track 1"): such songs are one recording only when their audio is the same."""
 
 
+_EMPTY = text_scalar("")
+"""``""`` for the compute functions (see `soundatlas.discovery.arrowconvert`)."""
+
+
 def recording_titles(names: pa.Array | pa.ChunkedArray) -> pa.Array:
     """Titles without their release qualifiers (see `RELEASE_QUALIFIERS`), otherwise as given.
 
@@ -115,7 +121,7 @@ def recording_titles(names: pa.Array | pa.ChunkedArray) -> pa.Array:
     >>> recording_titles(pa.array(["Hello - Remastered 2011", "Hello - Live"])).to_pylist()
     ['Hello', 'Hello - Live']
     """
-    titles = pc.fill_null(names.cast(pa.large_string()), "")
+    titles = pc.fill_null(names.cast(pa.large_string()), _EMPTY)
     titles = pc.replace_substring_regex(titles, _BRACKETED_QUALIFIER, "")
     titles = pc.replace_substring_regex(titles, _DASHED_QUALIFIERS, "")
     titles = pc.replace_substring_regex(titles, _AFTER_A_SLASH, r"\1")
@@ -129,7 +135,7 @@ def compact(key: str) -> str:
 
 def normalise_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     """`normalise_text` over a whole string column at Arrow speed (nulls become ``""``)."""
-    folded = pc.utf8_normalize(pc.fill_null(values.cast(pa.large_string()), ""), "NFKD")
+    folded = pc.utf8_normalize(pc.fill_null(values.cast(pa.large_string()), _EMPTY), "NFKD")
     folded = pc.replace_substring_regex(folded, r"\p{Mn}+", "")
     folded = pc.utf8_lower(folded)
     folded = pc.replace_substring_regex(folded, r"[^\p{L}\p{N}]+", " ")
@@ -142,9 +148,9 @@ def name_keys(names: pa.Array) -> pa.Array:
     lowercase self as its key, so it can still be told from other names."""
     keys = normalise_array(names)
     fallback = pc.utf8_lower(
-        pc.utf8_trim_whitespace(pc.fill_null(names.cast(pa.large_string()), ""))
+        pc.utf8_trim_whitespace(pc.fill_null(names.cast(pa.large_string()), _EMPTY))
     )
-    return pc.if_else(pc.equal(keys, ""), fallback, keys)
+    return pc.if_else(pc.equal(keys, _EMPTY), fallback, keys)
 
 
 def compact_array(keys: pa.Array) -> pa.Array:

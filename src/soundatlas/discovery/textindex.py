@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from soundatlas.discovery.arrowconvert import to_arrow, to_numpy
 from soundatlas.discovery.text import compact, compact_array
 
 Parts = dict[str, "np.ndarray | pa.Array"]
@@ -37,7 +38,7 @@ class Strings:
     """
 
     def __init__(self, values: pa.Array) -> None:
-        lengths = pc.utf8_length(values).to_numpy(zero_copy_only=False).astype(np.int64)
+        lengths = to_numpy(pc.utf8_length(values)).astype(np.int64)
         self._ends = np.cumsum(lengths)
         self._starts = self._ends - lengths
         self._text = "".join(values.to_pylist())
@@ -216,11 +217,11 @@ class TextIndex:
         """The ``items`` (unique) whose key contains ``text`` (`` key`` when ``pad``)."""
         if len(items) == 0:
             return items
-        keys = pc.take(self.keys, pa.array(items))
-        if pad:
-            nothing = pa.scalar("", pa.large_string())
-            keys = pc.binary_join_element_wise(pa.scalar(" ", pa.large_string()), keys, nothing)
-        return items[_flags(pc.match_substring(keys, text))]
+        keys = pc.take(self.keys, to_arrow(np.asarray(items, dtype=np.int64)))
+        found = pc.match_substring(keys, text)
+        if pad:  # " " + key contains text, which starts with a space
+            found = pc.or_(found, pc.starts_with(keys, text[1:]))
+        return items[_flags(found)]
 
 
 def _span(names: Strings, query: str, *, prefix: bool) -> tuple[int, int]:
@@ -241,7 +242,8 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
 
 
 def _flags(mask: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    return mask.to_numpy(zero_copy_only=False).astype(bool)
+    """A boolean Arrow mask as NumPy, a missing value as False."""
+    return np.nan_to_num(to_numpy(mask), nan=0.0).astype(bool)
 
 
 def rank_matches(
