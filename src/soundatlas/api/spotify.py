@@ -37,7 +37,7 @@ from soundatlas.discovery import (
     find_artist,
     find_song,
     find_songs,
-    generate_playlist,
+    playlist_rows,
     search,
     seed_pools,
     track_row,
@@ -91,7 +91,7 @@ async def recommendations(query: Annotated[RecommendationsQuery, Query()], ctx: 
         size=query.limit,
         **limits_of(query, TUNABLE),
     )
-    playlist = generate_playlist(ctx.atlas, request)
+    rows = playlist_rows(ctx.atlas, request)
     given_ids = {"seeds": tracks, "seed_artists": artists, "seed_genres": genres}
     seeds = []
     for pool in seed_pools(ctx.atlas, request):
@@ -110,7 +110,6 @@ async def recommendations(query: Annotated[RecommendationsQuery, Query()], ctx: 
                 "type": kind,
             }
         )
-    rows = playlist.tracks["row"].tolist()
     return json_answer(
         {"seeds": seeds, "tracks": [track_object(ctx.base, s) for s in ctx.index.songs(rows)]}
     )

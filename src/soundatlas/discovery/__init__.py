@@ -73,6 +73,7 @@ __all__ = [
     "normalise_text",
     "playlist_csv",
     "playlist_json",
+    "playlist_rows",
     "resolve_artist",
     "resolve_track",
     "save_atlas",
