@@ -40,6 +40,7 @@ from soundatlas.discovery import (
     playlist_rows,
     search,
     seed_pools,
+    songs_at,
     track_row,
 )
 from soundatlas.discovery.text import name_id
@@ -206,7 +207,8 @@ async def search_catalog(query: Annotated[_Search, Query()], ctx: Ctx) -> Respon
     params = {"q": query.q, "type": query.type}
     answer = {}
     if "track" in kinds:
-        songs = find_songs(ctx.atlas, found.songs["track_id"].tolist())  # outside a sample too
+        # by row, or by id for songs outside a sampled atlas's loaded sample (row -1)
+        songs = songs_at(ctx.atlas, found.songs["row"].tolist(), found.songs["track_id"].tolist())
         items = [track_object(ctx.base, song) for song in songs if song is not None]
         answer["tracks"] = paging_object(
             url, params, items, limit=query.limit, offset=query.offset, total=found.total_songs

@@ -24,6 +24,7 @@ from soundatlas.discovery.ids import (
     find_artist,
     find_song,
     find_songs,
+    songs_at,
     track_row,
 )
 from soundatlas.discovery.save import save_atlas
@@ -86,6 +87,7 @@ __all__ = [
     "similar_to_sound",
     "similar_tracks",
     "similarity_for",
+    "songs_at",
     "spotify_urls",
     "targets_within",
     "track_clusters",
