@@ -442,3 +442,29 @@ def test_sound_and_context_raises_same_genre_precision_on_real_tables(atlas_of) 
                 shown += len(found)
             precision[kind] = hits / shown
         assert precision["sound+context"] > precision["sound"] + 0.05, (name, precision)
+
+
+def test_genre_bonus_from_codes_equals_the_jaccard_share_of_label_sets() -> None:
+    """The bonus is computed from genre codes; it must equal GENRE_WEIGHT × |A ∩ B| / |A ∪ B|
+    of the label sets, with a genre listed twice counted once and songs without genres 0."""
+    from soundatlas.discovery.context import GENRE_WEIGHT, genre_bonus
+    from soundatlas.discovery.index import GenreRows
+
+    rng = np.random.default_rng(3)
+    labels = np.array(["pop", "rock", "jazz", "k-pop", "indie rock", "soul", "drill"])
+    lists = np.empty(400, dtype=object)
+    for row in range(len(lists)):
+        lists[row] = list(rng.choice(labels, size=rng.integers(0, 4)))  # repeats possible
+    genres = GenreRows(lists)
+    for _ in range(30):
+        query = rng.choice(len(lists), size=rng.integers(1, 4), replace=False)
+        rows = rng.choice(len(lists), size=200, replace=False)
+        wanted = set().union(*(set(lists[r]) for r in query))
+        expected = [
+            GENRE_WEIGHT * len(set(lists[r]) & wanted) / len(set(lists[r]) | wanted)
+            if lists[r] and wanted
+            else 0.0
+            for r in rows
+        ]
+        found = genre_bonus(genres.pair_rows, genres.pair_codes, query, rows)
+        assert found.tolist() == expected

@@ -99,25 +99,41 @@ def _zscores(values: np.ndarray) -> np.ndarray:
     return np.nan_to_num(out, nan=0.0)
 
 
-def genre_bonus(genre_lists: np.ndarray, query_rows: np.ndarray, rows: np.ndarray) -> np.ndarray:
+def genre_bonus(
+    pair_rows: np.ndarray, pair_codes: np.ndarray, query_rows: np.ndarray, rows: np.ndarray
+) -> np.ndarray:
     """`GENRE_WEIGHT` × the Jaccard share of genres between each of ``rows`` and the query
-    songs' genres together (0 for songs without genres)."""
-    wanted: set[str] = set()
-    for row in query_rows:
-        wanted |= genre_set(genre_lists[row])
+    songs' genres together (0 for songs without genres).
+
+    Genres come as codes, one (song, genre) pair each, in song order (``pair_rows``
+    ascending; `soundatlas.discovery.index.GenreRows`): array arithmetic over a few hundred
+    songs, where sets of their genre labels cost more, and read the labels' Python objects,
+    whose reference counts copy the pages of the atlas a forked server worker shares.
+    """
+    wanted = np.unique(_codes_of(pair_rows, pair_codes, np.asarray(query_rows))[1])
     bonus = np.zeros(len(rows), dtype=np.float64)
-    if not wanted:
+    if not len(wanted):
         return bonus
-    for i, row in enumerate(rows):
-        listed = genre_lists[row]
-        if listed is None or not len(listed):
-            continue
-        # Counted against the query's set as listed: `genre_set`'s conversion of each label
-        # to str, per song of a 200-song pool, was most of this loop (str labels compare and
-        # hash alike either way).
-        shared = len(wanted.intersection(listed))
-        bonus[i] = GENRE_WEIGHT * shared / (len(wanted) + len(set(listed)) - shared)
+    owner, codes = _codes_of(pair_rows, pair_codes, np.asarray(rows))
+    kinds = int(max(pair_codes.max(initial=0), wanted.max())) + 1
+    distinct = np.unique(owner * kinds + codes)  # a genre listed twice by a song counts once
+    owner, codes = distinct // kinds, distinct % kinds
+    listed = np.bincount(owner, minlength=len(rows))
+    shared = np.bincount(owner[np.isin(codes, wanted)], minlength=len(rows)).astype(np.float64)
+    has = listed > 0
+    bonus[has] = GENRE_WEIGHT * shared[has] / (len(wanted) + listed[has] - shared[has])
     return bonus
+
+
+def _codes_of(
+    pair_rows: np.ndarray, pair_codes: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The (position in ``rows``, genre code) pairs of ``rows``."""
+    start = np.searchsorted(pair_rows, rows, side="left")
+    lengths = np.searchsorted(pair_rows, rows, side="right") - start
+    owner = np.repeat(np.arange(len(rows)), lengths)
+    offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return owner, pair_codes[np.repeat(start, lengths) + offsets]
 
 
 def genre_set(genres: object) -> set[str]:

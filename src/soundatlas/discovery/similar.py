@@ -321,7 +321,9 @@ def similar_to_many(
     pool = min(max(200, n * RERANK_POOL), index.size) if with_genres else n
     found, scores = _nearest(index, unit, query, pool, excluded, labels, wanted, mask)
     if with_genres:
-        combined = (scores + genre_bonus(index.genre_lists, rows, found)) / (1 + GENRE_WEIGHT)
+        genres = index.genres
+        bonus = genre_bonus(genres.pair_rows, genres.pair_codes, rows, found)
+        combined = (scores + bonus) / (1 + GENRE_WEIGHT)
         order = np.lexsort((found, -combined))[:n]
         found, scores = found[order], combined[order]
     return _result_table(index, found, scores, reference, columns)
