@@ -3,7 +3,10 @@ profiles and songs nearest a sound not in the catalog."""
 
 from __future__ import annotations
 
+import hashlib
 import re
+import string
+import unicodedata
 
 import numpy as np
 import pytest
@@ -15,14 +18,16 @@ from soundatlas.discovery import (
     artist_ids,
     cluster_profile,
     derived_id,
+    find_songs,
     generate_playlist,
     search,
     seed_pools,
     similar_to_sound,
+    songs_at,
     track_clusters,
     track_row,
 )
-from soundatlas.discovery.text import name_id
+from soundatlas.discovery.text import name_id, normalise_text
 from soundatlas.errors import ConfigError, LookupFailed
 
 
@@ -63,6 +68,45 @@ def test_ids() -> None:
     assert re.fullmatch(r"[0-9A-Za-z]{22}", derived_id("beyonce"))
     assert derived_id("beyonce") == derived_id("beyonce") != derived_id("beyonc")
     assert name_id("Beyoncé") == name_id("beyonce") == derived_id("beyonce")
+
+
+def _one_digit_at_a_time(key: str) -> str:
+    """The first definition of derived ids: base 62, one digit per division."""
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    number = int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:16], "big")
+    digits = []
+    for _ in range(22):
+        number, digit = divmod(number, 62)
+        digits.append(alphabet[digit])
+    return "".join(reversed(digits))
+
+
+def test_derived_ids_never_change() -> None:
+    """Clients keep artist ids: the faster encoding must give the ids given before."""
+    assert derived_id("beyonce") == "436CBFMiDMc8x9M8j4rrPX"
+    assert derived_id("") == "6ve2WrOl3mnciB6WIL2fIa"
+    keys = ["", "a", "ac dc", "beyonce", "!!!", "sigur rós", *(str(n) for n in range(2_000))]
+    assert [derived_id(k) for k in keys] == [_one_digit_at_a_time(k) for k in keys]
+
+
+def test_ascii_names_fold_as_by_the_unicode_path() -> None:
+    """ASCII text skips the accent removal; it must fold exactly as the full path does."""
+    rng = np.random.default_rng(0)
+    alphabet = np.array(list(string.printable))
+    texts = ["".join(rng.choice(alphabet, size=rng.integers(0, 20))) for _ in range(2_000)]
+    for text in [*texts, "AC/DC", "  Guns N' Roses ", "__a__b", "\t\n"]:
+        decomposed = unicodedata.normalize("NFKD", text)
+        bare = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+        assert normalise_text(text) == " ".join(re.sub(r"[\W_]+", " ", bare.lower()).split())
+
+
+def test_songs_at_reads_songs_by_row_as_find_songs_finds_them_by_id(three_artists) -> None:
+    ids = ["t03", "t29", "t00", "t03"]
+    by_id = find_songs(three_artists, ids)
+    assert repr(songs_at(three_artists, [3, 29, 0, 3], ids)) == repr(by_id)  # NaN != NaN
+    assert [s.row for s in by_id] == [3, 29, 0, 3]
+    # a row of -1 (outside a sampled atlas's sample) is looked up by id: none here
+    assert songs_at(three_artists, [-1, None, 5], ["t03", "nope", "t05"])[:2] == [None, None]
 
 
 def test_track_and_artist_ids_resolve_exactly(three_artists) -> None:

@@ -61,6 +61,25 @@ def test_top_cosine_equals_brute_force_with_filters() -> None:
         assert scores == pytest.approx(brute[expected], abs=1e-6)
 
 
+def test_top_cosine_with_only_banned_rows_equals_the_masked_search() -> None:
+    """Banned rows alone take a shorter path (scored -inf); it must give what the same rows
+    left out by a mask give, ties included, and hand over when k reaches the banned rows."""
+    rng = np.random.default_rng(1)
+    rounded = np.round(rng.normal(size=(3_000, 4)), 1)  # many songs share a direction
+    unit = unit_rows(np.vstack([rounded, rounded[:500]]))  # and exact duplicates (ties)
+    size = len(unit)
+    for trial, k in enumerate([1, 10, 40, 200, size - 60, size - 50, size]):
+        banned = rng.choice(size, size=50, replace=False)
+        query = unit[trial]
+        allowed = ~np.isin(np.arange(size), banned)
+        rows, scores = top_cosine(unit, query, k, banned=np.concatenate([banned, banned[:3]]))
+        masked_rows, masked_scores = top_cosine(unit, query, k, allowed=allowed)
+        assert rows.tolist() == masked_rows.tolist()
+        assert scores.tolist() == masked_scores.tolist()
+        assert not set(rows.tolist()) & set(banned.tolist())
+        assert len(rows) == min(k, size - 50)
+
+
 def test_top_cosine_keeps_ties_in_row_order() -> None:
     unit = unit_rows(np.array([[1.0, 0.0]] * 6 + [[0.0, 1.0]]))
     rows, _ = top_cosine(unit, np.array([1.0, 0.0], dtype=np.float32), 3)

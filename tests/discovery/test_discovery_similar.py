@@ -442,3 +442,29 @@ def test_sound_and_context_raises_same_genre_precision_on_real_tables(atlas_of) 
                 shown += len(found)
             precision[kind] = hits / shown
         assert precision["sound+context"] > precision["sound"] + 0.05, (name, precision)
+
+
+def test_genre_bonus_from_codes_equals_the_jaccard_share_of_label_sets(atlas_of) -> None:
+    """A loaded atlas's index compares genre codes (`genre_keys_of`), the saved query path
+    labels: both must give GENRE_WEIGHT × |A ∩ B| / |A ∪ B| of the label sets, a genre listed
+    twice counted once and songs without genres 0, on a real catalog with genres."""
+    from soundatlas.discovery.context import GENRE_WEIGHT, genre_bonus
+    from soundatlas.discovery.index import discovery_index
+
+    index = discovery_index(atlas_of("tracks_11k_genres.csv"))
+    lists = index.genre_lists
+    rng = np.random.default_rng(3)
+    for _ in range(30):
+        query = rng.choice(index.size, size=rng.integers(1, 4), replace=False)
+        rows = rng.choice(index.size, size=200, replace=False)
+        wanted = set().union(*(set(lists[r]) for r in query))
+        expected = [
+            GENRE_WEIGHT * len(set(lists[r]) & wanted) / len(set(lists[r]) | wanted)
+            if len(lists[r]) and wanted
+            else 0.0
+            for r in rows
+        ]
+        by_codes = genre_bonus(index.genre_keys_of(query), index.genre_keys_of(rows))
+        by_labels = genre_bonus(index.genres_of(query), index.genres_of(rows))
+        assert by_codes.tolist() == expected
+        assert by_labels.tolist() == expected

@@ -308,7 +308,7 @@ def _outside_the_sample(atlas) -> dict:
 def test_every_song_of_a_sampled_atlas_is_found_by_id(sampled_atlas):
     """The library finds a song outside the sample by its id (through the directory's sorted
     ids) with the same record a loaded song has."""
-    from soundatlas.discovery import find_song, find_songs
+    from soundatlas.discovery import find_song, find_songs, songs_at
     from soundatlas.discovery.index import discovery_index
     from soundatlas.discovery.wholecatalog import song_directory
     from soundatlas.errors import LookupFailed
@@ -323,6 +323,8 @@ def test_every_song_of_a_sampled_atlas_is_found_by_id(sampled_atlas):
     loaded = str(atlas.tracks["track_id"].iloc[7])
     both = find_songs(atlas, [loaded, "no-such-id", outside["track_id"]])
     assert both[0].row == 7 and both[1] is None and both[2].track_id == outside["track_id"]
+    placed = songs_at(atlas, [7, None, -1], [loaded, "no-such-id", outside["track_id"]])
+    assert repr(placed) == repr(both)  # a search's rows (-1 outside the sample) give the same songs
     assert discovery_index(atlas).directory is song_directory(atlas)  # one per atlas
     directory = song_directory(atlas)
     ids = directory.songs["track_id"].to_pylist()

@@ -17,7 +17,12 @@ from pathlib import Path
 
 from soundatlas import load_atlas
 from soundatlas.atlas.model import Atlas
-from soundatlas.discovery import PlaylistRequest, generate_playlist, similar_tracks
+from soundatlas.discovery import (
+    LIMITED_COLUMNS,
+    PlaylistRequest,
+    generate_playlist,
+    similar_tracks,
+)
 from soundatlas.discovery.index import discovery_index
 from soundatlas.errors import SoundAtlasError
 
@@ -39,6 +44,16 @@ def warmed(atlas: Atlas) -> Atlas:
     of similar songs and playlists loaded (the first call otherwise takes about a second)."""
     index = discovery_index(atlas)
     _ = index.text, index.genres, index.artist_ids
+    # Hash tables of the id lookups, and the numeric columns playlists filter and target on
+    # (with their spreads): otherwise built on first use by each forked worker, in its own
+    # memory (3-11 MB each; the soak's growth).
+    index.row_of_id("")
+    index.artist_code_of_id("")
+    for column in LIMITED_COLUMNS:
+        if column in atlas.tracks.columns:
+            index.spread(column)
+    if "explicit" in atlas.tracks.columns:
+        index.numbers("explicit")
     if index.directory is not None:  # every song of a sampled atlas is found by id
         index.directory.sort_ids()
     if index.size > 1:

@@ -42,10 +42,15 @@ AUDIO_FEATURE_FIELDS = (
     "valence",
 )
 WHOLE = frozenset({"duration_ms", "key", "mode", "time_signature", "popularity"})
+_FEATURE_KINDS = tuple((f, f in WHOLE) for f in AUDIO_FEATURE_FIELDS)
 
 
 def plain(value: object, whole: bool = False) -> object:
     """A catalog cell as JSON: None for missing or not finite, ints for whole-number fields."""
+    if type(value) is float:  # most cells (a song's values are read with tolist())
+        if value - value != 0.0:  # NaN or infinite
+            return None
+        return round(value) if whole else value
     if value is None or value is pd.NA:
         return None
     if isinstance(value, (bool, np.bool_)):
@@ -122,7 +127,8 @@ def track_object(base: str, song: Song) -> dict:
 def audio_features_object(base: str, song: Song) -> dict:
     """An audio-features object."""
     track_id = song.track_id
-    found = {f: _value(song, f, whole=f in WHOLE) for f in AUDIO_FEATURE_FIELDS}
+    values = song.values
+    found = {f: plain(values.get(f), whole) for f, whole in _FEATURE_KINDS}
     return {
         **found,
         "analysis_url": None,

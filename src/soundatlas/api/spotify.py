@@ -37,9 +37,10 @@ from soundatlas.discovery import (
     find_artist,
     find_song,
     find_songs,
-    generate_playlist,
+    playlist_rows,
     search,
     seed_pools,
+    songs_at,
     track_row,
 )
 from soundatlas.discovery.text import name_id
@@ -91,7 +92,7 @@ async def recommendations(query: Annotated[RecommendationsQuery, Query()], ctx: 
         size=query.limit,
         **limits_of(query, TUNABLE),
     )
-    playlist = generate_playlist(ctx.atlas, request)
+    rows = playlist_rows(ctx.atlas, request)
     given_ids = {"seeds": tracks, "seed_artists": artists, "seed_genres": genres}
     seeds = []
     for pool in seed_pools(ctx.atlas, request):
@@ -110,7 +111,6 @@ async def recommendations(query: Annotated[RecommendationsQuery, Query()], ctx: 
                 "type": kind,
             }
         )
-    rows = playlist.tracks["row"].tolist()
     return json_answer(
         {"seeds": seeds, "tracks": [track_object(ctx.base, s) for s in ctx.index.songs(rows)]}
     )
@@ -207,7 +207,8 @@ async def search_catalog(query: Annotated[_Search, Query()], ctx: Ctx) -> Respon
     params = {"q": query.q, "type": query.type}
     answer = {}
     if "track" in kinds:
-        songs = find_songs(ctx.atlas, found.songs["track_id"].tolist())  # outside a sample too
+        # by row, or by id for songs outside a sampled atlas's loaded sample (row -1)
+        songs = songs_at(ctx.atlas, found.songs["row"].tolist(), found.songs["track_id"].tolist())
         items = [track_object(ctx.base, song) for song in songs if song is not None]
         answer["tracks"] = paging_object(
             url, params, items, limit=query.limit, offset=query.offset, total=found.total_songs

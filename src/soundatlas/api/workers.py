@@ -9,26 +9,34 @@ then forks the workers. Each worker serves the same listening socket with its ow
 event loop; the pages of the atlas's arrays (scaled features, unit vectors, text indexes) stay
 shared by copy-on-write for as long as nobody writes them, which nothing does.
 
-SIGTERM or SIGINT to the parent is passed to every worker, which finishes its requests in
-flight (uvicorn's graceful shutdown); the parent exits 0 when every worker has. An atlas rebuilt
+Once the workers run, the parent replaces its program with `soundatlas.api.supervisor`
+(``exec``: its copy of the atlas, whose pages the workers stop sharing as they use them, is
+freed); SIGTERM or SIGINT to it is passed to every worker, which finishes its requests in
+flight (uvicorn's graceful shutdown); it exits 0 when every worker has. An atlas rebuilt
 in place is loaded by each worker on its own (`soundatlas.api.holder`), so after a swap the
 workers no longer share the new atlas's pages until they are restarted.
 """
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import os
 import signal
 import socket
+import sys
+from pathlib import Path
+from typing import NoReturn
 
 import uvicorn
 from fastapi import FastAPI
 
+from soundatlas.api import supervisor
+from soundatlas.api.supervisor import FORWARDED
 
-def serve_forked(app: FastAPI, *, host: str, port: int, workers: int, **options) -> int:
-    """Serve ``app`` (already loaded) from ``workers`` forked processes; the exit code."""
+
+def serve_forked(app: FastAPI, *, host: str, port: int, workers: int, **options) -> NoReturn:
+    """Serve ``app`` (already loaded) from ``workers`` forked processes. Never returns: this
+    process becomes their supervisor, which exits with the workers' exit code."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP named: asyncio turns Nagle's algorithm off (TCP_NODELAY) only on sockets whose
     # protocol says TCP, and an accepted socket inherits it. Without, every response waited
@@ -40,6 +48,9 @@ def serve_forked(app: FastAPI, *, host: str, port: int, workers: int, **options)
     listener.set_inheritable(True)
     gc.collect()
     gc.freeze()
+    # Blocked from here in this process (a signal waits for the supervisor) and unblocked in
+    # each worker once it has its own handlers.
+    signal.pthread_sigmask(signal.SIG_BLOCK, FORWARDED)
     children: list[int] = []
     for _ in range(workers):
         pid = os.fork()
@@ -48,6 +59,7 @@ def serve_forked(app: FastAPI, *, host: str, port: int, workers: int, **options)
             try:
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, FORWARDED)
                 server = uvicorn.Server(uvicorn.Config(app, **options))
                 server.run(sockets=[listener])
             except BaseException:
@@ -56,26 +68,10 @@ def serve_forked(app: FastAPI, *, host: str, port: int, workers: int, **options)
                 os._exit(code)
         children.append(pid)
     listener.close()
-
-    def forward(signum: int, frame: object) -> None:
-        for child in children:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(child, signal.SIGTERM)
-
-    previous = {s: signal.signal(s, forward) for s in (signal.SIGTERM, signal.SIGINT)}
-    worst = 0
-    try:
-        for child in children:
-            while True:
-                try:
-                    _, status = os.waitpid(child, 0)
-                    break
-                except InterruptedError:
-                    continue
-            code = os.waitstatus_to_exitcode(status)
-            if code not in (0, -signal.SIGTERM, -signal.SIGINT):
-                worst = code if code > 0 else 128 - code
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-    return worst
+    # This process becomes `soundatlas.api.supervisor`: its copy of the atlas is freed, the
+    # workers keep theirs. The signal mask is kept across exec: a SIGTERM sent meanwhile is
+    # delivered once the supervisor handles it.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    script = str(Path(supervisor.__file__))
+    os.execv(sys.executable, [sys.executable, "-I", "-S", script, *map(str, children)])

@@ -97,11 +97,8 @@ def serve(
         "access_log": False,
         "timeout_graceful_shutdown": 30,
     }
-    if workers > 1:
-        code = serve_forked(application, host=host, port=port, workers=workers, **options)
-        if code:
-            raise typer.Exit(code)
-        return
+    if workers > 1:  # this process becomes the workers' supervisor: it does not return
+        serve_forked(application, host=host, port=port, workers=workers, **options)
     # uvicorn drains requests on SIGTERM/SIGINT, then raises the signal again for the handler
     # it found: a quiet one makes a drained shutdown exit 0.
     previous = {s: signal.signal(s, _drained) for s in (signal.SIGTERM, signal.SIGINT)}

@@ -44,6 +44,7 @@ _HOMES = {
     "similar_to_sound": "soundatlas.discovery.similar",
     "similar_tracks": "soundatlas.discovery.similar",
     "similarity_for": "soundatlas.discovery.similar",
+    "songs_at": "soundatlas.discovery.ids",
     "track_clusters": "soundatlas.discovery.clusters",
     "track_row": "soundatlas.discovery.ids",
 }
@@ -83,6 +84,7 @@ __all__ = [
     "normalise_text",
     "playlist_csv",
     "playlist_json",
+    "playlist_rows",
     "resolve_artist",
     "resolve_track",
     "save_atlas",
@@ -95,6 +97,7 @@ __all__ = [
     "similar_to_sound",
     "similar_tracks",
     "similarity_for",
+    "songs_at",
     "spotify_urls",
     "targets_within",
     "track_clusters",
@@ -131,6 +134,7 @@ if TYPE_CHECKING:
         find_artist,
         find_song,
         find_songs,
+        songs_at,
         track_row,
     )
     from soundatlas.discovery.save import save_atlas

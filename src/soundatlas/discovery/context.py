@@ -76,8 +76,8 @@ def _zscores(values: np.ndarray) -> np.ndarray:
 
 def genre_bonus(query_genres: list, genres: list) -> np.ndarray:
     """`GENRE_WEIGHT` × the Jaccard share of genres between each song's ``genres`` and the
-    query songs' genres together (``query_genres``: one list per query song; 0 for songs
-    without genres)."""
+    query songs' genres together (``query_genres``: one collection per query song; 0 for songs
+    without genres). The genres may be labels or codes (`QueryIndex.genre_keys_of`)."""
     wanted: set[str] = set()
     for listed in query_genres:
         wanted |= genre_set(listed)

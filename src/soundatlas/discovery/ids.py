@@ -62,12 +62,24 @@ def find_songs(atlas: Atlas, track_ids: Sequence[str]) -> list[Song | None]:
     `find_song`)."""
     index = discovery_index(atlas)
     ids = [str(t) for t in track_ids]
-    rows = [index.row_of_id(t) for t in ids]
+    return songs_at(atlas, [index.row_of_id(t) for t in ids], ids)
+
+
+def songs_at(
+    atlas: Atlas, rows: Sequence[int | None], track_ids: Sequence[str]
+) -> list[Song | None]:
+    """The songs of a result table that already knows where each is: a loaded song by its
+    ``row`` (read in one batch), one outside a sampled atlas's loaded sample (row None or -1,
+    as search lists them) by its id in the directory; None for a song found in neither.
+    Looking songs up again by id, which `find_songs` must, cost a search request a fifth of
+    its time."""
+    index = discovery_index(atlas)
+    rows = [None if r is None or r < 0 else int(r) for r in rows]
     wanted = [r for r in rows if r is not None]
     loaded = iter(index.songs(wanted) if wanted else [])
     directory = index.directory
     found: list[Song | None] = []
-    for track_id, row in zip(ids, rows, strict=True):
+    for track_id, row in zip(track_ids, rows, strict=True):
         if row is not None:
             found.append(next(loaded))
             continue

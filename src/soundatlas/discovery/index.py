@@ -267,6 +267,17 @@ class DiscoveryIndex(QueryIndex):
                     self._genres = GenreRows(self.genre_lists)
         return self._genres
 
+    def genre_keys_of(self, rows: Sequence[int] | np.ndarray) -> list:
+        """The genre codes of the songs at ``rows`` (`GenreRows`), not their labels: a few
+        hundred small arrays, where reading the labels' Python objects would touch their
+        reference counts and so copy the pages of the atlas a forked server worker shares."""
+        genres = self.genres
+        rows = np.asarray(rows, dtype=np.int64)
+        starts = np.searchsorted(genres.pair_rows, rows, side="left")
+        ends = np.searchsorted(genres.pair_rows, rows, side="right")
+        codes = genres.pair_codes
+        return [codes[start:end] for start, end in zip(starts.tolist(), ends.tolist(), strict=True)]
+
     def song_columns(self, rows: np.ndarray) -> dict[str, object]:
         """The standard columns of a song table for ``rows``: ids, names, clusters, details.
 

@@ -48,6 +48,10 @@ def top_cosine(
     """
     size = len(unit)
     k = max(int(k), 0)
+    if allowed is None and (labels is None or wanted is None) and banned is not None:
+        found = _best_but_banned(unit, query, k, np.unique(np.asarray(banned, dtype=np.int64)))
+        if found is not None:
+            return found
     keep = None if allowed is None else _mask(allowed, size).copy()
     if labels is not None and wanted is not None:
         chosen = np.isin(np.asarray(labels), np.asarray(wanted, dtype=np.int32))
@@ -71,6 +75,27 @@ def top_cosine(
         cut = np.partition(scores, len(scores) - k)[len(scores) - k]
         best = np.flatnonzero(scores >= cut)
         rows, scores = rows[best], scores[best]
+    order = np.lexsort((rows, -scores))[:k]
+    return rows[order], scores[order]
+
+
+def _best_but_banned(
+    unit: np.ndarray, query: np.ndarray, k: int, banned: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """`top_cosine` when only a few ``banned`` rows (a song's releases) are left out: their
+    scores set to -inf in the product over every row, instead of listing the other rows and
+    gathering their scores (two passes over the catalog per query). The k-th best score is
+    then a real one, so the same rows and order come out. None when ``k`` reaches into the
+    banned rows (the general path answers)."""
+    size = len(unit)
+    banned = banned[(banned >= 0) & (banned < size)]
+    if not 0 < k < size - len(banned):
+        return None
+    scores = np.asarray(unit, dtype=np.float32) @ np.ascontiguousarray(query, dtype=np.float32)
+    scores[banned] = -np.inf
+    cut = np.partition(scores, size - k)[size - k]
+    rows = np.flatnonzero(scores >= cut)
+    scores = scores[rows]
     order = np.lexsort((rows, -scores))[:k]
     return rows[order], scores[order]
 

@@ -313,6 +313,12 @@ class QueryIndex:
             return [list(g) for g in self.genre_lists[rows]]
         return self.source.lists("genres", rows)
 
+    def genre_keys_of(self, rows: Sequence[int] | np.ndarray) -> list:
+        """What the genre bonus compares for the songs at ``rows``: one collection per song of
+        keys that are equal exactly when the genres are (here the labels themselves;
+        `soundatlas.discovery.index.DiscoveryIndex` gives codes)."""
+        return self.genres_of(rows)
+
     def artist_text(self, rows: np.ndarray) -> np.ndarray:
         """``"A, B"`` of the songs at ``rows`` (object array)."""
         if self.artists_text is None:

@@ -392,7 +392,7 @@ def similar_rows(
     pool = min(max(200, n * RERANK_POOL), index.size) if with_genres else n
     found, scores = _nearest(index, unit, query, pool, excluded, labels, wanted, mask)
     if with_genres:
-        bonus = genre_bonus(query_genres, index.genres_of(found))
+        bonus = genre_bonus(index.genre_keys_of(rows), index.genre_keys_of(found))
         combined = (scores + bonus) / (1 + GENRE_WEIGHT)
         order = np.lexsort((found, -combined))[:n]
         found, scores = found[order], combined[order]

@@ -25,7 +25,7 @@ from soundatlas.discovery.playlists.files import (
     spotify_urls,
 )
 from soundatlas.discovery.playlists.ordering import ORDERS, flow_order
-from soundatlas.discovery.playlists.playlist import Playlist, generate_playlist
+from soundatlas.discovery.playlists.playlist import Playlist, generate_playlist, playlist_rows
 from soundatlas.discovery.playlists.request import (
     LIMITED_COLUMNS,
     MAX_SEEDS,
@@ -55,6 +55,7 @@ __all__ = [
     "generate_playlist",
     "playlist_csv",
     "playlist_json",
+    "playlist_rows",
     "save_playlist",
     "seed_pools",
     "spotify_urls",

@@ -98,9 +98,9 @@ def select(
     similarity = (unit_rows_of(index, scope) @ source.reference).astype(np.float64)
     failing = filters(atlas, request, scope, similarity)
     if allowed is not None:
-        failing["filters"] = ~allowed[scope]
+        failing["filters"] = ~in_scope(allowed, scope)
     passing = ~np.logical_or.reduce(list(failing.values()))
-    passing &= ~releases_mask(index, source.seed_rows)[scope]
+    passing &= ~in_scope(releases_mask(index, source.seed_rows), scope)
     positions = np.flatnonzero(passing)
     distance = _target_distance(atlas, request, scope[positions])
     ranking = rank_order(similarity[positions], distance, scope[positions])
@@ -118,6 +118,13 @@ def unit_rows_of(index: DiscoveryIndex, scope: np.ndarray) -> np.ndarray:
     """The unit vectors of the songs in scope (the catalog's own array when it is all of it:
     copying 100k rows costs more than the product that follows)."""
     return index.unit if len(scope) == index.size else index.unit[scope]
+
+
+def in_scope(values: np.ndarray, scope: np.ndarray) -> np.ndarray:
+    """``values`` (one per catalog row) of the songs in ``scope`` (ascending rows): the array
+    itself when the scope is the whole catalog, which every request without a cluster has,
+    rather than a copy of it made by indexing."""
+    return values if len(scope) == len(values) else values[scope]
 
 
 def releases_mask(index: DiscoveryIndex, rows: np.ndarray) -> np.ndarray:
@@ -212,11 +219,11 @@ def filters(
     index = discovery_index(atlas)
     failing = {"threshold": similarity < request.threshold}
     for column, low in request.minimum.items():
-        failing[f"min_{column}"] = ~(index.numbers(column)[scope] >= low)
+        failing[f"min_{column}"] = ~(in_scope(index.numbers(column), scope) >= low)
     for column, high in request.maximum.items():
-        failing[f"max_{column}"] = ~(index.numbers(column)[scope] <= high)
+        failing[f"max_{column}"] = ~(in_scope(index.numbers(column), scope) <= high)
     if not request.allow_explicit:
-        failing["explicit"] = index.numbers("explicit")[scope] == 1.0
+        failing["explicit"] = in_scope(index.numbers("explicit"), scope) == 1.0
     return failing
 
 

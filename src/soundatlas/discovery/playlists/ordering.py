@@ -6,6 +6,7 @@ import numpy as np
 
 from soundatlas.atlas.model import Atlas
 from soundatlas.config import PLAYLIST_ORDERS
+from soundatlas.discovery.index import discovery_index
 
 ORDERS = PLAYLIST_ORDERS
 """``score``: best first; ``smooth``: each song next to the one closest in tempo and energy;
@@ -22,14 +23,14 @@ def flow_order(atlas: Atlas, order: str, rows: np.ndarray) -> np.ndarray:
     ranks = np.arange(len(rows))
     if order == "score" or len(rows) < 2:
         return ranks
-    all_energy = atlas.tracks["energy"].to_numpy(dtype=np.float64, na_value=np.nan)
-    energy = all_energy[rows]
+    index = discovery_index(atlas)  # columns and spreads converted once per atlas
+    energy = index.numbers("energy")[rows]
     if order in ("rising", "falling"):
         key = np.nan_to_num(energy, nan=np.inf if order == "rising" else -np.inf)
         return np.lexsort((ranks, key if order == "rising" else -key))
-    tempo = atlas.tracks["tempo"].to_numpy(dtype=np.float64, na_value=np.nan)
-    spread_tempo = float(np.nanstd(tempo)) or 1.0
-    spread_energy = float(np.nanstd(all_energy))
+    tempo = index.numbers("tempo")
+    spread_tempo = index.spread("tempo") or 1.0
+    spread_energy = index.spread("energy")
     points = np.column_stack(
         [np.nan_to_num(tempo[rows] / spread_tempo), np.nan_to_num(energy / (spread_energy or 1.0))]
     )

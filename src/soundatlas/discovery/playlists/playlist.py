@@ -76,11 +76,9 @@ def generate_playlist(
     >>> playlist.message  # doctest: +SKIP
     """
     index = discovery_index(atlas)
-    source = sound_source(atlas, index, request)
-    found = select(atlas, index, request, source, allowed_mask(index, allowed))
+    source, found, flow = _choose(atlas, index, request, allowed)
     passed = len(found.rows)
     best = slice(0, request.size)
-    flow = flow_order(atlas, request.order, found.rows[best])
     tracks = _track_table(index, found, best, flow, request)
     cut_by = found.cut_by
     limiting = None
@@ -95,6 +93,31 @@ def generate_playlist(
             "songs yourself or add an explicit column and rebuild.",
         )
     return Playlist(request, tracks, passed, limiting, cut_by, message, warnings)
+
+
+def playlist_rows(atlas: Atlas, request: PlaylistRequest) -> np.ndarray:
+    """The catalog rows of the songs `generate_playlist` chooses for ``request``, in playing
+    order: the same choice without building its table and account, for callers that format
+    the songs themselves (the HTTP API's ``/v1/recommendations``, where the table cost a third
+    of the request).
+
+    Raises
+    ------
+    LookupFailed, AmbiguousQuery, ConfigError
+        As `generate_playlist`.
+    """
+    _, found, flow = _choose(atlas, discovery_index(atlas), request, None)
+    return found.rows[: request.size][flow]
+
+
+def _choose(
+    atlas: Atlas, index: DiscoveryIndex, request: PlaylistRequest, allowed: object
+) -> tuple[Source, Candidates, np.ndarray]:
+    """The request's source, its candidates best first, and the playing order of the best
+    ``size`` of them (a permutation)."""
+    source = sound_source(atlas, index, request)
+    found = select(atlas, index, request, source, allowed_mask(index, allowed))
+    return source, found, flow_order(atlas, request.order, found.rows[: request.size])
 
 
 def _track_table(

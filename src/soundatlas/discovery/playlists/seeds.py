@@ -22,6 +22,7 @@ from soundatlas.atlas.model import Atlas
 from soundatlas.discovery.index import discovery_index
 from soundatlas.discovery.playlists.candidates import (
     filters,
+    in_scope,
     releases_mask,
     scope_of,
     seed_point,
@@ -63,13 +64,15 @@ def seed_pools(atlas: Atlas, request: PlaylistRequest) -> list[SeedPool]:
     index = discovery_index(atlas)
     scope, _ = scope_of(atlas, index, request)
     seed_rows = np.array([resolve_track(atlas, s) for s in request.seeds], dtype=np.int64)
-    allowed = ~releases_mask(index, seed_rows)[scope]
+    allowed = ~in_scope(releases_mask(index, seed_rows), scope)
     # Every filter but the threshold is the same for every seed: computed once.
     failing = filters(atlas, request, scope, np.ones(len(scope)))
     failing.pop("threshold")
     passes_filters = ~np.logical_or.reduce([np.zeros(len(scope), bool), *failing.values()])
     unit = unit_rows_of(index, scope)
     columns = index.feature_columns(None)
+    recordings_in_scope = in_scope(index.recording, scope)
+    seen = np.zeros(len(index.releases), dtype=bool)  # one flag per recording
     pools = []
     for kind in SEED_KINDS:
         for seed in getattr(request, kind):
@@ -80,6 +83,10 @@ def seed_pools(atlas: Atlas, request: PlaylistRequest) -> list[SeedPool]:
             else:
                 near &= unit @ direction >= request.threshold
             passing = near & passes_filters
-            recordings = len(np.unique(index.recording[scope[passing]]))
+            # Recordings counted by flagging them (a sort of the pool cost more than the
+            # product above).
+            seen[:] = False
+            seen[recordings_in_scope[passing]] = True
+            recordings = int(np.count_nonzero(seen))
             pools.append(SeedPool(kind, seed, int(near.sum()), int(passing.sum()), recordings))
     return pools
