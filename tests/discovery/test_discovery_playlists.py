@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from types import SimpleNamespace
 
 import numpy as np
@@ -156,21 +155,10 @@ def test_artist_cap_counts_every_artist_of_a_song() -> None:
     assert artist_cap(index, np.array([2, 0, 1, 3]), 1).tolist() == [0, 2]
 
 
-def _best_of_three(run) -> float:
-    """The shortest of three timings of ``run()`` (seconds): the least disturbed by other work."""
-    took = []
-    for _ in range(3):
-        started = time.perf_counter()
-        run()
-        took.append(time.perf_counter() - started)
-    return min(took)
-
-
-def test_artist_cap_matches_the_plain_rule_and_is_fast_at_a_million_songs() -> None:
-    """The cap used to loop in Python over every song once any song had several artists:
-    seconds at a million songs. It must agree with the plain rule, and cap a million songs
-    faster than the plain rule, a Python loop, caps a tenth of them (measured alongside, so a
-    busy machine slows both: ~0.02 s against ~0.07 s idle; the old loop took ~4.6 s)."""
+def test_artist_cap_matches_the_plain_rule_at_a_million_songs() -> None:
+    """The cap used to loop in Python over every song once any song had several artists
+    (seconds at a million songs; `benchmarks/discovery.py` times playlists). Its array form
+    must agree with the plain rule, a Python loop, on every one of a million songs."""
     rng = np.random.default_rng(0)
     size = 1_000_000
     lengths = rng.choice([0, 1, 2, 3], size=size, p=[0.02, 0.78, 0.15, 0.05])
@@ -181,15 +169,10 @@ def test_artist_cap_matches_the_plain_rule_and_is_fast_at_a_million_songs() -> N
     codes = (main[owner] + within * 7_919) % 40_000  # an artist is listed once per song
     index = SimpleNamespace(row_artist_ptr=ptr, row_artist_codes=codes, artists=range(40_000))
     rows = rng.permutation(size)
-    head = rows[:20_000]
-    plain = _greedy_cap([codes[ptr[r] : ptr[r + 1]].tolist() for r in head], 2)
-    assert artist_cap(index, head, 2).tolist() == plain
+    listed = np.split(codes, ptr[1:-1])
+    plain = _greedy_cap([listed[r].tolist() for r in rows], 2)
     kept = artist_cap(index, rows, 2)
-    assert kept[: len(plain)].tolist() == plain and len(kept) < size
-    tenth = [codes[ptr[r] : ptr[r + 1]].tolist() for r in rows[: size // 10]]
-    loop = _best_of_three(lambda: _greedy_cap(tenth, 2))
-    capped = _best_of_three(lambda: artist_cap(index, rows, 2))
-    assert capped < loop, f"a million songs: {capped:.3f} s; a tenth by a loop: {loop:.3f} s"
+    assert kept.tolist() == plain and len(kept) < size
 
 
 def test_multi_artist_songs_respect_the_cap_in_a_playlist() -> None:
