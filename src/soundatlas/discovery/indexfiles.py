@@ -32,7 +32,7 @@ _COLUMN = "values"
 
 def write_parts(folder: Path, parts: Parts) -> dict[str, object]:
     """Write ``parts`` into the atlas folder being saved; the manifest's ``derived`` entry."""
-    files = {name: _write_part(folder, name, values) for name, values in parts.items()}
+    files = {name: write_part(folder, f"{_PREFIX}{name}", values) for name, values in parts.items()}
     return {"version": INDEX_VERSION, "files": files}
 
 
@@ -50,7 +50,7 @@ def stored_parts(atlas: Atlas) -> Parts | None:
     if not (isinstance(derived, dict) and derived.get("version") == INDEX_VERSION and folder):
         return None
     files = derived["files"]
-    parts = {name: _read_part(Path(folder), file) for name, file in files.items()}
+    parts = {name: read_part(Path(folder), file) for name, file in files.items()}
     problem = _parts_problem(parts, len(atlas.tracks), len(atlas.scaler.features))
     if problem is not None:
         name, what = problem
@@ -108,9 +108,15 @@ def _parts_problem(parts: Parts, songs: int, features: int) -> tuple[str, str] |
     return None
 
 
-def _write_part(folder: Path, name: str, values: np.ndarray | pa.Array) -> str:
+def write_part(folder: Path, stem: str, values: np.ndarray | pa.Array) -> str:
+    """Write one derived array into the atlas folder being saved as ``stem.npy`` (numbers) or
+    ``stem.arrow`` (text, uncompressed Arrow IPC), and fsync it; the file's name.
+
+    A file already there is unlinked first, never rewritten in place: in a folder of hard
+    links to a live atlas (`soundatlas.atlas.folders.relinked_atlas`) it is the live atlas's."""
     if isinstance(values, pa.Array):
-        file = f"{_PREFIX}{name}.arrow"
+        file = f"{stem}.arrow"
+        (folder / file).unlink(missing_ok=True)
         table = pa.table({_COLUMN: values})
         with (
             pa.OSFile(str(folder / file), "wb") as sink,
@@ -118,7 +124,8 @@ def _write_part(folder: Path, name: str, values: np.ndarray | pa.Array) -> str:
         ):
             out.write_table(table)
     else:
-        file = f"{_PREFIX}{name}.npy"
+        file = f"{stem}.npy"
+        (folder / file).unlink(missing_ok=True)
         with (folder / file).open("wb") as handle:
             np.save(handle, np.ascontiguousarray(values), allow_pickle=False)
     with (folder / file).open("rb") as handle:
@@ -126,7 +133,14 @@ def _write_part(folder: Path, name: str, values: np.ndarray | pa.Array) -> str:
     return file
 
 
-def _read_part(folder: Path, file: str) -> np.ndarray | pa.Array:
+def read_part(folder: Path, file: str) -> np.ndarray | pa.Array:
+    """One array `write_part` wrote, memory-mapped.
+
+    Raises
+    ------
+    AtlasError
+        The file cannot be read as such an array; the message names it.
+    """
     try:
         if file.endswith(".arrow"):
             # Zero-copy: the arrays keep the mapping alive.
@@ -138,6 +152,6 @@ def _read_part(folder: Path, file: str) -> np.ndarray | pa.Array:
         return values
     except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
         raise AtlasError(
-            f"{folder}: {file} cannot be read as part of the atlas's discovery index "
+            f"{folder}: {file} cannot be read as part of the atlas's derived indexes "
             f"({str(exc)[:200]}). Rebuild the atlas with `soundatlas build`."
         ) from exc

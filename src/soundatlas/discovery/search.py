@@ -24,11 +24,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from soundatlas.atlas.model import Atlas
+from soundatlas.discovery.directory import SongDirectory
 from soundatlas.discovery.index import DiscoveryIndex, discovery_index
 from soundatlas.discovery.sortedtext import take_rows
-from soundatlas.discovery.text import MATCH_TIERS, name_keys, normalise_text, recording_titles
+from soundatlas.discovery.text import (
+    MATCH_TIERS,
+    name_id,
+    name_keys,
+    normalise_text,
+    recording_titles,
+)
 from soundatlas.discovery.textindex import rank_matches
 from soundatlas.errors import ConfigError
 
@@ -161,7 +169,53 @@ def search(atlas: Atlas, text: str, *, limit: int = 20, offset: int = 0) -> Sear
     else:
         songs, total = song_table(index, rows[page], tiers[page], first=first), len(rows)
     artists = artist_table(index, codes[page], artist_tiers[page], first=first)
-    return SearchResults(songs, artists, total, len(codes), int(offset), suggestion)
+    total_artists = len(codes)
+    if index.directory is not None:
+        artists, total_artists = _artists_of_catalog(
+            index, index.directory, key, (artists, total_artists), page
+        )
+    return SearchResults(songs, artists, total, total_artists, int(offset), suggestion)
+
+
+def _artists_of_catalog(
+    index: DiscoveryIndex,
+    directory: SongDirectory,
+    key: str,
+    found: tuple[pd.DataFrame, int],
+    page: slice,
+) -> tuple[pd.DataFrame, int]:
+    """For a sampled atlas: the artists page with each artist's songs, best popularity and
+    genres counted over the whole catalog (its directory), and the artist named exactly
+    ``key`` first when only songs outside the loaded sample credit them; and the total."""
+    artists, total = found
+    artist_id = directory.artist_id_of(key)
+    names = artists["artist"].tolist()
+    if artist_id is not None and index.artist_code_of_id(artist_id) is None:
+        total += 1
+        if page.start == 0:
+            extra = directory.artist(artist_id)
+            names = [extra.name if extra is not None else key, *names][: page.stop - page.start]
+    rows = [directory.artist_rows(name_id(n)) for n in names]
+    found_artists = [directory.artist(name_id(n)) for n in names]
+    best = [
+        pc.max(take_rows(directory.songs, r, ["popularity"])["popularity"]).as_py()
+        if r is not None and len(r)
+        else None
+        for r in rows
+    ]
+    popularity = np.array([np.nan if b is None else float(b) for b in best])
+    matched = dict(zip(artists["artist"], artists["match"], strict=True))
+    table = pd.DataFrame(
+        {
+            "rank": np.arange(page.start + 1, page.start + 1 + len(names)),
+            "artist": np.array(names, dtype=object),
+            "match": np.array([matched.get(n, MATCH_TIERS[0]) for n in names], dtype=object),
+            "songs": [a.songs if a is not None else 0 for a in found_artists],
+            "popularity": popularity,
+            "genres": [", ".join(a.genres[:3]) if a is not None else "" for a in found_artists],
+        }
+    )
+    return table, total
 
 
 OUTSIDE_MATCHES = 1_000

@@ -10,6 +10,9 @@ seed's own pool is what a request with that seed alone would consider:
   filter;
 - ``after_relinking``: those counted once per recording (the catalog lists a recording once per
   release; see `soundatlas.discovery.recordings`).
+
+A sampled atlas counts the pools over its loaded sample, where its playlists choose songs from;
+its seeds themselves may be any song or artist of the catalog (`seed_songs`, `seed_point`).
 """
 
 from __future__ import annotations
@@ -25,10 +28,10 @@ from soundatlas.discovery.playlists.candidates import (
     releases_mask,
     scope_of,
     seed_point,
+    seed_songs,
     unit_rows_of,
 )
 from soundatlas.discovery.playlists.request import SEED_KINDS, PlaylistRequest
-from soundatlas.discovery.similar import resolve_track
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,7 @@ def seed_pools(atlas: Atlas, request: PlaylistRequest) -> list[SeedPool]:
     """
     index = discovery_index(atlas)
     scope, _ = scope_of(atlas, index, request)
-    seed_rows = np.array([resolve_track(atlas, s) for s in request.seeds], dtype=np.int64)
+    seed_rows, _ = seed_songs(atlas, index, request.seeds)
     allowed = ~releases_mask(index, seed_rows)[scope]
     # Every filter but the threshold is the same for every seed: computed once.
     failing = filters(atlas, request, scope, np.ones(len(scope)))
