@@ -231,3 +231,19 @@ def test_artists_of_a_sampled_atlas_are_the_whole_catalogs(sampled_atlas):
     cli = run("artist", sampled_atlas, artist, "--json")
     assert cli.exit_code == 0, cli.output
     assert catalog.name in cli.output
+
+
+def test_a_forked_worker_searches_after_its_parent_did(sampled_atlas):
+    """`soundatlas serve --workers N` warms the similar-songs index, then forks: a worker's
+    first search must not join threads only the parent had (it segfaulted)."""
+    directory = song_directory(load_atlas(sampled_atlas))
+    directory.neighbours(0, 10)
+    pid = os.fork()
+    if pid == 0:  # the worker: any failure shows in its exit status
+        code = 1
+        try:
+            code = 0 if len(directory.neighbours(1, 10)[0]) == 10 else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

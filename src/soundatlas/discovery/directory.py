@@ -254,10 +254,14 @@ class SongDirectory:
             raise AtlasError(
                 "this atlas holds every song in memory; use similar_tracks (no directory)."
             )
+        # One query is one vector: faiss's OpenMP threads would only compete for the cores
+        # (and OpenMP's thread pool does not survive a fork).
+        faiss.omp_set_num_threads(1)
         folder = Path(atlas.manifest["path"])
         self.songs = open_songs(folder / entry["songs_file"])
         self.unit = _unit_matrix(self.songs)
         self.index = faiss.read_index(str(folder / entry["index_file"]), faiss.IO_FLAG_MMAP)
+        _no_prefetch(self.index)
         self.index.nprobe = int(entry.get("probes", PROBES))
         self.methods = tuple(atlas.methods)
         self.scaler = atlas.scaler
@@ -466,6 +470,23 @@ class SongDirectory:
         frame["artists"] = [", ".join(a) if a is not None else "" for a in frame["artists"]]
         frame["genres"] = [", ".join(g) if g is not None else "" for g in frame["genres"]]
         return frame
+
+
+def _no_prefetch(index: Any) -> None:
+    """Turn off the prefetch threads of a memory-mapped IVF index's lists.
+
+    faiss maps the lists as `OnDiskInvertedLists`, which on every search starts threads
+    (``prefetch_nthread``, 32 by default) to touch the pages of the lists it will scan, and
+    joins the previous search's. A server searches once while warming, then forks its workers:
+    a worker's first search joined threads that exist only in the parent and segfaulted in
+    ``__pthread_clockjoin_ex`` (the `--workers 2` runs on the 10,000,000-song atlas that died
+    partway). The pages are the page cache's either way; without prefetch there are no threads.
+    """
+    import faiss
+
+    lists = faiss.downcast_InvertedLists(faiss.extract_index_ivf(index).invlists)
+    if hasattr(lists, "prefetch_nthread"):
+        lists.prefetch_nthread = 0
 
 
 def _floats(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
