@@ -71,18 +71,23 @@ def seed_pools(atlas: Atlas, request: PlaylistRequest) -> list[SeedPool]:
     failing = filters(atlas, request, scope, np.ones(len(scope)))
     failing.pop("threshold")
     passes_filters = ~np.logical_or.reduce([np.zeros(len(scope), bool), *failing.values()])
-    unit = unit_rows_of(index, scope)
     columns = index.feature_columns(None)
+    seeds = [(kind, seed) for kind in SEED_KINDS for seed in getattr(request, kind)]
+    directions = [index.direction(seed_point(atlas, index, k, s), columns) for k, s in seeds]
+    usable = [d for d in directions if d is not None]
+    # One product for every seed: one pass over the songs' vectors, not one per seed.
+    similarity = unit_rows_of(index, scope) @ np.column_stack(usable) if usable else None
+    recording = index.recording[scope]
+    counted = np.zeros(index.size, dtype=bool)
     pools = []
-    for kind in SEED_KINDS:
-        for seed in getattr(request, kind):
-            direction = index.direction(seed_point(atlas, index, kind, seed), columns)
-            near = allowed.copy()
-            if direction is None:
-                near[:] = False
-            else:
-                near &= unit @ direction >= request.threshold
-            passing = near & passes_filters
-            recordings = len(np.unique(index.recording[scope[passing]]))
-            pools.append(SeedPool(kind, seed, int(near.sum()), int(passing.sum()), recordings))
+    column = 0
+    for (kind, seed), direction in zip(seeds, directions, strict=True):
+        near = np.zeros(len(scope), dtype=bool)
+        if direction is not None and similarity is not None:
+            near = allowed & (similarity[:, column] >= request.threshold)
+            column += 1
+        passing = near & passes_filters
+        counted[:] = False
+        counted[recording[passing]] = True  # distinct recordings, without sorting
+        pools.append(SeedPool(kind, seed, int(near.sum()), int(passing.sum()), int(counted.sum())))
     return pools
