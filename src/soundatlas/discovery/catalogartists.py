@@ -9,6 +9,8 @@ built before), so a server maps it; a lookup is then a binary search.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -64,9 +66,11 @@ class CatalogArtists:
             return None
         return np.asarray(self._rows[self._ptr[code] : self._ptr[code + 1]], dtype=np.int64)
 
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 (one per directory, kept as long)
     def find(self, artist_id: str) -> Artist | None:
         """The artist with this id: the first spelling credited, and the genres of their songs
-        (most common first, then by name); None if no song credits them."""
+        (most common first, then by name); None if no song credits them. Remembered for the
+        last 4,096 artists asked for (a search page and its artist objects ask twice)."""
         code = self._ids.row_of(artist_id)
         if code is None:
             return None
