@@ -30,8 +30,9 @@ p95 exceeds 100 ms, a request fails, or fewer than 90% of the offered requests a
 the table gives the highest rate that held. ``--soak MINUTES``: the mix at 100 requests/s
 (spread) for that long, the server's PSS (all, and anonymous only) at the start and every
 minute. ``--memory``: RSS and
-PSS of the server's process tree with 1 and with 4 workers, after every worker has answered
-requests. ``--breakdown``: in one process, where an endpoint's time goes (library call,
+PSS of the server's process tree with 1 and with 4 workers (``--memory-workers 1,2``: others),
+after every worker has answered requests, and the seconds from starting ``serve`` to its first
+answer. ``--breakdown``: in one process, where an endpoint's time goes (library call,
 formatting the Spotify objects, JSON encoding), over varied requests.
 
 Usage::
@@ -92,10 +93,12 @@ class Server:
             stdout=subprocess.DEVNULL,
             env={**os.environ, "PYTHONPATH": str(source)} if source else None,
         )
-        deadline = time.monotonic() + 900  # a sampled 10,000,000-song atlas loads in minutes
+        started = time.monotonic()
+        deadline = started + 900  # a sampled 10,000,000-song atlas without saved sort orders
         while time.monotonic() < deadline:
             try:
                 httpx.get(f"{self.url}/openapi.json", timeout=2)
+                self.ready_seconds = time.monotonic() - started
                 # memory when ready, before any request for data (`soak` grows from here too)
                 self.ready = {"PSS MiB": self.memory_mib()[1],
                               "anonymous PSS MiB": self.anonymous_pss_mib()}  # fmt: skip
@@ -444,6 +447,12 @@ def main() -> None:
     parser.add_argument("--breakdown", action="store_true")
     parser.add_argument("--workers", type=int, default=1, help="server workers under load")
     parser.add_argument(
+        "--memory-workers",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=[1, 4],
+        help="worker counts --memory measures (comma-separated)",
+    )
+    parser.add_argument(
         "--source", type=Path, help="serve from this src folder (e.g. an older commit's)"
     )
     options = parser.parse_args()
@@ -453,7 +462,7 @@ def main() -> None:
     print(f"atlas {options.atlas}; {os.cpu_count()} cores; load average {os.getloadavg()}")
     if loaded:
         server = Server(options.atlas, options.workers, options.source)
-        print(f"server: {options.workers} worker(s)")
+        print(f"server: {options.workers} worker(s), ready in {server.ready_seconds:.1f} s")
         try:
             urls = endpoint_urls(server.url)
             if options.steady:
@@ -474,7 +483,7 @@ def main() -> None:
             server.stop()
     if options.memory:
         rows = []
-        for workers in (1, 4):
+        for workers in options.memory_workers:
             server = Server(options.atlas, workers)
             try:
                 urls = endpoint_urls(server.url)
@@ -485,7 +494,7 @@ def main() -> None:
                                        headers={"Connection": "close"})  # fmt: skip
                 rss, pss, count = server.memory_mib()
                 rows.append({"workers": workers, "processes": count, "RSS MiB": rss,
-                             "PSS MiB": pss})  # fmt: skip
+                             "PSS MiB": pss, "ready s": server.ready_seconds})  # fmt: skip
             finally:
                 server.stop()
         table(rows, "Memory of the server's process tree")

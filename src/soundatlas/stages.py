@@ -29,5 +29,7 @@ STAGE_TITLES: dict[str, str] = {
     "personas": "Naming personas",
     "save": "Saving the atlas",
     "load": "Loading the atlas",
+    "index": "Writing the discovery index",
+    "sort": "Sorting the whole catalog's ids, titles and artists",
 }
 """What a progress bar says during each stage (a build's, and the steps around it)."""

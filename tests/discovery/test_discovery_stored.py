@@ -130,3 +130,32 @@ def test_the_original_rows_are_read_only_when_asked_for(saved):
     assert "original" not in vars(atlas), "a query never reads the original rows"
     assert len(atlas.original) == atlas.report.rows_read
     assert "original" in vars(atlas)
+
+
+def test_reindex_gives_an_older_atlas_the_index_a_save_writes(saved, tmp_path):
+    """`soundatlas reindex` on an atlas saved before the index was stored: the files a save
+    writes, checksummed; the atlas otherwise unchanged (fingerprint, tables); nothing left
+    beside it; a second run adds nothing."""
+    from typer.testing import CliRunner
+
+    from soundatlas.atlas.manifest import read_manifest
+    from soundatlas.cli import app
+    from soundatlas.discovery.reindex import INDEX, missing_indexes
+
+    folder = tmp_path / "older"
+    shutil.copytree(saved["without"], folder)
+    assert missing_indexes(read_manifest(folder)) == (INDEX,)
+    added = CliRunner().invoke(app, ["reindex", str(folder), "--quiet"])
+    assert added.exit_code == 0, added.output
+    assert "Added the discovery index" in added.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["older"]
+    reindexed, reference = read_manifest(folder), read_manifest(saved["with"])
+    assert reindexed["derived"] == reference["derived"]
+    for file in reindexed["derived"]["files"].values():
+        assert (folder / file).read_bytes() == (saved["with"] / file).read_bytes(), file
+    assert reindexed["fingerprint"] == read_manifest(saved["without"])["fingerprint"]
+    atlas = load_atlas(folder)  # every checksum verified
+    assert stored_parts(atlas) is not None
+    assert search(atlas, "love").songs.equals(search(load_atlas(saved["with"]), "love").songs)
+    again = CliRunner().invoke(app, ["reindex", str(folder), "--quiet"])
+    assert again.exit_code == 0 and "nothing to add" in again.output

@@ -32,3 +32,22 @@ def spark(tmp_path_factory: pytest.TempPathFactory):
 
     with spark_session("local[2]") as session:
         yield session
+
+
+@pytest.fixture(scope="session")
+def sampled_atlas(spark, tmp_path_factory):
+    """The tophits atlas built as if its 1,769 songs were too many to load (limit: 500)."""
+    from realdata import TOPHITS, shared_file
+    from typer.testing import CliRunner
+
+    import soundatlas.engines.spark.build as spark_build
+    from soundatlas.cli import app
+
+    folder = tmp_path_factory.mktemp("sampled") / "atlas"
+    arguments = ["build", str(shared_file(TOPHITS)), "-o", str(folder), "--engine", "spark"]
+    arguments += ["--k", "4", "--methods", "kmeans,dbscan", "--quiet"]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(spark_build, "IN_MEMORY_SONGS", 500)
+        result = CliRunner().invoke(app, arguments)
+    assert result.exit_code == 0, result.output
+    return folder

@@ -157,31 +157,6 @@ def test_parquet_parts_folder_and_glob_give_the_csv_result(spark, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["folder", "glob", "parts"]
 
 
-@pytest.fixture(scope="module")
-def sampled_atlas(spark, tmp_path_factory):
-    """The tophits atlas built as if its 1,769 songs were too many to load (limit: 500)."""
-    import soundatlas.engines.spark.build as spark_build
-
-    folder = tmp_path_factory.mktemp("sampled") / "atlas"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(spark_build, "IN_MEMORY_SONGS", 500)
-        result = run(
-            "build",
-            shared_file(TOPHITS),
-            "-o",
-            folder,
-            "--engine",
-            "spark",
-            "--k",
-            "4",
-            "--methods",
-            "kmeans,dbscan",
-            "--quiet",
-        )
-    assert result.exit_code == 0, result.output
-    return folder
-
-
 def test_catalog_above_the_memory_limit_loads_a_stated_sample(sampled_atlas, tmp_path):
     atlas = load_atlas(sampled_atlas)
     sample = atlas.manifest["parts"]["sample"]

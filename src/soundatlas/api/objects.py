@@ -19,9 +19,7 @@ from urllib.parse import urlencode
 import numpy as np
 import pandas as pd
 
-from soundatlas.discovery.index import DiscoveryIndex
 from soundatlas.discovery.playlists import SPOTIFY_TRACK_URL
-from soundatlas.discovery.search import top_genres
 from soundatlas.discovery.song import Song
 from soundatlas.discovery.text import name_id
 from soundatlas.ingest.schema import SPOTIFY_TRACK_ID
@@ -89,13 +87,6 @@ def artist_object(base: str, name: str, *, genres: list[str] | None = None) -> d
     if genres is not None:
         found["genres"] = genres
     return found
-
-
-def full_artist(base: str, index: DiscoveryIndex, code: int) -> dict:
-    """An artist object with ``genres`` (every genre of their songs, most common first)."""
-    return artist_object(
-        base, str(index.artist_names[code]), genres=top_genres(index, code, top=None)
-    )
 
 
 def track_object(base: str, song: Song) -> dict:

@@ -27,13 +27,11 @@ from soundatlas.api.objects import (
     AUDIO_FEATURE_FIELDS,
     artist_object,
     audio_features_object,
-    full_artist,
     paging_object,
     track_object,
 )
 from soundatlas.discovery import (
     PlaylistRequest,
-    artist_code_of_id,
     find_artist,
     find_song,
     find_songs,
@@ -41,7 +39,6 @@ from soundatlas.discovery import (
     search,
     seed_pools,
     songs_at,
-    track_row,
 )
 from soundatlas.discovery.text import name_id
 
@@ -82,8 +79,8 @@ async def recommendations(query: Annotated[RecommendationsQuery, Query()], ctx: 
             "seed_tracks, seed_artists and seed_genres.",
         )
     for track_id in tracks:
-        track_row(ctx.atlas, track_id)  # a seed must be a loaded song (of a sampled atlas too)
-    names = [str(ctx.index.artist_names[artist_code_of_id(ctx.atlas, a)]) for a in artists]
+        find_song(ctx.atlas, track_id)  # any song of the catalog, by exact id only
+    names = [find_artist(ctx.atlas, a).name for a in artists]
     request = PlaylistRequest(
         method=None,
         seeds=tuple(tracks),
@@ -214,8 +211,8 @@ async def search_catalog(query: Annotated[_Search, Query()], ctx: Ctx) -> Respon
             url, params, items, limit=query.limit, offset=query.offset, total=found.total_songs
         )
     if "artist" in kinds:
-        codes = [ctx.index.artist_code_of_id(name_id(name)) for name in found.artists["artist"]]
-        items = [full_artist(ctx.base, ctx.index, c) for c in codes if c is not None]
+        listed = [find_artist(ctx.atlas, name_id(n)) for n in found.artists["artist"]]
+        items = [artist_object(ctx.base, a.name, genres=list(a.genres)) for a in listed]
         answer["artists"] = paging_object(
             url,
             params,

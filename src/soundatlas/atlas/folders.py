@@ -9,6 +9,7 @@ save runs, so one nobody holds is a leftover).
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import re
@@ -35,6 +36,45 @@ def staged_atlas(path: str | Path) -> Iterator[Path]:
             raise AtlasError(f"{path}: the build wrote no manifest; nothing was replaced.")
         fsync_folder(temporary)
         _swap_into_place(temporary, path)
+
+
+@contextlib.contextmanager
+def relinked_atlas(path: str | Path) -> Iterator[Path]:
+    """A temporary folder beside the atlas ``path`` holding a hard link to each of its files
+    (not its manifest), to add derived files to and write a new manifest into; when the block
+    ends normally it replaces ``path`` like a new build (`staged_atlas`), unless the atlas was
+    replaced meanwhile. Nothing is copied, so adding an index to a 10,000,000-song atlas needs
+    only the new files' space; files are never rewritten in place (they are the live atlas's
+    too: write new files, or unlink one before writing its name again).
+
+    Raises
+    ------
+    AtlasError
+        The folder's file system cannot hard-link, or the atlas was replaced meanwhile.
+    """
+    path = Path(path)
+    before = (path / MANIFEST).read_bytes()
+    with scratch_folder(path) as temporary:
+        folders = {temporary}
+        for name in read_manifest(path)["files"]:
+            target = temporary / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            folders.add(target.parent)
+            try:
+                os.link(path / name, target)
+            except OSError as exc:
+                if exc.errno not in (errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOTSUP):
+                    raise
+                raise AtlasError(
+                    f"{path}: {name} cannot be hard-linked ({exc.strerror}), and the atlas is "
+                    "updated without copying it; rebuild it with `soundatlas build` instead."
+                ) from exc
+        yield temporary
+        if not (temporary / MANIFEST).is_file():
+            raise AtlasError(f"{path}: no new manifest was written; nothing was replaced.")
+        for folder in folders:
+            fsync_folder(folder)
+        _swap_into_place(temporary, path, expected=before)
 
 
 @contextlib.contextmanager
@@ -197,14 +237,20 @@ def _signals_held() -> Iterator[None]:
             signal.raise_signal(caught[0])
 
 
-def _swap_into_place(temporary: Path, path: Path) -> None:
+def _swap_into_place(temporary: Path, path: Path, *, expected: bytes | None = None) -> None:
     """Rename the finished folder to ``path``; an old atlas there is moved aside, then removed.
+    With ``expected``, only if the atlas there still has this manifest (`relinked_atlas`).
 
     Ctrl+C and SIGTERM wait until the swap is done (`_signals_held`). If the process dies
     between the two renames, the next load or build finds the old atlas aside and puts it back
     (`_recover_interrupted_swap`).
     """
     with _signals_held(), _folder_lock(path.parent):
+        if expected is not None and _manifest_bytes(path) != expected:
+            raise AtlasError(
+                f"{path}: the atlas was replaced while its indexes were being written; nothing "
+                "was changed. Run the command again."
+            )
         try:
             if path.exists():
                 aside = path.parent / f".{path.name}.old-{uuid.uuid4().hex[:8]}"
@@ -220,6 +266,13 @@ def _swap_into_place(temporary: Path, path: Path) -> None:
                 f"{path}: the new atlas could not be put in place ({exc.strerror}). Check the "
                 "folder is writable and not in use, then build again."
             ) from exc
+
+
+def _manifest_bytes(path: Path) -> bytes | None:
+    try:
+        return (path / MANIFEST).read_bytes()
+    except OSError:
+        return None
 
 
 def _recover_interrupted_swap(path: Path) -> None:

@@ -147,23 +147,29 @@ def _parts_problem(parts: object, files: dict[str, str]) -> str | None:
         if not isinstance(entry, dict):
             return f"'parts.{key}' is not an object"
         named += [entry.get(field) for field in fields]
+        if key == "directory" and entry.get("sorted") is not None:
+            problem = _derived_problem(entry["sorted"], files, "parts.directory.sorted")
+            if problem:
+                return problem
     unlisted = [str(n) for n in named if not (isinstance(n, str) and n in files)]
     if unlisted:
         return f"'parts' names {', '.join(unlisted[:3])}, which 'files' does not list"
     return None
 
 
-def _derived_problem(derived: object, files: dict[str, str]) -> str | None:
+def _derived_problem(derived: object, files: dict[str, str], key: str = "derived") -> str | None:
     """What is wrong with the ``derived`` entry of a manifest (files a higher layer derived
-    from the atlas, such as the discovery index), or None: every file it names is checksummed."""
+    from the atlas, such as the discovery index), or the like entry at ``key`` (the
+    directory's sort orders, ``parts.directory.sorted``), or None: every file it names is
+    checksummed."""
     if not (isinstance(derived, dict) and _is(derived.get("version"), int)):
-        return "'derived' is not an object with a version"
+        return f"'{key}' is not an object with a version"
     named = derived.get("files")
     if not (isinstance(named, dict) and all(isinstance(k, str) for k in named)):
-        return "'derived.files' is not an object of file names"
+        return f"'{key}.files' is not an object of file names"
     unlisted = [str(n) for n in named.values() if not (isinstance(n, str) and n in files)]
     if unlisted:
-        return f"'derived' names {', '.join(unlisted[:3])}, which 'files' does not list"
+        return f"'{key}' names {', '.join(unlisted[:3])}, which 'files' does not list"
     return None
 
 

@@ -89,13 +89,50 @@ def write_atlas_files(
         if parts.get("sample"):
             listed.append(parts["sample"]["file"])
         if parts.get("directory"):
-            listed += [parts["directory"]["songs_file"], parts["directory"]["index_file"]]
+            directory = parts["directory"]
+            listed += [directory["songs_file"], directory["index_file"]]
+            listed += list((directory.get("sorted") or {}).get("files", {}).values())
         hashes |= {name: file_sha256(folder / name) for name in listed}
     manifest = _manifest(atlas, hashes)
     if parts is not None:
         manifest["parts"] = parts
     if derived is not None:
         manifest["derived"] = derived
+    _write_bytes(folder / MANIFEST, json.dumps(manifest, indent=2, default=_json_default).encode())
+
+
+def relist_derived(
+    folder: Path,
+    manifest: dict[str, Any],
+    *,
+    derived: dict[str, Any] | None = None,
+    directory_sorted: dict[str, Any] | None = None,
+) -> None:
+    """Write the manifest of ``folder``, holding an atlas's files
+    (`soundatlas.atlas.folders.relinked_atlas`) plus derived files just written into it:
+    ``manifest`` with its ``derived`` entry and/or its directory's ``sorted`` entry replaced,
+    the new files checksummed, and the files of the entries replaced (an older version's)
+    unlisted and removed. Everything else, the fingerprint included, is kept: the atlas is
+    the same, only its derived indexes are new."""
+    manifest = json.loads(json.dumps(manifest, default=_json_default))
+    manifest.pop("path", None)
+    files: dict[str, str] = manifest["files"]
+
+    def replace(old: dict[str, Any] | None, new: dict[str, Any]) -> None:
+        kept = set(new["files"].values())
+        for name in (old or {}).get("files", {}).values():
+            if name not in kept:
+                files.pop(name, None)
+                (folder / name).unlink(missing_ok=True)
+        files.update({name: file_sha256(folder / name) for name in new["files"].values()})
+
+    if derived is not None:
+        replace(manifest.get("derived"), derived)
+        manifest["derived"] = derived
+    if directory_sorted is not None:
+        directory = manifest["parts"]["directory"]
+        replace(directory.get("sorted"), directory_sorted)
+        directory["sorted"] = directory_sorted
     _write_bytes(folder / MANIFEST, json.dumps(manifest, indent=2, default=_json_default).encode())
 
 

@@ -233,6 +233,25 @@ def info(
 
 
 @app.command()
+def reindex(
+    atlas_dir: Annotated[Path, typer.Argument(metavar="ATLAS", help="Atlas folder.")],
+    quiet: QuietOption = False,
+) -> None:
+    """Add the derived indexes an atlas lacks (saved by an older SoundAtlas, or a big spark
+    atlas built before its sort orders were saved), so queries and `serve` map them instead
+    of building them. Atomic: the atlas is replaced whole, its files hard-linked, not copied.
+    """
+    from soundatlas.discovery.reindex import reindex_atlas
+
+    with progress_bars(quiet=quiet) as tick:
+        added = reindex_atlas(atlas_dir, progress=tick)
+    if added:
+        console.print(f"Added the {' and the '.join(added)} to [bold]{escape(str(atlas_dir))}[/].")
+    else:
+        console.print(f"{escape(str(atlas_dir))} already has every derived index; nothing to add.")
+
+
+@app.command()
 def export(
     atlas_dir: Annotated[Path, typer.Argument(metavar="ATLAS", help="Atlas folder.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],

@@ -13,8 +13,10 @@ import numpy as np
 import pandas as pd
 
 from soundatlas.atlas.model import Atlas
+from soundatlas.clustering.result import LABEL_COLUMNS
+from soundatlas.discovery.directory import SongDirectory
 from soundatlas.discovery.index import DiscoveryIndex, discovery_index
-from soundatlas.discovery.nearest import top_cosine
+from soundatlas.discovery.nearest import top_cosine, unit_rows
 from soundatlas.discovery.search import artist_table, match_artists, query_key, top_genres
 from soundatlas.errors import AmbiguousQuery, ConfigError, LookupFailed
 
@@ -132,32 +134,72 @@ def artist_profile(atlas: Atlas, name: str) -> ArtistProfile:
     >>> profile.dominant_personas["kmeans"], profile.similar_artists.head(3)  # doctest: +SKIP
     """
     index = discovery_index(atlas)
+    directory = index.directory
+    artist_id = directory.artist_id_of(name) if directory is not None else None
+    if directory is not None and artist_id is not None:
+        return _catalog_profile(index, directory, artist_id)
     code = artist_code(atlas, name)
     rows = index.rows_of_artist(code)
     popularity = np.nan_to_num(index.popularity[rows], nan=-1.0)
     rows = rows[np.lexsort((rows, -popularity))]
     songs = pd.DataFrame(index.song_columns(rows))
     top = index.first_releases(rows)[:TOP_SONGS]
-    shares, dominant = _cluster_shares(index, rows)
+    labels = {method: index.labels[method][rows] for method in index.methods}
+    shares, dominant = _cluster_shares(index, labels)
     return ArtistProfile(
         name=str(index.artist_names[code]),
         songs=songs,
         cluster_shares=shares,
         dominant_personas=dominant,
-        profile=_profile(index, rows),
+        profile=_profile(index, index.scaled[rows].astype(np.float64).mean(axis=0)),
         top_songs=songs.iloc[top].reset_index(drop=True),
         genres=top_genres(index, code, top=None),
-        similar_artists=_similar_artists(index, code),
+        similar_artists=_similar_artists(index, index.artist_unit[code], code),
     )
 
 
-def _cluster_shares(index: DiscoveryIndex, rows: np.ndarray) -> tuple[pd.DataFrame, dict]:
-    """How an artist's songs spread over each method's clusters, and each method's dominant
-    persona (the cluster holding most of their songs; ties to the lower cluster number)."""
+def _catalog_profile(
+    index: DiscoveryIndex, directory: SongDirectory, artist_id: str
+) -> ArtistProfile:
+    """The profile of an artist of a sampled atlas (named exactly) from every song of its
+    catalog (the directory): songs, clusters, sound, best-known songs and genres; the similar
+    artists are the loaded sample's. ``row`` is -1 for a song outside the loaded sample."""
+    found, rows = directory.artist(artist_id), directory.artist_rows(artist_id)
+    if found is None or rows is None:
+        raise LookupFailed(f"artist id {artist_id!r}: no song of this atlas credits them.")
+    table = directory.table(rows)
+    order = np.lexsort((rows, -np.nan_to_num(table["popularity"].to_numpy(float), nan=-1.0)))
+    rows, table = rows[order], table.iloc[order].reset_index(drop=True)
+    table.insert(0, "row", index.track_ids.get_indexer(table["track_id"].to_numpy()))
+    songs = table.reindex(columns=list(index.song_columns(rows[:0])))
+    labels = {m: table[LABEL_COLUMNS[m]].to_numpy(np.int64) for m in index.methods}
+    shares, dominant = _cluster_shares(index, labels)
+    shown = directory.one_per_recording(rows[: TOP_SONGS * 20])[:TOP_SONGS]
+    sound = directory.scaled(rows).mean(axis=0)
+    return ArtistProfile(
+        name=found.name,
+        songs=songs,
+        cluster_shares=shares,
+        dominant_personas=dominant,
+        profile=_profile(index, sound),
+        top_songs=songs[np.isin(rows, shown)].reset_index(drop=True),
+        genres=list(found.genres),
+        similar_artists=_similar_artists(
+            index, unit_rows(sound[None, :], index.centre)[0], index.artist_code_of_id(artist_id)
+        ),
+    )
+
+
+def _cluster_shares(
+    index: DiscoveryIndex, labels: dict[str, np.ndarray]
+) -> tuple[pd.DataFrame, dict]:
+    """How an artist's songs (their ``labels`` by method) spread over each method's clusters,
+    and each method's dominant persona (the cluster holding most of their songs; ties to the
+    lower cluster number)."""
     parts: dict[str, list] = {"method": [], "cluster": [], "persona": [], "songs": []}
     dominant: dict[str, str] = {}
     for method in index.methods:
-        clusters, counts = np.unique(index.labels[method][rows], return_counts=True)
+        clusters, counts = np.unique(labels[method], return_counts=True)
         order = np.lexsort((clusters, -counts))
         names = index.cluster_names[method]
         personas = [names.get(int(c), f"cluster {c}") for c in clusters[order]]
@@ -167,12 +209,14 @@ def _cluster_shares(index: DiscoveryIndex, rows: np.ndarray) -> tuple[pd.DataFra
         parts["persona"] += personas
         parts["songs"] += counts[order].astype(np.int64).tolist()
     table = pd.DataFrame(parts)
-    table["share"] = table["songs"] / len(rows)
+    table["share"] = table["songs"] / len(next(iter(labels.values())))
     return table, dominant
 
 
-def _profile(index: DiscoveryIndex, rows: np.ndarray) -> pd.DataFrame:
-    means = index.to_units(index.scaled[rows].astype(np.float64).mean(axis=0))
+def _profile(index: DiscoveryIndex, sound: np.ndarray) -> pd.DataFrame:
+    """An artist's average on each feature (``sound``: their mean scaled features) against
+    the catalog's."""
+    means = index.to_units(sound)
     return pd.DataFrame(
         {
             "feature": list(index.features),
@@ -183,8 +227,10 @@ def _profile(index: DiscoveryIndex, rows: np.ndarray) -> pd.DataFrame:
     )
 
 
-def _similar_artists(index: DiscoveryIndex, code: int) -> pd.DataFrame:
-    found, scores = top_cosine(index.artist_unit, index.artist_unit[code], SIMILAR_ARTISTS + 1)
+def _similar_artists(index: DiscoveryIndex, unit: np.ndarray, code: int | None) -> pd.DataFrame:
+    """The artists of the index whose average sound is nearest ``unit`` (an artist's), not
+    the artist ``code`` itself."""
+    found, scores = top_cosine(index.artist_unit, unit, SIMILAR_ARTISTS + 1)
     keep = found != code
     found, scores = found[keep][:SIMILAR_ARTISTS], scores[keep][:SIMILAR_ARTISTS]
     return pd.DataFrame(

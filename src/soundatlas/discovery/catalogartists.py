@@ -2,44 +2,75 @@
 
 Artist ids are derived from the normalised name (`soundatlas.discovery.ids`), so an id cannot be
 turned back into a name: the directory's artist credits are normalised once, each distinct
-name's id computed and sorted (`SortedStrings`), and each artist's songs listed. A server does
-this before it serves (`SongDirectory.sort_ids`); a lookup is then a binary search.
+name's id computed and sorted (`SortedStrings`), and each artist's songs listed. The spark
+engine saves this with the directory (`artist_parts`; `soundatlas reindex` adds it to an atlas
+built before), so a server maps it; a lookup is then a binary search.
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from soundatlas.discovery.song import Artist
-from soundatlas.discovery.sortedtext import SortedStrings, take_rows
+from soundatlas.discovery.sortedtext import SortedStrings, sort_order, take_rows
 from soundatlas.discovery.text import derived_id, name_keys
+from soundatlas.discovery.textindex import Parts
+
+
+def artist_parts(songs: pa.Table) -> Parts:
+    """What `CatalogArtists` is made of, listed from the ``artists`` column of ``songs``:
+    ``names`` (each artist's first credited spelling, by code), ``ids`` (their derived ids)
+    and ``ids_order`` (the ids' sort order), ``rows`` (the songs crediting each artist, artist
+    after artist) and ``ptr`` (where each artist's rows start in ``rows``). Saved with the
+    directory (`soundatlas.discovery.directory.sort_parts`) so a server maps them."""
+    credited = songs["artists"]
+    lengths = pc.fill_null(pc.list_value_length(credited), 0).to_numpy(zero_copy_only=False)
+    rows = np.repeat(np.arange(len(songs), dtype=np.int64), lengths)
+    flat = pc.list_flatten(credited).combine_chunks().cast(pa.large_string())
+    encoded = pc.dictionary_encode(name_keys(flat))
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    keys = encoded.dictionary.to_pylist()
+    _, first = np.unique(codes, return_index=True)
+    ids = pa.chunked_array([pa.array([derived_id(k) for k in keys], type=pa.large_string())])
+    order = np.argsort(codes, kind="stable")
+    width = np.int32 if len(songs) < 2**31 else np.int64
+    return {
+        "names": pc.take(flat, pa.array(first, type=pa.int64())),
+        "ids": ids.chunk(0),
+        "ids_order": sort_order(ids),
+        "rows": rows[order].astype(width),
+        "ptr": np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=len(keys)))]),
+    }
 
 
 class CatalogArtists:
     """The artists credited on the songs of a directory table (``artists`` and ``genres``
-    list columns)."""
+    list columns), from their `artist_parts` (listed here when not given)."""
 
-    def __init__(self, songs: pa.Table) -> None:
+    def __init__(self, songs: pa.Table, parts: Parts | None = None) -> None:
+        parts = artist_parts(songs) if parts is None else parts
         self._songs = songs
-        credited = songs["artists"]
-        lengths = pc.fill_null(pc.list_value_length(credited), 0).to_numpy(zero_copy_only=False)
-        rows = np.repeat(np.arange(len(songs), dtype=np.int64), lengths)
-        flat = pc.list_flatten(credited).combine_chunks().cast(pa.large_string())
-        encoded = pc.dictionary_encode(name_keys(flat))
-        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-        keys = encoded.dictionary.to_pylist()
-        _, first = np.unique(codes, return_index=True)
-        self._names = pc.take(flat, pa.array(first, type=pa.int64()))
-        self._ids = SortedStrings(pa.chunked_array([pa.array([derived_id(k) for k in keys])]))
-        order = np.argsort(codes, kind="stable")
-        self._rows = rows[order]
-        self._ptr = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=len(keys)))])
+        self._names = parts["names"]
+        self._ids = SortedStrings(pa.chunked_array([parts["ids"]]), parts["ids_order"])
+        self._rows = parts["rows"]
+        self._ptr = parts["ptr"]
 
+    def rows_of(self, artist_id: str) -> np.ndarray | None:
+        """The rows of the songs crediting the artist with this id, or None."""
+        code = self._ids.row_of(artist_id)
+        if code is None:
+            return None
+        return np.asarray(self._rows[self._ptr[code] : self._ptr[code + 1]], dtype=np.int64)
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 (one per directory, kept as long)
     def find(self, artist_id: str) -> Artist | None:
         """The artist with this id: the first spelling credited, and the genres of their songs
-        (most common first, then by name); None if no song credits them."""
+        (most common first, then by name); None if no song credits them. Remembered for the
+        last 4,096 artists asked for (a search page and its artist objects ask twice)."""
         code = self._ids.row_of(artist_id)
         if code is None:
             return None

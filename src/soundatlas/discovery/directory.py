@@ -11,10 +11,15 @@ songs must still come from the whole catalog. The atlas then also holds:
   i.e. cosine similarity) that answers a top-10 query by scanning a few thousand songs instead of
   millions; its recall@10 against exact search is measured by ``benchmarks/scale.py``.
 
-Every song, not only the sample, is found by id: in a server through the ids' sort order,
-built once before it serves (`SongDirectory.sort_ids`: a lookup is then a binary search reading
-about 24 ids, tens of microseconds), elsewhere by one vectorised pass over the id column. The
-directory of an atlas is opened and kept by its `soundatlas.discovery.index.DiscoveryIndex`;
+- ``directory.*.npy`` / ``directory.*.arrow``: the sort orders of the ids and title keys and the
+  list of artists (`sort_parts`), written with the rest and memory-mapped, so a server finds
+  any song by id or title and any artist by a binary search (about 24 reads, tens of
+  microseconds) without first sorting 10,000,000 ids (a minute and more). An atlas built before
+  gets them from `soundatlas reindex` (`soundatlas.discovery.reindex`); without them they are
+  built when first needed (a server does so before it serves: `SongDirectory.sort_ids`), and a
+  one-off id lookup is one vectorised pass over the id column.
+
+The directory of an atlas is opened and kept by its `soundatlas.discovery.index.DiscoveryIndex`;
 `soundatlas.discovery.wholecatalog` answers from it.
 """
 
@@ -34,12 +39,14 @@ import pyarrow.parquet as pq
 from soundatlas.atlas.model import Atlas
 from soundatlas.clustering.features import Scaler
 from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS
-from soundatlas.discovery.catalogartists import CatalogArtists
+from soundatlas.discovery.catalogartists import CatalogArtists, artist_parts
+from soundatlas.discovery.indexfiles import read_part, write_part
 from soundatlas.discovery.nearest import unit_rows
 from soundatlas.discovery.recordings import same_recording
 from soundatlas.discovery.song import SONG_VALUES, Artist, Song
-from soundatlas.discovery.sortedtext import SortedStrings, take_rows
-from soundatlas.discovery.text import name_keys, normalise_text, recording_titles
+from soundatlas.discovery.sortedtext import SortedStrings, sort_order, take_rows
+from soundatlas.discovery.text import name_id, name_keys, normalise_text, recording_titles
+from soundatlas.discovery.textindex import Parts
 from soundatlas.errors import AmbiguousQuery, AtlasError, LookupFailed
 from soundatlas.ingest.schema import AUDIO_FEATURES
 
@@ -51,6 +58,10 @@ TRAINING_SONGS_PER_LIST = 64
 BATCH = 200_000
 SHOWN_CANDIDATES = 10
 DETAILS = ("popularity", "release_year", "duration_ms", "explicit")
+SORTED_VERSION = 1
+"""Changes whenever what `sort_parts` derives changes: saved parts of another version are
+ignored (and built when first needed) until `soundatlas reindex` writes them again."""
+_SORTED_PREFIX = "directory."
 WHOLE_VALUES = ("key", "mode", "time_signature")
 """Kept for each song when the catalog has them (audio-features objects show them)."""
 
@@ -108,7 +119,7 @@ def write_song_directory(
     index = faiss.IndexIVFFlat(faiss.IndexFlatIP(width), width, lists, faiss.METRIC_INNER_PRODUCT)
     sample = np.ascontiguousarray(np.concatenate(training), dtype=np.float32)
     index.train(sample)
-    songs = _open_songs(folder / SONGS_FILE)
+    songs = open_songs(folder / SONGS_FILE)
     unit = _unit_matrix(songs)
     for start in range(0, len(unit), BATCH):
         index.add(np.ascontiguousarray(unit[start : start + BATCH]))
@@ -122,7 +133,61 @@ def write_song_directory(
         "lists": lists,
         "probes": PROBES,
         "trained_on": len(sample),
+        "sorted": write_sorted(folder, songs),
     }
+
+
+def sort_parts(songs: pa.Table) -> Parts:
+    """The directory's lookups that take a sort of every song: the sort order of the track ids
+    (``ids.order``) and of the title keys (``titles.order``), and the catalog's artists
+    (``artists.*``: `soundatlas.discovery.catalogartists.artist_parts`)."""
+    artists = artist_parts(songs)
+    return {
+        "ids.order": sort_order(songs["track_id"]),
+        "titles.order": sort_order(songs["title_key"]),
+        **{f"artists.{name}": values for name, values in artists.items()},
+    }
+
+
+def write_sorted(folder: Path, songs: pa.Table) -> dict[str, Any]:
+    """Write `sort_parts` of the directory ``songs`` into the atlas folder being saved; the
+    directory entry's ``sorted`` field (``{"version", "files"}``)."""
+    parts = sort_parts(songs)
+    files = {name: write_part(folder, f"{_SORTED_PREFIX}{name}", v) for name, v in parts.items()}
+    return {"version": SORTED_VERSION, "files": files}
+
+
+def has_sorted(entry: dict[str, Any]) -> bool:
+    """Whether a directory entry of a manifest lists `sort_parts` of this `SORTED_VERSION`."""
+    sorted_entry = entry.get("sorted")
+    return isinstance(sorted_entry, dict) and sorted_entry.get("version") == SORTED_VERSION
+
+
+def _sorted_problem(parts: Parts, songs: int) -> tuple[str, str] | None:
+    """(part, what is wrong) when saved `sort_parts` do not fit a directory of ``songs``
+    songs (copied in from another atlas, say), else None. Shapes and ranges only: the
+    checksums in the manifest vouch for the contents."""
+    names = ("ids.order", "titles.order", *(f"artists.{n}" for n in _ARTIST_PARTS))
+    missing = [name for name in names if name not in parts]
+    if missing:
+        return missing[0], "the directory lacks it"
+    for name in ("ids.order", "titles.order", "artists.rows"):
+        values = parts[name]
+        if len(values) and (values.max() >= songs or values.min() < 0):
+            return name, "its rows are out of range"
+    for name in ("ids.order", "titles.order"):
+        if len(parts[name]) != songs:
+            return name, f"it orders {len(parts[name]):,} of {songs:,} songs"
+    artists = len(parts["artists.ids"])
+    if len(parts["artists.names"]) != artists or len(parts["artists.ids_order"]) != artists:
+        return "artists.names", f"it does not name the {artists:,} artists"
+    pointers = parts["artists.ptr"]
+    if len(pointers) != artists + 1 or pointers[-1] != len(parts["artists.rows"]):
+        return "artists.ptr", "its artist pointers do not span the artists' songs"
+    return None
+
+
+_ARTIST_PARTS = ("names", "ids", "ids_order", "rows", "ptr")
 
 
 def _source_columns(scaler: Scaler, methods: Sequence[str], present: Sequence[str]) -> list[str]:
@@ -168,7 +233,8 @@ def _unit_matrix(table: pa.Table) -> np.ndarray:
     return column.values.to_numpy(zero_copy_only=True).reshape(-1, width)
 
 
-def _open_songs(path: Path) -> pa.Table:
+def open_songs(path: Path) -> pa.Table:
+    """The directory's songs file at ``path``, memory-mapped."""
     return pa.ipc.open_file(pa.memory_map(str(path), "r")).read_all()
 
 
@@ -188,16 +254,23 @@ class SongDirectory:
             raise AtlasError(
                 "this atlas holds every song in memory; use similar_tracks (no directory)."
             )
+        # One query is one vector: faiss's OpenMP threads would only compete for the cores
+        # (and OpenMP's thread pool does not survive a fork).
+        faiss.omp_set_num_threads(1)
         folder = Path(atlas.manifest["path"])
-        self.songs = _open_songs(folder / entry["songs_file"])
+        self.songs = open_songs(folder / entry["songs_file"])
         self.unit = _unit_matrix(self.songs)
         self.index = faiss.read_index(str(folder / entry["index_file"]), faiss.IO_FLAG_MMAP)
+        _no_prefetch(self.index)
         self.index.nprobe = int(entry.get("probes", PROBES))
         self.methods = tuple(atlas.methods)
+        self.scaler = atlas.scaler
         self.size = len(self.songs)
         self._ids: SortedStrings | None = None
         self._titles: SortedStrings | None = None
         self._credits: CatalogArtists | None = None
+        if has_sorted(entry):
+            self._open_sorted(folder, entry["sorted"]["files"])
         labels = [c for m in self.methods for c in (LABEL_COLUMNS[m], PERSONA_COLUMNS[m])]
         self._record_columns = [
             c
@@ -244,10 +317,27 @@ class SongDirectory:
             )
         return int(rows[0])
 
+    def _open_sorted(self, folder: Path, files: dict[str, str]) -> None:
+        """Map the `sort_parts` saved with the atlas (see `write_sorted`)."""
+        parts = {name: read_part(folder, file) for name, file in files.items()}
+        problem = _sorted_problem(parts, self.size)
+        if problem is not None:
+            name, what = problem
+            raise AtlasError(
+                f"{folder}: {files.get(name, name)} does not belong with the atlas's "
+                f"directory of {self.size:,} songs ({what}); a file was replaced or edited. "
+                "Rebuild the atlas with `soundatlas build`."
+            )
+        self._ids = SortedStrings(self.songs["track_id"], parts["ids.order"])
+        self._titles = SortedStrings(self.songs["title_key"], parts["titles.order"])
+        self._credits = CatalogArtists(
+            self.songs, {n: parts[f"artists.{n}"] for n in _ARTIST_PARTS}
+        )
+
     def sort_ids(self) -> None:
         """Sort the ids and the title keys, and list the artists, once, so that every later
         `row_of_id`, `title_matches` and `artist` is a binary search (a server does this before
-        it serves; 10,000,000 songs take seconds to sort)."""
+        it serves). A no-op when the atlas holds them (`write_sorted`)."""
         if self._ids is None:
             with self._ids_lock:
                 if self._ids is None:
@@ -259,6 +349,37 @@ class SongDirectory:
         """The artist of the whole catalog with this id (`CatalogArtists`), or None; the
         artists are listed on the first call unless `sort_ids` has run."""
         return self._catalog_artists().find(artist_id)
+
+    def artist_rows(self, artist: str) -> np.ndarray | None:
+        """The rows of every song crediting an artist named by id or by exact name (case,
+        accents and punctuation aside), or None."""
+        artist_id = self.artist_id_of(artist)
+        return None if artist_id is None else self._catalog_artists().rows_of(artist_id)
+
+    def artist_id_of(self, artist: str) -> str | None:
+        """The id of the artist of the catalog named by id or by exact name, or None."""
+        catalog = self._catalog_artists()
+        for candidate in (str(artist), name_id(str(artist))):
+            if catalog.rows_of(candidate) is not None:
+                return candidate
+        return None
+
+    def scaled(self, rows: np.ndarray) -> np.ndarray:
+        """The scaled audio features (the atlas's scaler) of the songs at ``rows``."""
+        features = list(self.scaler.features)
+        taken = take_rows(self.songs, np.asarray(rows, dtype=np.int64), features)
+        raw = np.column_stack([_floats(taken[f]) for f in features])
+        return (raw - self.scaler.center) / self.scaler.scale
+
+    def releases(self, row: int) -> np.ndarray:
+        """The rows of every release of the recording of the song at ``row`` (itself too)."""
+        recording = self.recording(row)
+        artists = self.songs["artists"][row].as_py() or []
+        rows = self.artist_rows(artists[0]) if artists else None
+        if rows is None:
+            return np.array([row], dtype=np.int64)
+        same = [same_recording(recording, other) for other in self.recordings(rows)]
+        return rows[np.asarray(same, dtype=bool)]
 
     def _catalog_artists(self) -> CatalogArtists:
         if self._credits is None:
@@ -314,20 +435,34 @@ class SongDirectory:
     def recording(self, row: int) -> tuple[str, str, np.ndarray]:
         """What identifies a song's recording: its primary artist, its title without release
         qualifiers, and its audio features (see `same_recording`)."""
-        artists = self.songs["artists"][row].as_py() or []
-        primary = normalise_text(artists[0]) if artists else f"\0{row}"
-        sound = np.array(
-            [self.songs[f][row].as_py() for f in AUDIO_FEATURES if f in self.songs.column_names],
-            dtype=np.float64,
-        )
-        return primary, str(self.songs["recording_key"][row].as_py()), sound
+        return self.recordings(np.array([row]))[0]
+
+    def recordings(self, rows: np.ndarray) -> list[tuple[str, str, np.ndarray]]:
+        """`recording` of each of ``rows``, read in one take of each column (a search lists up
+        to `soundatlas.discovery.search.OUTSIDE_MATCHES` songs: read one value at a time, their
+        recordings took a third of a second)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        sound = [f for f in AUDIO_FEATURES if f in self.songs.column_names]
+        taken = take_rows(self.songs, rows, ["artists", "recording_key", *sound])
+        credited = taken["artists"].to_pylist()
+        primary = name_keys(pa.array([a[0] if a else None for a in credited], pa.large_string()))
+        keys = primary.to_pylist()
+        features = np.column_stack([_floats(taken[f]) for f in sound]) if sound else None
+        titles = taken["recording_key"].to_pylist()
+        return [
+            (
+                keys[i] if credited[i] else f"\0{int(row)}",
+                str(titles[i]),
+                features[i] if features is not None else np.zeros(0),
+            )
+            for i, row in enumerate(rows)
+        ]
 
     def one_per_recording(self, rows: np.ndarray) -> np.ndarray:
         """The first of ``rows`` of each recording, in their order."""
         kept: list[int] = []
         seen: dict[str, list[tuple[str, str, np.ndarray]]] = {}
-        for row in rows:
-            recording = self.recording(int(row))
+        for row, recording in zip(rows, self.recordings(rows), strict=True):
             same_artist = seen.setdefault(recording[0], [])
             if not any(same_recording(recording, other) for other in same_artist):
                 same_artist.append(recording)
@@ -347,6 +482,23 @@ class SongDirectory:
         frame["artists"] = [", ".join(a) if a is not None else "" for a in frame["artists"]]
         frame["genres"] = [", ".join(g) if g is not None else "" for g in frame["genres"]]
         return frame
+
+
+def _no_prefetch(index: Any) -> None:
+    """Turn off the prefetch threads of a memory-mapped IVF index's lists.
+
+    faiss maps the lists as `OnDiskInvertedLists`, which on every search starts threads
+    (``prefetch_nthread``, 32 by default) to touch the pages of the lists it will scan, and
+    joins the previous search's. A server searches once while warming, then forks its workers:
+    a worker's first search joined threads that exist only in the parent and segfaulted in
+    ``__pthread_clockjoin_ex`` (the `--workers 2` runs on the 10,000,000-song atlas that died
+    partway). The pages are the page cache's either way; without prefetch there are no threads.
+    """
+    import faiss
+
+    lists = faiss.downcast_InvertedLists(faiss.extract_index_ivf(index).invlists)
+    if hasattr(lists, "prefetch_nthread"):
+        lists.prefetch_nthread = 0
 
 
 def _floats(values: pa.ChunkedArray | pa.Array) -> np.ndarray:

@@ -37,7 +37,7 @@ _COLUMN = "values"
 
 def write_parts(folder: Path, parts: Parts) -> dict[str, object]:
     """Write ``parts`` into the atlas folder being saved; the manifest's ``derived`` entry."""
-    files = {name: _write_part(folder, name, values) for name, values in parts.items()}
+    files = {name: write_part(folder, f"{_PREFIX}{name}", values) for name, values in parts.items()}
     return {"version": INDEX_VERSION, "files": files}
 
 
@@ -124,7 +124,7 @@ class SavedParts(Mapping):
         with self._lock:
             if name not in self._read:
                 part = self.files[name]
-                values = _read_part(self.folder, self._file(part), part)
+                values = read_part(self.folder, part, self._file(part))
                 self._read[name] = values
                 problem = self._problem(name, values)
                 if problem is not None:
@@ -179,9 +179,15 @@ class SavedParts(Mapping):
         return None
 
 
-def _write_part(folder: Path, name: str, values: np.ndarray | pa.Array) -> str:
+def write_part(folder: Path, stem: str, values: np.ndarray | pa.Array) -> str:
+    """Write one derived array into the atlas folder being saved as ``stem.npy`` (numbers) or
+    ``stem.arrow`` (text, uncompressed Arrow IPC), and fsync it; the file's name.
+
+    A file already there is unlinked first, never rewritten in place: in a folder of hard
+    links to a live atlas (`soundatlas.atlas.folders.relinked_atlas`) it is the live atlas's."""
     if isinstance(values, pa.Array):
-        file = f"{_PREFIX}{name}.arrow"
+        file = f"{stem}.arrow"
+        (folder / file).unlink(missing_ok=True)
         table = pa.table({_COLUMN: values})
         with (
             pa.OSFile(str(folder / file), "wb") as sink,
@@ -189,7 +195,8 @@ def _write_part(folder: Path, name: str, values: np.ndarray | pa.Array) -> str:
         ):
             out.write_table(table)
     else:
-        file = f"{_PREFIX}{name}.npy"
+        file = f"{stem}.npy"
+        (folder / file).unlink(missing_ok=True)
         with (folder / file).open("wb") as handle:
             np.save(handle, np.ascontiguousarray(values), allow_pickle=False)
     with (folder / file).open("rb") as handle:
@@ -197,7 +204,17 @@ def _write_part(folder: Path, name: str, values: np.ndarray | pa.Array) -> str:
     return file
 
 
-def _read_part(folder: Path, path: Path, file: str) -> np.ndarray | pa.Array:
+def read_part(folder: Path, file: str, path: Path | None = None) -> np.ndarray | pa.Array:
+    """One array `write_part` wrote, memory-mapped: ``file`` of the atlas ``folder``, read
+    from ``path`` when given (the file as a `soundatlas.atlas.checked.CheckedFolder` vouched
+    for it).
+
+    Raises
+    ------
+    AtlasError
+        The file cannot be read as such an array; the message names it.
+    """
+    path = folder / file if path is None else path
     try:
         if file.endswith(".arrow"):
             # Zero-copy: the arrays keep the mapping alive.
@@ -209,6 +226,6 @@ def _read_part(folder: Path, path: Path, file: str) -> np.ndarray | pa.Array:
         return values
     except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
         raise AtlasError(
-            f"{folder}: {file} cannot be read as part of the atlas's discovery index "
+            f"{folder}: {file} cannot be read as part of the atlas's derived indexes "
             f"({str(exc)[:200]}). Rebuild the atlas with `soundatlas build`."
         ) from exc

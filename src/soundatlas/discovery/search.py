@@ -28,7 +28,13 @@ import pyarrow.compute as pc
 from soundatlas.discovery.arrowconvert import to_arrow, to_objects
 from soundatlas.discovery.queryindex import QueryIndex
 from soundatlas.discovery.sortedtext import take_rows
-from soundatlas.discovery.text import MATCH_TIERS, name_keys, normalise_text, recording_titles
+from soundatlas.discovery.text import (
+    MATCH_TIERS,
+    name_id,
+    name_keys,
+    normalise_text,
+    recording_titles,
+)
 from soundatlas.discovery.textindex import rank_matches
 from soundatlas.errors import ConfigError
 
@@ -36,6 +42,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from soundatlas.atlas.model import Atlas
+    from soundatlas.discovery.directory import SongDirectory
     from soundatlas.discovery.index import DiscoveryIndex
 
 __all__ = ["SONG_TIERS", "SearchResults", "normalise_text", "search"]
@@ -158,7 +165,56 @@ def search(atlas: Atlas, text: str, *, limit: int = 20, offset: int = 0) -> Sear
         songs = song_table(index, found.rows[page], found.tiers[page], first=first)
         total = len(found.rows)
     artists = artist_table(index, found.codes[page], found.artist_tiers[page], first=first)
-    return SearchResults(songs, artists, total, len(found.codes), found.offset, found.suggestion)
+    total_artists = len(found.codes)
+    if index.directory is not None:
+        key = query_key(found.suggestion if found.suggestion is not None else text)
+        artists, total_artists = _artists_of_catalog(
+            index, index.directory, key, (artists, total_artists), page
+        )
+    return SearchResults(songs, artists, total, total_artists, found.offset, found.suggestion)
+
+
+def _artists_of_catalog(
+    index: DiscoveryIndex,
+    directory: SongDirectory,
+    key: str,
+    found: tuple[pd.DataFrame, int],
+    page: slice,
+) -> tuple[pd.DataFrame, int]:
+    """For a sampled atlas: the artists page with each artist's songs, best popularity and
+    genres counted over the whole catalog (its directory), and the artist named exactly
+    ``key`` first when only songs outside the loaded sample credit them; and the total."""
+    import pandas as pd
+
+    artists, total = found
+    artist_id = directory.artist_id_of(key)
+    names = artists["artist"].tolist()
+    if artist_id is not None and index.artist_code_of_id(artist_id) is None:
+        total += 1
+        if page.start == 0:
+            extra = directory.artist(artist_id)
+            names = [extra.name if extra is not None else key, *names][: page.stop - page.start]
+    rows = [directory.artist_rows(name_id(n)) for n in names]
+    found_artists = [directory.artist(name_id(n)) for n in names]
+    best = [
+        pc.max(take_rows(directory.songs, r, ["popularity"])["popularity"]).as_py()
+        if r is not None and len(r)
+        else None
+        for r in rows
+    ]
+    popularity = np.array([np.nan if b is None else float(b) for b in best])
+    matched = dict(zip(artists["artist"], artists["match"], strict=True))
+    table = pd.DataFrame(
+        {
+            "rank": np.arange(page.start + 1, page.start + 1 + len(names)),
+            "artist": np.array(names, dtype=object),
+            "match": np.array([matched.get(n, MATCH_TIERS[0]) for n in names], dtype=object),
+            "songs": [a.songs if a is not None else 0 for a in found_artists],
+            "popularity": popularity,
+            "genres": [", ".join(a.genres[:3]) if a is not None else "" for a in found_artists],
+        }
+    )
+    return table, total
 
 
 @dataclass(frozen=True)
@@ -234,9 +290,16 @@ def songs_outside_sample(index: QueryIndex, key: str) -> tuple[np.ndarray, np.nd
     exact, prefix = directory.title_matches(key)
     rows = np.concatenate([exact, prefix])
     tiers = np.repeat([_TIER["exact"], _TIER["prefix"]], [len(exact), len(prefix)])
-    ids = take_rows(directory.songs, rows, ["track_id"])["track_id"]
-    loaded = index.track_ids.get_indexer(ids.to_numpy()) >= 0
-    rows, tiers = rows[~loaded][:OUTSIDE_MATCHES], tiers[~loaded][:OUTSIDE_MATCHES]
+    # Only as many as give OUTSIDE_MATCHES outside the sample are checked against it (a common
+    # word starts a hundred thousand titles of 10,000,000 songs; a sample holds a tenth).
+    end = min(len(rows), 2 * OUTSIDE_MATCHES)
+    while True:
+        ids = take_rows(directory.songs, rows[:end], ["track_id"])["track_id"]
+        loaded = index.track_ids.get_indexer(ids.to_numpy()) >= 0
+        if (~loaded).sum() >= OUTSIDE_MATCHES or end == len(rows):
+            break
+        end = min(len(rows), 4 * end)
+    rows, tiers = rows[:end][~loaded][:OUTSIDE_MATCHES], tiers[:end][~loaded][:OUTSIDE_MATCHES]
     kept = np.isin(rows, directory.one_per_recording(rows))
     return rows[kept], tiers[kept]
 

@@ -68,12 +68,14 @@ def similar_in_catalog(
         rows, scores = directory.neighbours(row, min(count, directory.size))
         seen = [directory.recording(row)]
         kept, kept_scores = [], []
-        for candidate, score in zip(rows.tolist(), scores.tolist(), strict=True):
+        recordings = directory.recordings(rows)
+        for candidate, score, recording in zip(
+            rows.tolist(), scores.tolist(), recordings, strict=True
+        ):
             if label and songs[label][candidate].as_py() != wanted:
                 continue
             if banned and banned & set(songs["artists"][candidate].as_py() or []):
                 continue
-            recording = directory.recording(candidate)
             if any(same_recording(recording, other) for other in seen):
                 continue
             seen.append(recording)

@@ -11,6 +11,7 @@ and songs whose artist already has ``max_per_artist`` songs are dropped.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numba
@@ -23,6 +24,7 @@ from soundatlas.discovery.artists import artist_code
 from soundatlas.discovery.index import DiscoveryIndex, discovery_index
 from soundatlas.discovery.playlists.request import PlaylistRequest
 from soundatlas.discovery.similar import resolve_track
+from soundatlas.discovery.sortedtext import take_rows
 from soundatlas.errors import ConfigError, LookupFailed
 
 
@@ -81,9 +83,50 @@ def sound_source(atlas: Atlas, index: DiscoveryIndex, request: PlaylistRequest) 
         If the seeds' (or cluster's) centroid is the catalog's average itself.
     """
     scope, scope_text = scope_of(atlas, index, request)
-    seed_rows = np.unique([resolve_track(atlas, s) for s in request.seeds]).astype(np.int64)
-    reference, reference_text = _reference(atlas, index, request, seed_rows)
+    seed_rows, points = seed_songs(atlas, index, request.seeds)
+    reference, reference_text = _reference(atlas, index, request, points)
     return Source(scope, reference, seed_rows, scope_text, reference_text)
+
+
+def seed_songs(
+    atlas: Atlas, index: DiscoveryIndex, seeds: Sequence[str]
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The loaded rows of seed songs (`releases_mask` keeps their recordings out of a
+    playlist) and each seed's scaled sound.
+
+    A sampled atlas finds a seed outside its loaded sample in its directory (every song, by
+    id or exact title): its sound is the song's own, and the loaded releases of its recording
+    are among the rows returned. The songs chosen still come from the loaded sample.
+
+    Raises
+    ------
+    LookupFailed, AmbiguousQuery
+        If a seed names no song of the catalog, or several.
+    """
+    directory = index.directory
+    rows: list[int] = []
+    points: list[np.ndarray] = []
+    for seed in seeds:
+        text = str(seed).strip()
+        outside = None
+        if directory is not None and index.row_of_id(text) is None:
+            outside = directory.row_of_id(text)
+        if outside is None:
+            try:
+                row = resolve_track(atlas, seed)
+            except LookupFailed:
+                if directory is None:
+                    raise
+                outside = directory.resolve(text)
+            else:
+                rows.append(row)
+                points.append(index.scaled[row].astype(np.float64))
+                continue
+        points.append(directory.scaled(np.array([outside]))[0])
+        releases = take_rows(directory.songs, directory.releases(outside), ["track_id"])
+        found = (index.row_of_id(t) for t in releases["track_id"].to_pylist())
+        rows += [r for r in found if r is not None]
+    return np.unique(np.asarray(rows, dtype=np.int64)), points
 
 
 def select(
@@ -165,11 +208,12 @@ def _span(clusters: list[int]) -> str:
 
 
 def _reference(
-    atlas: Atlas, index: DiscoveryIndex, request: PlaylistRequest, seed_rows: np.ndarray
+    atlas: Atlas, index: DiscoveryIndex, request: PlaylistRequest, songs: list[np.ndarray]
 ) -> tuple[np.ndarray, str]:
-    """Unit vector songs are compared with: from the catalog mean towards the seeds' centroid,
-    else towards the cluster's (the same centring as every song's vector)."""
-    points = [index.scaled[r].astype(np.float64) for r in seed_rows]
+    """Unit vector songs are compared with: from the catalog mean towards the seeds' centroid
+    (``songs``: the seed songs' scaled sounds, `seed_songs`), else towards the cluster's (the
+    same centring as every song's vector)."""
+    points = list(songs)
     points += [seed_point(atlas, index, "seed_artists", n) for n in request.seed_artists]
     points += [seed_point(atlas, index, "seed_genres", g) for g in request.seed_genres]
     if points:
@@ -190,14 +234,22 @@ def _reference(
 def seed_point(atlas: Atlas, index: DiscoveryIndex, kind: str, seed: str) -> np.ndarray:
     """The scaled sound of one seed: a song's features, an artist's or a genre's average.
 
+    A sampled atlas finds seed songs (`seed_songs`) and artists in its whole catalog: an
+    artist named by id or exact name is the average of all their songs, not only the sample's.
+
     Raises
     ------
     LookupFailed, AmbiguousQuery
         If the seed names no song, artist or genre of the atlas, or several.
     """
+    directory = index.directory
     if kind == "seeds":
-        rows = np.array([resolve_track(atlas, seed)])
-    elif kind == "seed_artists":
+        return seed_songs(atlas, index, [seed])[1][0]
+    if kind == "seed_artists" and directory is not None:
+        everywhere = directory.artist_rows(seed)
+        if everywhere is not None:
+            return directory.scaled(everywhere).mean(axis=0)
+    if kind == "seed_artists":
         rows = index.rows_of_artist(artist_code(atlas, seed))
     else:
         rows = index.genres.rows_of(seed)

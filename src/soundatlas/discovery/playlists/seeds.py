@@ -10,6 +10,9 @@ seed's own pool is what a request with that seed alone would consider:
   filter;
 - ``after_relinking``: those counted once per recording (the catalog lists a recording once per
   release; see `soundatlas.discovery.recordings`).
+
+A sampled atlas counts the pools over its loaded sample, where its playlists choose songs from;
+its seeds themselves may be any song or artist of the catalog (`seed_songs`, `seed_point`).
 """
 
 from __future__ import annotations
@@ -26,10 +29,10 @@ from soundatlas.discovery.playlists.candidates import (
     releases_mask,
     scope_of,
     seed_point,
+    seed_songs,
     unit_rows_of,
 )
 from soundatlas.discovery.playlists.request import SEED_KINDS, PlaylistRequest
-from soundatlas.discovery.similar import resolve_track
 
 
 @dataclass(frozen=True)
@@ -63,30 +66,29 @@ def seed_pools(atlas: Atlas, request: PlaylistRequest) -> list[SeedPool]:
     """
     index = discovery_index(atlas)
     scope, _ = scope_of(atlas, index, request)
-    seed_rows = np.array([resolve_track(atlas, s) for s in request.seeds], dtype=np.int64)
+    seed_rows, _ = seed_songs(atlas, index, request.seeds)
     allowed = ~in_scope(releases_mask(index, seed_rows), scope)
     # Every filter but the threshold is the same for every seed: computed once.
     failing = filters(atlas, request, scope, np.ones(len(scope)))
     failing.pop("threshold")
     passes_filters = ~np.logical_or.reduce([np.zeros(len(scope), bool), *failing.values()])
-    unit = unit_rows_of(index, scope)
     columns = index.feature_columns(None)
-    recordings_in_scope = in_scope(index.recording, scope)
-    seen = np.zeros(len(index.releases), dtype=bool)  # one flag per recording
+    seeds = [(kind, seed) for kind in SEED_KINDS for seed in getattr(request, kind)]
+    directions = [index.direction(seed_point(atlas, index, k, s), columns) for k, s in seeds]
+    usable = [d for d in directions if d is not None]
+    # One product for every seed: one pass over the songs' vectors, not one per seed.
+    similarity = unit_rows_of(index, scope) @ np.column_stack(usable) if usable else None
+    recording = in_scope(index.recording, scope)
+    counted = np.zeros(len(index.releases), dtype=bool)  # one flag per recording
     pools = []
-    for kind in SEED_KINDS:
-        for seed in getattr(request, kind):
-            direction = index.direction(seed_point(atlas, index, kind, seed), columns)
-            near = allowed.copy()
-            if direction is None:
-                near[:] = False
-            else:
-                near &= unit @ direction >= request.threshold
-            passing = near & passes_filters
-            # Recordings counted by flagging them (a sort of the pool cost more than the
-            # product above).
-            seen[:] = False
-            seen[recordings_in_scope[passing]] = True
-            recordings = int(np.count_nonzero(seen))
-            pools.append(SeedPool(kind, seed, int(near.sum()), int(passing.sum()), recordings))
+    column = 0
+    for (kind, seed), direction in zip(seeds, directions, strict=True):
+        near = np.zeros(len(scope), dtype=bool)
+        if direction is not None and similarity is not None:
+            near = allowed & (similarity[:, column] >= request.threshold)
+            column += 1
+        passing = near & passes_filters
+        counted[:] = False
+        counted[recording[passing]] = True  # distinct recordings, without sorting
+        pools.append(SeedPool(kind, seed, int(near.sum()), int(passing.sum()), int(counted.sum())))
     return pools
