@@ -124,8 +124,6 @@ def check_atlas_target(path: str | Path) -> None:
     _recover_interrupted_swap(path)
     if path.is_file():
         raise OutputError(f"{path}: is a file; give a folder name for the atlas (-o my-atlas).")
-    if path.exists() and not path.is_dir():
-        raise OutputError(f"{path}: is not a folder; give a folder name for the atlas.")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -135,8 +133,11 @@ def check_atlas_target(path: str | Path) -> None:
     if not os.access(path.parent, os.W_OK):
         raise OutputError(f"{path}: {path.parent} is not writable. Choose another location.")
     # Under the lock swaps hold: another save's swap must not be seen half-done (the folder
-    # briefly absent, or its listing and manifest from two different atlases).
+    # briefly absent between its renames, so that it "exists" and then is no folder, or its
+    # listing and manifest from two different atlases).
     with _folder_lock(path.parent):
+        if path.exists() and not path.is_dir():
+            raise OutputError(f"{path}: is not a folder; give a folder name for the atlas.")
         _refuse_foreign_contents(path)
 
 
