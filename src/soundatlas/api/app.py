@@ -14,6 +14,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from soundatlas.api import native, spotify
+from soundatlas.api.context import declare_queries
 from soundatlas.api.errors import install_error_handlers
 from soundatlas.api.guard import Guard, RateLimit, TokenBuckets
 from soundatlas.api.holder import AtlasHolder
@@ -62,8 +63,9 @@ def create_app(
     )
     app.state.holder = holder
     install_error_handlers(app)
-    app.include_router(spotify.router)
-    app.include_router(native.router)
+    for router in (spotify.router, native.router):
+        declare_queries(router)
+        app.include_router(router)
     # Made here, before workers are forked, so that they share the buckets (the middleware
     # itself is built in each worker, on its first request).
     keys = tuple(t.encode() for t in tokens)

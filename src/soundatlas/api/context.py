@@ -7,16 +7,23 @@ and let 40 threads take turns on the GIL, finishing a burst of requests all late
 after another (measured in ``benchmarks/api_load.py``; README, "HTTP API"). A route answers with
 `json_answer`: the JSON encoded once by orjson, rather than validated against the route's
 response model and encoded again by FastAPI (the schema still names the model).
+
+A route's query is one Pydantic model validated in one call (`query_of`), not FastAPI's
+extraction field by field: for the 47 fields of ``/v1/recommendations`` FastAPI spent 0.5 ms a
+request, the model's own validation 7 µs. `declare_queries` writes the model's fields into the
+OpenAPI schema as the route's query parameters, as FastAPI would have.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any, get_origin
 
 import orjson
-from fastapi import Depends, Path, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from soundatlas.api.errors import ApiError, shown
 from soundatlas.atlas.model import Atlas
@@ -31,6 +38,59 @@ class Strict(BaseModel):
 
 class NoParameters(Strict):
     """The query of an endpoint that takes no parameters (any given is refused)."""
+
+
+def query_of(model: type[Strict]) -> Any:
+    """A route parameter's type: the request's query validated as ``model`` in one call.
+
+    As FastAPI reads a query model: a field whose type is a list takes every value of its
+    parameter (``seed=a&seed=b``), another field the last; a parameter that is no field is
+    refused by ``extra="forbid"``. A broken rule raises `RequestValidationError` located in
+    the query, so it is answered like FastAPI's own (400 naming the parameter).
+    """
+    lists = frozenset(
+        name for name, field in model.model_fields.items() if get_origin(field.annotation) is list
+    )
+
+    async def parse(request: Request) -> Strict:
+        params = request.query_params
+        given: dict[str, Any] = dict(params)
+        for name in lists.intersection(given):
+            given[name] = params.getlist(name)
+        try:
+            return model.model_validate(given)
+        except ValidationError as exc:
+            problems = [{**e, "loc": ("query", *e["loc"])} for e in exc.errors()]
+            raise RequestValidationError(problems) from None
+
+    parse.query_model = model  # type: ignore[attr-defined]  # read by `declare_queries`
+    return Annotated[model, Depends(parse)]
+
+
+def declare_queries(router: APIRouter) -> None:
+    """Name each route's `query_of` model's fields in the OpenAPI schema as its query
+    parameters (the schema Schemathesis and clients read), since FastAPI sees only a
+    dependency. Call it before the router is included; calling it again changes nothing."""
+    for route in router.routes:
+        if not isinstance(route, APIRoute):
+            continue
+        for dependency in route.dependant.dependencies:
+            model = getattr(dependency.call, "query_model", None)
+            if model is not None:
+                route.openapi_extra = {"parameters": query_parameters(model)}
+
+
+def query_parameters(model: type[Strict]) -> list[dict[str, Any]]:
+    """OpenAPI query parameter objects for the fields of ``model`` (FastAPI's shape)."""
+    schema = model.model_json_schema()
+    required = set(schema.get("required", ()))
+    parameters = []
+    for name, field in schema["properties"].items():
+        parameter = {"name": name, "in": "query", "required": name in required, "schema": field}
+        if "description" in field:
+            parameter["description"] = field["description"]
+        parameters.append(parameter)
+    return parameters
 
 
 LIMIT_PREFIXES = {"minimum": "min", "maximum": "max", "target": "target"}
@@ -86,5 +146,7 @@ def id_list(name: str, text: str, most: int) -> list[str]:
 
 
 Ctx = Annotated[Context, Depends(context)]
+NoQuery = query_of(NoParameters)
+"""The query of a route that takes no parameters."""
 """A route's parameter for its `Context`."""
 TrackId = Annotated[str, Path(max_length=200, description="A track id of the catalog.")]

@@ -9,16 +9,17 @@ from typing import Annotated, Literal
 import numpy as np
 import orjson
 import pandas as pd
-from fastapi import APIRouter, Body, Path, Query, Response
+from fastapi import APIRouter, Body, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from soundatlas.api.context import (
     Ctx,
-    NoParameters,
+    NoQuery,
     Strict,
     TrackId,
     json_answer,
     limits_of,
+    query_of,
     with_limits,
 )
 from soundatlas.api.errors import ERROR_RESPONSES, ApiError
@@ -53,12 +54,15 @@ class _Similar(Strict):
     features: str | None = Field(None, max_length=500, description="Compare on these, commas.")
 
 
+SimilarQuery = query_of(_Similar)
+
+
 @router.get(
     "/tracks/{id}/similar", response_model=dict, summary="Songs that sound like a song, and why"
 )
 async def similar(
     id: TrackId,  # noqa: A002
-    query: Annotated[_Similar, Query()],
+    query: SimilarQuery,
     ctx: Ctx,
 ) -> Response:
     song = find_song(ctx.atlas, id)
@@ -80,7 +84,7 @@ async def similar(
 )
 async def clusters_of_track(
     id: TrackId,  # noqa: A002
-    query: Annotated[NoParameters, Query()],
+    query: NoQuery,
     ctx: Ctx,
 ) -> Response:
     found = find_song(ctx.atlas, id).clusters
@@ -96,6 +100,9 @@ class _Top(Strict):
     limit: int = Field(10, ge=1, le=100, description="How many top songs.")
 
 
+TopQuery = query_of(_Top)
+
+
 @router.get(
     "/clusters/{method}/{cluster}",
     response_model=dict,
@@ -104,7 +111,7 @@ class _Top(Strict):
 async def cluster(
     method: Method,
     cluster: Annotated[int, Path(ge=0, le=1_000_000)],
-    query: Annotated[_Top, Query()],
+    query: TopQuery,
     ctx: Ctx,
 ) -> Response:
     profile = cluster_profile(ctx.atlas, method, cluster, n=query.limit)
@@ -135,13 +142,13 @@ class _Playlist(Strict):
     order: Literal[ORDERS] = "score"  # type: ignore[valid-type]
 
 
-PlaylistQuery = with_limits("PlaylistQuery", _Playlist, LIMITED_COLUMNS)
+PlaylistQuery = query_of(with_limits("PlaylistQuery", _Playlist, LIMITED_COLUMNS))
 
 
 @router.get(
     "/playlist", response_model=dict, summary="The smart playlist, with every option of the CLI"
 )
-async def playlist(query: Annotated[PlaylistQuery, Query()], ctx: Ctx) -> Response:
+async def playlist(query: PlaylistQuery, ctx: Ctx) -> Response:
     request = PlaylistRequest(
         method=query.method,
         cluster=query.cluster,

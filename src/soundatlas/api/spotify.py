@@ -9,17 +9,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Response
 from pydantic import Field
 
 from soundatlas.api.context import (
     Ctx,
-    NoParameters,
+    NoQuery,
     Strict,
     TrackId,
     id_list,
     json_answer,
     limits_of,
+    query_of,
     with_limits,
 )
 from soundatlas.api.errors import ERROR_RESPONSES, ApiError
@@ -57,7 +58,7 @@ class _Seeds(Strict):
     market: str | None = Field(None, max_length=10, description="Accepted and ignored.")
 
 
-RecommendationsQuery = with_limits("RecommendationsQuery", _Seeds, TUNABLE)
+RecommendationsQuery = query_of(with_limits("RecommendationsQuery", _Seeds, TUNABLE))
 
 
 @router.get(
@@ -65,7 +66,7 @@ RecommendationsQuery = with_limits("RecommendationsQuery", _Seeds, TUNABLE)
     response_model=dict,
     summary="Recommendations from seeds and tunable attributes",
 )
-async def recommendations(query: Annotated[RecommendationsQuery, Query()], ctx: Ctx) -> Response:
+async def recommendations(query: RecommendationsQuery, ctx: Ctx) -> Response:
     """The tracks SoundAtlas's smart playlist chooses for these seeds and limits (each recording
     once, never a release of a seed), and each seed's pool (`seed_pools`)."""
     tracks, artists, genres = (
@@ -116,7 +117,7 @@ async def recommendations(query: Annotated[RecommendationsQuery, Query()], ctx: 
 @router.get(
     "/recommendations/available-genre-seeds", response_model=dict, summary="Genres usable as seeds"
 )
-async def genre_seeds(query: Annotated[NoParameters, Query()], ctx: Ctx) -> Response:
+async def genre_seeds(query: NoQuery, ctx: Ctx) -> Response:
     """Every genre of the catalog, sorted."""
     return json_answer({"genres": list(ctx.index.genres.names)})
 
@@ -129,8 +130,11 @@ class _Ids(_Market):
     ids: str = Field(..., max_length=5000, description="Track ids separated by commas.")
 
 
+MarketQuery, IdsQuery = query_of(_Market), query_of(_Ids)
+
+
 @router.get("/audio-features", response_model=dict, summary="Audio features of several tracks")
-async def several_audio_features(query: Annotated[_Ids, Query()], ctx: Ctx) -> Response:
+async def several_audio_features(query: IdsQuery, ctx: Ctx) -> Response:
     """Up to 100 ids, answered in request order, ``null`` for an id not in the catalog."""
     songs = find_songs(ctx.atlas, id_list("ids", query.ids, 100))
     return json_answer(
@@ -145,14 +149,14 @@ async def several_audio_features(query: Annotated[_Ids, Query()], ctx: Ctx) -> R
 @router.get("/audio-features/{id}", response_model=dict, summary="Audio features of a track")
 async def audio_features(
     id: TrackId,  # noqa: A002  (Spotify's parameter name)
-    query: Annotated[NoParameters, Query()],
+    query: NoQuery,
     ctx: Ctx,
 ) -> Response:
     return json_answer(audio_features_object(ctx.base, find_song(ctx.atlas, id)))
 
 
 @router.get("/tracks", response_model=dict, summary="Several tracks")
-async def several_tracks(query: Annotated[_Ids, Query()], ctx: Ctx) -> Response:
+async def several_tracks(query: IdsQuery, ctx: Ctx) -> Response:
     """Up to 50 ids, answered in request order, ``null`` for an id not in the catalog."""
     songs = find_songs(ctx.atlas, id_list("ids", query.ids, 50))
     return json_answer(
@@ -163,7 +167,7 @@ async def several_tracks(query: Annotated[_Ids, Query()], ctx: Ctx) -> Response:
 @router.get("/tracks/{id}", response_model=dict, summary="A track")
 async def track(
     id: TrackId,  # noqa: A002
-    query: Annotated[_Market, Query()],
+    query: MarketQuery,
     ctx: Ctx,
 ) -> Response:
     return json_answer(track_object(ctx.base, find_song(ctx.atlas, id)))
@@ -172,7 +176,7 @@ async def track(
 @router.get("/artists/{id}", response_model=dict, summary="An artist")
 async def artist(
     id: Annotated[str, Path(max_length=200)],  # noqa: A002
-    query: Annotated[NoParameters, Query()],
+    query: NoQuery,
     ctx: Ctx,
 ) -> Response:
     found = find_artist(ctx.atlas, id)  # of a sampled atlas, any artist of the catalog
@@ -188,8 +192,11 @@ class _Search(Strict):
     include_external: Literal["audio"] | None = Field(None, description="Accepted, ignored.")
 
 
+SearchQuery = query_of(_Search)
+
+
 @router.get("/search", response_model=dict, summary="Search tracks and artists")
-async def search_catalog(query: Annotated[_Search, Query()], ctx: Ctx) -> Response:
+async def search_catalog(query: SearchQuery, ctx: Ctx) -> Response:
     """Tracks (one per recording) and artists matching ``q``, in Spotify's paging objects."""
     kinds = [k.strip() for k in query.type.split(",")]
     unknown = [k for k in kinds if k not in ("track", "artist")]
