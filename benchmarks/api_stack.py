@@ -15,15 +15,17 @@ URLs, ``N/10`` requests each), and the server's CPU seconds (user + system of it
 threads included, from psutil) before and after give its CPU per request. CPU time is what
 other work on the same cores disturbs least; wall time is not reported.
 
-Stacks (``--stacks``): ``h11`` (uvicorn with h11, what ``serve`` runs), ``httptools`` (uvicorn
-with httptools), ``granian`` (Granian's Rust HTTP server, ASGI interface, one runtime thread),
-each on uvloop. ``--source OLD/src`` runs the same on another version of the code, to compare
+Stacks (``--stacks``): ``h11`` (uvicorn with h11, what ``serve`` ran before), ``httptools``
+(uvicorn with httptools), ``serve`` (uvicorn with `soundatlas.api.protocol`'s httptools
+protocol, what ``serve`` runs), ``granian`` (Granian's Rust HTTP server, ASGI interface, one
+runtime thread), each on uvloop. ``--source OLD/src`` runs the same on another version of the code, to compare
 the app's own cost side by side (``git archive COMMIT src | tar -x -C OLD``).
 
 Usage::
 
-    python benchmarks/api_stack.py ATLAS [--stacks h11,httptools,granian] [--requests 2000]
-    python benchmarks/api_stack.py ATLAS --stacks h11 --source /tmp/old/src
+    python benchmarks/api_stack.py ATLAS [--stacks h11,httptools,serve,granian] [--requests 2000]
+    python benchmarks/api_stack.py ATLAS --stacks h11 --source /tmp/old/src  # before
+    python benchmarks/api_stack.py ATLAS --stacks serve  # after
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ import psutil
 sys.path.insert(0, str(Path(__file__).parent))
 from api_load import endpoint_urls, free_port
 
-STACKS = ("h11", "httptools", "granian")
+STACKS = ("h11", "httptools", "serve", "granian")
 CONNECTIONS = 10
 URLS = 10
 
@@ -113,8 +115,14 @@ def serve(stack: str, atlas: str, port: int) -> None:
         return
     import uvicorn
 
-    options = {"h11_max_incomplete_event_size": 1 << 20} if stack == "h11" else {}
-    uvicorn.run(app, host="127.0.0.1", port=port, http=stack, loop="uvloop",
+    options: dict = {"http": stack}
+    if stack == "h11":
+        options["h11_max_incomplete_event_size"] = 1 << 20
+    elif stack == "serve":
+        from soundatlas.api.protocol import SpotifyShapedHttpTools
+
+        options["http"] = SpotifyShapedHttpTools
+    uvicorn.run(app, host="127.0.0.1", port=port, loop="uvloop",
                 log_level="warning", access_log=False, **options)  # fmt: skip
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -56,10 +57,19 @@ class ApiError(Exception):
         self.headers = headers
 
 
-def error_response(status: int, message: str, headers: dict[str, str] | None = None):
+def error_body(status: int, message: str) -> bytes:
+    """An error's JSON."""
+    return orjson.dumps({"error": {"status": status, "message": message}})
+
+
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
     """The JSON response of an error."""
-    body = {"error": {"status": status, "message": message}}
-    return JSONResponse(body, status_code=status, headers=headers)
+    return Response(
+        error_body(status, message),
+        status_code=status,
+        headers=headers,
+        media_type="application/json",
+    )
 
 
 def shown(value: object) -> str:
