@@ -18,8 +18,9 @@ other work on the same cores disturbs least; wall time is not reported.
 Stacks (``--stacks``): ``h11`` (uvicorn with h11, what ``serve`` ran before), ``httptools``
 (uvicorn with httptools), ``serve`` (uvicorn with `soundatlas.api.protocol`'s httptools
 protocol, what ``serve`` runs), ``granian`` (Granian's Rust HTTP server, ASGI interface, one
-runtime thread), each on uvloop. ``--source OLD/src`` runs the same on another version of the code, to compare
-the app's own cost side by side (``git archive COMMIT src | tar -x -C OLD``).
+runtime thread; ``pip install granian``), each on uvloop. ``--source OLD/src`` runs the same on
+another version of the code, to compare the app's own cost side by side (``git archive COMMIT
+src | tar -x -C OLD``).
 
 Usage::
 
