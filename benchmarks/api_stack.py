@@ -9,24 +9,24 @@ port, with two more routes mounted in front of it for this benchmark only:
 - ``/bench/trivial``: a FastAPI route without parameters answering ``{}`` through the app's
   middleware (the server plus FastAPI's routing and the guard).
 
-For each, Debian's ``hey`` sends ``--requests`` requests over 10 keep-alive connections
-(``hey -n N -c 10``; the real endpoints cycle through 10 of `api_load.endpoint_urls`' varied
-URLs, ``N/10`` requests each), and the server's CPU seconds (user + system of its process,
-threads included, from psutil) before and after give its CPU per request. CPU time is what
-other work on the same cores disturbs least; wall time is not reported.
+Every stack runs at once; for each route Debian's ``hey`` sends ``--requests`` requests to each
+over 10 keep-alive connections (``hey -n N -c 10``; the real endpoints cycle through 10 of
+`api_load.endpoint_urls`' varied URLs, ``N/10`` requests each, the stacks taking turns URL by
+URL), and the server's CPU seconds (user + system of its process, threads included, from
+psutil) before and after give its CPU per request. CPU time is what other work on the same
+cores disturbs least; wall time is not reported.
 
 Stacks (``--stacks``): ``h11`` (uvicorn with h11, what ``serve`` ran before), ``httptools``
 (uvicorn with httptools), ``serve`` (uvicorn with `soundatlas.api.protocol`'s httptools
 protocol, what ``serve`` runs), ``granian`` (Granian's Rust HTTP server, ASGI interface, one
-runtime thread; ``pip install granian``), each on uvloop. ``--source OLD/src`` runs the same on
-another version of the code, to compare the app's own cost side by side (``git archive COMMIT
-src | tar -x -C OLD``).
+runtime thread; ``pip install granian``), each on uvloop. ``NAME@OLD/src`` runs a stack on
+another version of the code, to compare side by side (``git archive COMMIT src | tar -x -C
+OLD``).
 
 Usage::
 
     python benchmarks/api_stack.py ATLAS [--stacks h11,httptools,serve,granian] [--requests 2000]
-    python benchmarks/api_stack.py ATLAS --stacks h11 --source /tmp/old/src  # before
-    python benchmarks/api_stack.py ATLAS --stacks serve  # after
+    python benchmarks/api_stack.py ATLAS --stacks h11@/tmp/old/src,serve  # before, after
 """
 
 from __future__ import annotations
@@ -128,14 +128,16 @@ def serve(stack: str, atlas: str, port: int) -> None:
 
 
 class Stack:
-    """One stack serving in a child process."""
+    """One stack serving in a child process, from this install or from the source tree
+    ``source``."""
 
-    def __init__(self, stack: str, atlas: Path, source: Path | None) -> None:
+    def __init__(self, spec: str, atlas: Path) -> None:
+        self.name, _, source = spec.partition("@")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, **({"PYTHONPATH": str(source)} if source else {})}
+        env = {**os.environ, **({"PYTHONPATH": source} if source else {})}
         self.process = subprocess.Popen(
-            [sys.executable, __file__, str(atlas), "--serve", stack, "--port", str(self.port)],
+            [sys.executable, __file__, str(atlas), "--serve", self.name, "--port", str(self.port)],
             env=env,
         )
         deadline = time.monotonic() + 300
@@ -145,7 +147,7 @@ class Stack:
                 return
             except httpx.TransportError:
                 time.sleep(0.3)
-        raise SystemExit(f"{stack} did not start")
+        raise SystemExit(f"{spec} did not start")
 
     def cpu_seconds(self) -> float:
         times = psutil.Process(self.process.pid).cpu_times()
@@ -156,52 +158,59 @@ class Stack:
         self.process.wait(60)
 
 
-def cpu_per_request(stack: Stack, urls: list[str], requests: int) -> tuple[float, int]:
-    """Server CPU ms per request over ``requests`` requests cycling through ``urls``, and the
-    number of answers that were not 200."""
-    per_url = max(CONNECTIONS, requests // len(urls))
-    for url in urls:  # warm: first-call costs (lazy imports, caches) are not per request
-        httpx.get(url, timeout=60)
-    before = stack.cpu_seconds()
-    failed = 0
-    for url in urls:
-        out = subprocess.run(
-            ["hey", "-n", str(per_url), "-c", str(CONNECTIONS), "-cpus", "1", "-o", "csv", url],
-            capture_output=True, text=True, check=True, timeout=600,
-        ).stdout  # fmt: skip
-        rows = out.splitlines()[1:]
-        failed += sum(1 for row in rows if row.split(",")[6] != "200")
-    return 1000 * (stack.cpu_seconds() - before) / (per_url * len(urls)), failed
+def cpu_per_request(
+    stacks: list[Stack], paths: list[str], requests: int
+) -> list[tuple[float, int]]:
+    """Server CPU ms per request of each stack over ``requests`` requests cycling through
+    ``paths``, and its number of answers that were not 200. The stacks take turns URL by URL,
+    so that other work on the machine weighs on each alike."""
+    per_url = max(CONNECTIONS, requests // len(paths))
+    cpu = [0.0] * len(stacks)
+    failed = [0] * len(stacks)
+    for path in paths:
+        for i, stack in enumerate(stacks):
+            url = stack.url + path
+            httpx.get(url, timeout=60)  # warm: first-call costs are not per request
+            before = stack.cpu_seconds()
+            out = subprocess.run(
+                ["hey", "-n", str(per_url), "-c", str(CONNECTIONS), "-cpus", "1", "-o", "csv",
+                 url], capture_output=True, text=True, check=True, timeout=600,
+            ).stdout  # fmt: skip
+            cpu[i] += stack.cpu_seconds() - before
+            failed[i] += sum(1 for row in out.splitlines()[1:] if row.split(",")[6] != "200")
+    return [(1000 * c / (per_url * len(paths)), f) for c, f in zip(cpu, failed, strict=True)]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("atlas", type=Path)
-    parser.add_argument("--stacks", default=",".join(STACKS))
+    parser.add_argument("--stacks", default=",".join(STACKS), help="NAME or NAME@SRC, commas")
     parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--source", type=Path, help="a src folder: run that version's app")
     parser.add_argument("--serve", choices=STACKS, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve(args.serve, str(args.atlas), args.port)
         return
-    results = []
-    for name in args.stacks.split(","):
-        stack = Stack(name, args.atlas, args.source)
-        try:
-            urls = {"bare": [f"{stack.url}/bench/bare"],
-                    "trivial": [f"{stack.url}/bench/trivial"]}  # fmt: skip
-            urls |= {k: v[:URLS] for k, v in endpoint_urls(stack.url).items()}
-            row = {"stack": name}
-            for endpoint, variants in urls.items():
-                cpu, failed = cpu_per_request(stack, variants, args.requests)
-                row[endpoint] = round(cpu, 3)
+    specs = args.stacks.split(",")
+    stacks: list[Stack] = []
+    try:
+        for spec in specs:
+            stacks.append(Stack(spec, args.atlas))
+        base = stacks[0].url
+        paths = {"bare": ["/bench/bare"], "trivial": ["/bench/trivial"]}
+        paths |= {k: [u.removeprefix(base) for u in v[:URLS]]
+                  for k, v in endpoint_urls(base).items()}  # fmt: skip
+        results = {spec: {} for spec in specs}
+        for endpoint, variants in paths.items():
+            found = cpu_per_request(stacks, variants, args.requests)
+            for spec, (cpu, failed) in zip(specs, found, strict=True):
+                results[spec][endpoint] = round(cpu, 3)
                 if failed:
-                    row[f"{endpoint} failed"] = failed
-                print(f"  {name} {endpoint}: {cpu:.3f} ms", file=sys.stderr)
-            results.append(row)
-        finally:
+                    results[spec][f"{endpoint} failed"] = failed
+                print(f"  {spec} {endpoint}: {cpu:.3f} ms", file=sys.stderr)
+    finally:
+        for stack in stacks:
             stack.stop()
     print(f"load average {os.getloadavg()[0]:.2f}", file=sys.stderr)
     print(json.dumps(results, indent=1))
