@@ -9,9 +9,9 @@ after another (measured in ``benchmarks/api_load.py``; README, "HTTP API"). A ro
 response model and encoded again by FastAPI (the schema still names the model).
 
 A route's query is one Pydantic model validated in one call (`query_of`), not FastAPI's
-extraction field by field: for the 47 fields of ``/v1/recommendations`` FastAPI spent 0.5 ms a
-request, the model's own validation 7 µs. `declare_queries` writes the model's fields into the
-OpenAPI schema as the route's query parameters, as FastAPI would have.
+extraction field by field: for the 47 fields of ``/v1/recommendations`` FastAPI spent 0.30 ms
+a request, one validation of the same dict 0.01 ms. `declare_queries` writes the model's
+fields into the OpenAPI schema as the route's query parameters, as FastAPI would have.
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ def id_list(name: str, text: str, most: int) -> list[str]:
 
 
 Ctx = Annotated[Context, Depends(context)]
+"""A route's parameter for its `Context`."""
 NoQuery = query_of(NoParameters)
 """The query of a route that takes no parameters."""
-"""A route's parameter for its `Context`."""
 TrackId = Annotated[str, Path(max_length=200, description="A track id of the catalog.")]
