@@ -139,6 +139,7 @@ class Stack:
         self.process = subprocess.Popen(
             [sys.executable, __file__, str(atlas), "--serve", self.name, "--port", str(self.port)],
             env=env,
+            stdout=subprocess.DEVNULL,  # Granian's banner would mix with the JSON printed
         )
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
