@@ -47,6 +47,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import json
@@ -142,13 +143,17 @@ class Server:
         self.process.wait(60)
 
 
-def endpoint_urls(url: str, count: int = URLS_PER_ENDPOINT) -> dict[str, list[str]]:
+def endpoint_urls(
+    url: str, count: int = URLS_PER_ENDPOINT, client: httpx.Client | None = None
+) -> dict[str, list[str]]:
     """``count`` different URLs per endpoint, from songs of the atlas the server answers with:
     other seeds, targets, ids, queries and songs in each (a fixed random draw), so no figure
-    comes from asking the same thing again."""
+    comes from asking the same thing again. ``client``: one to ask instead of ``url`` (an
+    in-process test client; the URLs still start with ``url``)."""
     rng = np.random.default_rng(0)
     items: list[dict] = []
-    with httpx.Client(base_url=url, timeout=60) as client:
+    opened = contextlib.nullcontext(client) if client else httpx.Client(base_url=url, timeout=60)
+    with opened as client:
         for letter in "aeiou":
             for offset in (0, 50, 100):
                 found = client.get(

@@ -39,6 +39,7 @@ _HOMES = {
     "resolve_track": "soundatlas.discovery.similar",
     "save_atlas": "soundatlas.discovery.save",
     "searches_whole_catalog": "soundatlas.discovery.similar",
+    "similar_columns": "soundatlas.discovery.similar",
     "similar_in_catalog": "soundatlas.discovery.wholecatalog",
     "similar_to_many": "soundatlas.discovery.similar",
     "similar_to_sound": "soundatlas.discovery.similar",
@@ -92,6 +93,7 @@ __all__ = [
     "search",
     "searches_whole_catalog",
     "seed_pools",
+    "similar_columns",
     "similar_in_catalog",
     "similar_to_many",
     "similar_to_sound",
@@ -142,6 +144,7 @@ if TYPE_CHECKING:
     from soundatlas.discovery.similar import (
         resolve_track,
         searches_whole_catalog,
+        similar_columns,
         similar_to_many,
         similar_to_sound,
         similar_tracks,

@@ -1,0 +1,80 @@
+"""The endpoints that answer from arrays instead of DataFrames give the answers the DataFrame
+code gave: the same fields in the same order and the same values, on the real tables."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from realdata import GENRES_11K, TOPHITS, shared_file
+
+from soundatlas.discovery import similar_tracks
+
+pytestmark = pytest.mark.realdata
+PANDAS_DECIMALS = 1e-10
+"""pandas' ``to_json`` writes floats rounded to 10 decimals (its ``double_precision``); the
+new answers write every float exactly, so a float may differ by up to half that."""
+
+
+def same_json(new: object, old: object, where: str = "") -> None:
+    """Assert two decoded JSON values are equal (floats to pandas' 10 decimals)."""
+    if isinstance(old, dict):
+        assert isinstance(new, dict), where
+        assert list(new) == list(old), where
+        for key in old:
+            same_json(new[key], old[key], f"{where}.{key}")
+    elif isinstance(old, list):
+        assert isinstance(new, list) and len(new) == len(old), where
+        for i, (a, b) in enumerate(zip(new, old, strict=True)):
+            same_json(a, b, f"{where}[{i}]")
+    elif isinstance(old, float) and not isinstance(new, bool):
+        assert isinstance(new, (int, float)), where
+        assert math.isclose(new, old, rel_tol=0, abs_tol=PANDAS_DECIMALS / 2 + 1e-15), where
+    else:
+        assert type(new) is type(old) and new == old, f"{where}: {new!r} != {old!r}"
+
+
+@pytest.fixture(scope="module", params=[TOPHITS, GENRES_11K])
+def served(request, built_atlases):
+    """A test client of the API over a real table's atlas, and the atlas it answers from."""
+    from fastapi.testclient import TestClient
+
+    from soundatlas.api import create_app
+
+    shared_file(request.param)
+    folder = Path(built_atlases(request.param).manifest["path"])
+    with TestClient(create_app(folder, poll=0)) as client:
+        yield client, client.app.state.holder.atlas
+
+
+OPTIONS = [
+    {"limit": 10},
+    {"limit": 25, "exclude_same_artist": True},
+    {"limit": 5, "same_cluster": "kmeans"},
+    {"limit": 7, "features": "energy,tempo,valence"},
+    {"limit": 200},
+]
+
+
+def test_similar_songs_answer_as_the_dataframe_did(served) -> None:
+    client, atlas = served
+    rows = np.random.default_rng(3).choice(len(atlas.tracks), size=30, replace=False)
+    for number, row in enumerate(rows.tolist()):
+        options = OPTIONS[number % len(OPTIONS)]
+        track_id = atlas.tracks["track_id"].iat[row]
+        answer = client.get(f"/soundatlas/v1/tracks/{track_id}/similar", params=options)
+        assert answer.status_code == 200, answer.text
+        table = similar_tracks(
+            atlas,
+            row,
+            n=options["limit"],
+            same_cluster=options.get("same_cluster"),
+            exclude_same_artist=options.get("exclude_same_artist", False),
+            features=options.get("features"),
+        )
+        old = json.loads(table.to_json(orient="records", force_ascii=False))
+        assert old, options
+        same_json(answer.json()["items"], old, f"{track_id} {options}")
