@@ -78,3 +78,53 @@ def test_similar_songs_answer_as_the_dataframe_did(served) -> None:
         old = json.loads(table.to_json(orient="records", force_ascii=False))
         assert old, options
         same_json(answer.json()["items"], old, f"{track_id} {options}")
+
+
+def old_search_answer(atlas, base: str, params: dict) -> dict:
+    """What ``/v1/search`` answered when it read the songs and artists from `search`'s
+    tables."""
+    from soundatlas.api.objects import artist_object, paging_object, track_object
+    from soundatlas.discovery import find_artist, search, songs_at
+    from soundatlas.discovery.text import name_id
+
+    found = search(atlas, params["q"], limit=params["limit"], offset=params["offset"])
+    url, shown = f"{base}/v1/search", {"q": params["q"], "type": params["type"]}
+    answer = {}
+    if "track" in params["type"]:
+        songs = songs_at(atlas, found.songs["row"].tolist(), found.songs["track_id"].tolist())
+        items = [track_object(base, s) for s in songs if s is not None]
+        answer["tracks"] = paging_object(
+            url, shown, items, limit=params["limit"], offset=params["offset"],
+            total=found.total_songs,
+        )  # fmt: skip
+    if "artist" in params["type"]:
+        listed = [find_artist(atlas, name_id(n)) for n in found.artists["artist"]]
+        items = [artist_object(base, a.name, genres=list(a.genres)) for a in listed]
+        answer["artists"] = paging_object(
+            url, shown, items, limit=params["limit"], offset=params["offset"],
+            total=found.total_artists,
+        )  # fmt: skip
+    return answer
+
+
+def test_search_answers_as_from_the_tables(served) -> None:
+    client, atlas = served
+    rng = np.random.default_rng(4)
+    names = atlas.tracks["name"].to_numpy()[rng.choice(len(atlas.tracks), 20, replace=False)]
+    artists = [a[0] for a in atlas.tracks["artists"].iloc[:200] if len(a)][:5]
+    queries = [str(n).split()[0] for n in names] + [str(n) for n in names[:3]] + artists
+    queries += ["a", "love", "the"]
+    listed = 0
+    for number, q in enumerate(queries):
+        params = {
+            "q": q,
+            "type": ("track,artist", "track", "artist")[number % 3],
+            "limit": (20, 5, 50)[number % 3],
+            "offset": (0, 0, 5, 40)[number % 4],
+        }
+        answer = client.get("/v1/search", params=params)
+        assert answer.status_code == 200, answer.text
+        expected = old_search_answer(atlas, "http://testserver", params)
+        assert answer.json() == expected, params
+        listed += sum(len(page["items"]) for page in expected.values())
+    assert listed > 50  # the queries list songs and artists, not only empty pages

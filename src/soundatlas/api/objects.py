@@ -73,9 +73,12 @@ def track_uri(track_id: str) -> str:
     return f"{'spotify' if _spotify_id(track_id) else 'soundatlas'}:track:{track_id}"
 
 
-def artist_object(base: str, name: str, *, genres: list[str] | None = None) -> dict:
-    """A (simplified, without ``genres``) artist object."""
-    artist_id = name_id(name)
+def artist_object(
+    base: str, name: str, *, genres: list[str] | None = None, artist_id: str | None = None
+) -> dict:
+    """A (simplified, without ``genres``) artist object; ``artist_id``: the artist's id when
+    known (`Artist.artist_id`), else derived from the name."""
+    artist_id = name_id(name) if artist_id is None else artist_id
     found = {
         "external_urls": {},
         "href": f"{base}/v1/artists/{artist_id}",

@@ -36,11 +36,9 @@ from soundatlas.discovery import (
     find_song,
     find_songs,
     playlist_rows,
-    search,
+    search_page,
     seed_pools,
-    songs_at,
 )
-from soundatlas.discovery.text import name_id
 
 router = APIRouter(prefix="/v1", tags=["Spotify-compatible"], responses=ERROR_RESPONSES)
 
@@ -199,20 +197,20 @@ async def search_catalog(query: Annotated[_Search, Query()], ctx: Ctx) -> Respon
             f"type={query.type!r}: this catalog has tracks and artists; use track, artist or "
             "track,artist.",
         )
-    found = search(ctx.atlas, query.q, limit=query.limit, offset=query.offset)
+    found = search_page(ctx.atlas, query.q, limit=query.limit, offset=query.offset)
     url = f"{ctx.base}/v1/search"
     params = {"q": query.q, "type": query.type}
     answer = {}
     if "track" in kinds:
-        # by row, or by id for songs outside a sampled atlas's loaded sample (row -1)
-        songs = songs_at(ctx.atlas, found.songs["row"].tolist(), found.songs["track_id"].tolist())
-        items = [track_object(ctx.base, song) for song in songs if song is not None]
+        items = [track_object(ctx.base, song) for song in found.songs]
         answer["tracks"] = paging_object(
             url, params, items, limit=query.limit, offset=query.offset, total=found.total_songs
         )
     if "artist" in kinds:
-        listed = [find_artist(ctx.atlas, name_id(n)) for n in found.artists["artist"]]
-        items = [artist_object(ctx.base, a.name, genres=list(a.genres)) for a in listed]
+        items = [
+            artist_object(ctx.base, a.name, genres=list(a.genres), artist_id=a.artist_id)
+            for a in found.artists
+        ]
         answer["artists"] = paging_object(
             url,
             params,

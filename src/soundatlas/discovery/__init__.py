@@ -22,6 +22,7 @@ _HOMES = {
     "SIMILARITY_KINDS": "soundatlas.discovery.context",
     "SOUND": "soundatlas.discovery.context",
     "SOUND_CONTEXT": "soundatlas.discovery.context",
+    "SearchPage": "soundatlas.discovery.searchpage",
     "SearchResults": "soundatlas.discovery.search",
     "Song": "soundatlas.discovery.song",
     "artist_code_of_id": "soundatlas.discovery.ids",
@@ -45,6 +46,7 @@ _HOMES = {
     "similar_to_sound": "soundatlas.discovery.similar",
     "similar_tracks": "soundatlas.discovery.similar",
     "similarity_for": "soundatlas.discovery.similar",
+    "search_page": "soundatlas.discovery.searchpage",
     "songs_at": "soundatlas.discovery.ids",
     "track_clusters": "soundatlas.discovery.clusters",
     "track_row": "soundatlas.discovery.ids",
@@ -68,6 +70,7 @@ __all__ = [
     "GenreLens",
     "Playlist",
     "PlaylistRequest",
+    "SearchPage",
     "SearchResults",
     "SeedPool",
     "Song",
@@ -91,6 +94,7 @@ __all__ = [
     "save_atlas",
     "save_playlist",
     "search",
+    "search_page",
     "searches_whole_catalog",
     "seed_pools",
     "similar_columns",
@@ -141,6 +145,7 @@ if TYPE_CHECKING:
     )
     from soundatlas.discovery.save import save_atlas
     from soundatlas.discovery.search import SearchResults, normalise_text
+    from soundatlas.discovery.searchpage import SearchPage, search_page
     from soundatlas.discovery.similar import (
         resolve_track,
         searches_whole_catalog,
