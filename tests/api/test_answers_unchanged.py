@@ -128,3 +128,26 @@ def test_search_answers_as_from_the_tables(served) -> None:
         assert answer.json() == expected, params
         listed += sum(len(page["items"]) for page in expected.values())
     assert listed > 50  # the queries list songs and artists, not only empty pages
+
+
+def test_audio_features_answer_as_from_the_songs(served) -> None:
+    from soundatlas.api.objects import audio_features_object
+    from soundatlas.discovery import find_songs
+
+    client, atlas = served
+    rng = np.random.default_rng(5)
+    ids = atlas.tracks["track_id"].to_numpy()
+    for count in (1, 2, 37, 100):
+        asked = [str(t) for t in rng.choice(ids, count, replace=False)]
+        if count > 1:
+            asked[1] = "no-such-id"  # null in its place
+        if count > 2:
+            asked[-1] = asked[0]  # asked twice: answered twice
+        answer = client.get("/v1/audio-features", params={"ids": ",".join(asked)})
+        assert answer.status_code == 200, answer.text
+        songs = find_songs(atlas, asked)
+        expected = [
+            None if s is None else audio_features_object("http://testserver", s) for s in songs
+        ]
+        assert answer.json()["audio_features"] == expected
+        assert sum(e is None for e in expected) == (count > 1)

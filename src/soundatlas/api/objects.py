@@ -120,8 +120,12 @@ def track_object(base: str, song: Song) -> dict:
 
 def audio_features_object(base: str, song: Song) -> dict:
     """An audio-features object."""
-    track_id = song.track_id
-    values = song.values
+    return audio_features_of(base, song.track_id, song.values)
+
+
+def audio_features_of(base: str, track_id: str, values: dict[str, object]) -> dict:
+    """The audio-features object of the song ``track_id`` whose `Song.values` (the audio
+    features among them) are ``values``."""
     found = {f: plain(values.get(f), whole) for f, whole in _FEATURE_KINDS}
     return {
         **found,

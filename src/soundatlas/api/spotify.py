@@ -27,17 +27,20 @@ from soundatlas.api.objects import (
     AUDIO_FEATURE_FIELDS,
     artist_object,
     audio_features_object,
+    audio_features_of,
     paging_object,
     track_object,
 )
 from soundatlas.discovery import (
     PlaylistRequest,
+    check_track_ids,
     find_artist,
     find_song,
     find_songs,
     playlist_rows,
     search_page,
     seed_pools,
+    song_values,
 )
 
 router = APIRouter(prefix="/v1", tags=["Spotify-compatible"], responses=ERROR_RESPONSES)
@@ -76,8 +79,7 @@ async def recommendations(query: Annotated[RecommendationsQuery, Query()], ctx: 
             f"seeds: {len(tracks) + len(artists) + len(genres)} given; give 1 to 5 in all of "
             "seed_tracks, seed_artists and seed_genres.",
         )
-    for track_id in tracks:
-        find_song(ctx.atlas, track_id)  # any song of the catalog, by exact id only
+    check_track_ids(ctx.atlas, tracks)  # any song of the catalog, by exact id only
     names = [find_artist(ctx.atlas, a).name for a in artists]
     request = PlaylistRequest(
         method=None,
@@ -130,11 +132,13 @@ class _Ids(_Market):
 @router.get("/audio-features", response_model=dict, summary="Audio features of several tracks")
 async def several_audio_features(query: Annotated[_Ids, Query()], ctx: Ctx) -> Response:
     """Up to 100 ids, answered in request order, ``null`` for an id not in the catalog."""
-    songs = find_songs(ctx.atlas, id_list("ids", query.ids, 100))
+    ids = id_list("ids", query.ids, 100)
+    found = song_values(ctx.atlas, ids, AUDIO_FEATURE_FIELDS)
     return json_answer(
         {
             "audio_features": [
-                None if s is None else audio_features_object(ctx.base, s) for s in songs
+                None if values is None else audio_features_of(ctx.base, track_id, values)
+                for track_id, values in zip(ids, found, strict=True)
             ]
         }
     )

@@ -220,10 +220,7 @@ class DiscoveryIndex(QueryIndex):
     def songs(self, rows: Sequence[int]) -> list[Song]:
         """The loaded songs at ``rows``, each column read for all of them at once."""
         rows = np.asarray(rows, dtype=np.int64)
-        values = {
-            c: (v[rows] if isinstance(v, np.ndarray) else v.take(rows)).tolist()
-            for c, v in self.details.items()
-        }
+        values = self.values_at(rows, self.details)
         labels = {m: self.labels[m][rows].tolist() for m in self.methods}
         personas = {m: np.asarray(self.personas[m].take(rows)).tolist() for m in self.methods}
         return [
@@ -238,6 +235,18 @@ class DiscoveryIndex(QueryIndex):
             )
             for i, row in enumerate(rows.tolist())
         ]
+
+    def values_at(self, rows: np.ndarray, columns: Sequence[str]) -> dict[str, list]:
+        """The `DETAIL_COLUMNS` among ``columns`` that the catalog has, at ``rows``: one list
+        per column, each value as `Song.values` holds it."""
+        rows = np.asarray(rows, dtype=np.int64)
+        found = {}
+        for column in columns:
+            values = self.details.get(column)
+            if values is not None:
+                taken = values[rows] if isinstance(values, np.ndarray) else values.take(rows)
+                found[column] = taken.tolist()
+        return found
 
     @property
     def artist_ids(self) -> np.ndarray:
