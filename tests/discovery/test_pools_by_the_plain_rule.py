@@ -84,3 +84,71 @@ def test_seed_pools_count_as_the_plain_rule(atlas_of, table) -> None:
         assert found == plain_pools(atlas, request), request
         counted += sum(p[2] for p in found)
     assert counted > 1000  # the seeds have pools: the counts were compared, not zeros
+
+
+@pytest.mark.parametrize("table", [TOPHITS, GENRES_11K])
+def test_playlist_rows_are_the_playlists_songs(atlas_of, table) -> None:
+    """`playlist_rows` ranks only a head of the candidates (`select`'s ``best``); the songs
+    and their order are still `generate_playlist`'s, which ranks them all: with and without
+    targets (every distance 0: the head is cut by similarity), small artist caps (the head
+    must grow), sizes up to 100."""
+    from dataclasses import replace
+
+    from soundatlas.discovery import generate_playlist, playlist_rows
+
+    atlas = atlas_of(table)
+    compared = 0
+    for number, request in enumerate(requests(atlas, 60)):
+        request = replace(
+            request,
+            size=(20, 100, 5, 50)[number % 4],
+            max_per_artist=(2, 1, 3)[number % 3],
+            order=("score", "smooth", "rising", "falling")[number % 4],
+        )
+        expected = generate_playlist(atlas, request).tracks["row"].to_numpy()
+        assert playlist_rows(atlas, request).tolist() == expected.tolist(), request
+        compared += len(expected)
+    assert compared > 500
+
+
+def test_a_head_that_must_grow_gives_the_same_songs(atlas_of, monkeypatch) -> None:
+    """With a head of exactly ``size`` songs, releases and the artist cap leave fewer: the
+    head grows until they do not, and the songs are still the playlist's."""
+    from dataclasses import replace
+
+    import soundatlas.discovery.playlists.candidates as candidates
+    from soundatlas.discovery import generate_playlist, playlist_rows
+
+    atlas = atlas_of(GENRES_11K)
+    monkeypatch.setattr(candidates, "HEAD_FACTOR", 1)
+    monkeypatch.setattr(candidates, "HEAD_MINIMUM", 1)
+    grown = 0
+    ranked = candidates.ranking_head
+
+    def counted(distance, similarity, count):
+        nonlocal grown
+        grown += count > 100
+        return ranked(distance, similarity, count)
+
+    monkeypatch.setattr(candidates, "ranking_head", counted)
+    for number, request in enumerate(requests(atlas, 30)):
+        request = replace(request, size=(25, 100)[number % 2], max_per_artist=1)
+        expected = generate_playlist(atlas, request).tracks["row"].to_numpy()
+        assert playlist_rows(atlas, request).tolist() == expected.tolist(), request
+    assert grown > 0
+
+
+def test_ranking_head_is_a_prefix_of_the_ranking() -> None:
+    from soundatlas.discovery.playlists.candidates import rank_order, ranking_head
+
+    rng = np.random.default_rng(11)
+    for size in (1, 5, 50, 400):
+        distance = rng.integers(0, 4, size).astype(float)  # many ties
+        distance[rng.random(size) < 0.1] = np.inf  # a target the song has no value for
+        similarity = rng.integers(0, 5, size) / 5.0
+        rows = np.arange(size)
+        order = rank_order(similarity, distance, rows)
+        for count in (1, 2, size // 2 + 1, size):
+            head = ranking_head(distance, similarity, count)
+            assert len(head) >= min(count, size)
+            assert sorted(head.tolist()) == sorted(order[: len(head)].tolist())
