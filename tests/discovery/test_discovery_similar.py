@@ -468,3 +468,18 @@ def test_genre_bonus_from_codes_equals_the_jaccard_share_of_label_sets(atlas_of)
         by_labels = genre_bonus(index.genres_of(query), index.genres_of(rows))
         assert by_codes.tolist() == expected
         assert by_labels.tolist() == expected
+
+
+def test_genre_bonus_of_codes_in_arrays_equals_the_label_sets() -> None:
+    """The codes' bonus is computed in array operations: a code listed twice, songs without
+    genres, query songs without genres, no shared genre, all give the label sets' shares."""
+    from soundatlas.discovery.context import genre_bonus
+
+    rng = np.random.default_rng(8)
+    for _ in range(200):
+        songs = [rng.integers(0, 12, rng.integers(0, 5)) for _ in range(rng.integers(0, 30))]
+        query = [rng.integers(0, 12, rng.integers(0, 3)) for _ in range(rng.integers(1, 4))]
+        as_labels = genre_bonus(
+            [[f"g{c}" for c in q] for q in query], [[f"g{c}" for c in s] for s in songs]
+        )
+        assert genre_bonus(query, songs).tolist() == as_labels.tolist()
