@@ -52,13 +52,20 @@ def column_records(columns: dict[str, object]) -> list[dict[str, object]]:
     in a DataFrame, without the DataFrame (a similar-songs request spent a third of its time
     building the table and having pandas encode it)."""
     names = list(columns)
-    values = [
-        array.tolist()
-        if isinstance(array, np.ndarray)
-        else array.to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[attr-defined]
-        for array in columns.values()
-    ]
+    values = [_plain_values(array) for array in columns.values()]
     return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
+
+
+def _plain_values(array: object) -> list:
+    """A NumPy or pandas array's values as Python objects, missing values as None (NaN stays
+    a float: orjson writes it as null, as pandas does)."""
+    if isinstance(array, np.ndarray):
+        return array.tolist()
+    if isinstance(array, pd.Categorical):  # by its codes: converting it took 40 µs a column
+        codes = np.asarray(array.codes)
+        names = array.categories.to_numpy(dtype=object)
+        return [None if c < 0 else names[c] for c in codes.tolist()]
+    return array.to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[attr-defined]
 
 
 class _Similar(Strict):
