@@ -307,11 +307,12 @@ def seed_point(atlas: Atlas, index: DiscoveryIndex, kind: str, seed: str) -> np.
 
 
 def filters(
-    atlas: Atlas, request: PlaylistRequest, scope: np.ndarray, similarity: np.ndarray
+    atlas: Atlas, request: PlaylistRequest, scope: np.ndarray, similarity: np.ndarray | None
 ) -> dict[str, np.ndarray]:
-    """For each active filter, which songs in scope it rejects."""
+    """For each active filter, which songs in scope it rejects (the similarity threshold
+    too, unless ``similarity`` is None)."""
     index = discovery_index(atlas)
-    failing = {"threshold": similarity < request.threshold}
+    failing = {} if similarity is None else {"threshold": similarity < request.threshold}
     for column, low in request.minimum.items():
         failing[f"min_{column}"] = ~(in_scope(index.numbers(column), scope) >= low)
     for column, high in request.maximum.items():

@@ -69,9 +69,7 @@ def seed_pools(atlas: Atlas, request: PlaylistRequest) -> list[SeedPool]:
     seed_rows, points = seed_songs(atlas, index, request.seeds)
     banned = in_scope(releases_mask(index, seed_rows), scope)
     # Every filter but the threshold is the same for every seed: computed once.
-    failing = filters(atlas, request, scope, np.ones(len(scope)))
-    failing.pop("threshold")
-    passes_filters = ~np.logical_or.reduce([np.zeros(len(scope), bool), *failing.values()])
+    failing = list(filters(atlas, request, scope, None).values())
     columns = index.feature_columns(None)
     seeds = [(kind, seed) for kind in SEED_KINDS for seed in getattr(request, kind)]
     # A seed song's sound is the one `seed_songs` found (one point per seed, in order).
@@ -91,7 +89,9 @@ def seed_pools(atlas: Atlas, request: PlaylistRequest) -> list[SeedPool]:
             near = near[~banned[near]]
             column += 1
         # Only the seed's near songs are read from here on, not a mask over every song.
-        passing = near[passes_filters[near]]
+        passing = near
+        for rejected in failing:
+            passing = passing[~rejected[passing]]
         chosen = recording[passing]
         counted[chosen] = True  # distinct recordings, without sorting
         relinked = int(np.count_nonzero(counted))
