@@ -361,8 +361,11 @@ def test_the_api_finds_songs_outside_the_sample(sampled_atlas):
         features = client.get(f"/v1/audio-features/{track_id}").json()
         assert features["energy"] == pytest.approx(outside["energy"])
         assert features["tempo"] == pytest.approx(outside["tempo"])
-        listed = client.get("/v1/audio-features", params={"ids": track_id}).json()
-        assert listed["audio_features"][0]["id"] == track_id
+        loaded_id = str(atlas.tracks["track_id"].iloc[0])
+        asked = f"{track_id},{loaded_id},nope"
+        listed = client.get("/v1/audio-features", params={"ids": asked}).json()["audio_features"]
+        assert listed[0] == features and listed[2] is None
+        assert listed[1] == client.get(f"/v1/audio-features/{loaded_id}").json()
         clusters = client.get(f"/soundatlas/v1/tracks/{track_id}/clusters").json()
         assert clusters["clusters"]["kmeans"]["cluster"] == outside["cluster"]
         similar = client.get(f"/soundatlas/v1/tracks/{track_id}/similar", params={"limit": 5})
