@@ -47,9 +47,9 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
-import json
 import os
 import shutil
 import signal
@@ -142,13 +142,17 @@ class Server:
         self.process.wait(60)
 
 
-def endpoint_urls(url: str, count: int = URLS_PER_ENDPOINT) -> dict[str, list[str]]:
+def endpoint_urls(
+    url: str, count: int = URLS_PER_ENDPOINT, client: httpx.Client | None = None
+) -> dict[str, list[str]]:
     """``count`` different URLs per endpoint, from songs of the atlas the server answers with:
     other seeds, targets, ids, queries and songs in each (a fixed random draw), so no figure
-    comes from asking the same thing again."""
+    comes from asking the same thing again. ``client``: one to ask instead of ``url`` (an
+    in-process test client; the URLs still start with ``url``)."""
     rng = np.random.default_rng(0)
     items: list[dict] = []
-    with httpx.Client(base_url=url, timeout=60) as client:
+    opened = contextlib.nullcontext(client) if client else httpx.Client(base_url=url, timeout=60)
+    with opened as client:
         for letter in "aeiou":
             for offset in (0, 50, 100):
                 found = client.get(
@@ -359,19 +363,22 @@ def soak(server: Server, urls: dict[str, list[str]], minutes: float) -> list[dic
 
 def breakdown(atlas_dir: Path, repeats: int = URLS_PER_ENDPOINT) -> list[dict]:
     """Median milliseconds per step of each endpoint in one process (no HTTP), each of
-    ``repeats`` calls with other seeds, ids, queries or songs."""
+    ``repeats`` calls with other seeds, ids, queries or songs: the library calls the routes
+    make, formatting the objects, and JSON encoding."""
+    import orjson
     from threadpoolctl import threadpool_limits
 
     from soundatlas import load_atlas
     from soundatlas.api.holder import warmed
-    from soundatlas.api.objects import audio_features_object, track_object
+    from soundatlas.api.native import column_records
+    from soundatlas.api.objects import AUDIO_FEATURE_FIELDS, audio_features_of, track_object
     from soundatlas.discovery import (
         PlaylistRequest,
-        find_songs,
-        generate_playlist,
-        search,
+        playlist_rows,
+        search_page,
         seed_pools,
-        similar_tracks,
+        similar_columns,
+        song_values,
     )
     from soundatlas.discovery.index import discovery_index
 
@@ -396,29 +403,29 @@ def breakdown(atlas_dir: Path, repeats: int = URLS_PER_ENDPOINT) -> list[dict]:
         return PlaylistRequest(method=None, seeds=tuple(ids[number][:2]),
                                target={"energy": 0.7}, minimum={"tempo": 90})  # fmt: skip
 
-    def shaped(rows: list[list[int]], shape) -> tuple[float, list]:
-        return timed(lambda n: [shape(base, s) for s in index.songs(rows[n])])
-
     found = []
-    playlist, lists = timed(lambda n: generate_playlist(atlas, request(n)))
+    chosen, lists = timed(lambda n: playlist_rows(atlas, request(n)))
     pools, _ = timed(lambda n: seed_pools(atlas, request(n)))
-    shaping, objects = shaped([p.tracks["row"].tolist() for p in lists], track_object)
-    encoding, _ = timed(lambda n: json.dumps({"tracks": objects[n]}))
-    found.append({"endpoint": "recommendations", "library": playlist + pools,
+    shaping, objects = timed(lambda n: [track_object(base, s) for s in index.songs(lists[n])])
+    encoding, _ = timed(lambda n: orjson.dumps({"tracks": objects[n]}))
+    found.append({"endpoint": "recommendations", "library": chosen + pools,
                   "objects": shaping, "json": encoding})  # fmt: skip
-    library, songs = timed(lambda n: find_songs(atlas, ids[n]))
-    shaping, objects = timed(lambda n: [audio_features_object(base, s) for s in songs[n]])
-    encoding, _ = timed(lambda n: json.dumps(objects[n]))
+    library, values = timed(lambda n: song_values(atlas, ids[n], AUDIO_FEATURE_FIELDS))
+    pairs = [list(zip(ids[n], values[n], strict=True)) for n in range(repeats)]
+    shaping, objects = timed(lambda n: [audio_features_of(base, t, v) for t, v in pairs[n]])
+    encoding, _ = timed(lambda n: orjson.dumps(objects[n]))
     found.append({"endpoint": "audio-features", "library": library, "objects": shaping,
                   "json": encoding})  # fmt: skip
-    library, results = timed(lambda n: search(atlas, words[n], limit=20))
-    shaping, objects = shaped([r.songs["row"].tolist() for r in results], track_object)
-    encoding, _ = timed(lambda n: json.dumps(objects[n]))
+    library, pages = timed(lambda n: search_page(atlas, words[n], limit=20))
+    shaping, objects = timed(lambda n: [track_object(base, s) for s in pages[n].songs])
+    encoding, _ = timed(lambda n: orjson.dumps(objects[n]))
     found.append({"endpoint": "search", "library": library, "objects": shaping,
                   "json": encoding})  # fmt: skip
-    library, tables = timed(lambda n: similar_tracks(atlas, int(rows_[n, 0]), n=10))
-    shaping, _ = timed(lambda n: tables[n].to_json(orient="records"))
-    found.append({"endpoint": "similar", "library": library, "objects": shaping, "json": 0.0})
+    library, tables = timed(lambda n: similar_columns(atlas, [int(rows_[n, 0])], n=10))
+    shaping, objects = timed(lambda n: column_records(tables[n]))
+    encoding, _ = timed(lambda n: orjson.dumps({"items": objects[n]}))
+    found.append({"endpoint": "similar", "library": library, "objects": shaping,
+                  "json": encoding})  # fmt: skip
     return found
 
 

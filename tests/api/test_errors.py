@@ -69,7 +69,7 @@ def test_an_unexpected_failure_is_a_500_without_traceback(atlas_dir, monkeypatch
     def broken(*args, **kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(routes, "search", broken)
+    monkeypatch.setattr(routes, "search_page", broken)
     with TestClient(create_app(atlas_dir, poll=0), raise_server_exceptions=False) as client:
         response = client.get("/v1/search", params={"q": "love", "type": "track"})
     assert response.status_code == 500

@@ -468,3 +468,40 @@ def test_genre_bonus_from_codes_equals_the_jaccard_share_of_label_sets(atlas_of)
         by_labels = genre_bonus(index.genres_of(query), index.genres_of(rows))
         assert by_codes.tolist() == expected
         assert by_labels.tolist() == expected
+
+
+def test_genre_bonus_of_codes_in_arrays_equals_the_label_sets() -> None:
+    """The codes' bonus is computed in array operations: a code listed twice, songs without
+    genres, query songs without genres, no shared genre, all give the label sets' shares."""
+    from soundatlas.discovery.context import genre_bonus
+
+    rng = np.random.default_rng(8)
+    for _ in range(200):
+        songs = [rng.integers(0, 12, rng.integers(0, 5)) for _ in range(rng.integers(0, 30))]
+        query = [rng.integers(0, 12, rng.integers(0, 3)) for _ in range(rng.integers(1, 4))]
+        as_labels = genre_bonus(
+            [[f"g{c}" for c in q] for q in query], [[f"g{c}" for c in s] for s in songs]
+        )
+        assert genre_bonus(query, songs).tolist() == as_labels.tolist()
+
+
+def test_kth_highest_is_the_partitions() -> None:
+    """`kth_highest` partitions only the scores above a bound read from a sample; it gives
+    the value a partition of every score gives: ties, -inf (left-out rows), a sample unlike
+    the rest (the bound reached by fewer than k), k up to every score."""
+    from soundatlas.discovery.nearest import kth_highest
+
+    rng = np.random.default_rng(9)
+    for size in (1, 17, 300, 5000, 100_000):
+        for kind in ("normal", "ties", "banned", "sample above the rest"):
+            scores = rng.normal(size=size).astype(np.float32)
+            if kind == "ties":
+                scores = np.round(scores, 1)
+            if kind == "banned":
+                scores[rng.random(size) < 0.5] = -np.inf
+            if kind == "sample above the rest":  # fewer than k reach its bound
+                scores[::16] = scores.max() + 1
+            for k in {1, 2, 10, 208, size // 3 + 1, size}:
+                if 0 < k <= size:
+                    expected = np.partition(scores, size - k)[size - k]
+                    assert kth_highest(scores, k) == expected, (size, kind, k)

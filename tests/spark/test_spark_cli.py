@@ -228,6 +228,36 @@ def test_the_library_decides_where_similar_songs_come_from(sampled_atlas):
         similar_to_many(atlas, [row, row + 1])
 
 
+def test_the_api_answers_a_sampled_atlas_from_its_whole_catalog(sampled_atlas):
+    """The similar-songs endpoint writes `similar_columns`' records: for a sampled atlas those
+    of the whole catalog, the same songs, fields and values as `similar_tracks`' table."""
+    import json
+
+    import numpy as np
+    from fastapi.testclient import TestClient
+
+    from soundatlas.api import create_app
+    from soundatlas.discovery import similar_tracks
+
+    with TestClient(create_app(sampled_atlas, poll=0)) as client:
+        atlas = client.app.state.holder.atlas
+        for row in (3, 40):
+            track_id = str(atlas.tracks["track_id"].iloc[row])
+            answer = client.get(f"/soundatlas/v1/tracks/{track_id}/similar", params={"limit": 7})
+            assert answer.status_code == 200, answer.text
+            items = answer.json()["items"]
+            table = similar_tracks(atlas, row, n=7)
+            expected = json.loads(table.to_json(orient="records", force_ascii=False))
+            assert [list(i) for i in items] == [list(e) for e in expected]
+            assert [i["track_id"] for i in items] == table["track_id"].tolist()
+            for item, old in zip(items, expected, strict=True):
+                for key, value in old.items():
+                    if isinstance(value, float):
+                        assert np.isclose(item[key], value, rtol=0, atol=1e-10), key
+                    else:
+                        assert item[key] == value, key
+
+
 @pytest.mark.parametrize(
     "command",
     [
@@ -331,8 +361,11 @@ def test_the_api_finds_songs_outside_the_sample(sampled_atlas):
         features = client.get(f"/v1/audio-features/{track_id}").json()
         assert features["energy"] == pytest.approx(outside["energy"])
         assert features["tempo"] == pytest.approx(outside["tempo"])
-        listed = client.get("/v1/audio-features", params={"ids": track_id}).json()
-        assert listed["audio_features"][0]["id"] == track_id
+        loaded_id = str(atlas.tracks["track_id"].iloc[0])
+        asked = f"{track_id},{loaded_id},nope"
+        listed = client.get("/v1/audio-features", params={"ids": asked}).json()["audio_features"]
+        assert listed[0] == features and listed[2] is None
+        assert listed[1] == client.get(f"/v1/audio-features/{loaded_id}").json()
         clusters = client.get(f"/soundatlas/v1/tracks/{track_id}/clusters").json()
         assert clusters["clusters"]["kmeans"]["cluster"] == outside["cluster"]
         similar = client.get(f"/soundatlas/v1/tracks/{track_id}/similar", params={"limit": 5})

@@ -29,8 +29,8 @@ from soundatlas.discovery import (
     cluster_profile,
     find_song,
     generate_playlist,
+    similar_columns,
     similar_to_sound,
-    similar_tracks,
 )
 from soundatlas.discovery.playlists import LIMITED_COLUMNS, ORDERS
 from soundatlas.errors import ConfigError
@@ -45,6 +45,28 @@ def records(table: pd.DataFrame) -> orjson.Fragment:
     to embed as it is: pandas encodes it, and parsing it back to encode it again cost a tenth
     of a similar-songs request."""
     return orjson.Fragment(table.to_json(orient="records", force_ascii=False))
+
+
+def column_records(columns: dict[str, object]) -> list[dict[str, object]]:
+    """A result's columns (name → NumPy or pandas array, as `similar_columns` gives them) as
+    records of plain values, missing values as None: what `records` makes of the same columns
+    in a DataFrame, without the DataFrame (a similar-songs request spent a third of its time
+    building the table and having pandas encode it)."""
+    names = list(columns)
+    values = [_plain_values(array) for array in columns.values()]
+    return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
+
+
+def _plain_values(array: object) -> list:
+    """A NumPy or pandas array's values as Python objects, missing values as None (NaN stays
+    a float: orjson writes it as null, as pandas does)."""
+    if isinstance(array, np.ndarray):
+        return array.tolist()
+    if isinstance(array, pd.Categorical):  # by its codes: converting it took 40 µs a column
+        codes = np.asarray(array.codes)
+        names = array.categories.to_numpy(dtype=object)
+        return [None if c < 0 else names[c] for c in codes.tolist()]
+    return array.to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[attr-defined]
 
 
 class _Similar(Strict):
@@ -66,15 +88,15 @@ async def similar(
     ctx: Ctx,
 ) -> Response:
     song = find_song(ctx.atlas, id)
-    table = similar_tracks(
+    columns = similar_columns(
         ctx.atlas,
-        song.track_id if song.row is None else song.row,
+        [song.track_id if song.row is None else song.row],
         n=query.limit,
         same_cluster=query.same_cluster,
         exclude_same_artist=query.exclude_same_artist,
         features=query.features,
     )
-    return json_answer({"id": id, "items": records(table)})
+    return json_answer({"id": id, "items": column_records(columns)})
 
 
 @router.get(

@@ -73,9 +73,12 @@ def track_uri(track_id: str) -> str:
     return f"{'spotify' if _spotify_id(track_id) else 'soundatlas'}:track:{track_id}"
 
 
-def artist_object(base: str, name: str, *, genres: list[str] | None = None) -> dict:
-    """A (simplified, without ``genres``) artist object."""
-    artist_id = name_id(name)
+def artist_object(
+    base: str, name: str, *, genres: list[str] | None = None, artist_id: str | None = None
+) -> dict:
+    """A (simplified, without ``genres``) artist object; ``artist_id``: the artist's id when
+    known (`Artist.artist_id`), else derived from the name."""
+    artist_id = name_id(name) if artist_id is None else artist_id
     found = {
         "external_urls": {},
         "href": f"{base}/v1/artists/{artist_id}",
@@ -117,8 +120,12 @@ def track_object(base: str, song: Song) -> dict:
 
 def audio_features_object(base: str, song: Song) -> dict:
     """An audio-features object."""
-    track_id = song.track_id
-    values = song.values
+    return audio_features_of(base, song.track_id, song.values)
+
+
+def audio_features_of(base: str, track_id: str, values: dict[str, object]) -> dict:
+    """The audio-features object of the song ``track_id`` whose `Song.values` (the audio
+    features among them) are ``values``."""
     found = {f: plain(values.get(f), whole) for f, whole in _FEATURE_KINDS}
     return {
         **found,

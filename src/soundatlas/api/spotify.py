@@ -28,20 +28,21 @@ from soundatlas.api.objects import (
     AUDIO_FEATURE_FIELDS,
     artist_object,
     audio_features_object,
+    audio_features_of,
     paging_object,
     track_object,
 )
 from soundatlas.discovery import (
     PlaylistRequest,
+    check_track_ids,
     find_artist,
     find_song,
     find_songs,
     playlist_rows,
-    search,
+    search_page,
     seed_pools,
-    songs_at,
+    song_values,
 )
-from soundatlas.discovery.text import name_id
 
 router = APIRouter(prefix="/v1", tags=["Spotify-compatible"], responses=ERROR_RESPONSES)
 
@@ -79,8 +80,7 @@ async def recommendations(query: RecommendationsQuery, ctx: Ctx) -> Response:
             f"seeds: {len(tracks) + len(artists) + len(genres)} given; give 1 to 5 in all of "
             "seed_tracks, seed_artists and seed_genres.",
         )
-    for track_id in tracks:
-        find_song(ctx.atlas, track_id)  # any song of the catalog, by exact id only
+    check_track_ids(ctx.atlas, tracks)  # any song of the catalog, by exact id only
     names = [find_artist(ctx.atlas, a).name for a in artists]
     request = PlaylistRequest(
         method=None,
@@ -136,11 +136,13 @@ MarketQuery, IdsQuery = query_of(_Market), query_of(_Ids)
 @router.get("/audio-features", response_model=dict, summary="Audio features of several tracks")
 async def several_audio_features(query: IdsQuery, ctx: Ctx) -> Response:
     """Up to 100 ids, answered in request order, ``null`` for an id not in the catalog."""
-    songs = find_songs(ctx.atlas, id_list("ids", query.ids, 100))
+    ids = id_list("ids", query.ids, 100)
+    found = song_values(ctx.atlas, ids, AUDIO_FEATURE_FIELDS)
     return json_answer(
         {
             "audio_features": [
-                None if s is None else audio_features_object(ctx.base, s) for s in songs
+                None if values is None else audio_features_of(ctx.base, track_id, values)
+                for track_id, values in zip(ids, found, strict=True)
             ]
         }
     )
@@ -206,20 +208,20 @@ async def search_catalog(query: SearchQuery, ctx: Ctx) -> Response:
             f"type={query.type!r}: this catalog has tracks and artists; use track, artist or "
             "track,artist.",
         )
-    found = search(ctx.atlas, query.q, limit=query.limit, offset=query.offset)
+    found = search_page(ctx.atlas, query.q, limit=query.limit, offset=query.offset)
     url = f"{ctx.base}/v1/search"
     params = {"q": query.q, "type": query.type}
     answer = {}
     if "track" in kinds:
-        # by row, or by id for songs outside a sampled atlas's loaded sample (row -1)
-        songs = songs_at(ctx.atlas, found.songs["row"].tolist(), found.songs["track_id"].tolist())
-        items = [track_object(ctx.base, song) for song in songs if song is not None]
+        items = [track_object(ctx.base, song) for song in found.songs]
         answer["tracks"] = paging_object(
             url, params, items, limit=query.limit, offset=query.offset, total=found.total_songs
         )
     if "artist" in kinds:
-        listed = [find_artist(ctx.atlas, name_id(n)) for n in found.artists["artist"]]
-        items = [artist_object(ctx.base, a.name, genres=list(a.genres)) for a in listed]
+        items = [
+            artist_object(ctx.base, a.name, genres=list(a.genres), artist_id=a.artist_id)
+            for a in found.artists
+        ]
         answer["artists"] = paging_object(
             url,
             params,

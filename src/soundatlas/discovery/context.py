@@ -78,6 +78,8 @@ def genre_bonus(query_genres: list, genres: list) -> np.ndarray:
     """`GENRE_WEIGHT` × the Jaccard share of genres between each song's ``genres`` and the
     query songs' genres together (``query_genres``: one collection per query song; 0 for songs
     without genres). The genres may be labels or codes (`QueryIndex.genre_keys_of`)."""
+    if _all_codes(query_genres) and _all_codes(genres):
+        return _bonus_of_codes(query_genres, genres)
     wanted: set[str] = set()
     for listed in query_genres:
         wanted |= genre_set(listed)
@@ -88,6 +90,31 @@ def genre_bonus(query_genres: list, genres: list) -> np.ndarray:
         found = genre_set(listed)
         if found:
             bonus[i] = GENRE_WEIGHT * len(found & wanted) / len(found | wanted)
+    return bonus
+
+
+def _all_codes(collections: list) -> bool:
+    return all(isinstance(c, np.ndarray) and c.dtype.kind in "iu" for c in collections)
+
+
+def _bonus_of_codes(query_genres: list, genres: list) -> np.ndarray:
+    """`genre_bonus` of genre codes, in array operations: the same shares (the same
+    arithmetic, in the same order), without a Python set per song (a fifth of a similar-songs
+    request with 200 songs to re-rank)."""
+    bonus = np.zeros(len(genres), dtype=np.float64)
+    wanted = np.unique(np.concatenate([np.zeros(0, np.int64), *query_genres]))
+    if not len(wanted) or not len(genres):
+        return bonus
+    lengths = np.fromiter(map(len, genres), dtype=np.int64, count=len(genres))
+    codes = np.concatenate(genres).astype(np.int64)
+    owner = np.repeat(np.arange(len(genres), dtype=np.int64), lengths)
+    width = int(max(codes.max(initial=0), wanted.max())) + 1
+    pairs = np.unique(owner * width + codes)  # each song's genres once
+    owner, codes = pairs // width, pairs % width
+    size = np.bincount(owner, minlength=len(genres))
+    shared = np.bincount(owner[np.isin(codes, wanted)], minlength=len(genres))
+    listed = size > 0
+    bonus[listed] = GENRE_WEIGHT * shared[listed] / (size + len(wanted) - shared)[listed]
     return bonus
 
 

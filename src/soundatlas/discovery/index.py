@@ -220,24 +220,43 @@ class DiscoveryIndex(QueryIndex):
     def songs(self, rows: Sequence[int]) -> list[Song]:
         """The loaded songs at ``rows``, each column read for all of them at once."""
         rows = np.asarray(rows, dtype=np.int64)
-        values = {
-            c: (v[rows] if isinstance(v, np.ndarray) else v.take(rows)).tolist()
-            for c, v in self.details.items()
-        }
+        values = self.values_at(rows, self.details)
+        names = list(values)
+        per_song = [dict(zip(names, v, strict=True)) for v in zip(*values.values(), strict=True)]
+        if not names:
+            per_song = [{} for _ in range(len(rows))]
         labels = {m: self.labels[m][rows].tolist() for m in self.methods}
-        personas = {m: np.asarray(self.personas[m].take(rows)).tolist() for m in self.methods}
+        personas = {m: self._persona_texts(m, rows) for m in self.methods}
         return [
             Song(
                 track_id=str(self.ids[row]),
                 name=str(self.names[row]),
                 artists=tuple(str(a) for a in self.artist_lists[row]),
                 genres=tuple(str(g) for g in _listed(self.genre_lists[row])),
-                values={c: column[i] for c, column in values.items()},
-                clusters={m: (labels[m][i], str(personas[m][i])) for m in self.methods},
-                row=int(row),
+                values=per_song[i],
+                clusters={m: (labels[m][i], personas[m][i]) for m in self.methods},
+                row=row,
             )
             for i, row in enumerate(rows.tolist())
         ]
+
+    def _persona_texts(self, method: str, rows: np.ndarray) -> list[str]:
+        """`Song.clusters`' persona names of ``method`` at ``rows`` (``"nan"`` where a song has
+        none), from the persona codes: taking the categorical cost more than the rest of
+        reading a song."""
+        return ["nan" if p is None else str(p) for p in self.persona_names(method, rows)]
+
+    def values_at(self, rows: np.ndarray, columns: Sequence[str]) -> dict[str, list]:
+        """The `DETAIL_COLUMNS` among ``columns`` that the catalog has, at ``rows``: one list
+        per column, each value as `Song.values` holds it."""
+        rows = np.asarray(rows, dtype=np.int64)
+        found = {}
+        for column in columns:
+            values = self.details.get(column)
+            if values is not None:
+                taken = values[rows] if isinstance(values, np.ndarray) else values.take(rows)
+                found[column] = taken.tolist()
+        return found
 
     @property
     def artist_ids(self) -> np.ndarray:

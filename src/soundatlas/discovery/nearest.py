@@ -72,7 +72,7 @@ def top_cosine(
     if 0 < k < len(rows):
         # Every row scoring at least the k-th best, ties at the cut included, then the first k
         # of those by score and row: ties go to the lower row, as a sort would give them.
-        cut = np.partition(scores, len(scores) - k)[len(scores) - k]
+        cut = kth_highest(scores, k)
         best = np.flatnonzero(scores >= cut)
         rows, scores = rows[best], scores[best]
     order = np.lexsort((rows, -scores))[:k]
@@ -93,11 +93,35 @@ def _best_but_banned(
         return None
     scores = np.asarray(unit, dtype=np.float32) @ np.ascontiguousarray(query, dtype=np.float32)
     scores[banned] = -np.inf
-    cut = np.partition(scores, size - k)[size - k]
+    cut = kth_highest(scores, k)
     rows = np.flatnonzero(scores >= cut)
     scores = scores[rows]
     order = np.lexsort((rows, -scores))[:k]
     return rows[order], scores[order]
+
+
+SAMPLE_STEP = 16
+"""`kth_highest` bounds the k-th highest score by every 16th score."""
+
+
+def kth_highest(scores: np.ndarray, k: int) -> float:
+    """The ``k``-th highest of ``scores`` (not NaN; 0 < k ≤ len): the value
+    ``np.partition(scores, len - k)[len - k]`` gives, without partitioning every score (0.7 ms
+    at 100k songs, the largest part of a similar-songs search).
+
+    A bound is read from every `SAMPLE_STEP`-th score, low enough that about twice ``k``
+    scores reach it; when at least ``k`` do, the ``k``-th highest is among them, and only
+    they are partitioned. When fewer do (a sample unlike the rest), every score is.
+    """
+    size = len(scores)
+    rank = 2 * (k // SAMPLE_STEP) + 16  # of the sample, from the top
+    sample = scores[::SAMPLE_STEP]
+    if rank < len(sample):
+        bound = np.partition(sample, len(sample) - rank)[len(sample) - rank]
+        above = scores[scores >= bound]
+        if len(above) >= k:
+            return np.partition(above, len(above) - k)[len(above) - k]
+    return np.partition(scores, size - k)[size - k]
 
 
 def _mask(allowed: np.ndarray, size: int) -> np.ndarray:

@@ -296,12 +296,18 @@ def _rank_all(
     """Every item of ``tiers`` ranked as `rank_matches` ranks them, in array operations: the
     first occurrence of each group in (tier, score high first, item) order. A common word
     matches thousands of songs, which an item-by-item pass took milliseconds to walk."""
-    sizes = [len(items) for items in tiers]
-    if not sum(sizes):
+    if not sum(len(items) for items in tiers):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int8)
-    items = np.concatenate([np.asarray(t, dtype=np.int64) for t in tiers])
-    tier_of = np.repeat(np.arange(len(tiers), dtype=np.int8), sizes)
-    order = np.lexsort((items, -score[items], tier_of))
+    # Each item once, at its best tier (the tiers of a search overlap: a title starting with
+    # a word also has the word and contains it), before any sorting: the later tiers are
+    # written first and the earlier ones over them.
+    size = 1 + max(int(np.max(t)) for t in tiers if len(t))
+    best = np.full(size, len(tiers), dtype=np.int8)
+    for tier in range(len(tiers) - 1, -1, -1):
+        best[np.asarray(tiers[tier], dtype=np.int64)] = tier
+    items = np.flatnonzero(best < len(tiers))  # ascending: the sort below keeps that order
+    tier_of = best[items]
+    order = np.lexsort((-score[items], tier_of))
     items, tier_of = items[order], tier_of[order]
     keys = items if group is None else group[items]
     _, first = np.unique(keys, return_index=True)

@@ -129,14 +129,28 @@ def seed_songs(
     return np.unique(np.asarray(rows, dtype=np.int64)), points
 
 
+HEAD_FACTOR, HEAD_MINIMUM = 4, 64
+"""`select` with ``best`` ranks first the best max(4 × best, 64) songs (ties included), and four
+times as many each time releases and the artist cap leave fewer than ``best`` of them."""
+
+
 def select(
     atlas: Atlas,
     index: DiscoveryIndex,
     request: PlaylistRequest,
     source: Source,
     allowed: np.ndarray | None = None,
+    *,
+    best: int | None = None,
 ) -> Candidates:
-    """Every song in scope that passes every constraint (and is ``allowed``), best first."""
+    """Every song in scope that passes every constraint (and is ``allowed``), best first.
+
+    ``best``: only the first ``best`` songs are wanted (`playlist_rows`). Then only a prefix
+    of the ranking is ranked, grown until it gives ``best`` songs once releases and the artist
+    cap have been applied (or holds every song): both keep or drop a song by the songs ranked
+    before it only, so the first ``best`` are those of the whole ranking. ``rows`` then holds
+    at least those, and ``cut_by`` is empty.
+    """
     scope = source.scope
     similarity = (unit_rows_of(index, scope) @ source.reference).astype(np.float64)
     failing = filters(atlas, request, scope, similarity)
@@ -144,17 +158,45 @@ def select(
         failing["filters"] = ~in_scope(allowed, scope)
     passing = ~np.logical_or.reduce(list(failing.values()))
     passing &= ~in_scope(releases_mask(index, source.seed_rows), scope)
-    positions = np.flatnonzero(passing)
-    distance = _target_distance(atlas, request, scope[positions])
-    ranking = rank_order(similarity[positions], distance, scope[positions])
-    positions, distance = positions[ranking], distance[ranking]
-    unique = index.first_releases(scope[positions])
-    kept = unique[artist_cap(index, scope[positions[unique]], request.max_per_artist)]
-    cut_by = {name: int(mask.sum()) for name, mask in failing.items()}
-    cut_by["releases"] = int(len(positions) - len(unique))
-    cut_by["max_per_artist"] = int(len(unique) - len(kept))
+    passed = np.flatnonzero(passing)
+    passed_distance = _target_distance(atlas, request, scope[passed])
+    wanted = len(passed) if best is None else max(HEAD_FACTOR * int(best), HEAD_MINIMUM)
+    while True:
+        head = ranking_head(passed_distance, similarity[passed], wanted)
+        positions, distance = passed[head], passed_distance[head]
+        ranking = rank_order(similarity[positions], distance, scope[positions])
+        positions, distance = positions[ranking], distance[ranking]
+        unique = index.first_releases(scope[positions])
+        kept = unique[artist_cap(index, scope[positions[unique]], request.max_per_artist)]
+        if best is None or len(kept) >= best or len(head) == len(passed):
+            break
+        wanted *= 4
     chosen = positions[kept]
+    cut_by = {}
+    if best is None:
+        cut_by = {name: int(mask.sum()) for name, mask in failing.items()}
+        cut_by["releases"] = int(len(positions) - len(unique))
+        cut_by["max_per_artist"] = int(len(unique) - len(kept))
     return Candidates(scope[chosen], similarity[chosen], distance[kept], cut_by)
+
+
+def ranking_head(distance: np.ndarray, similarity: np.ndarray, count: int) -> np.ndarray:
+    """Positions (ascending) of a prefix of `rank_order`'s ranking that holds at least its
+    first ``count``: every song closer to the targets than the ``count``-th best, and of
+    those as close, every song at least as similar as the ones needed to make ``count`` (ties
+    included, so the rows' order decides among them as in the whole ranking)."""
+    if count >= len(distance):
+        return np.arange(len(distance))
+    cut = np.partition(distance, count - 1)[count - 1]
+    closer = distance < cut
+    level = np.flatnonzero(distance == cut)
+    needed = count - int(np.count_nonzero(closer))
+    if needed < len(level):
+        dissimilarity = -similarity[level]
+        bound = np.partition(dissimilarity, needed - 1)[needed - 1]
+        level = level[dissimilarity <= bound]
+    closer[level] = True
+    return np.flatnonzero(closer)
 
 
 def unit_rows_of(index: DiscoveryIndex, scope: np.ndarray) -> np.ndarray:
@@ -265,11 +307,12 @@ def seed_point(atlas: Atlas, index: DiscoveryIndex, kind: str, seed: str) -> np.
 
 
 def filters(
-    atlas: Atlas, request: PlaylistRequest, scope: np.ndarray, similarity: np.ndarray
+    atlas: Atlas, request: PlaylistRequest, scope: np.ndarray, similarity: np.ndarray | None
 ) -> dict[str, np.ndarray]:
-    """For each active filter, which songs in scope it rejects."""
+    """For each active filter, which songs in scope it rejects (the similarity threshold
+    too, unless ``similarity`` is None)."""
     index = discovery_index(atlas)
-    failing = {"threshold": similarity < request.threshold}
+    failing = {} if similarity is None else {"threshold": similarity < request.threshold}
     for column, low in request.minimum.items():
         failing[f"min_{column}"] = ~(in_scope(index.numbers(column), scope) >= low)
     for column, high in request.maximum.items():

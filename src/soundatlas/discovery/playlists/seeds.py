@@ -66,15 +66,15 @@ def seed_pools(atlas: Atlas, request: PlaylistRequest) -> list[SeedPool]:
     """
     index = discovery_index(atlas)
     scope, _ = scope_of(atlas, index, request)
-    seed_rows, _ = seed_songs(atlas, index, request.seeds)
-    allowed = ~in_scope(releases_mask(index, seed_rows), scope)
+    seed_rows, points = seed_songs(atlas, index, request.seeds)
+    banned = in_scope(releases_mask(index, seed_rows), scope)
     # Every filter but the threshold is the same for every seed: computed once.
-    failing = filters(atlas, request, scope, np.ones(len(scope)))
-    failing.pop("threshold")
-    passes_filters = ~np.logical_or.reduce([np.zeros(len(scope), bool), *failing.values()])
+    failing = list(filters(atlas, request, scope, None).values())
     columns = index.feature_columns(None)
     seeds = [(kind, seed) for kind in SEED_KINDS for seed in getattr(request, kind)]
-    directions = [index.direction(seed_point(atlas, index, k, s), columns) for k, s in seeds]
+    # A seed song's sound is the one `seed_songs` found (one point per seed, in order).
+    sounds = [*points, *(seed_point(atlas, index, k, s) for k, s in seeds[len(points) :])]
+    directions = [index.direction(sound, columns) for sound in sounds]
     usable = [d for d in directions if d is not None]
     # One product for every seed: one pass over the songs' vectors, not one per seed.
     similarity = unit_rows_of(index, scope) @ np.column_stack(usable) if usable else None
@@ -83,12 +83,18 @@ def seed_pools(atlas: Atlas, request: PlaylistRequest) -> list[SeedPool]:
     pools = []
     column = 0
     for (kind, seed), direction in zip(seeds, directions, strict=True):
-        near = np.zeros(len(scope), dtype=bool)
+        near = np.zeros(0, dtype=np.int64)  # positions in scope, ascending
         if direction is not None and similarity is not None:
-            near = allowed & (similarity[:, column] >= request.threshold)
+            near = np.flatnonzero(similarity[:, column] >= request.threshold)
+            near = near[~banned[near]]
             column += 1
-        passing = near & passes_filters
-        counted[:] = False
-        counted[recording[passing]] = True  # distinct recordings, without sorting
-        pools.append(SeedPool(kind, seed, int(near.sum()), int(passing.sum()), int(counted.sum())))
+        # Only the seed's near songs are read from here on, not a mask over every song.
+        passing = near
+        for rejected in failing:
+            passing = passing[~rejected[passing]]
+        chosen = recording[passing]
+        counted[chosen] = True  # distinct recordings, without sorting
+        relinked = int(np.count_nonzero(counted))
+        counted[chosen] = False
+        pools.append(SeedPool(kind, seed, len(near), len(passing), relinked))
     return pools
