@@ -22,6 +22,7 @@ from soundatlas.clustering.metrics import NOISE
 from soundatlas.clustering.result import METHOD_TITLES
 from soundatlas.discovery.artists import artist_code
 from soundatlas.discovery.index import DiscoveryIndex, discovery_index
+from soundatlas.discovery.playlists.nearby import similarity_to, within_reach
 from soundatlas.discovery.playlists.request import PlaylistRequest
 from soundatlas.discovery.similar import resolve_track
 from soundatlas.discovery.sortedtext import take_rows
@@ -135,10 +136,18 @@ def select(
     request: PlaylistRequest,
     source: Source,
     allowed: np.ndarray | None = None,
+    *,
+    counted: bool = True,
 ) -> Candidates:
-    """Every song in scope that passes every constraint (and is ``allowed``), best first."""
-    scope = source.scope
-    similarity = (unit_rows_of(index, scope) @ source.reference).astype(np.float64)
+    """Every song in scope that passes every constraint (and is ``allowed``), best first.
+
+    Only the songs that can reach the threshold are scored and filtered
+    (`soundatlas.discovery.playlists.nearby`); ``counted`` also counts, over the whole scope,
+    the songs each filter removes (``cut_by``, empty without it: a caller that only wants the
+    songs, `playlist_rows`, skips a pass over every song per filter)."""
+    everywhere = source.scope
+    scope = everywhere[within_reach(index, everywhere, source.reference, request.threshold)]
+    similarity = similarity_to(index, scope, source.reference)
     failing = filters(atlas, request, scope, similarity)
     if allowed is not None:
         failing["filters"] = ~in_scope(allowed, scope)
@@ -150,17 +159,25 @@ def select(
     positions, distance = positions[ranking], distance[ranking]
     unique = index.first_releases(scope[positions])
     kept = unique[artist_cap(index, scope[positions[unique]], request.max_per_artist)]
-    cut_by = {name: int(mask.sum()) for name, mask in failing.items()}
-    cut_by["releases"] = int(len(positions) - len(unique))
-    cut_by["max_per_artist"] = int(len(unique) - len(kept))
+    cut_by: dict[str, int] = {}
+    if counted:
+        cut_by = _cut_counts(atlas, request, everywhere, allowed)
+        cut_by["threshold"] = len(everywhere) - len(scope) + int(failing["threshold"].sum())
+        cut_by["releases"] = int(len(positions) - len(unique))
+        cut_by["max_per_artist"] = int(len(unique) - len(kept))
     chosen = positions[kept]
     return Candidates(scope[chosen], similarity[chosen], distance[kept], cut_by)
 
 
-def unit_rows_of(index: DiscoveryIndex, scope: np.ndarray) -> np.ndarray:
-    """The unit vectors of the songs in scope (the catalog's own array when it is all of it:
-    copying 100k rows costs more than the product that follows)."""
-    return index.unit if len(scope) == index.size else index.unit[scope]
+def _cut_counts(
+    atlas: Atlas, request: PlaylistRequest, scope: np.ndarray, allowed: np.ndarray | None
+) -> dict[str, int]:
+    """How many songs of the whole ``scope`` each filter rejects on its own (the threshold's
+    count is the caller's: it scored only the songs within reach of it)."""
+    failing = filters(atlas, request, scope, np.ones(len(scope)))
+    if allowed is not None:
+        failing["filters"] = ~in_scope(allowed, scope)
+    return {name: int(mask.sum()) for name, mask in failing.items()}
 
 
 def in_scope(values: np.ndarray, scope: np.ndarray) -> np.ndarray:

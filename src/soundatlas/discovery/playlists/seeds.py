@@ -25,13 +25,12 @@ from soundatlas.atlas.model import Atlas
 from soundatlas.discovery.index import discovery_index
 from soundatlas.discovery.playlists.candidates import (
     filters,
-    in_scope,
     releases_mask,
     scope_of,
     seed_point,
     seed_songs,
-    unit_rows_of,
 )
+from soundatlas.discovery.playlists.nearby import similarity_to, within_reach
 from soundatlas.discovery.playlists.request import SEED_KINDS, PlaylistRequest
 
 
@@ -67,28 +66,23 @@ def seed_pools(atlas: Atlas, request: PlaylistRequest) -> list[SeedPool]:
     index = discovery_index(atlas)
     scope, _ = scope_of(atlas, index, request)
     seed_rows, _ = seed_songs(atlas, index, request.seeds)
-    allowed = ~in_scope(releases_mask(index, seed_rows), scope)
-    # Every filter but the threshold is the same for every seed: computed once.
-    failing = filters(atlas, request, scope, np.ones(len(scope)))
-    failing.pop("threshold")
-    passes_filters = ~np.logical_or.reduce([np.zeros(len(scope), bool), *failing.values()])
+    banned = releases_mask(index, seed_rows)
     columns = index.feature_columns(None)
     seeds = [(kind, seed) for kind in SEED_KINDS for seed in getattr(request, kind)]
-    directions = [index.direction(seed_point(atlas, index, k, s), columns) for k, s in seeds]
-    usable = [d for d in directions if d is not None]
-    # One product for every seed: one pass over the songs' vectors, not one per seed.
-    similarity = unit_rows_of(index, scope) @ np.column_stack(usable) if usable else None
-    recording = in_scope(index.recording, scope)
-    counted = np.zeros(len(index.releases), dtype=bool)  # one flag per recording
     pools = []
-    column = 0
-    for (kind, seed), direction in zip(seeds, directions, strict=True):
-        near = np.zeros(len(scope), dtype=bool)
-        if direction is not None and similarity is not None:
-            near = allowed & (similarity[:, column] >= request.threshold)
-            column += 1
-        passing = near & passes_filters
-        counted[:] = False
-        counted[recording[passing]] = True  # distinct recordings, without sorting
-        pools.append(SeedPool(kind, seed, int(near.sum()), int(passing.sum()), int(counted.sum())))
+    for kind, seed in seeds:
+        direction = index.direction(seed_point(atlas, index, kind, seed), columns)
+        near = np.zeros(0, dtype=np.int64)
+        if direction is not None:
+            # Only the songs that can reach the threshold are scored (`nearby`), with the
+            # same similarity as the playlist's.
+            near = scope[within_reach(index, scope, direction, request.threshold)]
+            near = near[similarity_to(index, near, direction) >= request.threshold]
+            near = near[~banned[near]]
+        # The filters but the threshold, over the seed's pool only.
+        failing = filters(atlas, request, near, np.ones(len(near)))
+        failing.pop("threshold")
+        passing = near[~np.logical_or.reduce([np.zeros(len(near), bool), *failing.values()])]
+        recordings = len(np.unique(index.recording[passing]))
+        pools.append(SeedPool(kind, seed, len(near), len(passing), recordings))
     return pools
