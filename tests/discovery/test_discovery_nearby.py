@@ -114,3 +114,19 @@ def test_a_cluster_scope_is_narrowed_within_the_cluster(atlas_of) -> None:
     assert reach.max() < len(scope)
     assert (similarity_to(index, scope[reach], direction) >= 0.8 - 2 * MARGIN).all()
     assert scope[0] in scope[reach]
+
+
+def test_leading_is_a_prefix_of_the_whole_ranking() -> None:
+    """Ties in distance (no targets: all 0) and in similarity, and missing similarities."""
+    rng = np.random.default_rng(4)
+    for trial in range(200):
+        size = int(rng.integers(1, 300))
+        similarity = np.round(rng.uniform(0.7, 1.0, size), int(rng.integers(1, 4)))
+        similarity[rng.random(size) < 0.02] = np.nan
+        distance = np.round(rng.uniform(0, 2, size), 1) if trial % 2 else np.zeros(size)
+        rows = rng.permutation(size * 2)[:size]
+        whole = candidates.rank_order(similarity, distance, rows)
+        for count in (1, 5, size // 2 + 1, size):
+            found = candidates.leading(similarity, distance, rows, count)
+            assert len(found) >= min(count, size)
+            assert found.tolist() == whole[: len(found)].tolist()

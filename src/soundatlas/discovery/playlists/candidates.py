@@ -142,9 +142,12 @@ def select(
     """Every song in scope that passes every constraint (and is ``allowed``), best first.
 
     Only the songs that can reach the threshold are scored and filtered
-    (`soundatlas.discovery.playlists.nearby`); ``counted`` also counts, over the whole scope,
-    the songs each filter removes (``cut_by``, empty without it: a caller that only wants the
-    songs, `playlist_rows`, skips a pass over every song per filter)."""
+    (`soundatlas.discovery.playlists.nearby`). ``counted`` also counts, over the whole scope,
+    the songs each filter removes (``cut_by``). Without it (`playlist_rows`, which wants only
+    the songs) ``cut_by`` is empty and the candidates are the best ``request.size`` or more,
+    not all: only as many of the songs passing the filters are ranked as it takes
+    (`leading`), since keeping a recording's best release and capping each artist depend only
+    on the songs ranked before."""
     everywhere = source.scope
     scope = everywhere[within_reach(index, everywhere, source.reference, request.threshold)]
     similarity = similarity_to(index, scope, source.reference)
@@ -155,18 +158,23 @@ def select(
     passing &= ~in_scope(releases_mask(index, source.seed_rows), scope)
     positions = np.flatnonzero(passing)
     distance = _target_distance(atlas, request, scope[positions])
-    ranking = rank_order(similarity[positions], distance, scope[positions])
-    positions, distance = positions[ranking], distance[ranking]
-    unique = index.first_releases(scope[positions])
-    kept = unique[artist_cap(index, scope[positions[unique]], request.max_per_artist)]
+    count = len(positions) if counted else 4 * request.size + 64
+    while True:
+        ranking = leading(similarity[positions], distance, scope[positions], count)
+        ranked, ranked_distance = positions[ranking], distance[ranking]
+        unique = index.first_releases(scope[ranked])
+        kept = unique[artist_cap(index, scope[ranked[unique]], request.max_per_artist)]
+        if len(kept) >= request.size or len(ranking) == len(positions):
+            break
+        count *= 4
     cut_by: dict[str, int] = {}
     if counted:
         cut_by = _cut_counts(atlas, request, everywhere, allowed)
         cut_by["threshold"] = len(everywhere) - len(scope) + int(failing["threshold"].sum())
-        cut_by["releases"] = int(len(positions) - len(unique))
+        cut_by["releases"] = int(len(ranked) - len(unique))
         cut_by["max_per_artist"] = int(len(unique) - len(kept))
-    chosen = positions[kept]
-    return Candidates(scope[chosen], similarity[chosen], distance[kept], cut_by)
+    chosen = ranked[kept]
+    return Candidates(scope[chosen], similarity[chosen], ranked_distance[kept], cut_by)
 
 
 def _cut_counts(
@@ -315,6 +323,26 @@ def _target_distance(atlas: Atlas, request: PlaylistRequest, rows: np.ndarray) -
 def rank_order(similarity: np.ndarray, distance: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Closest to the targets first, then most similar, then catalog order (deterministic)."""
     return np.lexsort((rows, -similarity, distance))
+
+
+def leading(
+    similarity: np.ndarray, distance: np.ndarray, rows: np.ndarray, count: int
+) -> np.ndarray:
+    """The first ``count`` or more positions of `rank_order` (all of them when there are no
+    more), in that order, ranking only those: the songs ahead of the ``count``-th best by
+    distance, and of those tied with it the ones as similar as the ``count``-th of them or
+    more. Every song ranked before one it returns is among them, so they are a prefix."""
+    if count >= len(rows):
+        return rank_order(similarity, distance, rows)
+    bound = np.partition(distance, count - 1)[count - 1]
+    chosen = distance < bound
+    tied = np.flatnonzero(distance == bound)
+    wanted = count - int(chosen.sum())
+    closest = -similarity[tied]
+    least = np.partition(closest, wanted - 1)[wanted - 1]
+    chosen[tied if np.isnan(least) else tied[closest <= least]] = True
+    positions = np.flatnonzero(chosen)
+    return positions[rank_order(similarity[positions], distance[positions], rows[positions])]
 
 
 def artist_cap(index: DiscoveryIndex, rows: np.ndarray, cap: int) -> np.ndarray:

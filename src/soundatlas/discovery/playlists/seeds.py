@@ -69,6 +69,7 @@ def seed_pools(atlas: Atlas, request: PlaylistRequest) -> list[SeedPool]:
     banned = releases_mask(index, seed_rows)
     columns = index.feature_columns(None)
     seeds = [(kind, seed) for kind in SEED_KINDS for seed in getattr(request, kind)]
+    counted = np.zeros(len(index.releases), dtype=bool)  # one flag per recording
     pools = []
     for kind, seed in seeds:
         direction = index.direction(seed_point(atlas, index, kind, seed), columns)
@@ -83,6 +84,7 @@ def seed_pools(atlas: Atlas, request: PlaylistRequest) -> list[SeedPool]:
         failing = filters(atlas, request, near, np.ones(len(near)))
         failing.pop("threshold")
         passing = near[~np.logical_or.reduce([np.zeros(len(near), bool), *failing.values()])]
-        recordings = len(np.unique(index.recording[passing]))
-        pools.append(SeedPool(kind, seed, len(near), len(passing), recordings))
+        counted[:] = False
+        counted[index.recording[passing]] = True  # distinct recordings, without sorting
+        pools.append(SeedPool(kind, seed, len(near), len(passing), int(counted.sum())))
     return pools
