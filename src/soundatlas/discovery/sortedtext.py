@@ -58,10 +58,18 @@ class SortedStrings:
 
     def rows_starting(self, prefix: str) -> np.ndarray:
         """Rows whose value starts with ``prefix`` (equal to it included), in sort order."""
+        start, _, end = self.span(prefix)
+        return self.order[start:end]
+
+    def span(self, prefix: str) -> tuple[int, int, int]:
+        """Where the values starting with ``prefix`` are in sort order: ``order[start:end]``,
+        the values equal to it first (``order[start:equal]``: bytes sort a string before every
+        longer one it starts)."""
         wanted = prefix.encode("utf-8", "surrogatepass")
         start = self._first_at_least(wanted)
+        equal = self._first_at_least(wanted + b"\x00")  # the least string above ``wanted``
         end = self._first_at_least(wanted + b"\xff")  # no UTF-8 text holds byte 0xff
-        return self.order[start:end]
+        return start, equal, end
 
 
 def sort_order(column: pa.ChunkedArray) -> np.ndarray:
