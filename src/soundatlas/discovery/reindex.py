@@ -4,10 +4,10 @@ An atlas saved by an older SoundAtlas, or with another index version, has no sav
 index (`soundatlas.discovery.indexfiles`), and one of a catalog too big to load whole built
 before its directory saved its sort orders has none of those, or only some
 (`soundatlas.discovery.directory`); every query process or server then builds them on first
-use (for 10,000,000 songs, minutes before a server answers). `reindex_atlas` writes what is missing into the atlas folder: beside
-it, in a folder of hard links to its files plus the new ones, swapped in whole like a new build
-(`soundatlas.atlas.folders.relinked_atlas`), so a reader sees the old atlas or the new one and
-the catalog is never copied.
+use (for 10,000,000 songs, minutes before a server answers). `reindex_atlas` writes what is
+missing into the atlas folder: beside it, in a folder of hard links to its files plus the new
+ones, swapped in whole like a new build (`soundatlas.atlas.folders.relinked_atlas`), so a
+reader sees the old atlas or the new one and the catalog is never copied.
 """
 
 from __future__ import annotations
