@@ -48,7 +48,13 @@ from soundatlas.discovery.nearest import unit_rows
 from soundatlas.discovery.recordings import same_recording
 from soundatlas.discovery.song import SONG_VALUES, Artist, Song
 from soundatlas.discovery.sortedtext import SortedStrings, sort_order, take_rows
-from soundatlas.discovery.text import name_id, name_keys, normalise_text, recording_titles
+from soundatlas.discovery.text import (
+    name_id,
+    name_key,
+    name_keys,
+    normalise_text,
+    recording_titles,
+)
 from soundatlas.discovery.textindex import Parts
 from soundatlas.errors import AmbiguousQuery, AtlasError, LookupFailed
 from soundatlas.ingest.schema import AUDIO_FEATURES
@@ -349,7 +355,8 @@ class SongDirectory:
                 f"no song matches '{text}' among the atlas's {self.size:,} songs. Use a track "
                 "id, or the exact title (optionally followed by the artist)."
             )
-        rows = self.one_per_recording(rows)
+        if len(rows) > 1:
+            rows = self.one_per_recording(rows)
         if len(rows) > 1:
             candidates = self.table(rows[:SHOWN_CANDIDATES])[["track_id", "name", "artists"]]
             raise AmbiguousQuery(
@@ -510,8 +517,7 @@ class SongDirectory:
         sound = [f for f in AUDIO_FEATURES if f in self.songs.column_names]
         taken = take_rows(self.songs, rows, ["artists", "recording_key", *sound])
         credited = taken["artists"].to_pylist()
-        primary = name_keys(pa.array([a[0] if a else None for a in credited], pa.large_string()))
-        keys = primary.to_pylist()
+        keys = [name_key(a[0]) if a else "" for a in credited]
         features = np.column_stack([_floats(taken[f]) for f in sound]) if sound else None
         titles = taken["recording_key"].to_pylist()
         return [
