@@ -9,12 +9,22 @@ from realdata import GENRES_11K
 from soundatlas.discovery import PlaylistRequest, generate_playlist, playlist_rows, seed_pools
 from soundatlas.discovery.index import discovery_index
 from soundatlas.discovery.playlists import candidates, seeds
-from soundatlas.discovery.playlists.nearby import MARGIN, similarity_to, within_reach
+from soundatlas.discovery.playlists.nearby import (
+    MARGIN,
+    reaching,
+    similarity_to,
+    within_reach,
+)
 
 
 def _everything(index, scope, direction, threshold):
     """`within_reach` that keeps every song: the whole scan."""
     return np.arange(len(scope))
+
+
+def _scored(index, scope, direction, threshold):
+    """`reaching` by scoring every song."""
+    return scope[similarity_to(index, scope, direction) >= threshold]
 
 
 def _requests(index, count: int, seed: int) -> list[PlaylistRequest]:
@@ -48,7 +58,7 @@ def test_answers_are_those_of_scoring_every_song(atlas_of, monkeypatch) -> None:
         for r in requests
     ]
     monkeypatch.setattr(candidates, "within_reach", _everything)
-    monkeypatch.setattr(seeds, "within_reach", _everything)
+    monkeypatch.setattr(seeds, "reaching", _scored)
     for request, (rows, playlist, pools) in zip(requests, fast, strict=True):
         whole = generate_playlist(atlas, request)
         assert rows.tolist() == whole.tracks["row"].tolist()
@@ -103,6 +113,8 @@ def test_a_songs_similarity_is_the_same_whichever_songs_are_scored_with_it(atlas
             reach = within_reach(index, every, direction, threshold)
             assert set(np.flatnonzero(whole >= threshold)) <= set(reach.tolist())
             assert (whole[reach] >= threshold - 2 * MARGIN).all()
+            found = reaching(index, every, direction, threshold)
+            assert found.tolist() == np.flatnonzero(whole >= threshold).tolist()
 
 
 def test_a_cluster_scope_is_narrowed_within_the_cluster(atlas_of) -> None:

@@ -55,9 +55,26 @@ def within_reach(
     """Positions in ``scope`` (ascending catalog rows) of the songs whose `similarity_to`
     ``direction`` may be ``threshold`` or more (and of any whose score is not a number): every
     song left out scores below it."""
+    return np.flatnonzero(~(_rough(index, scope, direction) < threshold - MARGIN))
+
+
+def reaching(
+    index: QueryIndex, scope: np.ndarray, direction: np.ndarray, threshold: float
+) -> np.ndarray:
+    """The rows of ``scope`` (ascending) whose `similarity_to` ``direction`` is ``threshold``
+    or more, for a caller that counts them and needs no scores: the first pass decides every
+    song more than `MARGIN` from the threshold, and only the few within it are scored."""
+    rough = _rough(index, scope, direction)
+    above = rough >= threshold + MARGIN
+    unsure = np.flatnonzero(~above & ~(rough < threshold - MARGIN))
+    above[unsure[similarity_to(index, scope[unsure], direction) >= threshold]] = True
+    return scope[above]
+
+
+def _rough(index: QueryIndex, scope: np.ndarray, direction: np.ndarray) -> np.ndarray:
+    """The first pass's similarity of the songs of ``scope`` to ``direction`` (BLAS)."""
     rough = np.asarray(direction, dtype=np.float32) @ unit_columns(index)
-    reach = ~(rough < threshold - MARGIN)
-    return np.flatnonzero(reach if len(scope) == len(reach) else reach[scope])
+    return rough if len(scope) == len(rough) else rough[scope]
 
 
 def similarity_to(index: QueryIndex, rows: np.ndarray, direction: np.ndarray) -> np.ndarray:

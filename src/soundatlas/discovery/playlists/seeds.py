@@ -30,7 +30,7 @@ from soundatlas.discovery.playlists.candidates import (
     seed_point,
     seed_songs,
 )
-from soundatlas.discovery.playlists.nearby import similarity_to, within_reach
+from soundatlas.discovery.playlists.nearby import reaching
 from soundatlas.discovery.playlists.request import SEED_KINDS, PlaylistRequest
 
 
@@ -75,10 +75,9 @@ def seed_pools(atlas: Atlas, request: PlaylistRequest) -> list[SeedPool]:
         direction = index.direction(seed_point(atlas, index, kind, seed), columns)
         near = np.zeros(0, dtype=np.int64)
         if direction is not None:
-            # Only the songs that can reach the threshold are scored (`nearby`), with the
-            # same similarity as the playlist's.
-            near = scope[within_reach(index, scope, direction, request.threshold)]
-            near = near[similarity_to(index, near, direction) >= request.threshold]
+            # The same similarity as the playlist's, scored only where the first pass is
+            # unsure (`nearby`).
+            near = reaching(index, scope, direction, request.threshold)
             near = near[~banned[near]]
         # The filters but the threshold, over the seed's pool only.
         failing = filters(atlas, request, near, np.ones(len(near)))
