@@ -117,6 +117,23 @@ def test_the_most_popular_titles_come_from_the_saved_ranks(sampled_atlas):
     assert len(directory.title_matches("a")[1]) > 40
 
 
+def test_an_artists_best_popularity_is_the_most_popular_of_their_songs(sampled_atlas):
+    directory = song_directory(load_atlas(sampled_atlas))
+    songs = directory.songs.select(["artists", "popularity"]).to_pylist()
+    names = sorted({a for song in songs for a in song["artists"] or ()})
+    assert len(names) > 100
+    for name in names[::7]:
+        values = [
+            s["popularity"]
+            for s in songs
+            if s["popularity"] is not None
+            and name_id(name) in {name_id(a) for a in s["artists"] or ()}
+        ]
+        expected = max(values) if values else None
+        assert directory.artist_popularity(name_id(name)) == expected, name
+    assert directory.artist_popularity("no-such-artist") is None
+
+
 def _version_one(atlas_dir: Path, target: Path) -> Path:
     """A copy of the atlas as saved before the titles' popularity ranks (sort orders 1)."""
     shutil.copytree(atlas_dir, target)

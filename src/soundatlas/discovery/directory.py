@@ -45,7 +45,7 @@ from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS
 from soundatlas.discovery.catalogartists import CatalogArtists, artist_parts
 from soundatlas.discovery.indexfiles import read_part, write_part
 from soundatlas.discovery.nearest import unit_rows
-from soundatlas.discovery.recordings import same_recording
+from soundatlas.discovery.recordings import same_recording, sounds_like_any
 from soundatlas.discovery.song import SONG_VALUES, Artist, Song
 from soundatlas.discovery.sortedtext import SortedStrings, sort_order, take_rows
 from soundatlas.discovery.text import (
@@ -399,12 +399,17 @@ class SongDirectory:
                     self._ids = SortedStrings(self.songs["track_id"])
         if self._titles is not None:
             self._popularity_ranks(self._titles)
-        self._catalog_artists()
+        self._catalog_artists().warm()
 
     def artist(self, artist_id: str) -> Artist | None:
         """The artist of the whole catalog with this id (`CatalogArtists`), or None; the
         artists are listed on the first call unless `sort_ids` has run."""
         return self._catalog_artists().find(artist_id)
+
+    def artist_popularity(self, artist_id: str) -> float | None:
+        """The popularity of the most popular song of the artist with this id, or None
+        (`CatalogArtists.best_popularity`)."""
+        return self._catalog_artists().best_popularity(artist_id)
 
     def artist_rows(self, artist: str) -> np.ndarray | None:
         """The rows of every song crediting an artist named by id or by exact name (case,
@@ -540,11 +545,13 @@ class SongDirectory:
     def one_per_recording(self, rows: np.ndarray) -> np.ndarray:
         """The first of ``rows`` of each recording, in their order."""
         kept: list[int] = []
-        seen: dict[str, list[tuple[str, str, np.ndarray]]] = {}
-        for row, recording in zip(rows, self.recordings(rows), strict=True):
-            same_artist = seen.setdefault(recording[0], [])
-            if not any(same_recording(recording, other) for other in same_artist):
-                same_artist.append(recording)
+        # Per primary artist, the titles and sounds of the recordings kept (`same_recording`).
+        seen: dict[str, tuple[set[str], list[np.ndarray]]] = {}
+        for row, (artist, title, sound) in zip(rows, self.recordings(rows), strict=True):
+            titles, sounds = seen.setdefault(artist, (set(), []))
+            if title not in titles and not sounds_like_any(sound, sounds):
+                titles.add(title)
+                sounds.append(sound)
                 kept.append(int(row))
         return np.asarray(kept, dtype=np.int64)
 

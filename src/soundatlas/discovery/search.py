@@ -194,15 +194,9 @@ def _artists_of_catalog(
         if page.start == 0:
             extra = directory.artist(artist_id)
             names = [extra.name if extra is not None else key, *names][: page.stop - page.start]
-    rows = [directory.artist_rows(name_id(n)) for n in names]
     found_artists = [directory.artist(name_id(n)) for n in names]
-    best = [
-        pc.max(take_rows(directory.songs, r, ["popularity"])["popularity"]).as_py()
-        if r is not None and len(r)
-        else None
-        for r in rows
-    ]
-    popularity = np.array([np.nan if b is None else float(b) for b in best])
+    best = [directory.artist_popularity(name_id(n)) for n in names]
+    popularity = np.array([np.nan if b is None else b for b in best])
     matched = dict(zip(artists["artist"], artists["match"], strict=True))
     table = pd.DataFrame(
         {
