@@ -66,9 +66,9 @@ def reaching(
     song more than `MARGIN` from the threshold, and only the few within it are scored."""
     rough = _rough(index, scope, direction)
     above = rough >= threshold + MARGIN
-    unsure = np.flatnonzero(~above & ~(rough < threshold - MARGIN))
+    unsure = np.flatnonzero((rough >= threshold - MARGIN) & ~above)  # a NaN reaches nothing
     above[unsure[similarity_to(index, scope[unsure], direction) >= threshold]] = True
-    return scope[above]
+    return scope[np.flatnonzero(above)]
 
 
 def _rough(index: QueryIndex, scope: np.ndarray, direction: np.ndarray) -> np.ndarray:
