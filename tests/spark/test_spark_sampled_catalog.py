@@ -134,6 +134,22 @@ def test_an_artists_best_popularity_is_the_most_popular_of_their_songs(sampled_a
     assert directory.artist_popularity("no-such-artist") is None
 
 
+def test_songs_read_together_are_the_songs_read_one_by_one(sampled_atlas):
+    directory = song_directory(load_atlas(sampled_atlas))
+    rows = [5, 1700, 0, 5, 999]
+    songs = directory.songs_at(rows)
+    records = directory.songs.take(rows).to_pylist()
+    for song, record in zip(songs, records, strict=True):
+        assert (song.track_id, song.name, list(song.artists)) == (
+            record["track_id"],
+            record["name"],
+            record["artists"],
+        )
+        assert song.values["popularity"] == record["popularity"]
+        assert song.values["energy"] == float(str(np.float32(record["energy"])))
+    assert songs[0] == songs[3] == directory.song(5)
+
+
 def _version_one(atlas_dir: Path, target: Path) -> Path:
     """A copy of the atlas as saved before the titles' popularity ranks (sort orders 1)."""
     shutil.copytree(atlas_dir, target)

@@ -493,22 +493,32 @@ class SongDirectory:
 
     def song(self, row: int) -> Song:
         """The song at ``row`` of the directory."""
-        record = {c: self.songs.column(c)[int(row)].as_py() for c in self._record_columns}
+        return self.songs_at([row])[0]
+
+    def songs_at(self, rows: Sequence[int]) -> list[Song]:
+        """The songs at ``rows`` of the directory, each column read once for all of them (one
+        value at a time, 40 columns of 20 songs cost a search 5 ms)."""
+        taken = take_rows(self.songs, np.asarray(rows, dtype=np.int64), self._record_columns)
+        columns = {c: taken[c].to_pylist() for c in self._record_columns}
         for column in self._single_precision:  # stored as float32: shown as written, 0.3
-            if record[column] is not None:
-                record[column] = float(str(np.float32(record[column])))
-        return Song(
-            track_id=str(record["track_id"]),
-            name=str(record["name"]),
-            artists=tuple(record["artists"] or ()),
-            genres=tuple(record["genres"] or ()),
-            values={c: record[c] for c in SONG_VALUES if c in record},
-            clusters={
-                m: (int(record[LABEL_COLUMNS[m]]), str(record[PERSONA_COLUMNS[m]]))
-                for m in self.methods
-            },
-            row=None,
-        )
+            columns[column] = [
+                None if v is None else float(str(np.float32(v))) for v in columns[column]
+            ]
+        return [
+            Song(
+                track_id=str(columns["track_id"][i]),
+                name=str(columns["name"][i]),
+                artists=tuple(columns["artists"][i] or ()),
+                genres=tuple(columns["genres"][i] or ()),
+                values={c: columns[c][i] for c in SONG_VALUES if c in columns},
+                clusters={
+                    m: (int(columns[LABEL_COLUMNS[m]][i]), str(columns[PERSONA_COLUMNS[m]][i]))
+                    for m in self.methods
+                },
+                row=None,
+            )
+            for i in range(len(taken))
+        ]
 
     def _artists(self, row: int) -> str:
         return ", ".join(self.songs["artists"][row].as_py() or [])
@@ -563,11 +573,15 @@ class SongDirectory:
 
     def table(self, rows: np.ndarray) -> pd.DataFrame:
         """The songs at ``rows``, with artists and genres as text."""
-        taken = take_rows(self.songs, rows)
-        frame = taken.drop_columns(["unit", "title_key", "recording_key"]).to_pandas()
+        shown = [c for c in self.songs.column_names if c not in _LOOKUP_COLUMNS]
+        frame = take_rows(self.songs, rows, shown).to_pandas()
         frame["artists"] = [", ".join(a) if a is not None else "" for a in frame["artists"]]
         frame["genres"] = [", ".join(g) if g is not None else "" for g in frame["genres"]]
         return frame
+
+
+_LOOKUP_COLUMNS = ("unit", "title_key", "recording_key")
+"""Columns of ``songs.arrow`` for lookups only, never shown (`SongDirectory.table`)."""
 
 
 def _most_popular(order: np.ndarray, ranks: np.ndarray, run: slice, most: int | None) -> np.ndarray:
