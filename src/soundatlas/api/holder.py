@@ -21,6 +21,7 @@ from soundatlas.discovery import (
     LIMITED_COLUMNS,
     PlaylistRequest,
     generate_playlist,
+    seed_pools,
     similar_tracks,
 )
 from soundatlas.discovery.index import discovery_index
@@ -61,7 +62,9 @@ def warmed(atlas: Atlas) -> Atlas:
     if index.size > 1:
         with contextlib.suppress(SoundAtlasError):
             similar_tracks(atlas, 0, n=1)
-            generate_playlist(atlas, PlaylistRequest(method=None, seeds=(str(index.ids[0]),)))
+            request = PlaylistRequest(method=None, seeds=(str(index.ids[0]),))
+            generate_playlist(atlas, request)
+            seed_pools(atlas, request)
     return atlas
 
 
