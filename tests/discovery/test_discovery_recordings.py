@@ -25,7 +25,13 @@ from soundatlas.discovery import (
     similar_tracks,
 )
 from soundatlas.discovery.index import discovery_index
-from soundatlas.discovery.recordings import RELATIVE, TOLERANCE, recording_groups
+from soundatlas.discovery.recordings import (
+    RELATIVE,
+    TOLERANCE,
+    recording_groups,
+    same_recording,
+    sounds_like_any,
+)
 from soundatlas.discovery.search import OTHER_TITLES_SEPARATOR
 from soundatlas.discovery.text import recording_titles
 from soundatlas.ingest.catalog import load_catalog
@@ -501,3 +507,19 @@ def test_a_catalog_without_artists_never_answers_with_a_copy_of_the_query(atlas_
         found = similar_tracks(atlas, int(rows[0]), n=10, similarity="sound")
         assert not set(found["row"]) & set(rows.tolist())
         assert found["similarity"].max() < 0.9999
+
+
+def test_sounds_like_any_is_same_recording_against_each() -> None:
+    """The array form a whole-catalog search uses, against the rule pair by pair: equal
+    within rounding, just outside it, NaN, and no features at all."""
+    rng = np.random.default_rng(5)
+    base = rng.uniform(-60, 200, 13)
+    for trial in range(300):
+        others = [base + rng.choice([0.0, 4e-4, 6e-4, 1e-3], 13) * rng.choice([-1, 1], 13)
+                  for _ in range(int(rng.integers(0, 5)))]  # fmt: skip
+        sound = base.copy()
+        if trial % 7 == 0:
+            sound[3] = np.nan
+        expected = any(same_recording(("a", "x", sound), ("a", "y", o)) for o in others)
+        assert sounds_like_any(sound, others) == expected
+    assert not sounds_like_any(np.zeros(0), [np.zeros(0)])

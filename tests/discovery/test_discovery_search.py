@@ -10,7 +10,7 @@ from realdata import SEED_SAMPLE, TOPHITS
 from soundatlas.atlas.build import build_atlas
 from soundatlas.config import BuildConfig
 from soundatlas.discovery import normalise_text, search
-from soundatlas.discovery.text import normalise_array
+from soundatlas.discovery.text import name_key, name_keys, normalise_array
 from soundatlas.errors import ConfigError
 from soundatlas.ingest.catalog import load_catalog
 
@@ -36,6 +36,15 @@ def test_normalise_text(text, key) -> None:
 def test_the_vectorised_fold_equals_the_single_one() -> None:
     texts = [t for t, _ in FOLDS]
     assert normalise_array(pa.array(texts)).to_pylist() == [normalise_text(t) for t in texts]
+
+
+def test_one_names_key_is_the_vectorised_one() -> None:
+    """`name_key` (one name, Python) against `name_keys` (a column, Arrow), all-punctuation
+    names (which keep their lowercase selves) and missing names included."""
+    names = [t for t, _ in FOLDS] + ["!!!", "  ?!? ", "\u00a1\u00c9!", "...", None, "P!nk", "(   )"]
+    keys = name_keys(pa.array(names, type=pa.large_string())).to_pylist()
+    assert [name_key(n) for n in names] == keys
+    assert name_key("!!!") == "!!!"
 
 
 @pytest.fixture(scope="module")

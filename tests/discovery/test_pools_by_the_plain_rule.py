@@ -88,7 +88,7 @@ def test_seed_pools_count_as_the_plain_rule(atlas_of, table) -> None:
 
 @pytest.mark.parametrize("table", [TOPHITS, GENRES_11K])
 def test_playlist_rows_are_the_playlists_songs(atlas_of, table) -> None:
-    """`playlist_rows` ranks only a head of the candidates (`select`'s ``best``); the songs
+    """`playlist_rows` ranks only a head of the candidates (`candidates.leading`); the songs
     and their order are still `generate_playlist`'s, which ranks them all: with and without
     targets (every distance 0: the head is cut by similarity), small artist caps (the head
     must grow), sizes up to 100."""
@@ -123,32 +123,16 @@ def test_a_head_that_must_grow_gives_the_same_songs(atlas_of, monkeypatch) -> No
     monkeypatch.setattr(candidates, "HEAD_FACTOR", 1)
     monkeypatch.setattr(candidates, "HEAD_MINIMUM", 1)
     grown = 0
-    ranked = candidates.ranking_head
+    ranked = candidates.leading
 
-    def counted(distance, similarity, count):
+    def counted(similarity, distance, rows, count):
         nonlocal grown
-        grown += count > 100
-        return ranked(distance, similarity, count)
+        grown += count > 101  # beyond the first head of 26 or 101 songs
+        return ranked(similarity, distance, rows, count)
 
-    monkeypatch.setattr(candidates, "ranking_head", counted)
+    monkeypatch.setattr(candidates, "leading", counted)
     for number, request in enumerate(requests(atlas, 30)):
         request = replace(request, size=(25, 100)[number % 2], max_per_artist=1)
         expected = generate_playlist(atlas, request).tracks["row"].to_numpy()
         assert playlist_rows(atlas, request).tolist() == expected.tolist(), request
     assert grown > 0
-
-
-def test_ranking_head_is_a_prefix_of_the_ranking() -> None:
-    from soundatlas.discovery.playlists.candidates import rank_order, ranking_head
-
-    rng = np.random.default_rng(11)
-    for size in (1, 5, 50, 400):
-        distance = rng.integers(0, 4, size).astype(float)  # many ties
-        distance[rng.random(size) < 0.1] = np.inf  # a target the song has no value for
-        similarity = rng.integers(0, 5, size) / 5.0
-        rows = np.arange(size)
-        order = rank_order(similarity, distance, rows)
-        for count in (1, 2, size // 2 + 1, size):
-            head = ranking_head(distance, similarity, count)
-            assert len(head) >= min(count, size)
-            assert sorted(head.tolist()) == sorted(order[: len(head)].tolist())

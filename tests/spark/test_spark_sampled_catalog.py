@@ -93,6 +93,107 @@ def test_the_directory_maps_the_sort_orders_saved_at_build(sampled_atlas, monkey
         assert directory.artist(name_id(artist)) == fresh_artists.find(name_id(artist))
 
 
+def _title_matches_by_sorting(directory, titles: SortedStrings, key: str):
+    """What `title_matches` answers, by sorting every match's popularity (as before ranks)."""
+    starting = titles.rows_starting(key)
+    taken = directory.songs.take(starting)
+    popularity = np.nan_to_num(taken["popularity"].to_numpy(zero_copy_only=False), nan=-1.0)
+    order = np.argsort(-popularity.astype(float), kind="stable")
+    equal = np.array([k == key for k in taken["title_key"].to_pylist()], dtype=bool)
+    return starting[order][equal[order]].tolist(), starting[order][~equal[order]].tolist()
+
+
+def test_the_most_popular_titles_come_from_the_saved_ranks(sampled_atlas):
+    directory = song_directory(load_atlas(sampled_atlas))
+    fresh_titles = SortedStrings(directory.songs["title_key"])
+    keys = ("love", "a", "i", "the", "oops i did it again", "zzz", "m")
+    for key in keys:
+        exact, prefix = _title_matches_by_sorting(directory, fresh_titles, key)
+        found = directory.title_matches(key)
+        assert [found[0].tolist(), found[1].tolist()] == [exact, prefix]
+        for most in (1, 3, 40):
+            first = directory.title_matches(key, most)
+            assert [first[0].tolist(), first[1].tolist()] == [exact[:most], prefix[:most]]
+    assert len(directory.title_matches("a")[1]) > 40
+
+
+def test_an_artists_best_popularity_is_the_most_popular_of_their_songs(sampled_atlas):
+    directory = song_directory(load_atlas(sampled_atlas))
+    songs = directory.songs.select(["artists", "popularity"]).to_pylist()
+    names = sorted({a for song in songs for a in song["artists"] or ()})
+    assert len(names) > 100
+    for name in names[::7]:
+        values = [
+            s["popularity"]
+            for s in songs
+            if s["popularity"] is not None
+            and name_id(name) in {name_id(a) for a in s["artists"] or ()}
+        ]
+        expected = max(values) if values else None
+        assert directory.artist_popularity(name_id(name)) == expected, name
+    assert directory.artist_popularity("no-such-artist") is None
+
+
+def test_songs_read_together_are_the_songs_read_one_by_one(sampled_atlas):
+    directory = song_directory(load_atlas(sampled_atlas))
+    rows = [5, 1700, 0, 5, 999]
+    songs = directory.songs_at(rows)
+    records = directory.songs.take(rows).to_pylist()
+    for song, record in zip(songs, records, strict=True):
+        assert (song.track_id, song.name, list(song.artists)) == (
+            record["track_id"],
+            record["name"],
+            record["artists"],
+        )
+        assert song.values["popularity"] == record["popularity"]
+        assert song.values["energy"] == float(str(np.float32(record["energy"])))
+    assert songs[0] == songs[3] == directory.song(5)
+
+
+def _version_one(atlas_dir: Path, target: Path) -> Path:
+    """A copy of the atlas as saved before the titles' popularity ranks (sort orders 1)."""
+    shutil.copytree(atlas_dir, target)
+    manifest = json.loads((target / "manifest.json").read_text())
+    entry = manifest["parts"]["directory"]["sorted"]
+    name = entry["files"].pop("titles.popular")
+    entry["version"] = 1
+    del manifest["files"][name]
+    (target / name).unlink()
+    (target / "manifest.json").write_text(json.dumps(manifest))
+    return target
+
+
+def test_reindex_adds_only_the_ranks_to_version_one_sort_orders(
+    sampled_atlas, tmp_path, monkeypatch
+):
+    older = _version_one(sampled_atlas, tmp_path / "v1")
+    assert SORTED in missing_indexes(read_manifest(older))
+    # Version 1's parts are still used as they are: nothing is sorted again.
+    atlas = load_atlas(older)
+    directory = song_directory(atlas)
+    built = song_directory(load_atlas(sampled_atlas))
+    assert directory.title_matches("a", 30)[1].tolist() == built.title_matches("a", 30)[1].tolist()
+    kept = {
+        name: os.stat(older / file).st_ino
+        for name, file in atlas.manifest["parts"]["directory"]["sorted"]["files"].items()
+    }
+
+    def no_sorting(*args, **kwargs):
+        raise AssertionError("reindex sorted what the atlas holds")
+
+    monkeypatch.setattr("soundatlas.discovery.directory.sort_order", no_sorting)
+    monkeypatch.setattr("soundatlas.discovery.directory.artist_parts", no_sorting)
+    assert SORTED in reindex_atlas(older)
+    assert _leftovers(older) == []
+    again = load_atlas(older)  # every checksum, the new file's too
+    assert missing_indexes(again.manifest) == ()
+    files = again.manifest["parts"]["directory"]["sorted"]["files"]
+    assert files == read_manifest(sampled_atlas)["parts"]["directory"]["sorted"]["files"]
+    assert {name: os.stat(older / files[name]).st_ino for name in kept} == kept
+    name = files["titles.popular"]
+    assert (older / name).read_bytes() == (sampled_atlas / name).read_bytes()
+
+
 def test_a_sort_order_from_another_atlas_is_refused(sampled_atlas, tmp_path):
     copy = tmp_path / "atlas"
     shutil.copytree(sampled_atlas, copy)
@@ -151,9 +252,9 @@ def test_reindex_does_not_overwrite_an_atlas_replaced_meanwhile(
     write_sorted = reindex.write_sorted
     replaced = b'{"replaced": true}'
 
-    def while_replaced(folder, songs):
+    def while_replaced(folder, songs, kept=None):
         (older / "manifest.json").write_bytes(replaced)  # another save swapped in meanwhile
-        return write_sorted(folder, songs)
+        return write_sorted(folder, songs, kept)
 
     monkeypatch.setattr(reindex, "write_sorted", while_replaced)
     with pytest.raises(AtlasError, match="replaced while"):

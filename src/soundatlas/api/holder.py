@@ -21,9 +21,11 @@ from soundatlas.discovery import (
     LIMITED_COLUMNS,
     PlaylistRequest,
     generate_playlist,
+    seed_pools,
     similar_tracks,
 )
 from soundatlas.discovery.index import discovery_index
+from soundatlas.discovery.playlists.nearby import unit_columns
 from soundatlas.errors import SoundAtlasError
 
 log = logging.getLogger("soundatlas.api")
@@ -56,10 +58,13 @@ def warmed(atlas: Atlas) -> Atlas:
         index.numbers("explicit")
     if index.directory is not None:  # every song of a sampled atlas is found by id
         index.directory.sort_ids()
+    unit_columns(index)  # playlists' first pass, shared by the forked workers
     if index.size > 1:
         with contextlib.suppress(SoundAtlasError):
             similar_tracks(atlas, 0, n=1)
-            generate_playlist(atlas, PlaylistRequest(method=None, seeds=(str(index.ids[0]),)))
+            request = PlaylistRequest(method=None, seeds=(str(index.ids[0]),))
+            generate_playlist(atlas, request)
+            seed_pools(atlas, request)
     return atlas
 
 

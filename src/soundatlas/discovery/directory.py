@@ -11,13 +11,16 @@ songs must still come from the whole catalog. The atlas then also holds:
   i.e. cosine similarity) that answers a top-10 query by scanning a few thousand songs instead of
   millions; its recall@10 against exact search is measured by ``benchmarks/scale.py``.
 
-- ``directory.*.npy`` / ``directory.*.arrow``: the sort orders of the ids and title keys and the
-  list of artists (`sort_parts`), written with the rest and memory-mapped, so a server finds
-  any song by id or title and any artist by a binary search (about 24 reads, tens of
-  microseconds) without first sorting 10,000,000 ids (a minute and more). An atlas built before
-  gets them from `soundatlas reindex` (`soundatlas.discovery.reindex`); without them they are
-  built when first needed (a server does so before it serves: `SongDirectory.sort_ids`), and a
-  one-off id lookup is one vectorised pass over the id column.
+- ``directory.*.npy`` / ``directory.*.arrow``: the sort orders of the ids and title keys, the
+  popularity rank of each title in that order, and the list of artists (`sort_parts`), written
+  with the rest and memory-mapped, so a server finds any song by id or title and any artist by
+  a binary search (about 24 reads, tens of microseconds) without first sorting 10,000,000 ids
+  (a minute and more), and the most popular of the titles starting with a word without
+  sorting them (`SongDirectory.title_matches`). An atlas built before gets them from
+  `soundatlas reindex` (`soundatlas.discovery.reindex`; one whose saved parts lack only the
+  ranks gets just those); without them they are built when first needed (a server does so
+  before it serves: `SongDirectory.sort_ids`), and a one-off id lookup is one vectorised pass
+  over the id column.
 
 The directory of an atlas is opened and kept by its `soundatlas.discovery.index.DiscoveryIndex`;
 `soundatlas.discovery.wholecatalog` answers from it.
@@ -42,10 +45,16 @@ from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS
 from soundatlas.discovery.catalogartists import CatalogArtists, artist_parts
 from soundatlas.discovery.indexfiles import read_part, write_part
 from soundatlas.discovery.nearest import unit_rows
-from soundatlas.discovery.recordings import same_recording
+from soundatlas.discovery.recordings import same_recording, sounds_like_any
 from soundatlas.discovery.song import SONG_VALUES, Artist, Song
 from soundatlas.discovery.sortedtext import SortedStrings, sort_order, take_rows
-from soundatlas.discovery.text import name_id, name_keys, normalise_text, recording_titles
+from soundatlas.discovery.text import (
+    name_id,
+    name_key,
+    name_keys,
+    normalise_text,
+    recording_titles,
+)
 from soundatlas.discovery.textindex import Parts
 from soundatlas.errors import AmbiguousQuery, AtlasError, LookupFailed
 from soundatlas.ingest.schema import AUDIO_FEATURES
@@ -58,10 +67,16 @@ TRAINING_SONGS_PER_LIST = 64
 BATCH = 200_000
 SHOWN_CANDIDATES = 10
 DETAILS = ("popularity", "release_year", "duration_ms", "explicit")
-SORTED_VERSION = 1
+SORTED_VERSION = 2
 """Changes whenever what `sort_parts` derives changes: saved parts of another version are
-ignored (and built when first needed) until `soundatlas reindex` writes them again."""
+ignored (and built when first needed) until `soundatlas reindex` writes them again. Version 1
+lacked ``titles.popular``; its other parts are still used (`usable_sorted`)."""
+_READABLE_SORTED = (1, SORTED_VERSION)
 _SORTED_PREFIX = "directory."
+FOLDED_ONE_BY_ONE = 800
+"""Most artist names `SongDirectory.recordings` folds one by one in Python (`name_key`, about
+5 µs a name); more are folded as one Arrow column (`name_keys`: 3.5 ms and more, most of it
+compiling its regular expressions). Measured on the 10,000,000-song atlas's names."""
 WHOLE_VALUES = ("key", "mode", "time_signature")
 """Kept for each song when the catalog has them (audio-features objects show them)."""
 
@@ -137,23 +152,48 @@ def write_song_directory(
     }
 
 
-def sort_parts(songs: pa.Table) -> Parts:
+def sort_parts(songs: pa.Table, have: Parts | None = None) -> Parts:
     """The directory's lookups that take a sort of every song: the sort order of the track ids
-    (``ids.order``) and of the title keys (``titles.order``), and the catalog's artists
-    (``artists.*``: `soundatlas.discovery.catalogartists.artist_parts`)."""
-    artists = artist_parts(songs)
-    return {
-        "ids.order": sort_order(songs["track_id"]),
-        "titles.order": sort_order(songs["title_key"]),
-        **{f"artists.{name}": values for name, values in artists.items()},
+    (``ids.order``) and of the title keys (``titles.order``), each title's popularity rank in
+    that order (``titles.popular``: `popularity_ranks`), and the catalog's artists
+    (``artists.*``: `soundatlas.discovery.catalogartists.artist_parts`); those in ``have``
+    (saved by an older version) are taken as they are."""
+    parts = dict(have or {})
+    if "ids.order" not in parts:
+        parts["ids.order"] = sort_order(songs["track_id"])
+    if "titles.order" not in parts:
+        parts["titles.order"] = sort_order(songs["title_key"])
+    if "titles.popular" not in parts:
+        parts["titles.popular"] = popularity_ranks(songs, parts["titles.order"])
+    if any(f"artists.{name}" not in parts for name in _ARTIST_PARTS):
+        parts.update({f"artists.{n}": v for n, v in artist_parts(songs).items()})
+    return parts
+
+
+def popularity_ranks(songs: pa.Table, titles_order: np.ndarray) -> np.ndarray:
+    """For each position of the titles' sort order, its rank when the positions are ordered
+    most popular first (no popularity last, ties by position): the titles starting with a
+    word are a run of positions, and its most popular ones the run's lowest ranks."""
+    popularity = np.nan_to_num(_floats(songs["popularity"]), nan=-1.0)
+    by_popularity = np.argsort(-popularity[titles_order], kind="stable")
+    ranks = np.empty(len(by_popularity), dtype=titles_order.dtype)
+    ranks[by_popularity] = np.arange(len(by_popularity), dtype=titles_order.dtype)
+    return ranks
+
+
+def write_sorted(
+    folder: Path, songs: pa.Table, kept: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Write `sort_parts` of the directory ``songs`` into the atlas folder being saved, but
+    those ``kept`` (part name -> file of the folder, saved by an older version); the directory
+    entry's ``sorted`` field (``{"version", "files"}``)."""
+    kept = kept or {}
+    have = {name: read_part(folder, file) for name, file in kept.items()}
+    parts = sort_parts(songs, have)
+    files = {
+        name: kept.get(name) or write_part(folder, f"{_SORTED_PREFIX}{name}", values)
+        for name, values in parts.items()
     }
-
-
-def write_sorted(folder: Path, songs: pa.Table) -> dict[str, Any]:
-    """Write `sort_parts` of the directory ``songs`` into the atlas folder being saved; the
-    directory entry's ``sorted`` field (``{"version", "files"}``)."""
-    parts = sort_parts(songs)
-    files = {name: write_part(folder, f"{_SORTED_PREFIX}{name}", v) for name, v in parts.items()}
     return {"version": SORTED_VERSION, "files": files}
 
 
@@ -161,6 +201,15 @@ def has_sorted(entry: dict[str, Any]) -> bool:
     """Whether a directory entry of a manifest lists `sort_parts` of this `SORTED_VERSION`."""
     sorted_entry = entry.get("sorted")
     return isinstance(sorted_entry, dict) and sorted_entry.get("version") == SORTED_VERSION
+
+
+def usable_sorted(entry: dict[str, Any]) -> dict[str, str]:
+    """The saved `sort_parts` files (part name -> file) of a directory entry that this version
+    reads (its own, or version 1's, which lack ``titles.popular``); empty when none."""
+    sorted_entry = entry.get("sorted")
+    if isinstance(sorted_entry, dict) and sorted_entry.get("version") in _READABLE_SORTED:
+        return dict(sorted_entry.get("files") or {})
+    return {}
 
 
 def _sorted_problem(parts: Parts, songs: int) -> tuple[str, str] | None:
@@ -171,11 +220,12 @@ def _sorted_problem(parts: Parts, songs: int) -> tuple[str, str] | None:
     missing = [name for name in names if name not in parts]
     if missing:
         return missing[0], "the directory lacks it"
-    for name in ("ids.order", "titles.order", "artists.rows"):
+    ranked = ("titles.popular",) if "titles.popular" in parts else ()
+    for name in ("ids.order", "titles.order", "artists.rows", *ranked):
         values = parts[name]
         if len(values) and (values.max() >= songs or values.min() < 0):
             return name, "its rows are out of range"
-    for name in ("ids.order", "titles.order"):
+    for name in ("ids.order", "titles.order", *ranked):
         if len(parts[name]) != songs:
             return name, f"it orders {len(parts[name]):,} of {songs:,} songs"
     artists = len(parts["artists.ids"])
@@ -268,9 +318,11 @@ class SongDirectory:
         self.size = len(self.songs)
         self._ids: SortedStrings | None = None
         self._titles: SortedStrings | None = None
+        self._popular: np.ndarray | None = None
         self._credits: CatalogArtists | None = None
-        if has_sorted(entry):
-            self._open_sorted(folder, entry["sorted"]["files"])
+        saved = usable_sorted(entry)
+        if saved:
+            self._open_sorted(folder, saved)
         labels = [c for m in self.methods for c in (LABEL_COLUMNS[m], PERSONA_COLUMNS[m])]
         self._record_columns = [
             c
@@ -307,7 +359,8 @@ class SongDirectory:
                 f"no song matches '{text}' among the atlas's {self.size:,} songs. Use a track "
                 "id, or the exact title (optionally followed by the artist)."
             )
-        rows = self.one_per_recording(rows)
+        if len(rows) > 1:
+            rows = self.one_per_recording(rows)
         if len(rows) > 1:
             candidates = self.table(rows[:SHOWN_CANDIDATES])[["track_id", "name", "artists"]]
             raise AmbiguousQuery(
@@ -330,6 +383,7 @@ class SongDirectory:
             )
         self._ids = SortedStrings(self.songs["track_id"], parts["ids.order"])
         self._titles = SortedStrings(self.songs["title_key"], parts["titles.order"])
+        self._popular = parts.get("titles.popular")
         self._credits = CatalogArtists(
             self.songs, {n: parts[f"artists.{n}"] for n in _ARTIST_PARTS}
         )
@@ -343,12 +397,19 @@ class SongDirectory:
                 if self._ids is None:
                     self._titles = SortedStrings(self.songs["title_key"])
                     self._ids = SortedStrings(self.songs["track_id"])
-        self._catalog_artists()
+        if self._titles is not None:
+            self._popularity_ranks(self._titles)
+        self._catalog_artists().warm()
 
     def artist(self, artist_id: str) -> Artist | None:
         """The artist of the whole catalog with this id (`CatalogArtists`), or None; the
         artists are listed on the first call unless `sort_ids` has run."""
         return self._catalog_artists().find(artist_id)
+
+    def artist_popularity(self, artist_id: str) -> float | None:
+        """The popularity of the most popular song of the artist with this id, or None
+        (`CatalogArtists.best_popularity`)."""
+        return self._catalog_artists().best_popularity(artist_id)
 
     def artist_rows(self, artist: str) -> np.ndarray | None:
         """The rows of every song crediting an artist named by id or by exact name (case,
@@ -388,18 +449,38 @@ class SongDirectory:
                     self._credits = CatalogArtists(self.songs)
         return self._credits
 
-    def title_matches(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+    def title_matches(self, key: str, most: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Rows whose normalised title equals a normalised ``key``, and rows whose title
-        starts with it (without those equal), each most popular first."""
-        if self._titles is not None:
-            starting = self._titles.rows_starting(key)
-        else:
+        starts with it (without those equal), each most popular first (ties in title order);
+        the first ``most`` of each when given.
+
+        With the titles sorted, the matches are a run of the sort order and their popularity
+        ranks (`popularity_ranks`) a run too: the best ``most`` are a partition of the ranks,
+        not a sort of a hundred thousand songs' popularity read from the table."""
+        if self._titles is None:  # a one-off query: one pass, no sort of every title
             starting = np.flatnonzero(_mask(pc.starts_with(self.songs["title_key"], key)))
-        taken = take_rows(self.songs, starting, ["title_key", "popularity"])
-        equal = _mask(pc.equal(taken["title_key"], key))
-        popularity = taken["popularity"]
-        order = np.argsort(-np.nan_to_num(_floats(popularity), nan=-1.0), kind="stable")
-        return starting[order][equal[order]], starting[order][~equal[order]]
+            taken = take_rows(self.songs, starting, ["title_key", "popularity"])
+            equal = _mask(pc.equal(taken["title_key"], key))
+            popularity = taken["popularity"]
+            order = np.argsort(-np.nan_to_num(_floats(popularity), nan=-1.0), kind="stable")
+            best = slice(0, most)
+            return starting[order][equal[order]][best], starting[order][~equal[order]][best]
+        titles = self._titles
+        ranks = self._popularity_ranks(titles)
+        start, equal, end = titles.span(key)
+        return (
+            _most_popular(titles.order, ranks, slice(start, equal), most),
+            _most_popular(titles.order, ranks, slice(equal, end), most),
+        )
+
+    def _popularity_ranks(self, titles: SortedStrings) -> np.ndarray:
+        """`popularity_ranks` of the ``titles``' sort order: saved with the atlas, or made once
+        (an atlas saved before them, until `soundatlas reindex` adds them)."""
+        if self._popular is None:
+            with self._ids_lock:
+                if self._popular is None:
+                    self._popular = popularity_ranks(self.songs, titles.order)
+        return self._popular
 
     def row_of_id(self, track_id: str) -> int | None:
         """The row of the song with exactly this track id, or None: a binary search once
@@ -412,22 +493,32 @@ class SongDirectory:
 
     def song(self, row: int) -> Song:
         """The song at ``row`` of the directory."""
-        record = {c: self.songs.column(c)[int(row)].as_py() for c in self._record_columns}
+        return self.songs_at([row])[0]
+
+    def songs_at(self, rows: Sequence[int]) -> list[Song]:
+        """The songs at ``rows`` of the directory, each column read once for all of them (one
+        value at a time, 40 columns of 20 songs cost a search 5 ms)."""
+        taken = take_rows(self.songs, np.asarray(rows, dtype=np.int64), self._record_columns)
+        columns = {c: taken[c].to_pylist() for c in self._record_columns}
         for column in self._single_precision:  # stored as float32: shown as written, 0.3
-            if record[column] is not None:
-                record[column] = float(str(np.float32(record[column])))
-        return Song(
-            track_id=str(record["track_id"]),
-            name=str(record["name"]),
-            artists=tuple(record["artists"] or ()),
-            genres=tuple(record["genres"] or ()),
-            values={c: record[c] for c in SONG_VALUES if c in record},
-            clusters={
-                m: (int(record[LABEL_COLUMNS[m]]), str(record[PERSONA_COLUMNS[m]]))
-                for m in self.methods
-            },
-            row=None,
-        )
+            columns[column] = [
+                None if v is None else float(str(np.float32(v))) for v in columns[column]
+            ]
+        return [
+            Song(
+                track_id=str(columns["track_id"][i]),
+                name=str(columns["name"][i]),
+                artists=tuple(columns["artists"][i] or ()),
+                genres=tuple(columns["genres"][i] or ()),
+                values={c: columns[c][i] for c in SONG_VALUES if c in columns},
+                clusters={
+                    m: (int(columns[LABEL_COLUMNS[m]][i]), str(columns[PERSONA_COLUMNS[m]][i]))
+                    for m in self.methods
+                },
+                row=None,
+            )
+            for i in range(len(taken))
+        ]
 
     def _artists(self, row: int) -> str:
         return ", ".join(self.songs["artists"][row].as_py() or [])
@@ -445,8 +536,11 @@ class SongDirectory:
         sound = [f for f in AUDIO_FEATURES if f in self.songs.column_names]
         taken = take_rows(self.songs, rows, ["artists", "recording_key", *sound])
         credited = taken["artists"].to_pylist()
-        primary = name_keys(pa.array([a[0] if a else None for a in credited], pa.large_string()))
-        keys = primary.to_pylist()
+        primary = [a[0] if a else None for a in credited]
+        if len(primary) <= FOLDED_ONE_BY_ONE:
+            keys = [name_key(name) for name in primary]
+        else:
+            keys = name_keys(pa.array(primary, pa.large_string())).to_pylist()
         features = np.column_stack([_floats(taken[f]) for f in sound]) if sound else None
         titles = taken["recording_key"].to_pylist()
         return [
@@ -461,11 +555,13 @@ class SongDirectory:
     def one_per_recording(self, rows: np.ndarray) -> np.ndarray:
         """The first of ``rows`` of each recording, in their order."""
         kept: list[int] = []
-        seen: dict[str, list[tuple[str, str, np.ndarray]]] = {}
-        for row, recording in zip(rows, self.recordings(rows), strict=True):
-            same_artist = seen.setdefault(recording[0], [])
-            if not any(same_recording(recording, other) for other in same_artist):
-                same_artist.append(recording)
+        # Per primary artist, the titles and sounds of the recordings kept (`same_recording`).
+        seen: dict[str, tuple[set[str], list[np.ndarray]]] = {}
+        for row, (artist, title, sound) in zip(rows, self.recordings(rows), strict=True):
+            titles, sounds = seen.setdefault(artist, (set(), []))
+            if title not in titles and not sounds_like_any(sound, sounds):
+                titles.add(title)
+                sounds.append(sound)
                 kept.append(int(row))
         return np.asarray(kept, dtype=np.int64)
 
@@ -477,11 +573,26 @@ class SongDirectory:
 
     def table(self, rows: np.ndarray) -> pd.DataFrame:
         """The songs at ``rows``, with artists and genres as text."""
-        taken = take_rows(self.songs, rows)
-        frame = taken.drop_columns(["unit", "title_key", "recording_key"]).to_pandas()
+        shown = [c for c in self.songs.column_names if c not in _LOOKUP_COLUMNS]
+        frame = take_rows(self.songs, rows, shown).to_pandas()
         frame["artists"] = [", ".join(a) if a is not None else "" for a in frame["artists"]]
         frame["genres"] = [", ".join(g) if g is not None else "" for g in frame["genres"]]
         return frame
+
+
+_LOOKUP_COLUMNS = ("unit", "title_key", "recording_key")
+"""Columns of ``songs.arrow`` for lookups only, never shown (`SongDirectory.table`)."""
+
+
+def _most_popular(order: np.ndarray, ranks: np.ndarray, run: slice, most: int | None) -> np.ndarray:
+    """The rows at the positions ``run`` of a sort ``order``, the ``most`` of lowest ``ranks``
+    (all when None), lowest first."""
+    within = np.asarray(ranks[run])
+    chosen = np.arange(len(within))
+    if most is not None and most < len(within):
+        chosen = np.argpartition(within, most - 1)[:most]
+    chosen = chosen[np.argsort(within[chosen])]
+    return np.asarray(order[run][chosen], dtype=np.int64)
 
 
 def _no_prefetch(index: Any) -> None:

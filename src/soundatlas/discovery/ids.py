@@ -102,13 +102,20 @@ def songs_at(
     wanted = [r for r in rows if r is not None]
     loaded = iter(index.songs(wanted) if wanted else [])
     directory = index.directory
+    places = [
+        None if directory is None else directory.row_of_id(track_id)
+        for track_id, row in zip(track_ids, rows, strict=True)
+        if row is None
+    ]
+    elsewhere = [p for p in places if p is not None]
+    outside = iter(directory.songs_at(elsewhere) if directory is not None and elsewhere else [])
+    unloaded = iter(places)
     found: list[Song | None] = []
-    for track_id, row in zip(track_ids, rows, strict=True):
+    for row in rows:
         if row is not None:
             found.append(next(loaded))
-            continue
-        outside = None if directory is None else directory.row_of_id(track_id)
-        found.append(None if outside is None else directory.song(outside))
+        else:
+            found.append(None if next(unloaded) is None else next(outside))
     return found
 
 

@@ -56,6 +56,16 @@ def discovery_index(atlas: Atlas) -> DiscoveryIndex:
     return index
 
 
+def _one_chunk(column: pd.Series) -> pd.api.extensions.ExtensionArray:
+    """A text column as a pandas string array of one Arrow chunk: taking rows from one of
+    many chunks (a sampled atlas's sample, read from several Parquet row groups) joins them
+    first, 2 ms a take at 1,000,000 songs against 0.01 ms."""
+    values = pa.array(column.astype("str").array)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return pd.array(values, dtype="str")
+
+
 class DiscoveryIndex(QueryIndex):
     """The `QueryIndex` of a loaded atlas, plus what result tables, filters and charts need.
 
@@ -77,8 +87,8 @@ class DiscoveryIndex(QueryIndex):
         self._lazy["artist_lists"] = tracks["artists"].to_numpy(dtype=object)
         self._lazy["genre_lists"] = tracks["genres"].to_numpy(dtype=object)
         # Typed once, so result tables need no per-call string conversion.
-        self._id_column = tracks["track_id"].astype("str").array
-        self._name_column = tracks["name"].astype("str").array
+        self._id_column = _one_chunk(tracks["track_id"])
+        self._name_column = _one_chunk(tracks["name"])
         if parts is None:
             self._artist_column = pd.array([", ".join(a) for a in self.artist_lists], dtype="str")
             self._genre_column = pd.array([", ".join(g) for g in self.genre_lists], dtype="str")

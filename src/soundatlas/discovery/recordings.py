@@ -49,6 +49,17 @@ def same_recording(first: tuple[str, str, np.ndarray], second: tuple[str, str, n
     return bool(len(a) and np.all(np.abs(a - b) <= limit))
 
 
+def sounds_like_any(sound: np.ndarray, others: list[np.ndarray]) -> bool:
+    """Whether ``sound`` (audio features) equals any of ``others`` within rounding, as
+    `same_recording` compares two songs' features, all in one array operation (a search
+    checks a thousand songs, each against the songs of its artist seen before it)."""
+    if not len(sound) or not others:
+        return False
+    stacked = np.asarray(others)
+    limit = TOLERANCE + RELATIVE * np.maximum(np.abs(sound), np.abs(stacked))
+    return bool(np.all(np.abs(stacked - sound) <= limit, axis=1).any())
+
+
 def recording_title_codes(names: pa.Array, title_keys: pa.Array) -> np.ndarray:
     """A code per title, equal for titles equal once release qualifiers are removed.
 

@@ -2,12 +2,12 @@
 
 An atlas saved by an older SoundAtlas, or with another index version, has no saved discovery
 index (`soundatlas.discovery.indexfiles`), and one of a catalog too big to load whole built
-before its directory saved its sort orders has none of those (`soundatlas.discovery.directory`);
-every query process or server then builds them on first use (for 10,000,000 songs, minutes
-before a server answers). `reindex_atlas` writes what is missing into the atlas folder: beside
-it, in a folder of hard links to its files plus the new ones, swapped in whole like a new build
-(`soundatlas.atlas.folders.relinked_atlas`), so a reader sees the old atlas or the new one and
-the catalog is never copied.
+before its directory saved its sort orders has none of those, or only some
+(`soundatlas.discovery.directory`); every query process or server then builds them on first
+use (for 10,000,000 songs, minutes before a server answers). `reindex_atlas` writes what is
+missing into the atlas folder: beside it, in a folder of hard links to its files plus the new
+ones, swapped in whole like a new build (`soundatlas.atlas.folders.relinked_atlas`), so a
+reader sees the old atlas or the new one and the catalog is never copied.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from soundatlas.atlas.folders import relinked_atlas
 from soundatlas.atlas.manifest import read_manifest
 from soundatlas.atlas.model import load_atlas
 from soundatlas.atlas.store import relist_derived
-from soundatlas.discovery.directory import has_sorted, open_songs, write_sorted
+from soundatlas.discovery.directory import has_sorted, open_songs, usable_sorted, write_sorted
 from soundatlas.discovery.index import discovery_index
 from soundatlas.discovery.indexfiles import INDEX_VERSION, write_parts
 from soundatlas.errors import AtlasError
@@ -79,8 +79,11 @@ def reindex_atlas(
             tick("index", 1.0)
         if SORTED in missing:
             tick("sort", 0.0)
-            songs_file = manifest["parts"]["directory"]["songs_file"]
-            directory_sorted = write_sorted(folder, open_songs(folder / songs_file))
+            entry = manifest["parts"]["directory"]
+            # Parts an older version saved are kept: only what it lacks is derived.
+            directory_sorted = write_sorted(
+                folder, open_songs(folder / entry["songs_file"]), usable_sorted(entry)
+            )
             tick("sort", 1.0)
         relist_derived(folder, manifest, derived=derived, directory_sorted=directory_sorted)
     return missing

@@ -194,15 +194,9 @@ def _artists_of_catalog(
         if page.start == 0:
             extra = directory.artist(artist_id)
             names = [extra.name if extra is not None else key, *names][: page.stop - page.start]
-    rows = [directory.artist_rows(name_id(n)) for n in names]
     found_artists = [directory.artist(name_id(n)) for n in names]
-    best = [
-        pc.max(take_rows(directory.songs, r, ["popularity"])["popularity"]).as_py()
-        if r is not None and len(r)
-        else None
-        for r in rows
-    ]
-    popularity = np.array([np.nan if b is None else float(b) for b in best])
+    best = [directory.artist_popularity(name_id(n)) for n in names]
+    popularity = np.array([np.nan if b is None else b for b in best])
     matched = dict(zip(artists["artist"], artists["match"], strict=True))
     table = pd.DataFrame(
         {
@@ -287,19 +281,22 @@ def songs_outside_sample(index: QueryIndex, key: str) -> tuple[np.ndarray, np.nd
     if not index.sampled:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     directory = index.directory
-    exact, prefix = directory.title_matches(key)
-    rows = np.concatenate([exact, prefix])
-    tiers = np.repeat([_TIER["exact"], _TIER["prefix"]], [len(exact), len(prefix)])
-    # Only as many as give OUTSIDE_MATCHES outside the sample are checked against it (a common
-    # word starts a hundred thousand titles of 10,000,000 songs; a sample holds a tenth).
-    end = min(len(rows), 2 * OUTSIDE_MATCHES)
+    # Only as many as give OUTSIDE_MATCHES outside the sample are taken and checked against it
+    # (a common word starts a hundred thousand titles of 10,000,000 songs; a sample holds a
+    # tenth): the most popular, without ranking the rest.
+    most = 2 * OUTSIDE_MATCHES
     while True:
-        ids = take_rows(directory.songs, rows[:end], ["track_id"])["track_id"]
+        exact, prefix = directory.title_matches(key, most + 1)
+        rows = np.concatenate([exact, prefix])[: most + 1]
+        tiers = np.repeat([_TIER["exact"], _TIER["prefix"]], [len(exact), len(prefix)])
+        every = len(rows) <= most
+        rows, tiers = rows[:most], tiers[: len(rows)][:most]
+        ids = take_rows(directory.songs, rows, ["track_id"])["track_id"]
         loaded = index.track_ids.get_indexer(ids.to_numpy()) >= 0
-        if (~loaded).sum() >= OUTSIDE_MATCHES or end == len(rows):
+        if (~loaded).sum() >= OUTSIDE_MATCHES or every:
             break
-        end = min(len(rows), 4 * end)
-    rows, tiers = rows[:end][~loaded][:OUTSIDE_MATCHES], tiers[:end][~loaded][:OUTSIDE_MATCHES]
+        most *= 4
+    rows, tiers = rows[~loaded][:OUTSIDE_MATCHES], tiers[~loaded][:OUTSIDE_MATCHES]
     kept = np.isin(rows, directory.one_per_recording(rows))
     return rows[kept], tiers[kept]
 

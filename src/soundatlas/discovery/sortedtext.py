@@ -58,10 +58,18 @@ class SortedStrings:
 
     def rows_starting(self, prefix: str) -> np.ndarray:
         """Rows whose value starts with ``prefix`` (equal to it included), in sort order."""
+        start, _, end = self.span(prefix)
+        return self.order[start:end]
+
+    def span(self, prefix: str) -> tuple[int, int, int]:
+        """Where the values starting with ``prefix`` are in sort order: ``order[start:end]``,
+        the values equal to it first (``order[start:equal]``: bytes sort a string before every
+        longer one it starts)."""
         wanted = prefix.encode("utf-8", "surrogatepass")
         start = self._first_at_least(wanted)
+        equal = self._first_at_least(wanted + b"\x00")  # the least string above ``wanted``
         end = self._first_at_least(wanted + b"\xff")  # no UTF-8 text holds byte 0xff
-        return self.order[start:end]
+        return start, equal, end
 
 
 def sort_order(column: pa.ChunkedArray) -> np.ndarray:
@@ -71,18 +79,31 @@ def sort_order(column: pa.ChunkedArray) -> np.ndarray:
     return pc.sort_indices(column).to_numpy().astype(width)
 
 
+SLICED_ROWS = 256
+"""Most rows `take_rows` reads as one-row slices of their batches (zero-copy, then joined):
+for 10 to 200 rows of the 10,000,000-song directory's 50 batches 3 to 6 times faster than a
+take from each batch holding one (0.1 against 0.7 ms for 10 rows); at 1,000 rows the takes
+are faster."""
+
+
 def take_rows(table: pa.Table, rows: np.ndarray, columns: list[str] | None = None) -> pa.Table:
     """The rows at ``rows`` (in that order) of ``columns`` of ``table`` (all when None).
 
     ``Table.take`` concatenates every record batch first: 10,000,000 memory-mapped titles in
     50 batches cost about a second per call, against well under a millisecond here, where each
-    batch holding a wanted row is taken from on its own.
+    batch holding a wanted row is taken from on its own (or, for a few rows, sliced).
     """
     part = table.select(columns) if columns is not None else table
     rows = np.asarray(rows, dtype=np.int64)
     batches = part.to_batches()
     starts = np.cumsum([0, *(len(b) for b in batches)])
     chunk = np.searchsorted(starts, rows, side="right") - 1
+    if len(rows) <= SLICED_ROWS:
+        pieces = [
+            batches[k].slice(row - int(starts[k]), 1)
+            for k, row in zip(chunk.tolist(), rows.tolist(), strict=True)
+        ]
+        return pa.Table.from_batches(pieces, schema=part.schema).combine_chunks()
     order = np.argsort(chunk, kind="stable")
     pieces = [
         batches[k].take(pa.array(rows[order][chunk[order] == k] - starts[k]))

@@ -66,9 +66,9 @@ def similar_in_catalog(
     count = max(4 * n, 50)
     while True:
         rows, scores = directory.neighbours(row, min(count, directory.size))
-        seen = [directory.recording(row)]
+        query, *recordings = directory.recordings(np.concatenate([[row], rows]))
+        seen = [query]
         kept, kept_scores = [], []
-        recordings = directory.recordings(rows)
         for candidate, score, recording in zip(
             rows.tolist(), scores.tolist(), recordings, strict=True
         ):

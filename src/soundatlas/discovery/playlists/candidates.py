@@ -22,10 +22,16 @@ from soundatlas.clustering.metrics import NOISE
 from soundatlas.clustering.result import METHOD_TITLES
 from soundatlas.discovery.artists import artist_code
 from soundatlas.discovery.index import DiscoveryIndex, discovery_index
+from soundatlas.discovery.playlists.nearby import similarity_to, within_reach
 from soundatlas.discovery.playlists.request import PlaylistRequest
 from soundatlas.discovery.similar import resolve_track
 from soundatlas.discovery.sortedtext import take_rows
 from soundatlas.errors import ConfigError, LookupFailed
+
+# `playlist_rows` first ranks this many passing songs (x size, plus), then grows the head
+# fourfold while releases and the artist cap leave fewer than it wants.
+HEAD_FACTOR = 4
+HEAD_MINIMUM = 64
 
 
 @dataclass(frozen=True)
@@ -129,11 +135,6 @@ def seed_songs(
     return np.unique(np.asarray(rows, dtype=np.int64)), points
 
 
-HEAD_FACTOR, HEAD_MINIMUM = 4, 64
-"""`select` with ``best`` ranks first the best max(4 × best, 64) songs (ties included), and four
-times as many each time releases and the artist cap leave fewer than ``best`` of them."""
-
-
 def select(
     atlas: Atlas,
     index: DiscoveryIndex,
@@ -141,68 +142,55 @@ def select(
     source: Source,
     allowed: np.ndarray | None = None,
     *,
-    best: int | None = None,
+    counted: bool = True,
 ) -> Candidates:
     """Every song in scope that passes every constraint (and is ``allowed``), best first.
 
-    ``best``: only the first ``best`` songs are wanted (`playlist_rows`). Then only a prefix
-    of the ranking is ranked, grown until it gives ``best`` songs once releases and the artist
-    cap have been applied (or holds every song): both keep or drop a song by the songs ranked
-    before it only, so the first ``best`` are those of the whole ranking. ``rows`` then holds
-    at least those, and ``cut_by`` is empty.
-    """
-    scope = source.scope
-    similarity = (unit_rows_of(index, scope) @ source.reference).astype(np.float64)
+    Only the songs that can reach the threshold are scored and filtered
+    (`soundatlas.discovery.playlists.nearby`). ``counted`` also counts, over the whole scope,
+    the songs each filter removes (``cut_by``). Without it (`playlist_rows`, which wants only
+    the songs) ``cut_by`` is empty and the candidates are the best ``request.size`` or more,
+    not all: only as many of the songs passing the filters are ranked as it takes
+    (`leading`), since keeping a recording's best release and capping each artist depend only
+    on the songs ranked before."""
+    everywhere = source.scope
+    scope = everywhere[within_reach(index, everywhere, source.reference, request.threshold)]
+    similarity = similarity_to(index, scope, source.reference)
     failing = filters(atlas, request, scope, similarity)
     if allowed is not None:
         failing["filters"] = ~in_scope(allowed, scope)
     passing = ~np.logical_or.reduce(list(failing.values()))
     passing &= ~in_scope(releases_mask(index, source.seed_rows), scope)
-    passed = np.flatnonzero(passing)
-    passed_distance = _target_distance(atlas, request, scope[passed])
-    wanted = len(passed) if best is None else max(HEAD_FACTOR * int(best), HEAD_MINIMUM)
+    positions = np.flatnonzero(passing)
+    distance = _target_distance(atlas, request, scope[positions])
+    count = len(positions) if counted else HEAD_FACTOR * request.size + HEAD_MINIMUM
     while True:
-        head = ranking_head(passed_distance, similarity[passed], wanted)
-        positions, distance = passed[head], passed_distance[head]
-        ranking = rank_order(similarity[positions], distance, scope[positions])
-        positions, distance = positions[ranking], distance[ranking]
-        unique = index.first_releases(scope[positions])
-        kept = unique[artist_cap(index, scope[positions[unique]], request.max_per_artist)]
-        if best is None or len(kept) >= best or len(head) == len(passed):
+        ranking = leading(similarity[positions], distance, scope[positions], count)
+        ranked, ranked_distance = positions[ranking], distance[ranking]
+        unique = index.first_releases(scope[ranked])
+        kept = unique[artist_cap(index, scope[ranked[unique]], request.max_per_artist)]
+        if len(kept) >= request.size or len(ranking) == len(positions):
             break
-        wanted *= 4
-    chosen = positions[kept]
-    cut_by = {}
-    if best is None:
-        cut_by = {name: int(mask.sum()) for name, mask in failing.items()}
-        cut_by["releases"] = int(len(positions) - len(unique))
+        count *= 4
+    cut_by: dict[str, int] = {}
+    if counted:
+        cut_by = _cut_counts(atlas, request, everywhere, allowed)
+        cut_by["threshold"] = len(everywhere) - len(scope) + int(failing["threshold"].sum())
+        cut_by["releases"] = int(len(ranked) - len(unique))
         cut_by["max_per_artist"] = int(len(unique) - len(kept))
-    return Candidates(scope[chosen], similarity[chosen], distance[kept], cut_by)
+    chosen = ranked[kept]
+    return Candidates(scope[chosen], similarity[chosen], ranked_distance[kept], cut_by)
 
 
-def ranking_head(distance: np.ndarray, similarity: np.ndarray, count: int) -> np.ndarray:
-    """Positions (ascending) of a prefix of `rank_order`'s ranking that holds at least its
-    first ``count``: every song closer to the targets than the ``count``-th best, and of
-    those as close, every song at least as similar as the ones needed to make ``count`` (ties
-    included, so the rows' order decides among them as in the whole ranking)."""
-    if count >= len(distance):
-        return np.arange(len(distance))
-    cut = np.partition(distance, count - 1)[count - 1]
-    closer = distance < cut
-    level = np.flatnonzero(distance == cut)
-    needed = count - int(np.count_nonzero(closer))
-    if needed < len(level):
-        dissimilarity = -similarity[level]
-        bound = np.partition(dissimilarity, needed - 1)[needed - 1]
-        level = level[dissimilarity <= bound]
-    closer[level] = True
-    return np.flatnonzero(closer)
-
-
-def unit_rows_of(index: DiscoveryIndex, scope: np.ndarray) -> np.ndarray:
-    """The unit vectors of the songs in scope (the catalog's own array when it is all of it:
-    copying 100k rows costs more than the product that follows)."""
-    return index.unit if len(scope) == index.size else index.unit[scope]
+def _cut_counts(
+    atlas: Atlas, request: PlaylistRequest, scope: np.ndarray, allowed: np.ndarray | None
+) -> dict[str, int]:
+    """How many songs of the whole ``scope`` each filter rejects on its own (the threshold's
+    count is the caller's: it scored only the songs within reach of it)."""
+    failing = filters(atlas, request, scope, np.ones(len(scope)))
+    if allowed is not None:
+        failing["filters"] = ~in_scope(allowed, scope)
+    return {name: int(mask.sum()) for name, mask in failing.items()}
 
 
 def in_scope(values: np.ndarray, scope: np.ndarray) -> np.ndarray:
@@ -307,12 +295,11 @@ def seed_point(atlas: Atlas, index: DiscoveryIndex, kind: str, seed: str) -> np.
 
 
 def filters(
-    atlas: Atlas, request: PlaylistRequest, scope: np.ndarray, similarity: np.ndarray | None
+    atlas: Atlas, request: PlaylistRequest, scope: np.ndarray, similarity: np.ndarray
 ) -> dict[str, np.ndarray]:
-    """For each active filter, which songs in scope it rejects (the similarity threshold
-    too, unless ``similarity`` is None)."""
+    """For each active filter, which songs in scope it rejects."""
     index = discovery_index(atlas)
-    failing = {} if similarity is None else {"threshold": similarity < request.threshold}
+    failing = {"threshold": similarity < request.threshold}
     for column, low in request.minimum.items():
         failing[f"min_{column}"] = ~(in_scope(index.numbers(column), scope) >= low)
     for column, high in request.maximum.items():
@@ -341,6 +328,26 @@ def _target_distance(atlas: Atlas, request: PlaylistRequest, rows: np.ndarray) -
 def rank_order(similarity: np.ndarray, distance: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Closest to the targets first, then most similar, then catalog order (deterministic)."""
     return np.lexsort((rows, -similarity, distance))
+
+
+def leading(
+    similarity: np.ndarray, distance: np.ndarray, rows: np.ndarray, count: int
+) -> np.ndarray:
+    """The first ``count`` or more positions of `rank_order` (all of them when there are no
+    more), in that order, ranking only those: the songs ahead of the ``count``-th best by
+    distance, and of those tied with it the ones as similar as the ``count``-th of them or
+    more. Every song ranked before one it returns is among them, so they are a prefix."""
+    if count >= len(rows):
+        return rank_order(similarity, distance, rows)
+    bound = np.partition(distance, count - 1)[count - 1]
+    chosen = distance < bound
+    tied = np.flatnonzero(distance == bound)
+    wanted = count - int(chosen.sum())
+    closest = -similarity[tied]
+    least = np.partition(closest, wanted - 1)[wanted - 1]
+    chosen[tied if np.isnan(least) else tied[closest <= least]] = True
+    positions = np.flatnonzero(chosen)
+    return positions[rank_order(similarity[positions], distance[positions], rows[positions])]
 
 
 def artist_cap(index: DiscoveryIndex, rows: np.ndarray, cap: int) -> np.ndarray:

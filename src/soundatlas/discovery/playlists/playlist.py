@@ -106,7 +106,7 @@ def playlist_rows(atlas: Atlas, request: PlaylistRequest) -> np.ndarray:
     LookupFailed, AmbiguousQuery, ConfigError
         As `generate_playlist`.
     """
-    _, found, flow = _choose(atlas, discovery_index(atlas), request, None, best=request.size)
+    _, found, flow = _choose(atlas, discovery_index(atlas), request, None, counted=False)
     return found.rows[: request.size][flow]
 
 
@@ -115,12 +115,14 @@ def _choose(
     index: DiscoveryIndex,
     request: PlaylistRequest,
     allowed: object,
-    best: int | None = None,
+    *,
+    counted: bool = True,
 ) -> tuple[Source, Candidates, np.ndarray]:
-    """The request's source, its candidates best first (with ``best``, at least the first
-    ``best``: `select`), and the playing order of the best ``size`` of them (a permutation)."""
+    """The request's source, its candidates best first (with what each constraint cut when
+    ``counted``: `select`), and the playing order of the best ``size`` of them (a
+    permutation)."""
     source = sound_source(atlas, index, request)
-    found = select(atlas, index, request, source, allowed_mask(index, allowed), best=best)
+    found = select(atlas, index, request, source, allowed_mask(index, allowed), counted=counted)
     return source, found, flow_order(atlas, request.order, found.rows[: request.size])
 
 

@@ -25,13 +25,12 @@ from soundatlas.atlas.model import Atlas
 from soundatlas.discovery.index import discovery_index
 from soundatlas.discovery.playlists.candidates import (
     filters,
-    in_scope,
     releases_mask,
     scope_of,
     seed_point,
     seed_songs,
-    unit_rows_of,
 )
+from soundatlas.discovery.playlists.nearby import reaching
 from soundatlas.discovery.playlists.request import SEED_KINDS, PlaylistRequest
 
 
@@ -66,35 +65,25 @@ def seed_pools(atlas: Atlas, request: PlaylistRequest) -> list[SeedPool]:
     """
     index = discovery_index(atlas)
     scope, _ = scope_of(atlas, index, request)
-    seed_rows, points = seed_songs(atlas, index, request.seeds)
-    banned = in_scope(releases_mask(index, seed_rows), scope)
-    # Every filter but the threshold is the same for every seed: computed once.
-    failing = list(filters(atlas, request, scope, None).values())
+    seed_rows, _ = seed_songs(atlas, index, request.seeds)
+    banned = releases_mask(index, seed_rows)
     columns = index.feature_columns(None)
     seeds = [(kind, seed) for kind in SEED_KINDS for seed in getattr(request, kind)]
-    # A seed song's sound is the one `seed_songs` found (one point per seed, in order).
-    sounds = [*points, *(seed_point(atlas, index, k, s) for k, s in seeds[len(points) :])]
-    directions = [index.direction(sound, columns) for sound in sounds]
-    usable = [d for d in directions if d is not None]
-    # One product for every seed: one pass over the songs' vectors, not one per seed.
-    similarity = unit_rows_of(index, scope) @ np.column_stack(usable) if usable else None
-    recording = in_scope(index.recording, scope)
     counted = np.zeros(len(index.releases), dtype=bool)  # one flag per recording
     pools = []
-    column = 0
-    for (kind, seed), direction in zip(seeds, directions, strict=True):
-        near = np.zeros(0, dtype=np.int64)  # positions in scope, ascending
-        if direction is not None and similarity is not None:
-            near = np.flatnonzero(similarity[:, column] >= request.threshold)
+    for kind, seed in seeds:
+        direction = index.direction(seed_point(atlas, index, kind, seed), columns)
+        near = np.zeros(0, dtype=np.int64)
+        if direction is not None:
+            # The same similarity as the playlist's, scored only where the first pass is
+            # unsure (`nearby`).
+            near = reaching(index, scope, direction, request.threshold)
             near = near[~banned[near]]
-            column += 1
-        # Only the seed's near songs are read from here on, not a mask over every song.
-        passing = near
-        for rejected in failing:
-            passing = passing[~rejected[passing]]
-        chosen = recording[passing]
-        counted[chosen] = True  # distinct recordings, without sorting
-        relinked = int(np.count_nonzero(counted))
-        counted[chosen] = False
-        pools.append(SeedPool(kind, seed, len(near), len(passing), relinked))
+        # The filters but the threshold, over the seed's pool only.
+        failing = filters(atlas, request, near, np.ones(len(near)))
+        failing.pop("threshold")
+        passing = near[~np.logical_or.reduce([np.zeros(len(near), bool), *failing.values()])]
+        counted[:] = False
+        counted[index.recording[passing]] = True  # distinct recordings, without sorting
+        pools.append(SeedPool(kind, seed, len(near), len(passing), int(counted.sum())))
     return pools
