@@ -253,3 +253,19 @@ def test_a_typo_of_a_real_artist_finds_them(atlas_of) -> None:
         found = search(charts, typed)
         assert found.suggestion == meant
         assert (found.songs["artists"].head(5) == meant).all()
+
+
+@pytest.mark.realdata
+def test_the_rows_of_many_artists_are_each_artists_rows_in_turn(atlas_of) -> None:
+    """`rows_of_artists` gathers at once what `rows_of_artist` gives one artist at a time."""
+    import numpy as np
+
+    from soundatlas.discovery.index import discovery_index
+
+    index = discovery_index(atlas_of(TOPHITS))
+    codes = np.random.default_rng(0).integers(0, len(index.artist_names), 300)
+    for chosen in (codes, codes[:1], codes[:0], np.array([codes[0]] * 3)):
+        parts = [index.rows_of_artist(int(c)) for c in chosen]
+        expected = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        assert index.rows_of_artists(chosen).tolist() == expected.tolist()
+    assert len(index.rows_of_artists(codes)) > 300

@@ -28,6 +28,7 @@ The directory of an atlas is opened and kept by its `soundatlas.discovery.index.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -45,7 +46,7 @@ from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS
 from soundatlas.discovery.catalogartists import CatalogArtists, artist_parts
 from soundatlas.discovery.indexfiles import read_part, write_part
 from soundatlas.discovery.nearest import unit_rows
-from soundatlas.discovery.recordings import same_recording, sounds_like_any
+from soundatlas.discovery.recordings import first_recordings, same_recording
 from soundatlas.discovery.song import SONG_VALUES, Artist, Song
 from soundatlas.discovery.sortedtext import SortedStrings, sort_order, take_rows
 from soundatlas.discovery.text import (
@@ -77,6 +78,8 @@ FOLDED_ONE_BY_ONE = 800
 """Most artist names `SongDirectory.recordings` folds one by one in Python (`name_key`, about
 5 µs a name); more are folded as one Arrow column (`name_keys`: 3.5 ms and more, most of it
 compiling its regular expressions). Measured on the 10,000,000-song atlas's names."""
+FOLDED_KEPT = 16_384
+"""Artist names whose `name_key` a process keeps (`_folded`): a few megabytes at most."""
 WHOLE_VALUES = ("key", "mode", "time_signature")
 """Kept for each song when the catalog has them (audio-features objects show them)."""
 
@@ -553,17 +556,45 @@ class SongDirectory:
         ]
 
     def one_per_recording(self, rows: np.ndarray) -> np.ndarray:
-        """The first of ``rows`` of each recording, in their order."""
-        kept: list[int] = []
-        # Per primary artist, the titles and sounds of the recordings kept (`same_recording`).
-        seen: dict[str, tuple[set[str], list[np.ndarray]]] = {}
-        for row, (artist, title, sound) in zip(rows, self.recordings(rows), strict=True):
-            titles, sounds = seen.setdefault(artist, (set(), []))
-            if title not in titles and not sounds_like_any(sound, sounds):
-                titles.add(title)
-                sounds.append(sound)
-                kept.append(int(row))
-        return np.asarray(kept, dtype=np.int64)
+        """The first of ``rows`` of each recording, in their order.
+
+        Only songs whose primary artist has another song among ``rows`` can repeat a
+        recording, so only their titles and sounds are read and compared one by one (a search
+        checks a thousand songs, most of them by artists it lists once)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) < 2:
+            return rows.copy()
+        artist = self._primary_artist_codes(rows)
+        shared = np.bincount(artist)[artist] > 1
+        kept = ~shared
+        if shared.any():
+            at = np.flatnonzero(shared)
+            sound = [f for f in AUDIO_FEATURES if f in self.songs.column_names]
+            taken = take_rows(self.songs, rows[at], ["recording_key", *sound])
+            titles = [str(t) for t in taken["recording_key"].to_pylist()]
+            features = np.column_stack([_floats(taken[f]) for f in sound]) if sound else None
+            if features is None:
+                features = np.zeros((len(at), 0))
+            kept[at] = first_recordings(artist[at], titles, features)
+        return rows[kept]
+
+    def _primary_artist_codes(self, rows: np.ndarray) -> np.ndarray:
+        """A code per row, equal for rows whose first credited artist has the same key
+        (`name_key`); a row crediting nobody gets a code of its own (as in `recording`)."""
+        credited = take_rows(self.songs, rows, ["artists"])["artists"].combine_chunks()
+        count = pc.fill_null(pc.list_value_length(credited), 0).to_numpy(zero_copy_only=False)
+        has = count > 0
+        first = pc.list_element(pc.filter(credited, pa.array(has)), 0).dictionary_encode()
+        numbering: dict[str, int] = {}
+        names = [
+            numbering.setdefault(_folded(n), len(numbering)) for n in first.dictionary.to_pylist()
+        ]
+        codes = np.empty(len(rows), dtype=np.int64)
+        of_first = np.asarray([*names, numbering.setdefault("", len(numbering))], dtype=np.int64)
+        indices = pc.fill_null(first.indices, len(of_first) - 1)
+        codes[has] = of_first[indices.to_numpy(zero_copy_only=False)]
+        codes[~has] = len(numbering) + np.arange(int((~has).sum()))
+        return codes
 
     def neighbours(self, row: int, count: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``count`` rows nearest ``row`` by the index (itself included), best first."""
@@ -578,6 +609,13 @@ class SongDirectory:
         frame["artists"] = [", ".join(a) if a is not None else "" for a in frame["artists"]]
         frame["genres"] = [", ".join(g) if g is not None else "" for g in frame["genres"]]
         return frame
+
+
+@functools.lru_cache(maxsize=FOLDED_KEPT)
+def _folded(name: str | None) -> str:
+    """`name_key` of an artist name, kept for the next searches (the popular artists of a
+    catalog come back in search after search)."""
+    return name_key(name)
 
 
 _LOOKUP_COLUMNS = ("unit", "title_key", "recording_key")

@@ -371,6 +371,15 @@ class QueryIndex:
         """Rows of every song an artist is listed on, ascending."""
         return self.artist_rows[self.artist_ptr[code] : self.artist_ptr[code + 1]]
 
+    def rows_of_artists(self, codes: np.ndarray) -> np.ndarray:
+        """`rows_of_artist` of each of ``codes``, one after the other, in one gather (a common
+        word names thousands of artists: a slice each took milliseconds)."""
+        codes = np.asarray(codes, dtype=np.int64)
+        starts = np.asarray(self.artist_ptr[codes], dtype=np.int64)
+        lengths = np.asarray(self.artist_ptr[codes + 1], dtype=np.int64) - starts
+        before = np.cumsum(lengths) - lengths
+        return self.artist_rows[np.arange(int(lengths.sum())) + np.repeat(starts - before, lengths)]
+
     def row_of_id(self, track_id: str) -> int | None:
         """Row of a track id (the first, should the catalog repeat one), or None. One scan of
         the ids (about a millisecond at 100k songs); `DiscoveryIndex` answers the many lookups

@@ -60,6 +60,22 @@ def sounds_like_any(sound: np.ndarray, others: list[np.ndarray]) -> bool:
     return bool(np.all(np.abs(stacked - sound) <= limit, axis=1).any())
 
 
+def first_recordings(artists: np.ndarray, titles: list[str], sounds: np.ndarray) -> np.ndarray:
+    """Which songs, given in order as primary artist codes, title keys without release
+    qualifiers and audio features (one row each), are the first of their recording
+    (`same_recording`) among them: each is checked against the songs of its artist kept
+    before it."""
+    kept = np.zeros(len(titles), dtype=bool)
+    seen: dict[int, tuple[set[str], list[np.ndarray]]] = {}
+    for i, (artist, title) in enumerate(zip(artists.tolist(), titles, strict=True)):
+        kept_titles, kept_sounds = seen.setdefault(artist, (set(), []))
+        if title not in kept_titles and not sounds_like_any(sounds[i], kept_sounds):
+            kept_titles.add(title)
+            kept_sounds.append(sounds[i])
+            kept[i] = True
+    return kept
+
+
 def recording_title_codes(names: pa.Array, title_keys: pa.Array) -> np.ndarray:
     """A code per title, equal for titles equal once release qualifiers are removed.
 

@@ -263,8 +263,8 @@ def find(index: QueryIndex, text: str, *, limit: int = 20, offset: int = 0) -> F
 def _all_matches(index: QueryIndex, key: str) -> tuple[np.ndarray, ...]:
     """Songs, artists and songs outside a sampled atlas's sample matching ``key``, each with
     their tiers."""
-    rows, tiers = match_songs(index, key, limit=None)
     codes, artist_tiers = match_artists(index, key, limit=None)
+    rows, tiers = match_songs(index, key, limit=None, artists=codes)
     outside, outside_tiers = songs_outside_sample(index, key)
     return rows, tiers, codes, artist_tiers, outside, outside_tiers
 
@@ -417,22 +417,21 @@ def _fuzzy_choices(index: QueryIndex) -> list[tuple[np.ndarray, list[str]]]:
     return choices
 
 
-def match_songs(index: QueryIndex, key: str, *, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
+def match_songs(
+    index: QueryIndex, key: str, *, limit: int | None, artists: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Rows of the best ``limit`` songs matching a normalised ``key`` (all when None), one row
-    per song, with their tiers (indices into `SONG_TIERS`)."""
+    per song, with their tiers (indices into `SONG_TIERS`). ``artists``: the codes of every
+    artist matching ``key`` (`match_artists`), when the caller has them already."""
     text = index.text
     titles = text.titles
 
     def through_artist() -> np.ndarray:
-        codes, _ = match_artists(index, key, limit=None)
-        rows = [text.pairs.items(key, prefix=True)]
-        rows += [index.rows_of_artist(code) for code in codes]
-        return np.concatenate(rows)
+        codes = match_artists(index, key, limit=None)[0] if artists is None else artists
+        return np.concatenate([text.pairs.items(key, prefix=True), index.rows_of_artists(codes)])
 
     def by_the_artist() -> np.ndarray:
-        codes = index.text.artists.equal(key)
-        rows = [index.rows_of_artist(int(code)) for code in codes]
-        return np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+        return index.rows_of_artists(index.text.artists.equal(key))
 
     tiers: list[Callable[[], np.ndarray]] = [
         lambda: exact_songs(index, key),
