@@ -26,6 +26,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from soundatlas.discovery.queryindex import QueryIndex
@@ -105,21 +106,42 @@ def first_pass(index: QueryIndex, directions: Sequence[np.ndarray], threshold: f
     weights = np.asarray(np.stack(directions), dtype=np.float32)
     low = np.float32(threshold - MARGIN)
     rough = np.empty((len(weights), BLOCK), dtype=np.float32)
+    found_rows = np.empty((len(weights), BLOCK), dtype=np.int64)
+    found_rough = np.empty((len(weights), BLOCK), dtype=np.float32)
     rows: list[list[np.ndarray]] = [[] for _ in weights]
     values: list[list[np.ndarray]] = [[] for _ in weights]
     for start in range(0, columns.shape[1], BLOCK):
         block = columns[:, start : start + BLOCK]
         product = rough[:, : block.shape[1]]
         np.matmul(weights, block, out=product)
-        for number, similarity in enumerate(product):
-            below = similarity < low
-            positions = np.flatnonzero(np.logical_not(below, out=below))
-            rows[number].append(positions + start)
-            values[number].append(similarity[positions])
+        counts = _kept(product, low, start, found_rows, found_rough)
+        for number, count in enumerate(counts):
+            rows[number].append(found_rows[number, :count].copy())
+            values[number].append(found_rough[number, :count].copy())
     return [
         Near(np.concatenate(found), np.concatenate(similarity))
         for found, similarity in zip(rows, values, strict=True)
     ]
+
+
+@numba.njit(cache=True, nogil=True)
+def _kept(
+    product: np.ndarray, low: np.float32, start: int, rows: np.ndarray, values: np.ndarray
+) -> np.ndarray:
+    """For each direction (row of ``product``), the songs of a block not below ``low`` (or
+    not a number): their rows (``start`` + position) and values written to the front of its
+    row of ``rows`` and ``values``, and how many (one compiled scan: finding them with numpy
+    costs more than the product)."""
+    counts = np.zeros(product.shape[0], dtype=np.int64)
+    for direction in range(product.shape[0]):
+        count = 0
+        for position in range(product.shape[1]):
+            value = product[direction, position]
+            rows[direction, count] = start + position
+            values[direction, count] = value
+            count += not value < low  # written always, kept by moving on (no branch)
+        counts[direction] = count
+    return counts
 
 
 def within_reach(
