@@ -36,7 +36,7 @@ BASE = "http://127.0.0.1"
 
 def routes(atlas_dir: Path) -> dict[str, Callable[[int], object]]:
     """Each endpoint's work for request number 0 to `REQUESTS` - 1."""
-    from soundatlas import load_atlas
+    from soundatlas import discovery, load_atlas
     from soundatlas.api.holder import warmed
     from soundatlas.api.objects import artist_object, audio_features_object, track_object
     from soundatlas.discovery import (
@@ -82,8 +82,10 @@ def routes(atlas_dir: Path) -> dict[str, Callable[[int], object]]:
             target={"energy": round(float(energy[n]), 2)},
             minimum={"tempo": float(tempo[n])},
         )
-        rows = playlist_rows(atlas, request)
-        pools = seed_pools(atlas, request)
+        if hasattr(discovery, "recommend"):  # the route's one call
+            rows, pools = discovery.recommend(atlas, request)
+        else:  # a version before it: the route's two calls
+            rows, pools = playlist_rows(atlas, request), seed_pools(atlas, request)
         return pools, [track_object(BASE, s) for s in index.songs(rows)]
 
     def audio_features(n: int) -> object:

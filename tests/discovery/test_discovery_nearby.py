@@ -6,23 +6,30 @@ from __future__ import annotations
 import numpy as np
 from realdata import GENRES_11K
 
-from soundatlas.discovery import PlaylistRequest, generate_playlist, playlist_rows, seed_pools
+from soundatlas.discovery import (
+    PlaylistRequest,
+    generate_playlist,
+    playlist_rows,
+    recommend,
+    seed_pools,
+)
 from soundatlas.discovery.index import discovery_index
-from soundatlas.discovery.playlists import candidates, seeds
+from soundatlas.discovery.playlists import candidates, nearby, seeds
 from soundatlas.discovery.playlists.nearby import (
     MARGIN,
+    first_pass,
     reaching,
     similarity_to,
     within_reach,
 )
 
 
-def _everything(index, scope, direction, threshold):
+def _everything(index, scope, direction, threshold, near=None):
     """`within_reach` that keeps every song: the whole scan."""
     return np.arange(len(scope))
 
 
-def _scored(index, scope, direction, threshold):
+def _scored(index, scope, direction, threshold, near=None):
     """`reaching` by scoring every song."""
     return scope[similarity_to(index, scope, direction) >= threshold]
 
@@ -57,11 +64,16 @@ def test_answers_are_those_of_scoring_every_song(atlas_of, monkeypatch) -> None:
         (playlist_rows(atlas, r), generate_playlist(atlas, r), seed_pools(atlas, r))
         for r in requests
     ]
+    together = [recommend(atlas, r) for r in requests]
     monkeypatch.setattr(candidates, "within_reach", _everything)
     monkeypatch.setattr(seeds, "reaching", _scored)
-    for request, (rows, playlist, pools) in zip(requests, fast, strict=True):
+    for request, (rows, playlist, pools), (shared_rows, shared_pools) in zip(
+        requests, fast, together, strict=True
+    ):
         whole = generate_playlist(atlas, request)
         assert rows.tolist() == whole.tracks["row"].tolist()
+        assert shared_rows.tolist() == rows.tolist()
+        assert shared_pools == pools
         assert playlist.tracks.equals(whole.tracks)
         assert playlist.cut_by == whole.cut_by
         assert playlist.message == whole.message
@@ -115,6 +127,36 @@ def test_a_songs_similarity_is_the_same_whichever_songs_are_scored_with_it(atlas
             assert (whole[reach] >= threshold - 2 * MARGIN).all()
             found = reaching(index, every, direction, threshold)
             assert found.tolist() == np.flatnonzero(whole >= threshold).tolist()
+
+
+def test_one_first_pass_for_several_directions_keeps_what_each_alone_keeps(
+    atlas_of, monkeypatch
+) -> None:
+    """`recommend` shares one product for the reference and every seed (`first_pass`), taken
+    a block of songs at a time: rounded differently from a product with one direction, it
+    still keeps every song that reaches the threshold, and the same songs reach it."""
+    atlas = atlas_of(GENRES_11K)
+    index = discovery_index(atlas)
+    monkeypatch.setattr(nearby, "BLOCK", 1000)  # several blocks, the last one short
+    rng = np.random.default_rng(5)
+    every = np.arange(index.size)
+    columns = index.feature_columns(None)
+    directions = [index.direction(rng.normal(size=len(columns)), columns) for _ in range(6)]
+    cluster = np.flatnonzero(index.labels["kmeans"] == 0)
+    for threshold in (0.7, 0.9):
+        passes = first_pass(index, directions, threshold)
+        assert len(passes) == len(directions)
+        for direction, near in zip(directions, passes, strict=True):
+            whole = similarity_to(index, every, direction)
+            assert (np.diff(near.rows) > 0).all()
+            assert set(np.flatnonzero(whole >= threshold)) <= set(near.rows.tolist())
+            assert (whole[near.rows] >= threshold - 2 * MARGIN).all()
+            for scope in (every, cluster, cluster[:0]):
+                found = reaching(index, scope, direction, threshold, near)
+                assert found.tolist() == scope[whole[scope] >= threshold].tolist()
+                reach = within_reach(index, scope, direction, threshold, near)
+                assert set(scope[whole[scope] >= threshold]) <= set(scope[reach].tolist())
+                assert set(scope[reach].tolist()) <= set(near.rows.tolist())
 
 
 def test_a_cluster_scope_is_narrowed_within_the_cluster(atlas_of) -> None:

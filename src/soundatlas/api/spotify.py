@@ -38,9 +38,8 @@ from soundatlas.discovery import (
     find_artist,
     find_song,
     find_songs,
-    playlist_rows,
+    recommend,
     search_page,
-    seed_pools,
     song_values,
 )
 
@@ -69,7 +68,7 @@ RecommendationsQuery = query_of(with_limits("RecommendationsQuery", _Seeds, TUNA
 )
 async def recommendations(query: RecommendationsQuery, ctx: Ctx) -> Response:
     """The tracks SoundAtlas's smart playlist chooses for these seeds and limits (each recording
-    once, never a release of a seed), and each seed's pool (`seed_pools`)."""
+    once, never a release of a seed), and each seed's pool (`seed_pools`), both from `recommend`."""
     tracks, artists, genres = (
         id_list(name, getattr(query, name), 5) if getattr(query, name) else []
         for name in ("seed_tracks", "seed_artists", "seed_genres")
@@ -90,10 +89,10 @@ async def recommendations(query: RecommendationsQuery, ctx: Ctx) -> Response:
         size=query.limit,
         **limits_of(query, TUNABLE),
     )
-    rows = playlist_rows(ctx.atlas, request)
+    rows, pools = recommend(ctx.atlas, request)
     given_ids = {"seeds": tracks, "seed_artists": artists, "seed_genres": genres}
     seeds = []
-    for pool in seed_pools(ctx.atlas, request):
+    for pool in pools:
         kind = SEED_TYPES[pool.kind]
         position = getattr(request, pool.kind).index(pool.seed)
         seed_id = given_ids[pool.kind][position]

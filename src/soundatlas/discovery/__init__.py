@@ -92,6 +92,7 @@ __all__ = [
     "playlist_csv",
     "playlist_json",
     "playlist_rows",
+    "recommend",
     "resolve_artist",
     "resolve_track",
     "save_atlas",

@@ -36,7 +36,7 @@ from soundatlas.discovery.playlists.request import (
     describe_constraint,
     targets_within,
 )
-from soundatlas.discovery.playlists.seeds import SeedPool, seed_pools
+from soundatlas.discovery.playlists.seeds import SeedPool, recommend, seed_pools
 
 __all__ = [
     "LIMITED_COLUMNS",
@@ -56,6 +56,7 @@ __all__ = [
     "playlist_csv",
     "playlist_json",
     "playlist_rows",
+    "recommend",
     "save_playlist",
     "seed_pools",
     "spotify_urls",

@@ -22,7 +22,12 @@ from soundatlas.clustering.metrics import NOISE
 from soundatlas.clustering.result import METHOD_TITLES
 from soundatlas.discovery.artists import artist_code
 from soundatlas.discovery.index import DiscoveryIndex, discovery_index
-from soundatlas.discovery.playlists.nearby import similarity_to, within_reach
+from soundatlas.discovery.playlists.nearby import (
+    Near,
+    all_rows,
+    similarity_to,
+    within_reach,
+)
 from soundatlas.discovery.playlists.request import PlaylistRequest
 from soundatlas.discovery.similar import resolve_track
 from soundatlas.discovery.sortedtext import take_rows
@@ -143,6 +148,7 @@ def select(
     allowed: np.ndarray | None = None,
     *,
     counted: bool = True,
+    near: Near | None = None,
 ) -> Candidates:
     """Every song in scope that passes every constraint (and is ``allowed``), best first.
 
@@ -152,9 +158,11 @@ def select(
     the songs) ``cut_by`` is empty and the candidates are the best ``request.size`` or more,
     not all: only as many of the songs passing the filters are ranked as it takes
     (`leading`), since keeping a recording's best release and capping each artist depend only
-    on the songs ranked before."""
+    on the songs ranked before. ``near``: the reference's first pass
+    (`soundatlas.discovery.playlists.nearby.first_pass`), when the caller made it."""
     everywhere = source.scope
-    scope = everywhere[within_reach(index, everywhere, source.reference, request.threshold)]
+    reach = within_reach(index, everywhere, source.reference, request.threshold, near)
+    scope = everywhere[reach]
     similarity = similarity_to(index, scope, source.reference)
     failing = filters(atlas, request, scope, similarity)
     if allowed is not None:
@@ -215,7 +223,7 @@ def scope_of(
     atlas: Atlas, index: DiscoveryIndex, request: PlaylistRequest
 ) -> tuple[np.ndarray, str]:
     if request.cluster is None:
-        return np.arange(index.size), f"the catalog's {index.size:,} songs"
+        return all_rows(index), f"the catalog's {index.size:,} songs"
     method = request.method or "kmeans"
     atlas.require_method(method)
     personas = atlas.personas_of(method)

@@ -10,6 +10,7 @@ import pandas as pd
 from soundatlas.atlas.model import Atlas
 from soundatlas.discovery.index import DiscoveryIndex, discovery_index
 from soundatlas.discovery.playlists.candidates import Candidates, Source, select, sound_source
+from soundatlas.discovery.playlists.nearby import Near
 from soundatlas.discovery.playlists.ordering import flow_order
 from soundatlas.discovery.playlists.request import PlaylistRequest, describe_constraint
 from soundatlas.discovery.similar import allowed_mask
@@ -95,18 +96,30 @@ def generate_playlist(
     return Playlist(request, tracks, passed, limiting, cut_by, message, warnings)
 
 
-def playlist_rows(atlas: Atlas, request: PlaylistRequest) -> np.ndarray:
+def playlist_rows(
+    atlas: Atlas,
+    request: PlaylistRequest,
+    *,
+    source: Source | None = None,
+    near: Near | None = None,
+) -> np.ndarray:
     """The catalog rows of the songs `generate_playlist` chooses for ``request``, in playing
     order: the same choice without building its table and account, for callers that format
     the songs themselves (the HTTP API's ``/v1/recommendations``, where the table cost a third
     of the request).
+
+    ``source`` (`sound_source`) and ``near`` (its reference's first pass, `select`) are the
+    request's, when the caller made them (`soundatlas.discovery.playlists.seeds.recommend`).
 
     Raises
     ------
     LookupFailed, AmbiguousQuery, ConfigError
         As `generate_playlist`.
     """
-    _, found, flow = _choose(atlas, discovery_index(atlas), request, None, counted=False)
+    index = discovery_index(atlas)
+    source = source or sound_source(atlas, index, request)
+    found = select(atlas, index, request, source, None, counted=False, near=near)
+    flow = flow_order(atlas, request.order, found.rows[: request.size])
     return found.rows[: request.size][flow]
 
 
@@ -115,14 +128,11 @@ def _choose(
     index: DiscoveryIndex,
     request: PlaylistRequest,
     allowed: object,
-    *,
-    counted: bool = True,
 ) -> tuple[Source, Candidates, np.ndarray]:
-    """The request's source, its candidates best first (with what each constraint cut when
-    ``counted``: `select`), and the playing order of the best ``size`` of them (a
-    permutation)."""
+    """The request's source, its candidates best first with what each constraint cut
+    (`select`), and the playing order of the best ``size`` of them (a permutation)."""
     source = sound_source(atlas, index, request)
-    found = select(atlas, index, request, source, allowed_mask(index, allowed), counted=counted)
+    found = select(atlas, index, request, source, allowed_mask(index, allowed))
     return source, found, flow_order(atlas, request.order, found.rows[: request.size])
 
 
