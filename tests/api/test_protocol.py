@@ -20,6 +20,7 @@ class Transport(asyncio.Transport):
     def __init__(self) -> None:
         super().__init__()
         self.written = b""
+        self.writes: list[bytes] = []
         self.closed = False
 
     def get_extra_info(self, name, default=None):
@@ -27,6 +28,7 @@ class Transport(asyncio.Transport):
 
     def write(self, data) -> None:
         self.written += bytes(data)
+        self.writes.append(bytes(data))
 
     def close(self) -> None:
         self.closed = True
@@ -44,18 +46,23 @@ class Transport(asyncio.Transport):
         pass
 
 
-def exchange(*chunks: bytes) -> tuple[Transport, list[dict]]:
-    """``chunks`` sent to the protocol over one connection, the app answering in between; the
+async def answer(scope, receive, send) -> None:
+    """An app answering ``{}``."""
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"{}"})
+
+
+def exchange(*chunks: bytes, app=answer) -> tuple[Transport, list[dict]]:
+    """``chunks`` sent to the protocol over one connection, ``app`` answering in between; the
     transport and the scopes the app saw."""
     seen: list[dict] = []
 
-    async def app(scope, receive, send) -> None:
+    async def watched(scope, receive, send) -> None:
         seen.append(scope)
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b"{}"})
+        await app(scope, receive, send)
 
     async def run() -> Transport:
-        config = Config(app, lifespan="off", log_level="critical")
+        config = Config(watched, lifespan="off", log_level="critical")
         protocol = SpotifyShapedHttpTools(config, ServerState(), {})
         transport = Transport()
         protocol.connection_made(transport)
@@ -114,3 +121,58 @@ def test_ordinary_requests_reach_the_app() -> None:
     assert transport.written.startswith(b"HTTP/1.1 200 OK") and not transport.closed
     assert seen[0]["path"] == "/v1/search"
     assert seen[0]["query_string"] == b"q=caf%C3%A9&type=track"
+
+
+def test_a_response_goes_out_in_one_write_each() -> None:
+    async def sized(scope, receive, send) -> None:
+        headers = [(b"content-length", b"2")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    twice = request(b"/v1/tracks/a") + request(b"/v1/tracks/b")
+    transport, seen = exchange(twice, app=sized)
+    assert len(seen) == 2 and len(transport.writes) == 2
+    for written in transport.writes:
+        head, _, body = written.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200 OK") and b"content-length: 2" in head
+        assert body == b"{}"
+
+
+def test_a_streamed_response_keeps_its_parts_in_order() -> None:
+    async def streamed(scope, receive, send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        for part in (b"[1,", b"2]"):
+            await send({"type": "http.response.body", "body": part, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+    transport, _ = exchange(request(b"/v1/tracks/a"), app=streamed)
+    assert transport.writes[0].startswith(b"HTTP/1.1 200 OK")
+    assert transport.writes[0].endswith(b"transfer-encoding: chunked\r\n\r\n3\r\n[1,\r\n")
+    assert transport.writes[1:] == [b"2\r\n2]\r\n", b"0\r\n\r\n"]
+
+
+def test_the_head_of_a_head_request_is_written_at_once() -> None:
+    transport, _ = exchange(request(b"/v1/tracks/a").replace(b"GET", b"HEAD", 1))
+    assert len(transport.writes) == 1 and transport.written.endswith(b"\r\n\r\n")
+    assert transport.written.startswith(b"HTTP/1.1 200 OK") and not transport.closed
+
+
+def test_100_continue_is_written_before_the_answer() -> None:
+    async def reading(scope, receive, send) -> None:
+        await receive()
+        await answer(scope, receive, send)
+
+    body = b"POST /soundatlas/v1/assign HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+    transport, _ = exchange(body + b"Content-Length: 2\r\n\r\n", b"{}", app=reading)
+    assert transport.writes[0] == b"HTTP/1.1 100 Continue\r\n\r\n"
+    head, _, body = transport.writes[1].partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK") and body == b"2\r\n{}\r\n0\r\n\r\n"
+
+
+def test_an_app_failing_after_its_head_still_sends_the_head_then_closes() -> None:
+    async def failing(scope, receive, send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        raise RuntimeError("broken after the head")
+
+    transport, _ = exchange(request(b"/v1/tracks/a"), app=failing)
+    assert transport.written.startswith(b"HTTP/1.1 200 OK") and transport.closed
