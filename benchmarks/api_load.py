@@ -256,7 +256,7 @@ def one_at_a_time(server: Server, urls: dict[str, list[str]], count: int = 200) 
 
     That CPU time includes what the server spends idle meanwhile (each worker's event loop
     wakes 10 times a second, its atlas watcher once; measured over `IDLE_SECONDS` first and
-    given as ``of which idle``), and each request meets a process that was asleep: the same
+    given as ``of which idle µs``), and each request meets a process that was asleep: the same
     code then costs more CPU than back to back (``benchmarks/api_overhead.py``)."""
     before, clock = server.cpu_seconds(), time.monotonic()
     time.sleep(IDLE_SECONDS)
@@ -272,10 +272,10 @@ def one_at_a_time(server: Server, urls: dict[str, list[str]], count: int = 200) 
             ).stdout  # fmt: skip
             found += [float(r["response-time"]) * 1000 for r in csv.DictReader(io.StringIO(out))]
         cpu = 1000 * (server.cpu_seconds() - before) / len(found)
-        idle = 1000 * idle_rate * (time.monotonic() - clock) / len(found)
+        idle = 1e6 * idle_rate * (time.monotonic() - clock) / len(found)
         rows.append({"endpoint": name, "p50": float(np.percentile(found, 50)),
                      "p95": float(np.percentile(found, 95)), "server CPU ms": cpu,
-                     "of which idle ms": idle})  # fmt: skip
+                     "of which idle µs": idle})  # fmt: skip
     return rows
 
 
