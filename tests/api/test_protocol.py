@@ -5,10 +5,12 @@ request to the app as uvicorn's own protocol does."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 
 import pytest
 from uvicorn.config import Config
+from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
 from uvicorn.server import ServerState
 
 from soundatlas.api.protocol import MAX_HEAD_BYTES, SpotifyShapedHttpTools
@@ -176,3 +178,15 @@ def test_an_app_failing_after_its_head_still_sends_the_head_then_closes() -> Non
 
     transport, _ = exchange(request(b"/v1/tracks/a"), app=failing)
     assert transport.written.startswith(b"HTTP/1.1 200 OK") and transport.closed
+
+
+def test_a_request_leaves_no_reference_cycle() -> None:
+    """The head holder knows its cycle only weakly: a request's objects are freed when it ends,
+    not left to the garbage collector."""
+    gc.collect()
+    gc.disable()
+    try:
+        exchange(request(b"/v1/tracks/a"), request(b"/v1/tracks/b"))
+        assert not [o for o in gc.get_objects() if isinstance(o, RequestResponseCycle)]
+    finally:
+        gc.enable()

@@ -22,6 +22,7 @@ request target over 64 kB (httptools' URL parser counts in 16 bits), where a que
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
@@ -121,20 +122,22 @@ class HeadWithBody:
     ``100 Continue`` is written before that and passes at once). Every response but one to
     ``HEAD`` writes its body, even an empty one; a ``HEAD`` response writes none, so its head
     is not held. A head still held when the cycle closes the connection (an app that failed
-    after starting its response) is written first, as uvicorn would have.
+    after starting its response) is written first, as uvicorn would have. The cycle is known
+    by a weak reference: the cycle holds this object, and a reference cycle would leave every
+    request's objects to the garbage collector instead of freeing them when it ends.
     """
 
     __slots__ = ("_cycle", "_head", "_hold", "_transport", "_waiting")
 
     def __init__(self, transport: Any, cycle: RequestResponseCycle) -> None:
         self._transport = transport
-        self._cycle = cycle
+        self._cycle = weakref.ref(cycle)
         self._hold = cycle.scope["method"] != "HEAD"
         self._waiting = True  # for the head
         self._head: bytes | None = None
 
     def write(self, data: bytes) -> None:
-        if self._waiting and self._cycle.response_started:
+        if self._waiting and self._started():
             self._waiting = False
             if self._hold:
                 self._head = data
@@ -142,6 +145,10 @@ class HeadWithBody:
         elif self._head is not None:
             data, self._head = self._head + data, None
         self._transport.write(data)
+
+    def _started(self) -> bool:
+        cycle = self._cycle()
+        return cycle is not None and cycle.response_started
 
     def close(self) -> None:
         if self._head is not None:
