@@ -25,7 +25,6 @@ from soundatlas.discovery.index import DiscoveryIndex, discovery_index
 from soundatlas.discovery.playlists.nearby import (
     Near,
     all_rows,
-    similarity_to,
     within_reach,
 )
 from soundatlas.discovery.playlists.request import PlaylistRequest
@@ -152,8 +151,8 @@ def select(
 ) -> Candidates:
     """Every song in scope that passes every constraint (and is ``allowed``), best first.
 
-    Only the songs that can reach the threshold are scored and filtered
-    (`soundatlas.discovery.playlists.nearby`). ``counted`` also counts, over the whole scope,
+    Only the songs that reach the threshold are filtered and ranked (found in one compiled
+    pass, `soundatlas.discovery.playlists.nearby`). ``counted`` also counts, over the whole scope,
     the songs each filter removes (``cut_by``). Without it (`playlist_rows`, which wants only
     the songs) ``cut_by`` is empty and the candidates are the best ``request.size`` or more,
     not all: only as many of the songs passing the filters are ranked as it takes
@@ -161,9 +160,8 @@ def select(
     on the songs ranked before. ``near``: the reference's first pass
     (`soundatlas.discovery.playlists.nearby.first_pass`), when the caller made it."""
     everywhere = source.scope
-    reach = within_reach(index, everywhere, source.reference, request.threshold, near)
+    reach, similarity = within_reach(index, everywhere, source.reference, request.threshold, near)
     scope = everywhere[reach]
-    similarity = similarity_to(index, scope, source.reference)
     failing = filters(atlas, request, scope, similarity)
     if allowed is not None:
         failing["filters"] = ~in_scope(allowed, scope)
