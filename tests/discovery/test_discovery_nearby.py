@@ -90,9 +90,9 @@ def test_seed_pools_count_what_a_whole_scan_counts(atlas_of) -> None:
     every = np.arange(index.size)
     for request in _requests(index, 12, seed=2)[:-1]:
         pools = seed_pools(atlas, request)
-        banned = candidates.releases_mask(
-            index, candidates.seed_songs(atlas, index, request.seeds)[0]
-        )
+        banned = np.zeros(index.size, dtype=bool)  # every release of a seed's recording
+        for row in candidates.seed_songs(atlas, index, request.seeds)[0]:
+            banned[index.releases_of(int(row))] = True
         for pool, seed in zip(pools, request.seeds, strict=True):
             point = candidates.seed_point(atlas, index, "seeds", seed)
             direction = index.direction(point, index.feature_columns(None))

@@ -207,6 +207,8 @@ def reaching(
     or more (a song scoring not a number reaches nothing), for a caller that counts them and
     needs no scores. ``near``: the `first_pass` of ``direction`` and ``threshold``, if made."""
     positions, similarity = within_reach(index, scope, direction, threshold, near)
+    if len(scope) == index.size:  # every song: positions are rows (no gather from the scope)
+        return positions[similarity >= threshold]
     return scope[positions[similarity >= threshold]]
 
 
