@@ -122,8 +122,7 @@ def _pools(
     for (kind, seed, direction), first in zip(seeds, passes, strict=True):
         near = np.zeros(0, dtype=np.int64)
         if direction is not None:
-            # The same similarity as the playlist's, scored only where the first pass is
-            # unsure (`nearby`).
+            # The same similarity as the playlist's, exact from the first pass (`nearby`).
             near = reaching(index, scope, direction, request.threshold, first)
             near = near[~among(near, banned)]
         # The filters but the threshold, over the seed's pool only.
