@@ -109,21 +109,27 @@ def first_pass(index: QueryIndex, directions: Sequence[np.ndarray], threshold: f
     rough_low = np.float32(threshold - MARGIN)
     low = float32_above(threshold)
     product = np.empty((len(weights), BLOCK), dtype=np.float32)
-    found_rows = np.empty((len(weights), BLOCK), dtype=np.int64)
-    found_values = np.empty((len(weights), BLOCK), dtype=np.float32)
-    rows: list[list[np.ndarray]] = [[] for _ in weights]
-    values: list[list[np.ndarray]] = [[] for _ in weights]
+    rows = np.empty((len(weights), 4 * BLOCK), dtype=np.int64)
+    values = np.empty((len(weights), 4 * BLOCK), dtype=np.float32)
+    counts = np.zeros(len(weights), dtype=np.int64)
     for start in range(0, columns.shape[1], BLOCK):
         block = columns[:, start : start + BLOCK]
         np.matmul(weights, block, out=product[:, : block.shape[1]])
-        counts = _kept(product, columns, weights, start, rough_low, low, found_rows, found_values)
-        for number, count in enumerate(counts.tolist()):
-            rows[number].append(found_rows[number, :count].copy())
-            values[number].append(found_values[number, :count].copy())
+        if counts.max() + BLOCK > rows.shape[1]:  # room to list a whole block after the kept
+            rows, values = _grown(rows, counts), _grown(values, counts)
+        _kept(product, columns, weights, start, rough_low, low, rows, values, counts)
     return [
-        Near(np.concatenate(kept), np.concatenate(similarity).astype(np.float64))
-        for kept, similarity in zip(rows, values, strict=True)
+        Near(rows[number, :count].copy(), values[number, :count].astype(np.float64))
+        for number, count in enumerate(counts.tolist())
     ]
+
+
+def _grown(found: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``found`` (one row per direction) with twice the room, its first ``counts`` kept."""
+    larger = np.empty((found.shape[0], 2 * found.shape[1]), dtype=found.dtype)
+    kept = int(counts.max())
+    larger[:, :kept] = found[:, :kept]
+    return larger
 
 
 def float32_above(threshold: float) -> np.float32:
@@ -144,25 +150,26 @@ def _kept(
     low: np.float32,
     rows: np.ndarray,
     values: np.ndarray,
-) -> np.ndarray:
+    counts: np.ndarray,
+) -> None:
     """For each direction (row of ``weights`` and of ``product``, the BLAS products of the
     block of songs from column ``start`` of ``columns``), the block's songs whose exact
-    similarity is not below ``low`` (or not a number): their rows and similarities written to
-    the front of its row of ``rows`` and ``values``, and how many.
+    similarity is not below ``low`` (or not a number): their rows and similarities appended
+    to its row of ``rows`` and ``values`` after its first ``counts`` (which has room for a
+    whole block), and ``counts`` moved on.
 
     The songs whose product is not below ``rough_low`` are listed first (every song's row is
     written and kept by moving on: no branch, one store); only they are scored exactly, as
     `similarity_to` sums (a float32 product per feature added in feature order, each rounded:
     numba fuses a multiply and an add only under fastmath, which is off)."""
     size = min(product.shape[1], columns.shape[1] - start)
-    counts = np.zeros(weights.shape[0], dtype=np.int64)
     for direction in range(weights.shape[0]):
-        listed = 0
+        count = counts[direction]
+        listed = count
         for position in range(size):
             rows[direction, listed] = start + position
             listed += not product[direction, position] < rough_low
-        count = 0
-        for number in range(listed):
+        for number in range(count, listed):
             row = rows[direction, number]
             total = columns[0, row] * weights[direction, 0]
             for feature in range(1, columns.shape[0]):
@@ -171,7 +178,6 @@ def _kept(
             values[direction, count] = total
             count += not total < low
         counts[direction] = count
-    return counts
 
 
 def within_reach(
