@@ -137,7 +137,8 @@ def test_one_first_pass_for_several_directions_keeps_what_each_alone_keeps(
 ) -> None:
     """`recommend` shares one pass for the reference and every seed (`first_pass`), taken a
     block of songs at a time: each direction keeps exactly the songs reaching the threshold,
-    with `similarity_to`'s scores bit for bit."""
+    with `similarity_to`'s scores bit for bit where scored (the first ``scored`` directions);
+    a direction not scored keeps exactly the songs `reaching` counts."""
     atlas = atlas_of(GENRES_11K)
     index = discovery_index(atlas)
     # Several blocks, the last one short; at 100 songs a block, the kept songs outgrow the
@@ -148,13 +149,17 @@ def test_one_first_pass_for_several_directions_keeps_what_each_alone_keeps(
     columns = index.feature_columns(None)
     directions = [index.direction(rng.normal(size=len(columns)), columns) for _ in range(6)]
     cluster = np.flatnonzero(index.labels["kmeans"] == 0)
-    for threshold in (0.7, 0.9):
-        passes = first_pass(index, directions, threshold)
+    for threshold, scored in ((0.7, 6), (0.9, 6), (0.7, 2), (0.8, 0)):
+        passes = first_pass(index, directions, threshold, scored=scored)
         assert len(passes) == len(directions)
-        for direction, near in zip(directions, passes, strict=True):
+        for number, (direction, near) in enumerate(zip(directions, passes, strict=True)):
             whole = similarity_to(index, every, direction)
-            assert near.rows.tolist() == np.flatnonzero(~(whole < threshold)).tolist()
-            assert np.array_equal(near.similarity, whole[near.rows])
+            if number < scored:
+                assert near.rows.tolist() == np.flatnonzero(~(whole < threshold)).tolist()
+                assert np.array_equal(near.similarity, whole[near.rows])
+            else:
+                assert near.similarity is None
+                assert near.rows.tolist() == np.flatnonzero(whole >= threshold).tolist()
             for scope in (every, cluster, cluster[:0]):
                 found = reaching(index, scope, direction, threshold, near)
                 assert found.tolist() == scope[whole[scope] >= threshold].tolist()

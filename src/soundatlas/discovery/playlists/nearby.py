@@ -82,31 +82,37 @@ def all_rows(index: QueryIndex) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Near:
-    """The songs of the catalog that reach a threshold in one direction: those whose
-    `similarity_to` it is not below the threshold (or not a number).
+    """The songs of the catalog that reach a threshold in one direction.
 
     Attributes
     ----------
     rows
-        Their catalog rows, ascending.
+        Their catalog rows, ascending: scored, those whose `similarity_to` the direction is not
+        below the threshold (or not a number, which a playlist's threshold filter passes);
+        else those whose similarity is the threshold or more (what `reaching` counts).
     similarity
-        Their `similarity_to` the direction (float64 of the float32 sum).
+        Their `similarity_to` the direction (float64 of the float32 sum); None when not
+        scored.
     """
 
     rows: np.ndarray
-    similarity: np.ndarray
+    similarity: np.ndarray | None
 
 
-def first_pass(index: QueryIndex, directions: Sequence[np.ndarray], threshold: float) -> list[Near]:
+def first_pass(
+    index: QueryIndex, directions: Sequence[np.ndarray], threshold: float, *, scored: int = 1
+) -> list[Near]:
     """The songs each of ``directions`` reaches ``threshold`` with (`Near`, one per
-    direction), with their exact similarity. A block of `BLOCK` songs at a time: one BLAS
-    product of the block's `unit_columns` with every direction (the vectors are read once
-    however many directions there are: a playlist's reference and each seed's, `recommend`),
-    then one compiled pass (`_kept`) scores exactly, from the block's columns still in the
-    cache, only the songs the product puts within `MARGIN` of the threshold or above it."""
+    direction), with their exact similarity for the first ``scored`` directions (a
+    playlist's reference; a seed's pool only counts its songs). A block of `BLOCK` songs at a
+    time: one BLAS product of the block's `unit_columns` with every direction (the vectors are
+    read once however many directions there are: a playlist's reference and each seed's,
+    `recommend`), then one compiled pass (`_kept`) scores exactly, from the block's columns
+    still in the cache, only the songs the product puts within `MARGIN` of the threshold or
+    above it (for a direction not scored, only those within `MARGIN` of it)."""
     columns = unit_columns(index)
     weights = np.ascontiguousarray(np.stack(directions), dtype=np.float32)
-    rough_low = np.float32(threshold - MARGIN)
+    rough = np.array([threshold - MARGIN, threshold + MARGIN], dtype=np.float32)
     low = float32_above(threshold)
     product = np.empty((len(weights), BLOCK), dtype=np.float32)
     rows = np.empty((len(weights), 4 * BLOCK), dtype=np.int64)
@@ -117,9 +123,12 @@ def first_pass(index: QueryIndex, directions: Sequence[np.ndarray], threshold: f
         np.matmul(weights, block, out=product[:, : block.shape[1]])
         if counts.max() + BLOCK > rows.shape[1]:  # room to list a whole block after the kept
             rows, values = _grown(rows, counts), _grown(values, counts)
-        _kept(product, columns, weights, start, rough_low, low, rows, values, counts)
+        _kept(product, columns, weights, scored, start, rough, low, rows, values, counts)
     return [
-        Near(rows[number, :count].copy(), values[number, :count].astype(np.float64))
+        Near(
+            rows[number, :count].copy(),
+            values[number, :count].astype(np.float64) if number < scored else None,
+        )
         for number, count in enumerate(counts.tolist())
     ]
 
@@ -145,38 +154,46 @@ def _kept(
     product: np.ndarray,
     columns: np.ndarray,
     weights: np.ndarray,
+    scored: int,
     start: int,
-    rough_low: np.float32,
+    rough: np.ndarray,
     low: np.float32,
     rows: np.ndarray,
     values: np.ndarray,
     counts: np.ndarray,
 ) -> None:
     """For each direction (row of ``weights`` and of ``product``, the BLAS products of the
-    block of songs from column ``start`` of ``columns``), the block's songs whose exact
-    similarity is not below ``low`` (or not a number): their rows and similarities appended
-    to its row of ``rows`` and ``values`` after its first ``counts`` (which has room for a
-    whole block), and ``counts`` moved on.
+    block of songs from column ``start`` of ``columns``), the block's songs that reach ``low``
+    (`Near.rows`) appended to its row of ``rows`` after its first ``counts`` (which has room
+    for a whole block), with their similarities in ``values`` for the first ``scored``
+    directions, and ``counts`` moved on.
 
-    The songs whose product is not below ``rough_low`` are listed first (every song's row is
-    written and kept by moving on: no branch, one store); only they are scored exactly, as
+    The songs whose product is not below ``rough[0]`` are listed first (every song's row is
+    written and kept by moving on: no branch, one store). They are scored exactly, as
     `similarity_to` sums (a float32 product per feature added in feature order, each rounded:
-    numba fuses a multiply and an add only under fastmath, which is off)."""
+    numba fuses a multiply and an add only under fastmath, which is off); for a direction not
+    scored, a song whose product is ``rough[1]`` or more reaches ``low`` without it."""
     size = min(product.shape[1], columns.shape[1] - start)
     for direction in range(weights.shape[0]):
         count = counts[direction]
         listed = count
         for position in range(size):
             rows[direction, listed] = start + position
-            listed += not product[direction, position] < rough_low
+            listed += not product[direction, position] < rough[0]
         for number in range(count, listed):
             row = rows[direction, number]
+            rows[direction, count] = row
+            if direction >= scored and product[direction, row - start] >= rough[1]:
+                count += 1
+                continue
             total = columns[0, row] * weights[direction, 0]
             for feature in range(1, columns.shape[0]):
                 total = total + columns[feature, row] * weights[direction, feature]
-            rows[direction, count] = row
             values[direction, count] = total
-            count += not total < low
+            if direction < scored:
+                count += not total < low
+            else:
+                count += total >= low
         counts[direction] = count
 
 
@@ -190,16 +207,25 @@ def within_reach(
     """Positions in ``scope`` (ascending catalog rows) of the songs whose `similarity_to`
     ``direction`` is ``threshold`` or more, or not a number (a playlist's threshold filter
     passes those), and their similarity: every song left out scores below it. ``near``: the
-    `first_pass` of ``direction`` and ``threshold``, if made."""
-    if near is None:
+    `first_pass` of ``direction`` and ``threshold``, if made and scored."""
+    if near is None or near.similarity is None:
         near = first_pass(index, [direction], threshold)[0]
+    positions, inside = _positions(index, scope, near.rows)
+    return positions, near.similarity if inside is None else near.similarity[inside]
+
+
+def _positions(
+    index: QueryIndex, scope: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The positions in ``scope`` (ascending catalog rows) of those of ``rows`` (ascending) it
+    holds, and which of ``rows`` those are (None: all of them)."""
     if len(scope) == index.size:  # every song: positions are rows
-        return near.rows, near.similarity
+        return rows, None
     if len(scope) == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-    positions = np.minimum(np.searchsorted(scope, near.rows), len(scope) - 1)
-    inside = scope[positions] == near.rows
-    return positions[inside], near.similarity[inside]
+        return np.zeros(0, dtype=np.int64), np.zeros(len(rows), dtype=bool)
+    positions = np.minimum(np.searchsorted(scope, rows), len(scope) - 1)
+    inside = scope[positions] == rows
+    return positions[inside], inside
 
 
 def reaching(
@@ -211,11 +237,15 @@ def reaching(
 ) -> np.ndarray:
     """The rows of ``scope`` (ascending) whose `similarity_to` ``direction`` is ``threshold``
     or more (a song scoring not a number reaches nothing), for a caller that counts them and
-    needs no scores. ``near``: the `first_pass` of ``direction`` and ``threshold``, if made."""
-    positions, similarity = within_reach(index, scope, direction, threshold, near)
-    if len(scope) == index.size:  # every song: positions are rows (no gather from the scope)
-        return positions[similarity >= threshold]
-    return scope[positions[similarity >= threshold]]
+    needs no scores. ``near``: the `first_pass` of ``direction`` and ``threshold``, if made
+    (scored or not)."""
+    if near is None:
+        near = first_pass(index, [direction], threshold, scored=0)[0]
+    reached = near.rows
+    if near.similarity is not None:
+        reached = reached[near.similarity >= threshold]
+    positions, _ = _positions(index, scope, reached)
+    return positions if len(scope) == index.size else scope[positions]
 
 
 def similarity_to(index: QueryIndex, rows: np.ndarray, direction: np.ndarray) -> np.ndarray:
