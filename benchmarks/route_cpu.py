@@ -38,6 +38,7 @@ def routes(atlas_dir: Path) -> dict[str, Callable[[int], object]]:
     """Each endpoint's work for request number 0 to `REQUESTS` - 1."""
     from soundatlas import discovery, load_atlas
     from soundatlas.api.holder import warmed
+    from soundatlas.api.native import column_records
     from soundatlas.api.objects import artist_object, audio_features_object, track_object
     from soundatlas.discovery import (
         PlaylistRequest,
@@ -47,7 +48,7 @@ def routes(atlas_dir: Path) -> dict[str, Callable[[int], object]]:
         playlist_rows,
         search,
         seed_pools,
-        similar_tracks,
+        similar_columns,
         songs_at,
     )
     from soundatlas.discovery.index import discovery_index
@@ -104,7 +105,8 @@ def routes(atlas_dir: Path) -> dict[str, Callable[[int], object]]:
     def similar_songs(n: int) -> object:
         song = find_song(atlas, similar[n])
         query = song.track_id if song.row is None else song.row
-        return similar_tracks(atlas, query, n=10).to_json(orient="records")
+        # The route's calls: the result's columns as records, without a DataFrame.
+        return column_records(similar_columns(atlas, [query], n=10))
 
     return {
         "recommendations": recommendations,

@@ -1,9 +1,11 @@
-"""Playlists and seed pools score only the songs within reach of the threshold
-(`soundatlas.discovery.playlists.nearby`): the same answers as scoring every song."""
+"""Playlists and seed pools keep only the songs that reach the threshold, scored in one
+compiled pass (`soundatlas.discovery.playlists.nearby`): the same scores and answers as
+scoring every song with `similarity_to`."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from realdata import GENRES_11K
 
 from soundatlas.discovery import (
@@ -16,8 +18,8 @@ from soundatlas.discovery import (
 from soundatlas.discovery.index import discovery_index
 from soundatlas.discovery.playlists import candidates, nearby, seeds
 from soundatlas.discovery.playlists.nearby import (
-    MARGIN,
     first_pass,
+    float32_above,
     reaching,
     similarity_to,
     within_reach,
@@ -25,8 +27,8 @@ from soundatlas.discovery.playlists.nearby import (
 
 
 def _everything(index, scope, direction, threshold, near=None):
-    """`within_reach` that keeps every song: the whole scan."""
-    return np.arange(len(scope))
+    """`within_reach` that keeps every song, scored by `similarity_to`: the whole scan."""
+    return np.arange(len(scope)), similarity_to(index, scope, direction)
 
 
 def _scored(index, scope, direction, threshold, near=None):
@@ -89,9 +91,9 @@ def test_seed_pools_count_what_a_whole_scan_counts(atlas_of) -> None:
     every = np.arange(index.size)
     for request in _requests(index, 12, seed=2)[:-1]:
         pools = seed_pools(atlas, request)
-        banned = candidates.releases_mask(
-            index, candidates.seed_songs(atlas, index, request.seeds)[0]
-        )
+        banned = np.zeros(index.size, dtype=bool)  # every release of a seed's recording
+        for row in candidates.seed_songs(atlas, index, request.seeds)[0]:
+            banned[index.releases_of(int(row))] = True
         for pool, seed in zip(pools, request.seeds, strict=True):
             point = candidates.seed_point(atlas, index, "seeds", seed)
             direction = index.direction(point, index.feature_columns(None))
@@ -120,43 +122,50 @@ def test_a_songs_similarity_is_the_same_whichever_songs_are_scored_with_it(atlas
         for count in (1, 3, 17, 1000):
             rows = np.sort(rng.choice(index.size, count, replace=False))
             assert np.array_equal(similarity_to(index, rows, direction), whole[rows])
-        # The first pass keeps every song that reaches the threshold, and few others.
+        # The first pass keeps exactly the songs that reach the threshold, with their scores.
         for threshold in (0.7, 0.9):
-            reach = within_reach(index, every, direction, threshold)
-            assert set(np.flatnonzero(whole >= threshold)) <= set(reach.tolist())
-            assert (whole[reach] >= threshold - 2 * MARGIN).all()
+            reach, similarity = within_reach(index, every, direction, threshold)
+            assert reach.tolist() == np.flatnonzero(~(whole < threshold)).tolist()
+            assert np.array_equal(similarity, whole[reach])
             found = reaching(index, every, direction, threshold)
             assert found.tolist() == np.flatnonzero(whole >= threshold).tolist()
 
 
+@pytest.mark.parametrize("block", [100, 1000])
 def test_one_first_pass_for_several_directions_keeps_what_each_alone_keeps(
-    atlas_of, monkeypatch
+    atlas_of, monkeypatch, block
 ) -> None:
-    """`recommend` shares one product for the reference and every seed (`first_pass`), taken
-    a block of songs at a time: rounded differently from a product with one direction, it
-    still keeps every song that reaches the threshold, and the same songs reach it."""
+    """`recommend` shares one pass for the reference and every seed (`first_pass`), taken a
+    block of songs at a time: each direction keeps exactly the songs reaching the threshold,
+    with `similarity_to`'s scores bit for bit where scored (the first ``scored`` directions);
+    a direction not scored keeps exactly the songs `reaching` counts."""
     atlas = atlas_of(GENRES_11K)
     index = discovery_index(atlas)
-    monkeypatch.setattr(nearby, "BLOCK", 1000)  # several blocks, the last one short
+    # Several blocks, the last one short; at 100 songs a block, the kept songs outgrow the
+    # room first made for them (four blocks) many times.
+    monkeypatch.setattr(nearby, "BLOCK", block)
     rng = np.random.default_rng(5)
     every = np.arange(index.size)
     columns = index.feature_columns(None)
     directions = [index.direction(rng.normal(size=len(columns)), columns) for _ in range(6)]
     cluster = np.flatnonzero(index.labels["kmeans"] == 0)
-    for threshold in (0.7, 0.9):
-        passes = first_pass(index, directions, threshold)
+    for threshold, scored in ((0.7, 6), (0.9, 6), (0.7, 2), (0.8, 0)):
+        passes = first_pass(index, directions, threshold, scored=scored)
         assert len(passes) == len(directions)
-        for direction, near in zip(directions, passes, strict=True):
+        for number, (direction, near) in enumerate(zip(directions, passes, strict=True)):
             whole = similarity_to(index, every, direction)
-            assert (np.diff(near.rows) > 0).all()
-            assert set(np.flatnonzero(whole >= threshold)) <= set(near.rows.tolist())
-            assert (whole[near.rows] >= threshold - 2 * MARGIN).all()
+            if number < scored:
+                assert near.rows.tolist() == np.flatnonzero(~(whole < threshold)).tolist()
+                assert np.array_equal(near.similarity, whole[near.rows])
+            else:
+                assert near.similarity is None
+                assert near.rows.tolist() == np.flatnonzero(whole >= threshold).tolist()
             for scope in (every, cluster, cluster[:0]):
                 found = reaching(index, scope, direction, threshold, near)
                 assert found.tolist() == scope[whole[scope] >= threshold].tolist()
-                reach = within_reach(index, scope, direction, threshold, near)
-                assert set(scope[whole[scope] >= threshold]) <= set(scope[reach].tolist())
-                assert set(scope[reach].tolist()) <= set(near.rows.tolist())
+                reach, similarity = within_reach(index, scope, direction, threshold, near)
+                assert reach.tolist() == np.flatnonzero(~(whole[scope] < threshold)).tolist()
+                assert np.array_equal(similarity, whole[scope][reach])
 
 
 def test_a_cluster_scope_is_narrowed_within_the_cluster(atlas_of) -> None:
@@ -164,9 +173,10 @@ def test_a_cluster_scope_is_narrowed_within_the_cluster(atlas_of) -> None:
     index = discovery_index(atlas)
     scope = np.flatnonzero(index.labels["kmeans"] == 0)
     direction = index.unit[scope[0]]
-    reach = within_reach(index, scope, direction, 0.8)
+    reach, similarity = within_reach(index, scope, direction, 0.8)
     assert reach.max() < len(scope)
-    assert (similarity_to(index, scope[reach], direction) >= 0.8 - 2 * MARGIN).all()
+    assert np.array_equal(similarity, similarity_to(index, scope[reach], direction))
+    assert (similarity >= 0.8).all()
     assert scope[0] in scope[reach]
 
 
@@ -184,3 +194,21 @@ def test_leading_is_a_prefix_of_the_whole_ranking() -> None:
             found = candidates.leading(similarity, distance, rows, count)
             assert len(found) >= min(count, size)
             assert found.tolist() == whole[: len(found)].tolist()
+
+
+def test_the_float32_threshold_keeps_what_the_float64_filter_keeps() -> None:
+    """`first_pass` compares float32 scores with `float32_above`; the playlist's filter
+    compares them as float64 with the threshold: the same songs, at every threshold, for
+    scores on both sides of it and exactly at its float32 neighbours."""
+    rng = np.random.default_rng(6)
+    for threshold in [0.7, 0.8, 0.9, 0.95, 0.75, *rng.uniform(0.7, 1.0, 50)]:
+        near = np.float32(threshold)
+        scores = np.concatenate(
+            [
+                rng.uniform(threshold - 1e-6, threshold + 1e-6, 200).astype(np.float32),
+                [near, np.nextafter(near, np.float32(0)), np.nextafter(near, np.float32(2))],
+                [np.float32(np.nan)],
+            ]
+        ).astype(np.float32)
+        low = float32_above(threshold)
+        assert ((scores < low) == (scores.astype(np.float64) < threshold)).all()

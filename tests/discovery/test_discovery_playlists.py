@@ -153,6 +153,8 @@ def test_artist_cap_counts_every_artist_of_a_song() -> None:
     assert artist_cap(index, rows, 2).tolist() == [0, 1, 2, 3, 4, 5]
     # Rank order decides: s2 first keeps B and C, so s0 (B) and s3 (C) go.
     assert artist_cap(index, np.array([2, 0, 1, 3]), 1).tolist() == [0, 2]
+    assert artist_cap(index, np.array([4]), 1).tolist() == [0]  # nobody credited
+    assert artist_cap(index, np.zeros(0, dtype=np.int64), 1).tolist() == []
 
 
 def test_artist_cap_matches_the_plain_rule_at_a_million_songs() -> None:

@@ -12,7 +12,6 @@ from soundatlas.discovery import PlaylistRequest, seed_pools
 from soundatlas.discovery.index import discovery_index
 from soundatlas.discovery.playlists.candidates import (
     filters,
-    releases_mask,
     scope_of,
     seed_point,
     seed_songs,
@@ -28,7 +27,10 @@ def plain_pools(atlas, request: PlaylistRequest) -> list[tuple[str, str, int, in
     index = discovery_index(atlas)
     scope, _ = scope_of(atlas, index, request)
     seed_rows, _ = seed_songs(atlas, index, request.seeds)
-    allowed = ~releases_mask(index, seed_rows)[scope]
+    banned = np.zeros(index.size, dtype=bool)  # every release of a seed's recording
+    for row in seed_rows:
+        banned[index.releases_of(int(row))] = True
+    allowed = ~banned[scope]
     failing = filters(atlas, request, scope, np.ones(len(scope)))
     failing.pop("threshold")
     passes = ~np.logical_or.reduce([np.zeros(len(scope), bool), *failing.values()])

@@ -2,21 +2,21 @@
 
 A playlist keeps only songs whose similarity to its sound is at least the request's threshold
 (0.70 or more), and each seed's pool counts the songs within it of that seed: at a million
-loaded songs, a few thousand. Scoring every song exactly is a pass of nine multiply-adds over
-the whole matrix of unit vectors (5 ms at 1,000,000 songs, per direction); instead a first
-pass of BLAS products over a column-major float32 copy of the unit vectors (`unit_columns`)
-keeps the songs within `MARGIN` of the threshold (`first_pass`: one pass for several
-directions, a block of songs at a time), and only those are scored exactly
-(`similarity_to`): every song for `within_reach`, only the few within `MARGIN` for
-`reaching`.
+loaded songs, a few thousand to tens of thousands. Scoring every song exactly with numpy is a
+pass of nine multiply-adds over the whole matrix of unit vectors (5 ms at 1,000,000 songs, per
+direction); instead `first_pass` takes BLAS products over a column-major float32 copy of the
+unit vectors (`unit_columns`), a block of songs at a time and every direction at once, and
+scores exactly only the songs the product puts within `MARGIN` of the threshold or above,
+from the block's columns while they are in the cache. It answers each direction's songs that
+reach the threshold with their exact similarity (`Near`): the caller scores nothing again.
 
 Exactly means the float32 sum of the products feature by feature, in feature order, each
-rounded as numpy's element-wise operations round it: a song's score never depends on which
-other songs are scored with it. A BLAS product's does: its blocking changes with the number of
-rows, and with it the last bit of some sums, so scoring a subset with it would not give the
-whole scan's answer. The BLAS product differs from the exact sum by about 1e-6 at most (nine
-products of unit-length float32 vectors, 2^-24 each), far inside `MARGIN`, so every song the
-first pass leaves out is below the threshold.
+rounded as numpy's element-wise operations round it (`similarity_to`, the definition): a
+song's score never depends on which other songs are scored with it. A BLAS product's does:
+its blocking changes with the number of rows, and with it the last bit of some sums. The BLAS
+product differs from the exact sum by about 1e-6 at most (nine products of unit-length float32
+vectors, 2^-24 each), far inside `MARGIN`, so every song the product leaves out is below the
+threshold.
 """
 
 from __future__ import annotations
@@ -31,18 +31,14 @@ import numpy as np
 
 from soundatlas.discovery.queryindex import QueryIndex
 
-MARGIN = 1e-4
-"""How far below the threshold the first pass still keeps a song (see the module docstring:
-a hundred times the first pass's largest error)."""
-
 _MADE: weakref.WeakKeyDictionary[QueryIndex, dict[str, np.ndarray]] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
 
 def unit_columns(index: QueryIndex) -> np.ndarray:
     """The index's unit vectors as a column-major float32 array (one row per feature), made
-    once per index: a product with one direction reads each feature's values in one run
-    (3 times faster than over the row-major vectors). A server makes it before forking its
+    once per index: a pass over every song reads each feature's values in one run (3 times
+    faster than over the row-major vectors). A server makes it before forking its
     workers (`soundatlas.api.holder.warmed`), which then share its pages."""
     return _made_once(
         index, "columns", lambda: np.ascontiguousarray(np.asarray(index.unit, np.float32).T)
@@ -67,11 +63,15 @@ def _read_only(values: np.ndarray) -> np.ndarray:
     return values
 
 
+MARGIN = 1e-4
+"""How far below the threshold a song's BLAS product still sends it to exact scoring: a
+hundred times the product's largest error (nine products of unit-length float32 vectors,
+about 1e-6), so every song the product leaves out scores below the threshold."""
+
 BLOCK = 32_768
-"""Songs per BLAS product of `first_pass`: each block's product and scan stay in the cache,
-and no array the size of the catalog is made per request (3 directions over the 1,000,425
-songs of the 10M sampled atlas, one BLAS thread, loaded 2-core machine: products 1.1-1.5
-ms, with the scan 3.9 ms; one product over every song 4 ms before any scan)."""
+"""Songs per BLAS product of `first_pass`: each block's product, and the columns the songs
+it keeps are scored exactly from, stay in the cache, and no array the size of the catalog is
+made per request."""
 
 
 def all_rows(index: QueryIndex) -> np.ndarray:
@@ -82,73 +82,119 @@ def all_rows(index: QueryIndex) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Near:
-    """The songs of the catalog the first pass keeps for one direction and threshold: those
-    whose first-pass similarity is not below the threshold less `MARGIN` (or not a number).
+    """The songs of the catalog that reach a threshold in one direction.
 
     Attributes
     ----------
     rows
-        Their catalog rows, ascending.
-    rough
-        Their first-pass similarity.
+        Their catalog rows, ascending: scored, those whose `similarity_to` the direction is not
+        below the threshold (or not a number, which a playlist's threshold filter passes);
+        else those whose similarity is the threshold or more (what `reaching` counts).
+    similarity
+        Their `similarity_to` the direction (float64 of the float32 sum); None when not
+        scored.
     """
 
     rows: np.ndarray
-    rough: np.ndarray
+    similarity: np.ndarray | None
 
 
-def first_pass(index: QueryIndex, directions: Sequence[np.ndarray], threshold: float) -> list[Near]:
-    """The songs each of ``directions`` may reach ``threshold`` with (`Near`, one per
-    direction), from one BLAS product over `unit_columns` `BLOCK` songs at a time: the
-    vectors are read once however many directions there are (a playlist's reference and each
-    seed's, `recommend`), and nothing the size of the catalog is made. The rows are
-    `within_reach`'s and `reaching`'s ``near``."""
+def first_pass(
+    index: QueryIndex, directions: Sequence[np.ndarray], threshold: float, *, scored: int = 1
+) -> list[Near]:
+    """The songs each of ``directions`` reaches ``threshold`` with (`Near`, one per
+    direction), with their exact similarity for the first ``scored`` directions (a
+    playlist's reference; a seed's pool only counts its songs). A block of `BLOCK` songs at a
+    time: one BLAS product of the block's `unit_columns` with every direction (the vectors are
+    read once however many directions there are: a playlist's reference and each seed's,
+    `recommend`), then one compiled pass (`_kept`) scores exactly, from the block's columns
+    still in the cache, only the songs the product puts within `MARGIN` of the threshold or
+    above it (for a direction not scored, only those within `MARGIN` of it)."""
     columns = unit_columns(index)
-    weights = np.asarray(np.stack(directions), dtype=np.float32)
-    low = np.float32(threshold - MARGIN)
-    rough = np.empty((len(weights), BLOCK), dtype=np.float32)
-    found_rows = np.empty((len(weights), BLOCK), dtype=np.int64)
-    found_rough = np.empty((len(weights), BLOCK), dtype=np.float32)
-    rows: list[list[np.ndarray]] = [[] for _ in weights]
-    values: list[list[np.ndarray]] = [[] for _ in weights]
+    weights = np.ascontiguousarray(np.stack(directions), dtype=np.float32)
+    rough = np.array([threshold - MARGIN, threshold + MARGIN], dtype=np.float32)
+    low = float32_above(threshold)
+    product = np.empty((len(weights), BLOCK), dtype=np.float32)
+    rows = np.empty((len(weights), 4 * BLOCK), dtype=np.int64)
+    values = np.empty((len(weights), 4 * BLOCK), dtype=np.float32)
+    counts = np.zeros(len(weights), dtype=np.int64)
     for start in range(0, columns.shape[1], BLOCK):
         block = columns[:, start : start + BLOCK]
-        product = rough[:, : block.shape[1]]
-        np.matmul(weights, block, out=product)
-        counts = _kept(rough, block.shape[1], low, start, found_rows, found_rough)
-        for number, count in enumerate(counts):
-            rows[number].append(found_rows[number, :count].copy())
-            values[number].append(found_rough[number, :count].copy())
+        np.matmul(weights, block, out=product[:, : block.shape[1]])
+        if counts.max() + BLOCK > rows.shape[1]:  # room to list a whole block after the kept
+            rows, values = _grown(rows, counts), _grown(values, counts)
+        _kept(product, columns, weights, scored, start, rough, low, rows, values, counts)
     return [
-        Near(np.concatenate(found), np.concatenate(similarity))
-        for found, similarity in zip(rows, values, strict=True)
+        Near(
+            rows[number, :count].copy(),
+            values[number, :count].astype(np.float64) if number < scored else None,
+        )
+        for number, count in enumerate(counts.tolist())
     ]
+
+
+def _grown(found: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``found`` (one row per direction) with twice the room, its first ``counts`` kept."""
+    larger = np.empty((found.shape[0], 2 * found.shape[1]), dtype=found.dtype)
+    kept = int(counts.max())
+    larger[:, :kept] = found[:, :kept]
+    return larger
+
+
+def float32_above(threshold: float) -> np.float32:
+    """The least float32 not below ``threshold``: a float32 score is below it exactly when it
+    is below ``threshold`` (a playlist's filter compares the score, as float64, with the
+    threshold), so the pass compares in float32."""
+    low = np.float32(threshold)
+    return np.nextafter(low, np.float32(np.inf)) if float(low) < threshold else low
 
 
 @numba.njit(cache=True, nogil=True)
 def _kept(
     product: np.ndarray,
-    size: int,
-    low: np.float32,
+    columns: np.ndarray,
+    weights: np.ndarray,
+    scored: int,
     start: int,
+    rough: np.ndarray,
+    low: np.float32,
     rows: np.ndarray,
     values: np.ndarray,
-) -> np.ndarray:
-    """For each direction (row of ``product``, whose first ``size`` columns are a block's
-    songs: whole rows, so that every block has one compiled layout), the songs not below
-    ``low`` (or not a number): their rows (``start`` + position) and values written to the
-    front of its row of ``rows`` and ``values``, and how many (one compiled scan: finding
-    them with numpy costs more than the product)."""
-    counts = np.zeros(product.shape[0], dtype=np.int64)
-    for direction in range(product.shape[0]):
-        count = 0
+    counts: np.ndarray,
+) -> None:
+    """For each direction (row of ``weights`` and of ``product``, the BLAS products of the
+    block of songs from column ``start`` of ``columns``), the block's songs that reach ``low``
+    (`Near.rows`) appended to its row of ``rows`` after its first ``counts`` (which has room
+    for a whole block), with their similarities in ``values`` for the first ``scored``
+    directions, and ``counts`` moved on.
+
+    The songs whose product is not below ``rough[0]`` are listed first (every song's row is
+    written and kept by moving on: no branch, one store). They are scored exactly, as
+    `similarity_to` sums (a float32 product per feature added in feature order, each rounded:
+    numba fuses a multiply and an add only under fastmath, which is off); for a direction not
+    scored, a song whose product is ``rough[1]`` or more reaches ``low`` without it."""
+    size = min(product.shape[1], columns.shape[1] - start)
+    for direction in range(weights.shape[0]):
+        count = counts[direction]
+        listed = count
         for position in range(size):
-            value = product[direction, position]
-            rows[direction, count] = start + position
-            values[direction, count] = value
-            count += not value < low  # written always, kept by moving on (no branch)
+            rows[direction, listed] = start + position
+            listed += not product[direction, position] < rough[0]
+        for number in range(count, listed):
+            row = rows[direction, number]
+            rows[direction, count] = row
+            if direction >= scored and product[direction, row - start] >= rough[1]:
+                count += 1
+                continue
+            total = columns[0, row] * weights[direction, 0]
+            for feature in range(1, columns.shape[0]):
+                total = total + columns[feature, row] * weights[direction, feature]
+            values[direction, count] = total
+            if direction < scored:
+                count += not total < low
+            else:
+                count += total >= low
         counts[direction] = count
-    return counts
 
 
 def within_reach(
@@ -157,12 +203,29 @@ def within_reach(
     direction: np.ndarray,
     threshold: float,
     near: Near | None = None,
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """Positions in ``scope`` (ascending catalog rows) of the songs whose `similarity_to`
-    ``direction`` may be ``threshold`` or more (and of any whose score is not a number): every
-    song left out scores below it. ``near``: the `first_pass` of ``direction`` and
-    ``threshold``, if made."""
-    return _in_scope(index, scope, direction, threshold, near)[0]
+    ``direction`` is ``threshold`` or more, or not a number (a playlist's threshold filter
+    passes those), and their similarity: every song left out scores below it. ``near``: the
+    `first_pass` of ``direction`` and ``threshold``, if made and scored."""
+    if near is None or near.similarity is None:
+        near = first_pass(index, [direction], threshold)[0]
+    positions, inside = _positions(index, scope, near.rows)
+    return positions, near.similarity if inside is None else near.similarity[inside]
+
+
+def _positions(
+    index: QueryIndex, scope: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The positions in ``scope`` (ascending catalog rows) of those of ``rows`` (ascending) it
+    holds, and which of ``rows`` those are (None: all of them)."""
+    if len(scope) == index.size:  # every song: positions are rows
+        return rows, None
+    if len(scope) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(len(rows), dtype=bool)
+    positions = np.minimum(np.searchsorted(scope, rows), len(scope) - 1)
+    inside = scope[positions] == rows
+    return positions[inside], inside
 
 
 def reaching(
@@ -173,39 +236,22 @@ def reaching(
     near: Near | None = None,
 ) -> np.ndarray:
     """The rows of ``scope`` (ascending) whose `similarity_to` ``direction`` is ``threshold``
-    or more, for a caller that counts them and needs no scores: the first pass decides every
-    song more than `MARGIN` from the threshold, and only the few within it are scored.
-    ``near``: the `first_pass` of ``direction`` and ``threshold``, if made."""
-    positions, rough = _in_scope(index, scope, direction, threshold, near)
-    keep = rough >= threshold + MARGIN
-    unsure = np.flatnonzero(~keep & (rough >= threshold - MARGIN))  # a NaN reaches nothing
-    keep[unsure] = similarity_to(index, scope[positions[unsure]], direction) >= threshold
-    return scope[positions[keep]]
-
-
-def _in_scope(
-    index: QueryIndex,
-    scope: np.ndarray,
-    direction: np.ndarray,
-    threshold: float,
-    near: Near | None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The positions in ``scope`` of the songs the first pass keeps (``near``, made when not
-    given), and their first-pass similarity."""
+    or more (a song scoring not a number reaches nothing), for a caller that counts them and
+    needs no scores. ``near``: the `first_pass` of ``direction`` and ``threshold``, if made
+    (scored or not)."""
     if near is None:
-        near = first_pass(index, [direction], threshold)[0]
-    if len(scope) == index.size:  # every song: positions are rows
-        return near.rows, near.rough
-    if len(scope) == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-    positions = np.minimum(np.searchsorted(scope, near.rows), len(scope) - 1)
-    inside = scope[positions] == near.rows
-    return positions[inside], near.rough[inside]
+        near = first_pass(index, [direction], threshold, scored=0)[0]
+    reached = near.rows
+    if near.similarity is not None:
+        reached = reached[near.similarity >= threshold]
+    positions, _ = _positions(index, scope, reached)
+    return positions if len(scope) == index.size else scope[positions]
 
 
 def similarity_to(index: QueryIndex, rows: np.ndarray, direction: np.ndarray) -> np.ndarray:
     """The cosine similarity of the songs at ``rows`` to a unit ``direction`` (float32 sums
-    feature by feature, as float64): the same for a song whichever rows are scored with it."""
+    feature by feature, as float64): the same for a song whichever rows are scored with it.
+    The definition `first_pass` computes for every song at once."""
     units = index.unit[np.asarray(rows, dtype=np.int64)]
     weights = np.asarray(direction, dtype=np.float32)
     total = units[:, 0] * weights[0]

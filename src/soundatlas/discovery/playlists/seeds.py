@@ -19,13 +19,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from soundatlas.atlas.model import Atlas
 from soundatlas.discovery.index import DiscoveryIndex, discovery_index
 from soundatlas.discovery.playlists.candidates import (
+    among,
     filters,
-    releases_mask,
+    releases,
     scope_of,
     seed_point,
     seed_songs,
@@ -114,22 +116,33 @@ def _pools(
     over the catalog from ``passes`` where made (else `reaching` makes it)."""
     scope, _ = scope_of(atlas, index, request)
     seed_rows, _ = seed_songs(atlas, index, request.seeds)
-    banned = releases_mask(index, seed_rows)
+    banned = releases(index, seed_rows)
     counted = np.zeros(len(index.releases), dtype=bool)  # one flag per recording
     pools = []
     for (kind, seed, direction), first in zip(seeds, passes, strict=True):
         near = np.zeros(0, dtype=np.int64)
         if direction is not None:
-            # The same similarity as the playlist's, scored only where the first pass is
-            # unsure (`nearby`).
+            # The same similarity as the playlist's, exact from the first pass (`nearby`).
             near = reaching(index, scope, direction, request.threshold, first)
-            near = near[~banned[near]]
+            near = near[~among(near, banned)]
         # The filters but the threshold, over the seed's pool only.
         failing = filters(atlas, request, near, np.ones(len(near)))
         failing.pop("threshold")
         passing = near[~np.logical_or.reduce([np.zeros(len(near), bool), *failing.values()])]
-        recordings = index.recording[passing]
-        counted[recordings] = True  # distinct recordings, without sorting
-        pools.append(SeedPool(kind, seed, len(near), len(passing), int(np.count_nonzero(counted))))
-        counted[recordings] = False
+        relinked = _distinct(index.recording[passing], counted)
+        pools.append(SeedPool(kind, seed, len(near), len(passing), relinked))
     return pools
+
+
+@numba.njit(cache=True, nogil=True)
+def _distinct(values: np.ndarray, flags: np.ndarray) -> int:
+    """How many distinct ``values`` (indexes of ``flags``, all False, left so): counted with
+    a flag each rather than sorted, and without a pass over every flag."""
+    count = 0
+    for value in values:
+        if not flags[value]:
+            flags[value] = True
+            count += 1
+    for value in values:
+        flags[value] = False
+    return count
