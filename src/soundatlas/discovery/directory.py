@@ -43,7 +43,11 @@ import pyarrow.parquet as pq
 from soundatlas.atlas.model import Atlas
 from soundatlas.clustering.features import Scaler
 from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS
-from soundatlas.discovery.catalogartists import CatalogArtists, artist_parts
+from soundatlas.discovery.catalogartists import (
+    CatalogArtists,
+    artist_parts,
+    primary_artist_codes,
+)
 from soundatlas.discovery.indexfiles import read_part, write_part
 from soundatlas.discovery.nearest import unit_rows
 from soundatlas.discovery.recordings import first_recordings, same_recording
@@ -68,11 +72,13 @@ TRAINING_SONGS_PER_LIST = 64
 BATCH = 200_000
 SHOWN_CANDIDATES = 10
 DETAILS = ("popularity", "release_year", "duration_ms", "explicit")
-SORTED_VERSION = 2
+SORTED_VERSION = 3
 """Changes whenever what `sort_parts` derives changes: saved parts of another version are
 ignored (and built when first needed) until `soundatlas reindex` writes them again. Version 1
-lacked ``titles.popular``; its other parts are still used (`usable_sorted`)."""
-_READABLE_SORTED = (1, SORTED_VERSION)
+lacked ``titles.popular`` and ``artists.primary``, version 2 ``artists.primary``; their other
+parts are still used (`usable_sorted`), and without ``artists.primary`` the primary artists'
+names are folded per query (`SongDirectory.one_per_recording`)."""
+_READABLE_SORTED = (1, 2, SORTED_VERSION)
 _SORTED_PREFIX = "directory."
 FOLDED_ONE_BY_ONE = 800
 """Most artist names `SongDirectory.recordings` folds one by one in Python (`name_key`, about
@@ -159,7 +165,8 @@ def sort_parts(songs: pa.Table, have: Parts | None = None) -> Parts:
     """The directory's lookups that take a sort of every song: the sort order of the track ids
     (``ids.order``) and of the title keys (``titles.order``), each title's popularity rank in
     that order (``titles.popular``: `popularity_ranks`), and the catalog's artists
-    (``artists.*``: `soundatlas.discovery.catalogartists.artist_parts`); those in ``have``
+    (``artists.*``: `soundatlas.discovery.catalogartists.artist_parts`) and each song's
+    primary artist (``artists.primary``: `primary_artist_codes`); those in ``have``
     (saved by an older version) are taken as they are."""
     parts = dict(have or {})
     if "ids.order" not in parts:
@@ -170,6 +177,8 @@ def sort_parts(songs: pa.Table, have: Parts | None = None) -> Parts:
         parts["titles.popular"] = popularity_ranks(songs, parts["titles.order"])
     if any(f"artists.{name}" not in parts for name in _ARTIST_PARTS):
         parts.update({f"artists.{n}": v for n, v in artist_parts(songs).items()})
+    if "artists.primary" not in parts:
+        parts["artists.primary"] = primary_artist_codes(songs)
     return parts
 
 
@@ -228,7 +237,10 @@ def _sorted_problem(parts: Parts, songs: int) -> tuple[str, str] | None:
         values = parts[name]
         if len(values) and (values.max() >= songs or values.min() < 0):
             return name, "its rows are out of range"
-    for name in ("ids.order", "titles.order", *ranked):
+    primary = ("artists.primary",) if "artists.primary" in parts else ()
+    if primary and len(parts["artists.primary"]) and parts["artists.primary"].min() < -1:
+        return "artists.primary", "its artist numbers are out of range"
+    for name in ("ids.order", "titles.order", *ranked, *primary):
         if len(parts[name]) != songs:
             return name, f"it orders {len(parts[name]):,} of {songs:,} songs"
     artists = len(parts["artists.ids"])
@@ -322,6 +334,7 @@ class SongDirectory:
         self._ids: SortedStrings | None = None
         self._titles: SortedStrings | None = None
         self._popular: np.ndarray | None = None
+        self._primary: np.ndarray | None = None
         self._credits: CatalogArtists | None = None
         saved = usable_sorted(entry)
         if saved:
@@ -387,6 +400,7 @@ class SongDirectory:
         self._ids = SortedStrings(self.songs["track_id"], parts["ids.order"])
         self._titles = SortedStrings(self.songs["title_key"], parts["titles.order"])
         self._popular = parts.get("titles.popular")
+        self._primary = parts.get("artists.primary")
         self._credits = CatalogArtists(
             self.songs, {n: parts[f"artists.{n}"] for n in _ARTIST_PARTS}
         )
@@ -579,8 +593,15 @@ class SongDirectory:
         return rows[kept]
 
     def _primary_artist_codes(self, rows: np.ndarray) -> np.ndarray:
-        """A code per row, equal for rows whose first credited artist has the same key
-        (`name_key`); a row crediting nobody gets a code of its own (as in `recording`)."""
+        """A code per row (0 and up), equal for rows whose first credited artist has the same
+        key (`name_key`); a row crediting nobody gets a code of its own (as in `recording`).
+        Read from the saved ``artists.primary`` when the atlas has it, else folded here."""
+        if self._primary is not None:
+            saved = np.asarray(self._primary[rows], dtype=np.int64)
+            distinct, codes = np.unique(saved, return_inverse=True)
+            nobody = saved < 0
+            codes[nobody] = len(distinct) + np.arange(int(nobody.sum()))
+            return codes.reshape(-1)
         credited = take_rows(self.songs, rows, ["artists"])["artists"].combine_chunks()
         count = pc.fill_null(pc.list_value_length(credited), 0).to_numpy(zero_copy_only=False)
         has = count > 0
