@@ -132,11 +132,14 @@ class CatalogArtists:
         if code is None:
             return None
         rows = self._rows[self._ptr[code] : self._ptr[code + 1]]
-        genres = take_rows(self._songs, rows, ["genres"])["genres"]
-        counts: dict[str, int] = {}
-        for genre in pc.list_flatten(genres).to_pylist():
-            counts[genre] = counts.get(genre, 0) + 1
-        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        genres = pc.list_flatten(take_rows(self._songs, rows, ["genres"])["genres"])
+        # Counted by Arrow: an artist of thousands of songs has tens of thousands of genre
+        # credits, which one by one in Python took milliseconds.
+        counted = pc.value_counts(genres)
+        counts = zip(
+            counted.field("values").to_pylist(), counted.field("counts").to_pylist(), strict=True
+        )
+        ranked = sorted(counts, key=lambda item: (-item[1], item[0]))
         return Artist(
             artist_id=artist_id,
             name=str(self._names[code].as_py()),

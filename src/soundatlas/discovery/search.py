@@ -186,16 +186,13 @@ def _artists_of_catalog(
     ``key`` first when only songs outside the loaded sample credit them; and the total."""
     import pandas as pd
 
-    artists, total = found
-    artist_id = directory.artist_id_of(key)
-    names = artists["artist"].tolist()
-    if artist_id is not None and index.artist_code_of_id(artist_id) is None:
-        total += 1
-        if page.start == 0:
-            extra = directory.artist(artist_id)
-            names = [extra.name if extra is not None else key, *names][: page.stop - page.start]
-    found_artists = [directory.artist(name_id(n)) for n in names]
-    best = [directory.artist_popularity(name_id(n)) for n in names]
+    artists, found_total = found
+    names, total = catalog_artist_names(
+        index, directory, key, (artists["artist"].tolist(), found_total), page
+    )
+    ids = [name_id(n) for n in names]
+    found_artists = [directory.artist(i) for i in ids]
+    best = [directory.artist_popularity(i) for i in ids]
     popularity = np.array([np.nan if b is None else b for b in best])
     matched = dict(zip(artists["artist"], artists["match"], strict=True))
     table = pd.DataFrame(
@@ -209,6 +206,26 @@ def _artists_of_catalog(
         }
     )
     return table, total
+
+
+def catalog_artist_names(
+    index: QueryIndex,
+    directory: SongDirectory,
+    key: str,
+    found: tuple[list[str], int],
+    page: slice,
+) -> tuple[list[str], int]:
+    """For a sampled atlas: the names of the artists on the ``page`` (those of the loaded
+    sample ``found``, and their total) with the artist named exactly ``key`` first when only
+    songs outside the loaded sample credit them; and the total counting that artist."""
+    names, total = found
+    artist_id = directory.artist_id_of(key)
+    if artist_id is not None and index.artist_code_of_id(artist_id) is None:
+        total += 1
+        if page.start == 0:
+            extra = directory.artist(artist_id)
+            names = [extra.name if extra is not None else key, *names][: page.stop - page.start]
+    return names, total
 
 
 @dataclass(frozen=True)
@@ -314,9 +331,9 @@ def _with_songs_outside(
     rows = np.concatenate([loaded[0], outside[0]])
     tiers = np.concatenate([loaded[1], outside[1]])
     inside = np.arange(len(rows)) < len(loaded[0])
-    order = np.argsort(tiers, kind="stable")[page]
+    order = merged_order(tiers, page)
     frames = []
-    if inside[order].any():
+    if inside[order].any() or not len(order):  # a page past the last match is empty
         chosen = order[inside[order]]
         frames.append(song_table(index, rows[chosen], tiers[chosen]).assign(_at=chosen))
     if (~inside[order]).any():
@@ -330,6 +347,25 @@ def _with_songs_outside(
     songs["rank"] = np.arange(1, len(songs) + 1)
     columns = ["rank", *(c for c in song_table(index, rows[:0], tiers[:0]).columns if c != "rank")]
     return songs.reindex(columns=columns), len(rows)
+
+
+def merged_order(tiers: np.ndarray, page: slice) -> np.ndarray:
+    """Positions of the ``page`` of the loaded songs' matches followed by those outside the
+    sample (``tiers``: the loaded ones' then the others'), ranked by tier, the loaded songs of
+    a tier first (each part is ranked already)."""
+    return np.argsort(tiers, kind="stable")[page]
+
+
+def found_page(found: Found) -> tuple[np.ndarray, np.ndarray]:
+    """The page of songs a search lists, loaded or outside a sampled atlas's sample: the rows
+    (of the loaded songs, or of the directory) and whether each is loaded, ranked as
+    `search` ranks them."""
+    if not len(found.outside):
+        rows = found.rows[found.page]
+        return rows, np.ones(len(rows), dtype=bool)
+    rows = np.concatenate([found.rows, found.outside])
+    order = merged_order(np.concatenate([found.tiers, found.outside_tiers]), found.page)
+    return rows[order], order < len(found.rows)
 
 
 def query_key(text: object) -> str:
