@@ -336,6 +336,8 @@ class SongDirectory:
         self._popular: np.ndarray | None = None
         self._primary: np.ndarray | None = None
         self._credits: CatalogArtists | None = None
+        self._sample_ids = atlas.tracks["track_id"]
+        self._in_sample: np.ndarray | None = None
         saved = usable_sorted(entry)
         if saved:
             self._open_sorted(folder, saved)
@@ -408,7 +410,8 @@ class SongDirectory:
     def sort_ids(self) -> None:
         """Sort the ids and the title keys, and list the artists, once, so that every later
         `row_of_id`, `title_matches` and `artist` is a binary search (a server does this before
-        it serves). A no-op when the atlas holds them (`write_sorted`)."""
+        it serves; the atlas may hold them: `write_sorted`); and mark the loaded sample's
+        songs (`in_sample`)."""
         if self._ids is None:
             with self._ids_lock:
                 if self._ids is None:
@@ -417,6 +420,21 @@ class SongDirectory:
         if self._titles is not None:
             self._popularity_ranks(self._titles)
         self._catalog_artists().warm()
+        if self._in_sample is None:
+            with self._ids_lock:
+                if self._in_sample is None:
+                    ids = pa.array(np.asarray(self._sample_ids, dtype=object))
+                    column = self.songs["track_id"]
+                    found = pc.is_in(column, value_set=ids.cast(column.type))
+                    self._in_sample = _mask(found)
+
+    def in_sample(self, rows: np.ndarray) -> np.ndarray | None:
+        """Whether each song at ``rows`` is one of the atlas's loaded sample (the same track
+        id), once `sort_ids` has marked them (one pass over every id, about a second at
+        10,000,000 songs: a server does it before it serves, a search then checks a thousand
+        songs without reading their ids); None before."""
+        marked = self._in_sample
+        return None if marked is None else marked[np.asarray(rows, dtype=np.int64)]
 
     def artist(self, artist_id: str) -> Artist | None:
         """The artist of the whole catalog with this id (`CatalogArtists`), or None; the

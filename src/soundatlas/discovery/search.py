@@ -308,8 +308,10 @@ def songs_outside_sample(index: QueryIndex, key: str) -> tuple[np.ndarray, np.nd
         tiers = np.repeat([_TIER["exact"], _TIER["prefix"]], [len(exact), len(prefix)])
         every = len(rows) <= most
         rows, tiers = rows[:most], tiers[: len(rows)][:most]
-        ids = take_rows(directory.songs, rows, ["track_id"])["track_id"]
-        loaded = index.track_ids.get_indexer(ids.to_numpy()) >= 0
+        loaded = directory.in_sample(rows)
+        if loaded is None:  # not marked (a one-off query): the ids are looked up
+            ids = take_rows(directory.songs, rows, ["track_id"])["track_id"]
+            loaded = index.track_ids.get_indexer(ids.to_numpy()) >= 0
         if (~loaded).sum() >= OUTSIDE_MATCHES or every:
             break
         most *= 4
