@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from soundatlas.discovery.artistgenres import GENRE_PARTS
 from soundatlas.discovery.song import Artist
 from soundatlas.discovery.sortedtext import SortedStrings, sort_order, take_rows
 from soundatlas.discovery.text import derived_id, name_keys
@@ -83,6 +84,11 @@ class CatalogArtists:
         self._ids = SortedStrings(pa.chunked_array([parts["ids"]]), parts["ids_order"])
         self._rows = parts["rows"]
         self._ptr = parts["ptr"]
+        # Each artist's genres ranked once (`artist_genres`), when saved with the directory.
+        ranked = all(name in parts for name in GENRE_PARTS)
+        self._genres = parts["genres"] if ranked else None
+        self._genres_ptr = parts["genres_ptr"] if ranked else None
+        self._genre_names = parts["genre_names"].to_pylist() if ranked else []
         self._best: np.ndarray | None = None
         self._lock = threading.Lock()
 
@@ -132,6 +138,14 @@ class CatalogArtists:
         if code is None:
             return None
         rows = self._rows[self._ptr[code] : self._ptr[code + 1]]
+        if self._genres is not None and self._genres_ptr is not None:
+            codes = self._genres[self._genres_ptr[code] : self._genres_ptr[code + 1]].tolist()
+            return Artist(
+                artist_id=artist_id,
+                name=str(self._names[code].as_py()),
+                genres=tuple(self._genre_names[c] for c in codes),
+                songs=len(rows),
+            )
         genres = pc.list_flatten(take_rows(self._songs, rows, ["genres"])["genres"])
         # Counted by Arrow: an artist of thousands of songs has tens of thousands of genre
         # credits, which one by one in Python took milliseconds.

@@ -43,6 +43,7 @@ import pyarrow.parquet as pq
 from soundatlas.atlas.model import Atlas
 from soundatlas.clustering.features import Scaler
 from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS
+from soundatlas.discovery.artistgenres import GENRE_PARTS, artist_genres
 from soundatlas.discovery.catalogartists import (
     CatalogArtists,
     artist_parts,
@@ -75,9 +76,10 @@ DETAILS = ("popularity", "release_year", "duration_ms", "explicit")
 SORTED_VERSION = 3
 """Changes whenever what `sort_parts` derives changes: saved parts of another version are
 ignored (and built when first needed) until `soundatlas reindex` writes them again. Version 1
-lacked ``titles.popular`` and ``artists.primary``, version 2 ``artists.primary``; their other
-parts are still used (`usable_sorted`), and without ``artists.primary`` the primary artists'
-names are folded per query (`SongDirectory.one_per_recording`)."""
+lacked ``titles.popular`` and the ranked artist parts, version 2 the ranked artist parts
+(``artists.primary``, ``artists.genres*``); their other parts are still used
+(`usable_sorted`), and without the ranked ones the primary artists' names are folded per query
+(`SongDirectory.one_per_recording`) and an artist's genres counted from their songs."""
 _READABLE_SORTED = (1, 2, SORTED_VERSION)
 _SORTED_PREFIX = "directory."
 FOLDED_ONE_BY_ONE = 800
@@ -166,7 +168,9 @@ def sort_parts(songs: pa.Table, have: Parts | None = None) -> Parts:
     (``ids.order``) and of the title keys (``titles.order``), each title's popularity rank in
     that order (``titles.popular``: `popularity_ranks`), and the catalog's artists
     (``artists.*``: `soundatlas.discovery.catalogartists.artist_parts`) and each song's
-    primary artist (``artists.primary``: `primary_artist_codes`); those in ``have``
+    primary artist (``artists.primary``: `primary_artist_codes`) and each artist's genres
+    ranked (``artists.genres``, ``genres_ptr``, ``genre_names``:
+    `soundatlas.discovery.artistgenres.artist_genres`); those in ``have``
     (saved by an older version) are taken as they are."""
     parts = dict(have or {})
     if "ids.order" not in parts:
@@ -179,6 +183,9 @@ def sort_parts(songs: pa.Table, have: Parts | None = None) -> Parts:
         parts.update({f"artists.{n}": v for n, v in artist_parts(songs).items()})
     if "artists.primary" not in parts:
         parts["artists.primary"] = primary_artist_codes(songs)
+    if any(f"artists.{name}" not in parts for name in GENRE_PARTS):
+        genres = artist_genres(songs, parts["artists.rows"], parts["artists.ptr"])
+        parts.update({f"artists.{n}": v for n, v in genres.items()})
     return parts
 
 
@@ -249,10 +256,18 @@ def _sorted_problem(parts: Parts, songs: int) -> tuple[str, str] | None:
     pointers = parts["artists.ptr"]
     if len(pointers) != artists + 1 or pointers[-1] != len(parts["artists.rows"]):
         return "artists.ptr", "its artist pointers do not span the artists' songs"
+    if all(f"artists.{name}" in parts for name in GENRE_PARTS):
+        genres, ranked = parts["artists.genres"], parts["artists.genres_ptr"]
+        if len(ranked) != artists + 1 or ranked[-1] != len(genres):
+            return "artists.genres_ptr", "its pointers do not span the artists' genres"
+        if len(genres) and (genres.min() < 0 or genres.max() >= len(parts["artists.genre_names"])):
+            return "artists.genres", "its genres are out of range"
     return None
 
 
 _ARTIST_PARTS = ("names", "ids", "ids_order", "rows", "ptr")
+_RANKED_PARTS = ("primary", *GENRE_PARTS)
+"""Artist parts of sort orders 3 that older ones lack: searched without them (more slowly)."""
 
 
 def _source_columns(scaler: Scaler, methods: Sequence[str], present: Sequence[str]) -> list[str]:
@@ -404,7 +419,12 @@ class SongDirectory:
         self._popular = parts.get("titles.popular")
         self._primary = parts.get("artists.primary")
         self._credits = CatalogArtists(
-            self.songs, {n: parts[f"artists.{n}"] for n in _ARTIST_PARTS}
+            self.songs,
+            {
+                n: parts[f"artists.{n}"]
+                for n in (*_ARTIST_PARTS, *_RANKED_PARTS)
+                if f"artists.{n}" in parts
+            },
         )
 
     def sort_ids(self) -> None:

@@ -35,7 +35,7 @@ from soundatlas.discovery.text import (
     normalise_text,
     recording_titles,
 )
-from soundatlas.discovery.textindex import rank_matches
+from soundatlas.discovery.textindex import rank_first, rank_matches
 from soundatlas.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -249,6 +249,11 @@ class Found:
     limit: int
     suggestion: str | None
     """The name searched instead when nothing matched the text as typed ("did you mean")."""
+    total_rows: int
+    """How many loaded songs match (one per recording): ``len(rows)`` when `find` ranked
+    every match; ``rows`` may hold only those through the page otherwise."""
+    total_codes: int
+    """How many artists of the loaded sample match (likewise ``codes``)."""
 
     @property
     def page(self) -> slice:
@@ -256,9 +261,13 @@ class Found:
         return slice(self.offset, self.offset + self.limit)
 
 
-def find(index: QueryIndex, text: str, *, limit: int = 20, offset: int = 0) -> Found:
+def find(
+    index: QueryIndex, text: str, *, limit: int = 20, offset: int = 0, every: bool = True
+) -> Found:
     """The songs and artists of ``index`` matching ``text``: the search `search` answers with,
-    as rows and tiers. Options and errors as in `search`."""
+    as rows and tiers. Options and errors as in `search`. With ``every`` False only the
+    matches through the page are ranked (``rows`` and ``codes`` stop there), and the others
+    just counted (`Found.total_rows`, `Found.total_codes`): what one page needs."""
     if isinstance(limit, bool) or not isinstance(limit, (int, np.integer)):
         raise ConfigError(f"limit={limit!r}: must be a whole number between 1 and {MAX_LIMIT}.")
     if not 1 <= limit <= MAX_LIMIT:
@@ -268,22 +277,35 @@ def find(index: QueryIndex, text: str, *, limit: int = 20, offset: int = 0) -> F
     if not 0 <= offset <= MAX_OFFSET:
         raise ConfigError(f"offset={offset}: must be between 0 and {MAX_OFFSET:,}.")
     key = query_key(text)
-    matches = _all_matches(index, key)
+    end = None if every else int(offset) + int(limit)
+    matches, totals = _all_matches(index, key, end)
     suggestion = None
-    if not any(len(found) for found in matches[::2]):
+    if not any(totals) and not len(matches[4]):
         suggestion = closest_name(index, key)
         if suggestion is not None:
-            matches = _all_matches(index, query_key(suggestion))
-    return Found(*matches, int(offset), int(limit), suggestion)
+            matches, totals = _all_matches(index, query_key(suggestion), end)
+    return Found(*matches, int(offset), int(limit), suggestion, *totals)
 
 
-def _all_matches(index: QueryIndex, key: str) -> tuple[np.ndarray, ...]:
+def _all_matches(
+    index: QueryIndex, key: str, end: int | None
+) -> tuple[tuple[np.ndarray, ...], tuple[int, int]]:
     """Songs, artists and songs outside a sampled atlas's sample matching ``key``, each with
-    their tiers."""
-    codes, artist_tiers = match_artists(index, key, limit=None)
-    rows, tiers = match_songs(index, key, limit=None, artists=codes)
+    their tiers (songs and artists: all, or the first ``end``); and how many songs and
+    artists of the loaded sample match."""
+    if end is None:
+        codes, artist_tiers = match_artists(index, key, limit=None)
+        rows, tiers = match_songs(index, key, limit=None, artists=codes)
+        totals = (len(rows), len(codes))
+    else:
+        produced = [np.asarray(p(), dtype=np.int64) for p in _artist_tiers(index, key)]
+        codes, artist_tiers, total_codes = rank_first(produced, index.artist_score, None, end)
+        every = np.unique(np.concatenate(produced)) if produced else produced
+        songs = [np.asarray(p(), dtype=np.int64) for p in _song_tiers(index, key, every)]
+        rows, tiers, total_rows = rank_first(songs, index.text.song_score, index.recording, end)
+        totals = (total_rows, total_codes)
     outside, outside_tiers = songs_outside_sample(index, key)
-    return rows, tiers, codes, artist_tiers, outside, outside_tiers
+    return (rows, tiers, codes, artist_tiers, outside, outside_tiers), totals
 
 
 OUTSIDE_MATCHES = 1_000
@@ -461,6 +483,15 @@ def match_songs(
     """Rows of the best ``limit`` songs matching a normalised ``key`` (all when None), one row
     per song, with their tiers (indices into `SONG_TIERS`). ``artists``: the codes of every
     artist matching ``key`` (`match_artists`), when the caller has them already."""
+    return rank_matches(
+        _song_tiers(index, key, artists), index.text.song_score, index.recording, limit
+    )
+
+
+def _song_tiers(
+    index: QueryIndex, key: str, artists: np.ndarray | None
+) -> list[Callable[[], np.ndarray]]:
+    """What each of `SONG_TIERS` matches of a normalised ``key``, to be called in order."""
     text = index.text
     titles = text.titles
 
@@ -471,7 +502,7 @@ def match_songs(
     def by_the_artist() -> np.ndarray:
         return index.rows_of_artists(index.text.artists.equal(key))
 
-    tiers: list[Callable[[], np.ndarray]] = [
+    return [
         lambda: exact_songs(index, key),
         by_the_artist,
         lambda: titles.starting(key),
@@ -479,7 +510,6 @@ def match_songs(
         lambda: titles.containing(key),
         through_artist,
     ]
-    return rank_matches(tiers, text.song_score, index.recording, limit)
 
 
 def match_artists(
@@ -487,14 +517,18 @@ def match_artists(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Codes of the best ``limit`` artists matching a normalised ``key`` (all when None) and
     their tiers (indices into `MATCH_TIERS`): by tier, then popularity, then songs."""
+    return rank_matches(_artist_tiers(index, key), index.artist_score, None, limit)
+
+
+def _artist_tiers(index: QueryIndex, key: str) -> list[Callable[[], np.ndarray]]:
+    """What each of `MATCH_TIERS` matches of a normalised ``key`` among artists."""
     names = index.text.artists
-    tiers: list[Callable[[], np.ndarray]] = [
+    return [
         lambda: names.equal(key),
         lambda: names.starting(key),
         lambda: names.word_starting(key),
         lambda: names.containing(key),
     ]
-    return rank_matches(tiers, index.artist_score, None, limit)
 
 
 def song_columns(

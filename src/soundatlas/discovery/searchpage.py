@@ -55,11 +55,10 @@ def search_page(atlas: Atlas, text: str, *, limit: int = 20, offset: int = 0) ->
         As `search`.
     """
     index = discovery_index(atlas)
+    # Only the matches through the page are ranked; the others are counted.
+    found = find(index, text, limit=limit, offset=offset, every=False)
     if index.directory is not None:
-        return _catalog_page(
-            atlas, index, index.directory, find(index, text, limit=limit, offset=offset), text
-        )
-    found = find(index, text, limit=limit, offset=offset)
+        return _catalog_page(atlas, index, index.directory, found, text)
     codes = found.codes[found.page].tolist()
     artist_ids = index.artist_ids
     artists = [
@@ -72,7 +71,7 @@ def search_page(atlas: Atlas, text: str, *, limit: int = 20, offset: int = 0) ->
         for code in codes
     ]
     return SearchPage(
-        index.songs(found.rows[found.page]), len(found.rows), artists, len(found.codes)
+        index.songs(found.rows[found.page]), found.total_rows, artists, found.total_codes
     )
 
 
@@ -90,11 +89,11 @@ def _catalog_page(
     key = query_key(found.suggestion if found.suggestion is not None else text)
     names = index.artist_names[found.codes[found.page]].tolist()
     names, total_artists = catalog_artist_names(
-        index, directory, key, (names, len(found.codes)), found.page
+        index, directory, key, (names, found.total_codes), found.page
     )
     return SearchPage(
         songs,
-        len(found.rows) + len(found.outside),
+        found.total_rows + len(found.outside),
         [find_artist(atlas, name_id(n)) for n in names],
         total_artists,
     )
