@@ -96,7 +96,10 @@ def routes(atlas_dir: Path) -> dict[str, Callable[[int], object]]:
             found = discovery.search_page(atlas, queries[n], limit=20)
             return (
                 [track_object(BASE, s) for s in found.songs],
-                [artist_object(BASE, a.name, genres=list(a.genres)) for a in found.artists],
+                [
+                    artist_object(BASE, a.name, genres=list(a.genres), artist_id=a.artist_id)
+                    for a in found.artists
+                ],
             )
         result = search(atlas, queries[n], limit=20)  # a version before it
         page = result.songs

@@ -298,19 +298,19 @@ def rank_first(
     their total without ranking every match (a common word matches tens of thousands of
     songs)."""
     items, item_tiers = rank_matches([lambda t=t: t for t in tiers], score, group, limit)
-    return items, item_tiers, count_groups(tiers, group, len(score))
+    return items, item_tiers, count_groups(tiers, group)
 
 
-def count_groups(tiers: list[np.ndarray], group: np.ndarray | None, items: int) -> int:
-    """How many distinct groups (items when ``group`` is None) of ``items`` the ``tiers``
-    hold: the number of matches `rank_matches` ranks with no limit."""
+def count_groups(tiers: list[np.ndarray], group: np.ndarray | None) -> int:
+    """How many distinct groups (items when ``group`` is None) the ``tiers`` hold: the
+    number of matches `rank_matches` ranks with no limit."""
     every = [t for t in tiers if len(t)]
     if not every:
         return 0
     matched = np.concatenate(every)
     keys = matched if group is None else group[matched]
-    size = (items if group is None else int(group.max()) + 1) if len(keys) > items // 64 else 0
-    if not size:  # a few matches: sorting them is cheaper than marking
+    size = int(keys.max()) + 1
+    if len(keys) <= size // 64:  # a few matches: sorting them is cheaper than marking
         return len(np.unique(keys))
     seen = np.zeros(size, dtype=bool)
     seen[keys] = True
