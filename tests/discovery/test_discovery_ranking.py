@@ -7,7 +7,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from soundatlas.discovery.textindex import rank_matches
+from soundatlas.discovery.textindex import rank_first, rank_matches
 
 
 @st.composite
@@ -35,6 +35,17 @@ def test_ranking_every_match_equals_the_limited_pass(case):
     assert every_tiers.tolist() == limited_tiers.tolist()
     keys = every if group is None else group[every]
     assert len(set(keys.tolist())) == len(keys)  # one item per group
+
+
+@settings(max_examples=300, deadline=None)
+@given(matches(), st.integers(1, 30))
+def test_a_page_ranked_alone_is_the_start_of_every_match_ranked(case, limit):
+    tiers, score, group, _ = case
+    every, every_tiers = rank_matches([lambda t=t: t for t in tiers], score, group, None)
+    first, first_tiers, total = rank_first(tiers, score, group, limit)
+    assert first.tolist() == every[:limit].tolist()
+    assert first_tiers.tolist() == every_tiers[:limit].tolist()
+    assert total == len(every)
 
 
 def test_ranking_nothing_matched():

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from oldersorted import older_sorted_copy
 from typer.testing import CliRunner
 
 from soundatlas import load_atlas
@@ -152,15 +153,8 @@ def test_songs_read_together_are_the_songs_read_one_by_one(sampled_atlas):
 
 def _version_one(atlas_dir: Path, target: Path) -> Path:
     """A copy of the atlas as saved before the titles' popularity ranks (sort orders 1)."""
-    shutil.copytree(atlas_dir, target)
-    manifest = json.loads((target / "manifest.json").read_text())
-    entry = manifest["parts"]["directory"]["sorted"]
-    name = entry["files"].pop("titles.popular")
-    entry["version"] = 1
-    del manifest["files"][name]
-    (target / name).unlink()
-    (target / "manifest.json").write_text(json.dumps(manifest))
-    return target
+    lacking = ("titles.popular", "artists.primary", "artists.genres", "artists.genres_ptr")
+    return older_sorted_copy(atlas_dir, target, 1, (*lacking, "artists.genre_names"))
 
 
 def test_reindex_adds_only_the_ranks_to_version_one_sort_orders(

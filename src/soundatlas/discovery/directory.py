@@ -43,7 +43,12 @@ import pyarrow.parquet as pq
 from soundatlas.atlas.model import Atlas
 from soundatlas.clustering.features import Scaler
 from soundatlas.clustering.result import LABEL_COLUMNS, PERSONA_COLUMNS
-from soundatlas.discovery.catalogartists import CatalogArtists, artist_parts
+from soundatlas.discovery.artistgenres import GENRE_PARTS, artist_genres
+from soundatlas.discovery.catalogartists import (
+    CatalogArtists,
+    artist_parts,
+    primary_artist_codes,
+)
 from soundatlas.discovery.indexfiles import read_part, write_part
 from soundatlas.discovery.nearest import unit_rows
 from soundatlas.discovery.recordings import first_recordings, same_recording
@@ -68,11 +73,14 @@ TRAINING_SONGS_PER_LIST = 64
 BATCH = 200_000
 SHOWN_CANDIDATES = 10
 DETAILS = ("popularity", "release_year", "duration_ms", "explicit")
-SORTED_VERSION = 2
+SORTED_VERSION = 3
 """Changes whenever what `sort_parts` derives changes: saved parts of another version are
 ignored (and built when first needed) until `soundatlas reindex` writes them again. Version 1
-lacked ``titles.popular``; its other parts are still used (`usable_sorted`)."""
-_READABLE_SORTED = (1, SORTED_VERSION)
+lacked ``titles.popular`` and the ranked artist parts, version 2 the ranked artist parts
+(``artists.primary``, ``artists.genres*``); their other parts are still used
+(`usable_sorted`), and without the ranked ones the primary artists' names are folded per query
+(`SongDirectory.one_per_recording`) and an artist's genres counted from their songs."""
+_READABLE_SORTED = (1, 2, SORTED_VERSION)
 _SORTED_PREFIX = "directory."
 FOLDED_ONE_BY_ONE = 800
 """Most artist names `SongDirectory.recordings` folds one by one in Python (`name_key`, about
@@ -159,7 +167,10 @@ def sort_parts(songs: pa.Table, have: Parts | None = None) -> Parts:
     """The directory's lookups that take a sort of every song: the sort order of the track ids
     (``ids.order``) and of the title keys (``titles.order``), each title's popularity rank in
     that order (``titles.popular``: `popularity_ranks`), and the catalog's artists
-    (``artists.*``: `soundatlas.discovery.catalogartists.artist_parts`); those in ``have``
+    (``artists.*``: `soundatlas.discovery.catalogartists.artist_parts`) and each song's
+    primary artist (``artists.primary``: `primary_artist_codes`) and each artist's genres
+    ranked (``artists.genres``, ``genres_ptr``, ``genre_names``:
+    `soundatlas.discovery.artistgenres.artist_genres`); those in ``have``
     (saved by an older version) are taken as they are."""
     parts = dict(have or {})
     if "ids.order" not in parts:
@@ -170,6 +181,11 @@ def sort_parts(songs: pa.Table, have: Parts | None = None) -> Parts:
         parts["titles.popular"] = popularity_ranks(songs, parts["titles.order"])
     if any(f"artists.{name}" not in parts for name in _ARTIST_PARTS):
         parts.update({f"artists.{n}": v for n, v in artist_parts(songs).items()})
+    if "artists.primary" not in parts:
+        parts["artists.primary"] = primary_artist_codes(songs)
+    if any(f"artists.{name}" not in parts for name in GENRE_PARTS):
+        genres = artist_genres(songs, parts["artists.rows"], parts["artists.ptr"])
+        parts.update({f"artists.{n}": v for n, v in genres.items()})
     return parts
 
 
@@ -228,7 +244,10 @@ def _sorted_problem(parts: Parts, songs: int) -> tuple[str, str] | None:
         values = parts[name]
         if len(values) and (values.max() >= songs or values.min() < 0):
             return name, "its rows are out of range"
-    for name in ("ids.order", "titles.order", *ranked):
+    primary = ("artists.primary",) if "artists.primary" in parts else ()
+    if primary and len(parts["artists.primary"]) and parts["artists.primary"].min() < -1:
+        return "artists.primary", "its artist numbers are out of range"
+    for name in ("ids.order", "titles.order", *ranked, *primary):
         if len(parts[name]) != songs:
             return name, f"it orders {len(parts[name]):,} of {songs:,} songs"
     artists = len(parts["artists.ids"])
@@ -237,10 +256,18 @@ def _sorted_problem(parts: Parts, songs: int) -> tuple[str, str] | None:
     pointers = parts["artists.ptr"]
     if len(pointers) != artists + 1 or pointers[-1] != len(parts["artists.rows"]):
         return "artists.ptr", "its artist pointers do not span the artists' songs"
+    if all(f"artists.{name}" in parts for name in GENRE_PARTS):
+        genres, ranked = parts["artists.genres"], parts["artists.genres_ptr"]
+        if len(ranked) != artists + 1 or ranked[-1] != len(genres):
+            return "artists.genres_ptr", "its pointers do not span the artists' genres"
+        if len(genres) and (genres.min() < 0 or genres.max() >= len(parts["artists.genre_names"])):
+            return "artists.genres", "its genres are out of range"
     return None
 
 
 _ARTIST_PARTS = ("names", "ids", "ids_order", "rows", "ptr")
+_RANKED_PARTS = ("primary", *GENRE_PARTS)
+"""Artist parts of sort orders 3 that older ones lack: searched without them (more slowly)."""
 
 
 def _source_columns(scaler: Scaler, methods: Sequence[str], present: Sequence[str]) -> list[str]:
@@ -322,7 +349,10 @@ class SongDirectory:
         self._ids: SortedStrings | None = None
         self._titles: SortedStrings | None = None
         self._popular: np.ndarray | None = None
+        self._primary: np.ndarray | None = None
         self._credits: CatalogArtists | None = None
+        self._sample_ids = atlas.tracks["track_id"]
+        self._in_sample: np.ndarray | None = None
         saved = usable_sorted(entry)
         if saved:
             self._open_sorted(folder, saved)
@@ -387,14 +417,21 @@ class SongDirectory:
         self._ids = SortedStrings(self.songs["track_id"], parts["ids.order"])
         self._titles = SortedStrings(self.songs["title_key"], parts["titles.order"])
         self._popular = parts.get("titles.popular")
+        self._primary = parts.get("artists.primary")
         self._credits = CatalogArtists(
-            self.songs, {n: parts[f"artists.{n}"] for n in _ARTIST_PARTS}
+            self.songs,
+            {
+                n: parts[f"artists.{n}"]
+                for n in (*_ARTIST_PARTS, *_RANKED_PARTS)
+                if f"artists.{n}" in parts
+            },
         )
 
     def sort_ids(self) -> None:
         """Sort the ids and the title keys, and list the artists, once, so that every later
         `row_of_id`, `title_matches` and `artist` is a binary search (a server does this before
-        it serves). A no-op when the atlas holds them (`write_sorted`)."""
+        it serves; the atlas may hold them: `write_sorted`); and mark the loaded sample's
+        songs (`in_sample`)."""
         if self._ids is None:
             with self._ids_lock:
                 if self._ids is None:
@@ -403,6 +440,21 @@ class SongDirectory:
         if self._titles is not None:
             self._popularity_ranks(self._titles)
         self._catalog_artists().warm()
+        if self._in_sample is None:
+            with self._ids_lock:
+                if self._in_sample is None:
+                    ids = pa.array(np.asarray(self._sample_ids, dtype=object))
+                    column = self.songs["track_id"]
+                    found = pc.is_in(column, value_set=ids.cast(column.type))
+                    self._in_sample = _mask(found)
+
+    def in_sample(self, rows: np.ndarray) -> np.ndarray | None:
+        """Whether each song at ``rows`` is one of the atlas's loaded sample (the same track
+        id), once `sort_ids` has marked them (one pass over every id, about a second at
+        10,000,000 songs: a server does it before it serves, a search then checks a thousand
+        songs without reading their ids); None before."""
+        marked = self._in_sample
+        return None if marked is None else marked[np.asarray(rows, dtype=np.int64)]
 
     def artist(self, artist_id: str) -> Artist | None:
         """The artist of the whole catalog with this id (`CatalogArtists`), or None; the
@@ -579,8 +631,15 @@ class SongDirectory:
         return rows[kept]
 
     def _primary_artist_codes(self, rows: np.ndarray) -> np.ndarray:
-        """A code per row, equal for rows whose first credited artist has the same key
-        (`name_key`); a row crediting nobody gets a code of its own (as in `recording`)."""
+        """A code per row (0 and up), equal for rows whose first credited artist has the same
+        key (`name_key`); a row crediting nobody gets a code of its own (as in `recording`).
+        Read from the saved ``artists.primary`` when the atlas has it, else folded here."""
+        if self._primary is not None:
+            saved = np.asarray(self._primary[rows], dtype=np.int64)
+            distinct, codes = np.unique(saved, return_inverse=True)
+            nobody = saved < 0
+            codes[nobody] = len(distinct) + np.arange(int(nobody.sum()))
+            return codes.reshape(-1)
         credited = take_rows(self.songs, rows, ["artists"])["artists"].combine_chunks()
         count = pc.fill_null(pc.list_value_length(credited), 0).to_numpy(zero_copy_only=False)
         has = count > 0

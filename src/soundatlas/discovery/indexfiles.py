@@ -223,7 +223,9 @@ def read_part(folder: Path, file: str, path: Path | None = None) -> np.ndarray |
         values = np.load(path, mmap_mode="r", allow_pickle=False)
         if values.dtype.kind not in "biuf":
             raise ValueError(f"holds {values.dtype} values, not numbers")
-        return values
+        # A plain view of the mapping: NumPy's memmap subclass costs microseconds a scalar
+        # read, and a binary search over a sort order reads dozens a lookup.
+        return np.asarray(values)
     except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
         raise AtlasError(
             f"{folder}: {file} cannot be read as part of the atlas's derived indexes "

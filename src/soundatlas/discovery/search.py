@@ -35,7 +35,7 @@ from soundatlas.discovery.text import (
     normalise_text,
     recording_titles,
 )
-from soundatlas.discovery.textindex import rank_matches
+from soundatlas.discovery.textindex import rank_first, rank_matches
 from soundatlas.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -186,16 +186,13 @@ def _artists_of_catalog(
     ``key`` first when only songs outside the loaded sample credit them; and the total."""
     import pandas as pd
 
-    artists, total = found
-    artist_id = directory.artist_id_of(key)
-    names = artists["artist"].tolist()
-    if artist_id is not None and index.artist_code_of_id(artist_id) is None:
-        total += 1
-        if page.start == 0:
-            extra = directory.artist(artist_id)
-            names = [extra.name if extra is not None else key, *names][: page.stop - page.start]
-    found_artists = [directory.artist(name_id(n)) for n in names]
-    best = [directory.artist_popularity(name_id(n)) for n in names]
+    artists, found_total = found
+    names, total = catalog_artist_names(
+        index, directory, key, (artists["artist"].tolist(), found_total), page
+    )
+    ids = [name_id(n) for n in names]
+    found_artists = [directory.artist(i) for i in ids]
+    best = [directory.artist_popularity(i) for i in ids]
     popularity = np.array([np.nan if b is None else b for b in best])
     matched = dict(zip(artists["artist"], artists["match"], strict=True))
     table = pd.DataFrame(
@@ -209,6 +206,26 @@ def _artists_of_catalog(
         }
     )
     return table, total
+
+
+def catalog_artist_names(
+    index: QueryIndex,
+    directory: SongDirectory,
+    key: str,
+    found: tuple[list[str], int],
+    page: slice,
+) -> tuple[list[str], int]:
+    """For a sampled atlas: the names of the artists on the ``page`` (those of the loaded
+    sample ``found``, and their total) with the artist named exactly ``key`` first when only
+    songs outside the loaded sample credit them; and the total counting that artist."""
+    names, total = found
+    artist_id = directory.artist_id_of(key)
+    if artist_id is not None and index.artist_code_of_id(artist_id) is None:
+        total += 1
+        if page.start == 0:
+            extra = directory.artist(artist_id)
+            names = [extra.name if extra is not None else key, *names][: page.stop - page.start]
+    return names, total
 
 
 @dataclass(frozen=True)
@@ -232,6 +249,11 @@ class Found:
     limit: int
     suggestion: str | None
     """The name searched instead when nothing matched the text as typed ("did you mean")."""
+    total_rows: int
+    """How many loaded songs match (one per recording): ``len(rows)`` when `find` ranked
+    every match; ``rows`` may hold only those through the page otherwise."""
+    total_codes: int
+    """How many artists of the loaded sample match (likewise ``codes``)."""
 
     @property
     def page(self) -> slice:
@@ -239,9 +261,13 @@ class Found:
         return slice(self.offset, self.offset + self.limit)
 
 
-def find(index: QueryIndex, text: str, *, limit: int = 20, offset: int = 0) -> Found:
+def find(
+    index: QueryIndex, text: str, *, limit: int = 20, offset: int = 0, every: bool = True
+) -> Found:
     """The songs and artists of ``index`` matching ``text``: the search `search` answers with,
-    as rows and tiers. Options and errors as in `search`."""
+    as rows and tiers. Options and errors as in `search`. With ``every`` False only the
+    matches through the page are ranked (``rows`` and ``codes`` stop there), and the others
+    just counted (`Found.total_rows`, `Found.total_codes`): what one page needs."""
     if isinstance(limit, bool) or not isinstance(limit, (int, np.integer)):
         raise ConfigError(f"limit={limit!r}: must be a whole number between 1 and {MAX_LIMIT}.")
     if not 1 <= limit <= MAX_LIMIT:
@@ -251,22 +277,35 @@ def find(index: QueryIndex, text: str, *, limit: int = 20, offset: int = 0) -> F
     if not 0 <= offset <= MAX_OFFSET:
         raise ConfigError(f"offset={offset}: must be between 0 and {MAX_OFFSET:,}.")
     key = query_key(text)
-    matches = _all_matches(index, key)
+    end = None if every else int(offset) + int(limit)
+    matches, totals = _all_matches(index, key, end)
     suggestion = None
-    if not any(len(found) for found in matches[::2]):
+    if not any(totals) and not len(matches[4]):
         suggestion = closest_name(index, key)
         if suggestion is not None:
-            matches = _all_matches(index, query_key(suggestion))
-    return Found(*matches, int(offset), int(limit), suggestion)
+            matches, totals = _all_matches(index, query_key(suggestion), end)
+    return Found(*matches, int(offset), int(limit), suggestion, *totals)
 
 
-def _all_matches(index: QueryIndex, key: str) -> tuple[np.ndarray, ...]:
+def _all_matches(
+    index: QueryIndex, key: str, end: int | None
+) -> tuple[tuple[np.ndarray, ...], tuple[int, int]]:
     """Songs, artists and songs outside a sampled atlas's sample matching ``key``, each with
-    their tiers."""
-    codes, artist_tiers = match_artists(index, key, limit=None)
-    rows, tiers = match_songs(index, key, limit=None, artists=codes)
+    their tiers (songs and artists: all, or the first ``end``); and how many songs and
+    artists of the loaded sample match."""
+    if end is None:
+        codes, artist_tiers = match_artists(index, key, limit=None)
+        rows, tiers = match_songs(index, key, limit=None, artists=codes)
+        totals = (len(rows), len(codes))
+    else:
+        produced = [np.asarray(p(), dtype=np.int64) for p in _artist_tiers(index, key)]
+        codes, artist_tiers, total_codes = rank_first(produced, index.artist_score, None, end)
+        every = np.unique(np.concatenate(produced)) if produced else produced
+        songs = [np.asarray(p(), dtype=np.int64) for p in _song_tiers(index, key, every)]
+        rows, tiers, total_rows = rank_first(songs, index.text.song_score, index.recording, end)
+        totals = (total_rows, total_codes)
     outside, outside_tiers = songs_outside_sample(index, key)
-    return rows, tiers, codes, artist_tiers, outside, outside_tiers
+    return (rows, tiers, codes, artist_tiers, outside, outside_tiers), totals
 
 
 OUTSIDE_MATCHES = 1_000
@@ -291,8 +330,10 @@ def songs_outside_sample(index: QueryIndex, key: str) -> tuple[np.ndarray, np.nd
         tiers = np.repeat([_TIER["exact"], _TIER["prefix"]], [len(exact), len(prefix)])
         every = len(rows) <= most
         rows, tiers = rows[:most], tiers[: len(rows)][:most]
-        ids = take_rows(directory.songs, rows, ["track_id"])["track_id"]
-        loaded = index.track_ids.get_indexer(ids.to_numpy()) >= 0
+        loaded = directory.in_sample(rows)
+        if loaded is None:  # not marked (a one-off query): the ids are looked up
+            ids = take_rows(directory.songs, rows, ["track_id"])["track_id"]
+            loaded = index.track_ids.get_indexer(ids.to_numpy()) >= 0
         if (~loaded).sum() >= OUTSIDE_MATCHES or every:
             break
         most *= 4
@@ -314,9 +355,9 @@ def _with_songs_outside(
     rows = np.concatenate([loaded[0], outside[0]])
     tiers = np.concatenate([loaded[1], outside[1]])
     inside = np.arange(len(rows)) < len(loaded[0])
-    order = np.argsort(tiers, kind="stable")[page]
+    order = merged_order(tiers, page)
     frames = []
-    if inside[order].any():
+    if inside[order].any() or not len(order):  # a page past the last match is empty
         chosen = order[inside[order]]
         frames.append(song_table(index, rows[chosen], tiers[chosen]).assign(_at=chosen))
     if (~inside[order]).any():
@@ -330,6 +371,25 @@ def _with_songs_outside(
     songs["rank"] = np.arange(1, len(songs) + 1)
     columns = ["rank", *(c for c in song_table(index, rows[:0], tiers[:0]).columns if c != "rank")]
     return songs.reindex(columns=columns), len(rows)
+
+
+def merged_order(tiers: np.ndarray, page: slice) -> np.ndarray:
+    """Positions of the ``page`` of the loaded songs' matches followed by those outside the
+    sample (``tiers``: the loaded ones' then the others'), ranked by tier, the loaded songs of
+    a tier first (each part is ranked already)."""
+    return np.argsort(tiers, kind="stable")[page]
+
+
+def found_page(found: Found) -> tuple[np.ndarray, np.ndarray]:
+    """The page of songs a search lists, loaded or outside a sampled atlas's sample: the rows
+    (of the loaded songs, or of the directory) and whether each is loaded, ranked as
+    `search` ranks them."""
+    if not len(found.outside):
+        rows = found.rows[found.page]
+        return rows, np.ones(len(rows), dtype=bool)
+    rows = np.concatenate([found.rows, found.outside])
+    order = merged_order(np.concatenate([found.tiers, found.outside_tiers]), found.page)
+    return rows[order], order < len(found.rows)
 
 
 def query_key(text: object) -> str:
@@ -423,6 +483,15 @@ def match_songs(
     """Rows of the best ``limit`` songs matching a normalised ``key`` (all when None), one row
     per song, with their tiers (indices into `SONG_TIERS`). ``artists``: the codes of every
     artist matching ``key`` (`match_artists`), when the caller has them already."""
+    return rank_matches(
+        _song_tiers(index, key, artists), index.text.song_score, index.recording, limit
+    )
+
+
+def _song_tiers(
+    index: QueryIndex, key: str, artists: np.ndarray | None
+) -> list[Callable[[], np.ndarray]]:
+    """What each of `SONG_TIERS` matches of a normalised ``key``, to be called in order."""
     text = index.text
     titles = text.titles
 
@@ -433,7 +502,7 @@ def match_songs(
     def by_the_artist() -> np.ndarray:
         return index.rows_of_artists(index.text.artists.equal(key))
 
-    tiers: list[Callable[[], np.ndarray]] = [
+    return [
         lambda: exact_songs(index, key),
         by_the_artist,
         lambda: titles.starting(key),
@@ -441,7 +510,6 @@ def match_songs(
         lambda: titles.containing(key),
         through_artist,
     ]
-    return rank_matches(tiers, text.song_score, index.recording, limit)
 
 
 def match_artists(
@@ -449,14 +517,18 @@ def match_artists(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Codes of the best ``limit`` artists matching a normalised ``key`` (all when None) and
     their tiers (indices into `MATCH_TIERS`): by tier, then popularity, then songs."""
+    return rank_matches(_artist_tiers(index, key), index.artist_score, None, limit)
+
+
+def _artist_tiers(index: QueryIndex, key: str) -> list[Callable[[], np.ndarray]]:
+    """What each of `MATCH_TIERS` matches of a normalised ``key`` among artists."""
     names = index.text.artists
-    tiers: list[Callable[[], np.ndarray]] = [
+    return [
         lambda: names.equal(key),
         lambda: names.starting(key),
         lambda: names.word_starting(key),
         lambda: names.containing(key),
     ]
-    return rank_matches(tiers, index.artist_score, None, limit)
 
 
 def song_columns(

@@ -5,20 +5,35 @@ command line's tables). A caller that writes each song and artist out itself (th
 ``/v1/search``) needs only who they are: building the tables, with their rank, match, releases
 and other-titles columns and the persona and genre text, then reading every song again from
 them, was over half of such a request. For an atlas in memory the page is read straight from
-`find`'s rows and artist codes; a sampled atlas, whose songs outside the loaded sample and
-whose artists are counted over the whole catalog, answers through `search`.
+`find`'s rows and artist codes; for a sampled atlas, whose songs outside the loaded sample and
+whose artists are counted over the whole catalog, the songs are read by their rows (loaded or
+of the directory) and the artists from the directory, without `search`'s tables.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from soundatlas.atlas.model import Atlas
-from soundatlas.discovery.ids import find_artist, songs_at
+from soundatlas.discovery.ids import find_artist
 from soundatlas.discovery.index import discovery_index
-from soundatlas.discovery.search import find, search, top_genres
+from soundatlas.discovery.search import (
+    Found,
+    catalog_artist_names,
+    find,
+    found_page,
+    query_key,
+    top_genres,
+)
 from soundatlas.discovery.song import Artist, Song
 from soundatlas.discovery.text import name_id
+
+if TYPE_CHECKING:
+    from soundatlas.discovery.directory import SongDirectory
+    from soundatlas.discovery.index import DiscoveryIndex
 
 
 @dataclass(frozen=True)
@@ -40,17 +55,10 @@ def search_page(atlas: Atlas, text: str, *, limit: int = 20, offset: int = 0) ->
         As `search`.
     """
     index = discovery_index(atlas)
-    if index.sampled:
-        results = search(atlas, text, limit=limit, offset=offset)
-        songs = songs_at(atlas, results.songs["row"].tolist(), results.songs["track_id"].tolist())
-        artists = [find_artist(atlas, name_id(n)) for n in results.artists["artist"]]
-        return SearchPage(
-            [s for s in songs if s is not None],
-            results.total_songs,
-            artists,
-            results.total_artists,
-        )
-    found = find(index, text, limit=limit, offset=offset)
+    # Only the matches through the page are ranked; the others are counted.
+    found = find(index, text, limit=limit, offset=offset, every=False)
+    if index.directory is not None:
+        return _catalog_page(atlas, index, index.directory, found, text)
     codes = found.codes[found.page].tolist()
     artist_ids = index.artist_ids
     artists = [
@@ -63,5 +71,29 @@ def search_page(atlas: Atlas, text: str, *, limit: int = 20, offset: int = 0) ->
         for code in codes
     ]
     return SearchPage(
-        index.songs(found.rows[found.page]), len(found.rows), artists, len(found.codes)
+        index.songs(found.rows[found.page]), found.total_rows, artists, found.total_codes
+    )
+
+
+def _catalog_page(
+    atlas: Atlas, index: DiscoveryIndex, directory: SongDirectory, found: Found, text: str
+) -> SearchPage:
+    """The page of a sampled atlas: the songs `search` lists, loaded or outside the sample,
+    read by their rows, and its artists (`catalog_artist_names`) from the whole catalog."""
+    rows, loaded = found_page(found)
+    songs: list[Song] = [None] * len(rows)  # type: ignore[list-item]
+    for at, song in zip(np.flatnonzero(loaded), index.songs(rows[loaded]), strict=True):
+        songs[at] = song
+    for at, song in zip(np.flatnonzero(~loaded), directory.songs_at(rows[~loaded]), strict=True):
+        songs[at] = song
+    key = query_key(found.suggestion if found.suggestion is not None else text)
+    names = index.artist_names[found.codes[found.page]].tolist()
+    names, total_artists = catalog_artist_names(
+        index, directory, key, (names, found.total_codes), found.page
+    )
+    return SearchPage(
+        songs,
+        found.total_rows + len(found.outside),
+        [find_artist(atlas, name_id(n)) for n in names],
+        total_artists,
     )

@@ -290,6 +290,33 @@ def rank_matches(
     return np.asarray(picked, dtype=np.int64), np.asarray(picked_tiers, dtype=np.int8)
 
 
+def rank_first(
+    tiers: list[np.ndarray], score: np.ndarray, group: np.ndarray | None, limit: int
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """The first ``limit`` items `rank_matches` ranks over the items of every tier (items,
+    their tiers) and how many it ranks in all (one per ``group``): a page of results and
+    their total without ranking every match (a common word matches tens of thousands of
+    songs)."""
+    items, item_tiers = rank_matches([lambda t=t: t for t in tiers], score, group, limit)
+    return items, item_tiers, count_groups(tiers, group)
+
+
+def count_groups(tiers: list[np.ndarray], group: np.ndarray | None) -> int:
+    """How many distinct groups (items when ``group`` is None) the ``tiers`` hold: the
+    number of matches `rank_matches` ranks with no limit."""
+    every = [t for t in tiers if len(t)]
+    if not every:
+        return 0
+    matched = np.concatenate(every)
+    keys = matched if group is None else group[matched]
+    size = int(keys.max()) + 1
+    if len(keys) <= size // 64:  # a few matches: sorting them is cheaper than marking
+        return len(np.unique(keys))
+    seen = np.zeros(size, dtype=bool)
+    seen[keys] = True
+    return int(np.count_nonzero(seen))
+
+
 def _rank_all(
     tiers: list[np.ndarray], score: np.ndarray, group: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray]:
