@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 from realdata import TOPHITS, shared_file
@@ -199,6 +200,68 @@ def test_similar_songs_of_a_sampled_atlas_come_from_every_song(sampled_atlas):
     assert [r["track_id"] for r in json.loads(cli.output)] == found["track_id"].tolist()
     by_title = similar_in_catalog(atlas, "Oops!...I Did It Again Britney Spears", n=3)
     assert "Oops!...I Did It Again" not in set(by_title["name"])
+
+
+def _similar_one_by_one(directory, row, n, label=None, banned=()):
+    """Similar songs by the rule applied candidate by candidate: the index's nearest songs in
+    order, those passing the filters, each unless it is the same recording (`same_recording`)
+    as the query or a song kept before it; from more neighbours while fewer than ``n``."""
+    from soundatlas.discovery.recordings import same_recording
+
+    songs = directory.songs
+    wanted = songs[label][row].as_py() if label else None
+    count = max(4 * n, 50)
+    while True:
+        rows, scores = directory.neighbours(row, min(count, directory.size))
+        query, *recordings = directory.recordings(np.concatenate([[row], rows]))
+        seen, kept = [query], []
+        for candidate, score, recording in zip(
+            rows.tolist(), scores.tolist(), recordings, strict=True
+        ):
+            if label and songs[label][candidate].as_py() != wanted:
+                continue
+            if set(banned) & set(songs["artists"][candidate].as_py() or []):
+                continue
+            if any(same_recording(recording, other) for other in seen):
+                continue
+            seen.append(recording)
+            kept.append((candidate, round(score, 4)))
+            if len(kept) == n:
+                return kept
+        if count >= min(directory.size, 64 * max(n, 50)):
+            return kept
+        count *= 4
+
+
+def test_similar_songs_of_the_whole_catalog_follow_the_rule_song_by_song(sampled_atlas):
+    """`similar_catalog_columns` filters and keeps one song per recording in array operations
+    (primary-artist numbers first, titles and sounds only where an artist repeats): the same
+    songs, order and scores as the rule applied one candidate at a time, with every option."""
+    from soundatlas.clustering.result import LABEL_COLUMNS
+    from soundatlas.discovery.wholecatalog import similar_catalog_columns, song_directory
+
+    atlas = load_atlas(sampled_atlas)
+    directory = song_directory(atlas)
+    ids = directory.songs["track_id"].to_pylist()
+    methods = [m for m, c in LABEL_COLUMNS.items() if c in directory.songs.column_names]
+    asked = 0
+    for row in range(0, directory.size, 59):
+        for n, method, exclude in (
+            (10, None, False),
+            (3, "kmeans", True),
+            (40, methods[-1], False),
+        ):
+            label = LABEL_COLUMNS[method] if method else None
+            banned = directory.songs["artists"][row].as_py() or [] if exclude else []
+            expected = _similar_one_by_one(directory, row, n, label, banned)
+            found = similar_catalog_columns(
+                atlas, ids[row], n=n, same_cluster=method, exclude_same_artist=exclude
+            )
+            assert [ids[r] for r, _ in expected] == found["track_id"].tolist()
+            assert [s for _, s in expected] == found["similarity"].tolist()
+            assert found["rank"].tolist() == list(range(1, len(expected) + 1))
+            asked += 1
+    assert asked >= 90
 
 
 def test_the_library_decides_where_similar_songs_come_from(sampled_atlas):

@@ -258,7 +258,7 @@ def _similar_in_whole_catalog(
     same_cluster: str | None,
     exclude_same_artist: bool,
     features: Sequence[str] | None,
-) -> pd.DataFrame:
+) -> dict[str, np.ndarray]:
     if len(queries) > 1 or features is not None:
         raise ConfigError(
             "several songs at once, or chosen features, need every song in memory; this atlas "
@@ -270,9 +270,9 @@ def _similar_in_whole_catalog(
         if not 0 <= query < len(atlas.tracks):
             raise ConfigError(f"row {query}: the atlas has rows 0 to {len(atlas.tracks) - 1}.")
         query = str(atlas.tracks["track_id"].iloc[int(query)])
-    from soundatlas.discovery.wholecatalog import similar_in_catalog
+    from soundatlas.discovery.wholecatalog import similar_catalog_columns
 
-    return similar_in_catalog(
+    return similar_catalog_columns(
         atlas, query, n=n, same_cluster=same_cluster, exclude_same_artist=exclude_same_artist
     )
 
@@ -330,7 +330,7 @@ def similar_columns(
     _check_queries(queries)
     kind = similarity_for(atlas, similarity)
     if searches_whole_catalog(atlas, allowed=allowed, similarity=kind):
-        table = _similar_in_whole_catalog(
+        return _similar_in_whole_catalog(
             atlas,
             queries,
             n=n,
@@ -338,7 +338,6 @@ def similar_columns(
             exclude_same_artist=exclude_same_artist,
             features=features,
         )
-        return {name: column.array for name, column in table.items()}
     index = _index(atlas)
     found = similar_rows(
         index,

@@ -12,7 +12,7 @@ from soundatlas.clustering.result import LABEL_COLUMNS
 from soundatlas.discovery.directory import SongDirectory
 from soundatlas.discovery.index import discovery_index
 from soundatlas.discovery.nearest import top_cosine
-from soundatlas.discovery.recordings import same_recording
+from soundatlas.discovery.sortedtext import take_rows
 from soundatlas.errors import AtlasError, ConfigError
 
 
@@ -53,6 +53,23 @@ def similar_in_catalog(
         method's cluster and persona, genres, popularity, year, duration, explicit and the
         audio features.
     """
+    return pd.DataFrame(
+        similar_catalog_columns(
+            atlas, query, n=n, same_cluster=same_cluster, exclude_same_artist=exclude_same_artist
+        )
+    )
+
+
+def similar_catalog_columns(
+    atlas: Atlas,
+    query: str,
+    *,
+    n: int = 10,
+    same_cluster: str | None = None,
+    exclude_same_artist: bool = False,
+) -> dict[str, np.ndarray]:
+    """`similar_in_catalog`'s table as its columns (name → array), without the DataFrame: for
+    a caller that writes the rows out itself (the HTTP API). Options and errors as there."""
     if not 1 <= n <= 500:
         raise ConfigError(f"n={n}: ask for 1 to 500 similar songs.")
     if same_cluster is not None:
@@ -66,30 +83,26 @@ def similar_in_catalog(
     count = max(4 * n, 50)
     while True:
         rows, scores = directory.neighbours(row, min(count, directory.size))
-        query, *recordings = directory.recordings(np.concatenate([[row], rows]))
-        seen = [query]
-        kept, kept_scores = [], []
-        for candidate, score, recording in zip(
-            rows.tolist(), scores.tolist(), recordings, strict=True
-        ):
-            if label and songs[label][candidate].as_py() != wanted:
-                continue
-            if banned and banned & set(songs["artists"][candidate].as_py() or []):
-                continue
-            if any(same_recording(recording, other) for other in seen):
-                continue
-            seen.append(recording)
-            kept.append(candidate)
-            kept_scores.append(score)
-            if len(kept) == n:
-                break
+        passing = rows != row
+        if label:
+            passing &= [v == wanted for v in take_rows(songs, rows, [label])[label].to_pylist()]
+        if banned:
+            credited = take_rows(songs, rows, ["artists"])["artists"].to_pylist()
+            passing &= [not banned & set(artists or []) for artists in credited]
+        rows, scores = rows[passing], scores[passing]
+        # the query first, so that its other releases are left out
+        first = directory.one_per_recording(np.concatenate([[row], rows]))[1:]
+        position = {candidate: i for i, candidate in enumerate(rows.tolist())}
+        kept = first[:n]
         if len(kept) == n or count >= min(directory.size, 64 * max(n, 50)):
             break
         count *= 4
-    table = directory.table(np.asarray(kept, dtype=np.int64))
-    table.insert(0, "similarity", np.round(kept_scores, 4))
-    table.insert(0, "rank", np.arange(1, len(table) + 1))
-    return table
+    similarity = scores[[position[r] for r in kept.tolist()]].astype(np.float64)
+    return {
+        "rank": np.arange(1, len(kept) + 1),
+        "similarity": np.round(similarity, 4),
+        **directory.columns(kept),
+    }
 
 
 def exact_neighbours(atlas: Atlas, row: int, count: int) -> tuple[np.ndarray, np.ndarray]:
