@@ -16,15 +16,17 @@ seeds, targets, ids, queries, songs: no figure comes from asking the same thing 
 - ``similar``: ``/soundatlas/v1/tracks/ID/similar?limit=10``;
 - ``mix``: the four together in the shares `MIX`.
 
-Two ways of offering 100 requests/s (``--steady``, ``--seconds`` each):
+Three ways of offering 100 requests/s (``--steady``, ``--seconds`` each):
 
 - *phase-locked*: ``hey -c 50 -q 2`` on one URL (per endpoint of the mix). hey's 50 workers tick
   together, so requests arrive in bursts of 50 every half second: the last of a burst waits for
-  the 49 before it.
+  the 49 before it (on 2 cores at c ms of CPU a request, about 25·c ms).
 - *spread*: 50 ``hey -c 1 -q 2`` processes, each on its own URL, started 10 ms apart, so a
   request arrives every 10 ms on average, as from many independent clients.
+- *random phases*: the same 50 processes, each started at a random point of its half-second
+  period (seeded): independent clients whose requests sometimes coincide.
 
-Before both, each endpoint 200 times one request at a time (the cost of a request with no
+Before them, each endpoint 200 times one request at a time (the cost of a request with no
 queue). ``--saturation``: spread arrivals at each rate of `RATES` (``--seconds`` each) until
 p95 exceeds 100 ms, a request fails, or fewer than 90% of the offered requests are answered;
 the table gives the highest rate that held. ``--soak MINUTES``: the mix at 100 requests/s
@@ -207,13 +209,14 @@ class Job:
     rate: float
 
 
-def run_hey(jobs: list[Job], seconds: float, *, stagger: float = 0.0) -> dict[str, dict]:
-    """Run every job's hey at once, the i-th started ``i × stagger`` seconds after the first;
-    statistics per endpoint and over all (``"all"``) from hey's per-request CSV rows."""
+def run_hey(jobs: list[Job], seconds: float, starts: list[float]) -> dict[str, dict]:
+    """Run every job's hey, the i-th started ``starts[i]`` seconds after the first; statistics
+    per endpoint and over all (``"all"``) from hey's per-request CSV rows."""
     processes: list[tuple[Job, subprocess.Popen]] = []
     start = time.monotonic()
-    for number, job in enumerate(jobs):
-        delay = start + number * stagger - time.monotonic()
+    for number in sorted(range(len(jobs)), key=starts.__getitem__):
+        job = jobs[number]
+        delay = start + starts[number] - time.monotonic()
         if delay > 0:
             time.sleep(delay)
         command = ["hey", "-z", f"{seconds}s", "-c", str(job.workers), "-q", f"{job.rate:g}",
@@ -300,15 +303,39 @@ def spread(urls: dict[str, list[str]], name: str, rate: float) -> list[Job]:
             for url in urls[n][:k]]  # fmt: skip
 
 
+def evenly(jobs: list[Job], rate: float) -> list[float]:
+    """Start times 1/rate seconds apart: together the jobs send one request every 1/rate s."""
+    return [number / rate for number in range(len(jobs))]
+
+
+def random_phases(jobs: list[Job], seed: int) -> list[float]:
+    """Start times drawn uniformly within each job's period (1/its rate), as independent
+    clients' would be: some requests arrive together, some apart (seeded, so runs compare)."""
+    draw = np.random.default_rng(seed)
+    return [float(draw.uniform(0, 1 / job.rate)) for job in jobs]
+
+
+ARRIVALS = {
+    "phase-locked": "hey -c 50 -q 2",
+    "spread": "50 x hey -c 1 -q 2, 10 ms apart",
+    "random phases": "50 x hey -c 1 -q 2, each started at a random point of its 0.5 s period",
+}
+
+
 def steady(urls: dict[str, list[str]], seconds: float, arrivals: str) -> list[dict]:
     """100 requests/s for ``seconds`` on each endpoint and on the mix (with the mix's rows
-    per endpoint), ``arrivals`` "phase-locked" or "spread"."""
+    per endpoint), ``arrivals`` one of `ARRIVALS`."""
     rows = []
-    for name in [*urls, "mix"]:
-        if arrivals == "spread":
-            found = run_hey(spread(urls, name, STEADY_RATE), seconds, stagger=1 / STEADY_RATE)
+    for number, name in enumerate([*urls, "mix"]):
+        if arrivals == "phase-locked":
+            jobs = phase_locked(urls, name, STEADY_RATE)
+            found = run_hey(jobs, seconds, [0.0] * len(jobs))
         else:
-            found = run_hey(phase_locked(urls, name, STEADY_RATE), seconds)
+            jobs = spread(urls, name, STEADY_RATE)
+            starts = (
+                evenly(jobs, STEADY_RATE) if arrivals == "spread" else random_phases(jobs, number)
+            )
+            found = run_hey(jobs, seconds, starts)
         rows.append({"endpoint": name, **found["all"]})
         if name == "mix":
             rows += [{"endpoint": f"  mix: {n}", **found[n]} for n in urls]
@@ -322,7 +349,8 @@ def saturation(urls: dict[str, list[str]], seconds: float) -> list[dict]:
     for name in [*urls, "mix"]:
         best = None
         for rate in RATES:
-            found = run_hey(spread(urls, name, rate), seconds, stagger=1 / rate)["all"]
+            jobs = spread(urls, name, rate)
+            found = run_hey(jobs, seconds, evenly(jobs, rate))["all"]
             held = (
                 found["p95"] <= P95_LIMIT_MS
                 and found["errors"] == 0
@@ -357,7 +385,7 @@ def soak(server: Server, urls: dict[str, list[str]], minutes: float) -> list[dic
     jobs = spread(urls, "mix", STEADY_RATE)
     found: dict[str, dict] = {}
     load = threading.Thread(
-        target=lambda: found.update(run_hey(jobs, minutes * 60, stagger=1 / STEADY_RATE))
+        target=lambda: found.update(run_hey(jobs, minutes * 60, evenly(jobs, STEADY_RATE)))
     )
     started = time.monotonic()
     load.start()
@@ -486,8 +514,7 @@ def main() -> None:
             urls = endpoint_urls(server.url)
             if options.steady:
                 table(one_at_a_time(server, urls), "One request at a time (ms)")
-                for arrivals, how in (("phase-locked", "hey -c 50 -q 2"),
-                                      ("spread", "50 x hey -c 1 -q 2, 10 ms apart")):  # fmt: skip
+                for arrivals, how in ARRIVALS.items():
                     rows = steady(urls, options.seconds, arrivals)
                     table(rows, f"Steady, {arrivals}: {how} (100 requests/s)")
             if options.saturation:
