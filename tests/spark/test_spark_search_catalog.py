@@ -66,10 +66,10 @@ def test_search_answers_the_same_without_the_saved_primary_artists(
     rows = np.concatenate(directory.title_matches("a"))
     kept_by_folding = directory.one_per_recording(rows).tolist()
 
-    def no_folding(name):
+    def no_folding(songs):
         raise AssertionError("a name was folded though the atlas saves its primary artists")
 
-    monkeypatch.setattr("soundatlas.discovery.directory._folded", no_folding)
+    monkeypatch.setattr("soundatlas.discovery.directory.primary_artist_codes", no_folding)
     atlas = load_atlas(sampled_atlas)
     song_directory(atlas).sort_ids()  # as a server: the loaded sample's songs are marked
     assert _answers(atlas) == without

@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 from soundatlas.discovery.artistgenres import GENRE_PARTS
 from soundatlas.discovery.song import Artist
 from soundatlas.discovery.sortedtext import SortedStrings, sort_order, take_rows
-from soundatlas.discovery.text import derived_id, name_keys
+from soundatlas.discovery.text import derived_id, folded_names, name_keys
 from soundatlas.discovery.textindex import Parts
 
 
@@ -51,7 +51,7 @@ def artist_parts(songs: pa.Table) -> Parts:
 
 def primary_artist_codes(songs: pa.Table) -> np.ndarray:
     """A number per song of ``songs``: equal for songs whose first credited artist has the
-    same key (`name_keys`, a missing name the key ``""``), -1 for a song crediting nobody.
+    same key (`folded_names`, a missing name the key ``""``), -1 for a song crediting nobody.
 
     Which songs can be releases of one recording depends on their primary artist
     (`soundatlas.discovery.recordings.same_recording`); a search checks a thousand songs of
@@ -66,10 +66,11 @@ def primary_artist_codes(songs: pa.Table) -> np.ndarray:
         first = pc.list_element(pc.filter(credited, pa.array(has)), 0)
         if isinstance(first, pa.ChunkedArray):
             first = first.combine_chunks()
-        keys = name_keys(first.cast(pa.large_string()))
-        keys = keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
-        encoded = pc.dictionary_encode(keys)
-        codes[has] = encoded.indices.to_numpy(zero_copy_only=False)
+        # Each distinct name folded once, then the songs numbered by their name's key.
+        names = pc.dictionary_encode(pc.fill_null(first.cast(pa.large_string()), ""))
+        keys = pc.dictionary_encode(folded_names(names.dictionary))
+        of_name = keys.indices.to_numpy(zero_copy_only=False)
+        codes[has] = of_name[names.indices.to_numpy(zero_copy_only=False)]
     return codes
 
 

@@ -28,7 +28,6 @@ The directory of an atlas is opened and kept by its `soundatlas.discovery.index.
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -55,8 +54,8 @@ from soundatlas.discovery.recordings import first_recordings, same_recording
 from soundatlas.discovery.song import SONG_VALUES, Artist, Song
 from soundatlas.discovery.sortedtext import SortedStrings, sort_order, take_rows
 from soundatlas.discovery.text import (
+    folded_names,
     name_id,
-    name_key,
     name_keys,
     normalise_text,
     recording_titles,
@@ -82,12 +81,6 @@ lacked ``titles.popular`` and the ranked artist parts, version 2 the ranked arti
 (`SongDirectory.one_per_recording`) and an artist's genres counted from their songs."""
 _READABLE_SORTED = (1, 2, SORTED_VERSION)
 _SORTED_PREFIX = "directory."
-FOLDED_ONE_BY_ONE = 800
-"""Most artist names `SongDirectory.recordings` folds one by one in Python (`name_key`, about
-5 µs a name); more are folded as one Arrow column (`name_keys`: 3.5 ms and more, most of it
-compiling its regular expressions). Measured on the 10,000,000-song atlas's names."""
-FOLDED_KEPT = 16_384
-"""Artist names whose `name_key` a process keeps (`_folded`): a few megabytes at most."""
 WHOLE_VALUES = ("key", "mode", "time_signature")
 """Kept for each song when the catalog has them (audio-features objects show them)."""
 
@@ -592,10 +585,7 @@ class SongDirectory:
         taken = take_rows(self.songs, rows, ["artists", "recording_key", *sound])
         credited = taken["artists"].to_pylist()
         primary = [a[0] if a else None for a in credited]
-        if len(primary) <= FOLDED_ONE_BY_ONE:
-            keys = [name_key(name) for name in primary]
-        else:
-            keys = name_keys(pa.array(primary, pa.large_string())).to_pylist()
+        keys = folded_names(pa.array(primary, pa.large_string())).to_pylist()
         features = np.column_stack([_floats(taken[f]) for f in sound]) if sound else None
         titles = taken["recording_key"].to_pylist()
         return [
@@ -635,25 +625,13 @@ class SongDirectory:
         key (`name_key`); a row crediting nobody gets a code of its own (as in `recording`).
         Read from the saved ``artists.primary`` when the atlas has it, else folded here."""
         if self._primary is not None:
-            saved = np.asarray(self._primary[rows], dtype=np.int64)
-            distinct, codes = np.unique(saved, return_inverse=True)
-            nobody = saved < 0
-            codes[nobody] = len(distinct) + np.arange(int(nobody.sum()))
-            return codes.reshape(-1)
-        credited = take_rows(self.songs, rows, ["artists"])["artists"].combine_chunks()
-        count = pc.fill_null(pc.list_value_length(credited), 0).to_numpy(zero_copy_only=False)
-        has = count > 0
-        first = pc.list_element(pc.filter(credited, pa.array(has)), 0).dictionary_encode()
-        numbering: dict[str, int] = {}
-        names = [
-            numbering.setdefault(_folded(n), len(numbering)) for n in first.dictionary.to_pylist()
-        ]
-        codes = np.empty(len(rows), dtype=np.int64)
-        of_first = np.asarray([*names, numbering.setdefault("", len(numbering))], dtype=np.int64)
-        indices = pc.fill_null(first.indices, len(of_first) - 1)
-        codes[has] = of_first[indices.to_numpy(zero_copy_only=False)]
-        codes[~has] = len(numbering) + np.arange(int((~has).sum()))
-        return codes
+            primary = np.asarray(self._primary[rows], dtype=np.int64)
+        else:
+            primary = primary_artist_codes(take_rows(self.songs, rows, ["artists"]))
+        distinct, codes = np.unique(primary, return_inverse=True)
+        nobody = primary < 0
+        codes[nobody] = len(distinct) + np.arange(int(nobody.sum()))
+        return codes.reshape(-1)
 
     def neighbours(self, row: int, count: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``count`` rows nearest ``row`` by the index (itself included), best first."""
@@ -675,13 +653,6 @@ class SongDirectory:
         shown = [c for c in self.songs.column_names if c not in _LOOKUP_COLUMNS]
         taken = take_rows(self.songs, np.asarray(rows, dtype=np.int64), shown)
         return {name: _plain_column(taken[name]) for name in shown}
-
-
-@functools.lru_cache(maxsize=FOLDED_KEPT)
-def _folded(name: str | None) -> str:
-    """`name_key` of an artist name, kept for the next searches (the popular artists of a
-    catalog come back in search after search)."""
-    return name_key(name)
 
 
 _LOOKUP_COLUMNS = ("unit", "title_key", "recording_key")

@@ -293,19 +293,13 @@ def _all_matches(
     """Songs, artists and songs outside a sampled atlas's sample matching ``key``, each with
     their tiers (songs and artists: all, or the first ``end``); and how many songs and
     artists of the loaded sample match."""
-    if end is None:
-        codes, artist_tiers = match_artists(index, key, limit=None)
-        rows, tiers = match_songs(index, key, limit=None, artists=codes)
-        totals = (len(rows), len(codes))
-    else:
-        produced = [np.asarray(p(), dtype=np.int64) for p in _artist_tiers(index, key)]
-        codes, artist_tiers, total_codes = rank_first(produced, index.artist_score, None, end)
-        every = np.unique(np.concatenate(produced)) if produced else produced
-        songs = [np.asarray(p(), dtype=np.int64) for p in _song_tiers(index, key, every)]
-        rows, tiers, total_rows = rank_first(songs, index.text.song_score, index.recording, end)
-        totals = (total_rows, total_codes)
+    produced = [np.asarray(p(), dtype=np.int64) for p in _artist_tiers(index, key)]
+    codes, artist_tiers, total_codes = rank_first(produced, index.artist_score, None, end)
+    matching = np.unique(np.concatenate(produced))
+    songs = [np.asarray(p(), dtype=np.int64) for p in _song_tiers(index, key, matching)]
+    rows, tiers, total_rows = rank_first(songs, index.text.song_score, index.recording, end)
     outside, outside_tiers = songs_outside_sample(index, key)
-    return (rows, tiers, codes, artist_tiers, outside, outside_tiers), totals
+    return (rows, tiers, codes, artist_tiers, outside, outside_tiers), (total_rows, total_codes)
 
 
 OUTSIDE_MATCHES = 1_000

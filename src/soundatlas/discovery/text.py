@@ -169,6 +169,20 @@ def name_key(name: str | None) -> str:
     return str(name_keys(pa.array([name], type=pa.large_string()))[0].as_py())
 
 
+FOLDED_ONE_BY_ONE = 800
+"""Most names `folded_names` folds one by one in Python (`name_key`, about 5 µs a name); more
+are folded as one Arrow column (`name_keys`: 3.5 ms and more, most of it compiling its
+regular expressions). Measured on the 10,000,000-song atlas's names."""
+
+
+def folded_names(names: pa.Array) -> pa.Array:
+    """`name_keys` of ``names`` (a missing name the key ``""``), by whichever way is cheaper
+    for their number (`FOLDED_ONE_BY_ONE`)."""
+    if len(names) <= FOLDED_ONE_BY_ONE:
+        return pa.array([name_key(n) for n in names.to_pylist()], pa.large_string())
+    return pc.fill_null(name_keys(names), _EMPTY)
+
+
 def compact_array(keys: pa.Array) -> pa.Array:
     """`compact` over a column of keys."""
     return pc.replace_substring(keys, " ", "")

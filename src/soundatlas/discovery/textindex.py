@@ -291,14 +291,14 @@ def rank_matches(
 
 
 def rank_first(
-    tiers: list[np.ndarray], score: np.ndarray, group: np.ndarray | None, limit: int
+    tiers: list[np.ndarray], score: np.ndarray, group: np.ndarray | None, limit: int | None
 ) -> tuple[np.ndarray, np.ndarray, int]:
-    """The first ``limit`` items `rank_matches` ranks over the items of every tier (items,
-    their tiers) and how many it ranks in all (one per ``group``): a page of results and
-    their total without ranking every match (a common word matches tens of thousands of
-    songs)."""
+    """The first ``limit`` items (None: all) `rank_matches` ranks over the items of every
+    tier (items, their tiers) and how many it ranks in all (one per ``group``): a page of
+    results and their total without ranking every match (a common word matches tens of
+    thousands of songs)."""
     items, item_tiers = rank_matches([lambda t=t: t for t in tiers], score, group, limit)
-    return items, item_tiers, count_groups(tiers, group)
+    return items, item_tiers, len(items) if limit is None else count_groups(tiers, group)
 
 
 def count_groups(tiers: list[np.ndarray], group: np.ndarray | None) -> int:
